@@ -1,0 +1,17 @@
+"""Data: readers (-> ``datasets.Dataset``), tokenizers, vocabularies and batching."""
+
+from lstm_nlp.data.batching import (
+    IGNORE_INDEX,
+    BucketBatchSampler,
+    collate_classification,
+    collate_tagging,
+    padding_efficiency,
+)
+from lstm_nlp.data.conllu import load_tagging_dataset, read_conllu
+from lstm_nlp.data.tokenizers import SpacyTokenizer
+from lstm_nlp.data.vocab import PAD, UNK, Vocab
+
+__all__ = [
+    "IGNORE_INDEX", "PAD", "UNK", "BucketBatchSampler", "SpacyTokenizer", "Vocab", "collate_classification",
+    "collate_tagging", "load_tagging_dataset", "padding_efficiency", "read_conllu",
+]

@@ -1,0 +1,119 @@
+"""CoNLL-U reader (Universal Dependencies) -> ``datasets.Dataset`` with ``tokens`` / ``tags``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from datasets import Dataset
+
+from lstm_nlp.data.textfiles import iter_lines
+from lstm_nlp.errors import DataFormatError
+
+TagColumn = Literal["upos", "xpos"]
+_COLUMN_INDEX = {"upos": 3, "xpos": 4}
+
+
+def read_conllu(path: str | os.PathLike, tag_column: TagColumn = "upos") -> Dataset:
+    """Reads a CoNLL-U file into a dataset of sentences.
+
+    Comment lines (``#``), multiword-token lines (ids like ``3-4``) and empty nodes (``5.1``)
+    are skipped; ``.gz`` files are read transparently.
+
+    Args:
+        path: A ``.conllu`` file (or ``.conllu.gz``).
+        tag_column: ``"upos"`` (column 4) or ``"xpos"`` (column 5, e.g. Penn tags).
+
+    Returns:
+        A dataset with columns ``tokens: list[str]`` and ``tags: list[str]``.
+
+    Raises:
+        DataFormatError: wrong column count, a token without a tag, or no sentences at all,
+            with the file and line in the message.
+    """
+    if tag_column not in _COLUMN_INDEX:
+        raise DataFormatError(f"tag_column must be 'upos' or 'xpos', got {tag_column!r}", path)
+    column = _COLUMN_INDEX[tag_column]
+    sentences: list[list[str]] = []
+    tags: list[list[str]] = []
+    words: list[str] = []
+    labels: list[str] = []
+    for number, line in iter_lines(path):
+        if not line.strip():
+            if words:
+                sentences.append(words)
+                tags.append(labels)
+                words, labels = [], []
+            continue
+        if line.startswith("#"):
+            continue
+        fields = line.rstrip(" ").split("\t")
+        if len(fields) != 10:
+            raise DataFormatError(
+                f"expected 10 tab-separated CoNLL-U columns, found {len(fields)}: {line[:80]!r}", path, number)
+        token_id = fields[0]
+        if "-" in token_id or "." in token_id:
+            continue
+        if not token_id.isdigit():
+            raise DataFormatError(f"token id must be an integer, got {token_id!r}", path, number)
+        tag = fields[column].strip()
+        if tag in ("", "_"):
+            raise DataFormatError(f"token {fields[1]!r} has no {tag_column.upper()} tag", path, number)
+        words.append(fields[1])
+        labels.append(tag)
+    if words:
+        sentences.append(words)
+        tags.append(labels)
+    if not sentences:
+        raise DataFormatError("no sentences found (empty file?)", path)
+    return Dataset.from_dict({"tokens": sentences, "tags": tags})
+
+
+def load_tagging_dataset(
+    source: str | os.PathLike,
+    *,
+    tag_column: TagColumn = "upos",
+    split: str = "train",
+) -> Dataset:
+    """Loads a tagging dataset from a local CoNLL-U file or a Hugging Face hub id.
+
+    Args:
+        source: A path to a ``.conllu`` file, or a hub id such as
+            ``"universal_dependencies:en_ewt"`` (``id:config``) whose rows have ``tokens``
+            and a ``upos`` / ``xpos`` column (ints with ClassLabel names, or strings).
+        tag_column: Which tag column to use.
+        split: Hub split name (ignored for local files).
+
+    Returns:
+        A dataset with ``tokens`` and ``tags`` columns.
+    """
+    if Path(source).exists():
+        return read_conllu(source, tag_column=tag_column)
+    source = str(source)
+    if source.endswith((".conllu", ".conllu.gz", ".txt", ".gz")) or os.sep in source and not _looks_like_hub_id(source):
+        raise DataFormatError("file not found", source)
+    return _load_hub_tagging(source, tag_column=tag_column, split=split)
+
+
+def _looks_like_hub_id(source: str) -> bool:
+    return source.count("/") <= 1 and not source.startswith((".", "/"))
+
+
+def _load_hub_tagging(source: str, *, tag_column: str, split: str) -> Dataset:
+    from datasets import load_dataset
+
+    name, _, config = source.partition(":")
+    dataset = load_dataset(name, config or None, split=split)
+    if "tokens" not in dataset.column_names or tag_column not in dataset.column_names:
+        raise DataFormatError(
+            f"hub dataset has columns {dataset.column_names}; expected 'tokens' and {tag_column!r}", source)
+    feature = dataset.features[tag_column]
+    names = getattr(getattr(feature, "feature", None), "names", None)
+
+    def to_strings(batch: dict) -> dict:
+        column = batch[tag_column]
+        return {"tags": [[names[t] for t in row] if names else [str(t) for t in row] for row in column]}
+
+    dataset = dataset.map(to_strings, batched=True, remove_columns=[c for c in dataset.column_names if c != "tokens"])
+    return dataset.filter(lambda row: len(row["tokens"]) > 0)

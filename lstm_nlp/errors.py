@@ -1,0 +1,42 @@
+"""The toolkit's own exception types: every user-facing failure raises one of these."""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+class LstmNlpError(Exception):
+    """Base class of every error raised on purpose by lstm_nlp."""
+
+
+class ConfigError(LstmNlpError, ValueError):
+    """A configuration or argument value that cannot work (raised at build time)."""
+
+
+class VocabError(LstmNlpError, KeyError):
+    """A token or label that a vocabulary does not know, or a malformed vocabulary file."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message; show it plainly.
+        return str(self.args[0]) if self.args else ""
+
+
+class DataFormatError(LstmNlpError, ValueError):
+    """Malformed input data. The message names the file and, when known, the line.
+
+    Args:
+        message: What is wrong and what was expected.
+        path: The offending file.
+        line: 1-based line number in ``path``.
+    """
+
+    def __init__(self, message: str, path: str | PathLike | None = None, line: int | None = None):
+        self.path = None if path is None else str(path)
+        self.line = line
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{line}: " if line is not None else f"{self.path}: "
+        super().__init__(where + message)
+
+
+class BundleError(LstmNlpError, ValueError):
+    """A model bundle or checkpoint that is missing, corrupt or inconsistent."""

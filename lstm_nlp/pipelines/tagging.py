@@ -1,0 +1,159 @@
+"""``TaggingPipeline``: a trained tagger with its vocabularies, from strings to tags and back.
+
+It is what a bundle directory holds (model + ``words``/``labels`` vocabularies + task settings)
+and what ``lstm-nlp predict`` / ``evaluate`` and the tagging recipes use.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+
+import torch
+from datasets import Dataset
+from torch.utils.data import DataLoader
+
+from lstm_nlp.data.batching import BucketBatchSampler, collate_tagging
+from lstm_nlp.data.tokenizers import SpacyTokenizer
+from lstm_nlp.data.vocab import Vocab
+from lstm_nlp.errors import BundleError, DataFormatError
+from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
+from lstm_nlp.serialization import read_bundle
+from lstm_nlp.training.device import move_batch, resolve_device
+from lstm_nlp.training.metrics import TagScheme, tagging_metrics
+
+logger = logging.getLogger("lstm_nlp")
+
+
+class TaggingPipeline:
+    """A :class:`SequenceTagger` plus the vocabularies that turn strings into ids.
+
+    Args:
+        model: The tagger.
+        words: Word vocabulary (with ``<pad>`` = 0 and ``<unk>``).
+        labels: Tag vocabulary (no specials).
+        scheme: ``"token"`` (POS) or ``"iob2"`` (entity-level seqeval scores).
+    """
+
+    def __init__(self, model: SequenceTagger, words: Vocab, labels: Vocab, *, scheme: TagScheme = "token"):
+        if model.config.vocab_size != len(words):
+            raise BundleError(f"model expects {model.config.vocab_size} words but the vocabulary has {len(words)}")
+        if model.config.num_labels != len(labels):
+            raise BundleError(f"model expects {model.config.num_labels} labels but the label set has {len(labels)}")
+        self.model = model
+        self.words = words
+        self.labels = labels
+        self.scheme = scheme
+        self._tokenizer: SpacyTokenizer | None = None
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def to(self, device: str | torch.device) -> TaggingPipeline:
+        self.model.to(resolve_device(device) if isinstance(device, str) else device)
+        return self
+
+    # ------------------------------------------------------------------ encoding
+    def featurize(self, tokens: Sequence[str]) -> dict:
+        """Model inputs of one sentence (without labels)."""
+        return {"token_ids": self.words.encode(tokens)}
+
+    def encode(self, dataset: Dataset, *, with_labels: bool = True) -> list[dict]:
+        """Numericalizes a ``tokens``/``tags`` dataset; empty sentences are dropped (and counted in the log).
+
+        Returns:
+            One dict per sentence with ``token_ids`` (and ``label_ids``) and ``index`` (its row in ``dataset``).
+        """
+        if "tokens" not in dataset.column_names:
+            raise DataFormatError(f"dataset has columns {dataset.column_names}; expected 'tokens'")
+        with_labels = with_labels and "tags" in dataset.column_names
+        examples: list[dict] = []
+        skipped = 0
+        tags_column = dataset["tags"] if with_labels else None
+        for index, tokens in enumerate(dataset["tokens"]):
+            if not tokens:
+                skipped += 1
+                continue
+            example = self.featurize(tokens)
+            example["index"] = index
+            if with_labels:
+                example["label_ids"] = self.labels.encode(tags_column[index])
+            examples.append(example)
+        if skipped:
+            logger.warning("skipped %d empty sentence(s) out of %d", skipped, len(dataset))
+        return examples
+
+    def loader(self, examples: list[dict], *, batch_size: int = 32, shuffle: bool = False, seed: int = 0,
+               num_replicas: int = 1, rank: int = 0) -> DataLoader:
+        """A DataLoader with length-bucketed batches over encoded examples."""
+        sampler = BucketBatchSampler([len(e["token_ids"]) for e in examples], batch_size, shuffle=shuffle,
+                                     seed=seed, num_replicas=num_replicas, rank=rank)
+        return DataLoader(examples, batch_sampler=sampler, collate_fn=collate_tagging,
+                          pin_memory=self.device.type == "cuda")
+
+    # ------------------------------------------------------------------ inference
+    @torch.no_grad()
+    def predict_tokens(self, sentences: Sequence[Sequence[str]], *, batch_size: int = 256) -> list[list[str]]:
+        """Tags pre-tokenized sentences; output is in input order (empty sentence -> empty list)."""
+        self.model.eval()
+        results: list[list[str]] = [[] for _ in sentences]
+        examples = []
+        for index, tokens in enumerate(sentences):
+            if len(tokens):
+                examples.append({**self.featurize(tokens), "index": index})
+        if not examples:
+            return results
+        for batch in self.loader(examples, batch_size=batch_size):
+            indices = batch["index"].tolist()
+            batch = move_batch(batch, self.device)
+            output = self.model(**{k: v for k, v in batch.items() if k not in ("lengths", "index", "labels")})
+            for index, ids in zip(indices, self.model.decode(output)):
+                results[index] = self.labels.decode(ids)
+        return results
+
+    def tokenize(self, texts: Iterable[str]) -> list[list[str]]:
+        """spaCy English tokenization of raw text lines."""
+        if self._tokenizer is None:
+            self._tokenizer = SpacyTokenizer("en")
+        return list(self._tokenizer.pipe(texts))
+
+    def predict_text(self, texts: Sequence[str], *, batch_size: int = 256) -> list[list[tuple[str, str]]]:
+        """Tokenizes and tags raw text lines: one ``[(token, tag), ...]`` list per line."""
+        sentences = self.tokenize(texts)
+        tags = self.predict_tokens(sentences, batch_size=batch_size)
+        return [list(zip(tokens, seq)) for tokens, seq in zip(sentences, tags)]
+
+    def evaluate(self, dataset: Dataset, *, batch_size: int = 256) -> dict:
+        """Metrics on a labelled dataset (see :func:`tagging_metrics`).
+
+        Gold tags the model never saw are scored as errors (they cannot be predicted); their
+        count is reported as ``unknown_gold_tags``.
+        """
+        gold = [list(t) for t in dataset["tags"]]
+        predicted = self.predict_tokens(dataset["tokens"], batch_size=batch_size)
+        metrics = tagging_metrics(gold, predicted, scheme=self.scheme)
+        unknown = sum(tag not in self.labels for seq in gold for tag in seq)
+        if unknown:
+            logger.warning("%d gold tag(s) are not in the model's label set; they count as errors", unknown)
+        metrics["unknown_gold_tags"] = unknown
+        return metrics
+
+    # ------------------------------------------------------------------ bundles
+    def save_pretrained(self, directory: str | os.PathLike) -> None:
+        """Writes the model, the vocabularies and the task settings to ``directory``."""
+        self.model.save_pretrained(directory, vocabs={"words": self.words, "labels": self.labels},
+                                   meta={"task": "tagging", "scheme": self.scheme})
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, *, device: str = "cpu") -> TaggingPipeline:
+        """Loads a bundle written by :meth:`save_pretrained`."""
+        bundle = read_bundle(directory, expected_type=MODEL_TYPE)
+        for name in ("words", "labels"):
+            if name not in bundle.vocabs:
+                raise BundleError(f"{directory} has no {name}.vocab.json")
+        model = SequenceTagger.from_bundle(bundle)
+        pipeline = cls(model, bundle.vocabs["words"], bundle.vocabs["labels"],
+                       scheme=bundle.meta.get("scheme", "token"))
+        return pipeline.to(device)
