@@ -8,6 +8,8 @@ import logging
 import os
 from pathlib import Path
 
+from lstm_nlp.training.trainer import TrainerConfig
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO_ROOT / "data"
 
@@ -35,6 +37,12 @@ def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, 
     return parser
 
 
+def trainer_config(args: argparse.Namespace, *, metric: str, mode: str = "max") -> TrainerConfig:
+    """The :class:`TrainerConfig` for the common recipe options in ``args``."""
+    return TrainerConfig(epochs=args.epochs, lr=args.lr, device=args.device, metric=metric, mode=mode,
+                         output_dir=args.output_dir, progress=not args.no_progress, seed=args.seed)
+
+
 def setup_logging() -> None:
     logging.basicConfig(level=os.environ.get("LSTM_NLP_LOGLEVEL", "INFO"), format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S")
@@ -48,7 +56,7 @@ def write_metrics(output_dir: str | os.PathLike, metrics: dict) -> Path:
     for split, values in metrics.items():
         if "report" in values:
             (out / f"report_{split}.txt").write_text(values["report"], encoding="utf-8")
-        summary[split] = {k: v for k, v in values.items() if k != "report"}
+        summary[split] = {k: v for k, v in values.items() if k not in ("report", "confusion")}
     path = out / "metrics.json"
     path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return path

@@ -98,13 +98,8 @@ def _swap_into_place(staging: Path, target: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
-def read_bundle(directory: str | os.PathLike, *, expected_type: str | None = None) -> Bundle:
-    """Reads and checks a bundle directory (no code from the files is executed).
-
-    Raises:
-        BundleError: missing files, unreadable JSON or safetensors, a newer format version, or a
-            ``model_type`` other than ``expected_type``.
-    """
+def read_header(directory: str | os.PathLike) -> dict:
+    """Reads and checks a bundle's ``config.json`` (``model_type``, ``format_version``, ``config``, ``meta``)."""
     path = Path(directory)
     if not path.is_dir():
         raise BundleError(f"model bundle not found: {path} is not a directory")
@@ -122,6 +117,18 @@ def read_bundle(directory: str | os.PathLike, *, expected_type: str | None = Non
         raise BundleError(
             f"{config_path} has bundle format version {version}; this lstm_nlp ({__version__}) reads up to "
             f"{FORMAT_VERSION}. Upgrade lstm_nlp to load it.")
+    return header
+
+
+def read_bundle(directory: str | os.PathLike, *, expected_type: str | None = None) -> Bundle:
+    """Reads and checks a bundle directory (no code from the files is executed).
+
+    Raises:
+        BundleError: missing files, unreadable JSON or safetensors, a newer format version, or a
+            ``model_type`` other than ``expected_type``.
+    """
+    path = Path(directory)
+    header = read_header(path)
     if expected_type is not None and header["model_type"] != expected_type:
         raise BundleError(f"{path} holds a {header['model_type']!r} model, expected {expected_type!r}")
     weights_path = path / WEIGHTS_NAME

@@ -18,8 +18,8 @@ from pathlib import Path
 from lstm_nlp.data import Vocab, load_tagging_dataset
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.pipelines import TaggingPipeline
-from lstm_nlp.recipe_args import SAMPLE_DIR, recipe_parser, setup_logging, write_metrics
-from lstm_nlp.training import Trainer, TrainerConfig, seed_everything
+from lstm_nlp.recipe_args import SAMPLE_DIR, recipe_parser, setup_logging, trainer_config, write_metrics
+from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
 
@@ -52,12 +52,11 @@ def main(argv=None) -> dict:
     labels = Vocab.build_labels(train["tags"])
     config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=args.embedding_dim,
                           hidden_size=args.hidden_size, num_layers=args.num_layers, dropout=args.dropout)
-    pipeline = TaggingPipeline(SequenceTagger(config), words, labels, scheme="token")
+    pipeline = TaggingPipeline(SequenceTagger(config), words, labels, scheme="token", tag_column=args.tag_column)
 
     trainer = Trainer(
         pipeline.model,
-        TrainerConfig(epochs=args.epochs, lr=args.lr, device=args.device, metric="accuracy",
-                      output_dir=args.output_dir, progress=not args.no_progress, seed=args.seed),
+        trainer_config(args, metric="accuracy"),
         train_loader=pipeline.loader(pipeline.encode(train), batch_size=args.batch_size, shuffle=True,
                                      seed=args.seed),
         evaluate=(lambda model: pipeline.evaluate(dev)) if dev is not None else None,

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import torch
 from datasets import Dataset
 from torch.utils.data import DataLoader
 
 from lstm_nlp.data.batching import BucketBatchSampler, collate_tagging
+from lstm_nlp.data.conllu import load_tagging_dataset
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.errors import BundleError, DataFormatError
@@ -34,9 +35,11 @@ class TaggingPipeline:
         words: Word vocabulary (with ``<pad>`` = 0 and ``<unk>``).
         labels: Tag vocabulary (no specials).
         scheme: ``"token"`` (POS) or ``"iob2"`` (entity-level seqeval scores).
+        tag_column: Which column of a labelled file holds the tags (``"upos"``/``"xpos"`` for CoNLL-U).
     """
 
-    def __init__(self, model: SequenceTagger, words: Vocab, labels: Vocab, *, scheme: TagScheme = "token"):
+    def __init__(self, model: SequenceTagger, words: Vocab, labels: Vocab, *, scheme: TagScheme = "token",
+                 tag_column: str = "upos"):
         if model.config.vocab_size != len(words):
             raise BundleError(f"model expects {model.config.vocab_size} words but the vocabulary has {len(words)}")
         if model.config.num_labels != len(labels):
@@ -45,6 +48,7 @@ class TaggingPipeline:
         self.words = words
         self.labels = labels
         self.scheme = scheme
+        self.tag_column = tag_column
         self._tokenizer: SpacyTokenizer | None = None
 
     @property
@@ -125,6 +129,25 @@ class TaggingPipeline:
         tags = self.predict_tokens(sentences, batch_size=batch_size)
         return [list(zip(tokens, seq)) for tokens, seq in zip(sentences, tags)]
 
+    def predict_lines(self, lines: Iterable[str], *, batch_size: int = 256, chunk_size: int = 4096) -> Iterator[str]:
+        """Streams ``token/TAG token/TAG ...`` for raw text lines, in input order, ``chunk_size`` lines at a time."""
+        chunk: list[str] = []
+        for line in lines:
+            chunk.append(line.rstrip("\r\n"))
+            if len(chunk) >= chunk_size:
+                yield from self._format_lines(chunk, batch_size)
+                chunk = []
+        if chunk:
+            yield from self._format_lines(chunk, batch_size)
+
+    def _format_lines(self, texts: list[str], batch_size: int) -> Iterator[str]:
+        for pairs in self.predict_text(texts, batch_size=batch_size):
+            yield " ".join(f"{token}/{tag}" for token, tag in pairs)
+
+    def read_labelled(self, path: str | os.PathLike, *, tag_column: str | None = None) -> Dataset:
+        """Reads a labelled file in the format this model was trained on."""
+        return load_tagging_dataset(path, tag_column=tag_column or self.tag_column)
+
     def evaluate(self, dataset: Dataset, *, batch_size: int = 256) -> dict:
         """Metrics on a labelled dataset (see :func:`tagging_metrics`).
 
@@ -144,7 +167,7 @@ class TaggingPipeline:
     def save_pretrained(self, directory: str | os.PathLike) -> None:
         """Writes the model, the vocabularies and the task settings to ``directory``."""
         self.model.save_pretrained(directory, vocabs={"words": self.words, "labels": self.labels},
-                                   meta={"task": "tagging", "scheme": self.scheme})
+                                   meta={"task": "tagging", "scheme": self.scheme, "tag_column": self.tag_column})
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike, *, device: str = "cpu") -> TaggingPipeline:
@@ -155,5 +178,5 @@ class TaggingPipeline:
                 raise BundleError(f"{directory} has no {name}.vocab.json")
         model = SequenceTagger.from_bundle(bundle)
         pipeline = cls(model, bundle.vocabs["words"], bundle.vocabs["labels"],
-                       scheme=bundle.meta.get("scheme", "token"))
+                       scheme=bundle.meta.get("scheme", "token"), tag_column=bundle.meta.get("tag_column", "upos"))
         return pipeline.to(device)

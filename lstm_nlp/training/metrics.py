@@ -72,4 +72,15 @@ def tagging_metrics(
         "f1": f1_score(g, p, zero_division=0, **kwargs),
         "per_tag": per_tag,
         "report": classification_report(g, p, digits=4, zero_division=0, **kwargs),
+        "confusion": confusion_counts([t for s in gold for t in s], [t for s in predicted for t in s]),
     }
+
+
+def confusion_counts(gold: Sequence[str], predicted: Sequence[str]) -> dict:
+    """Confusion matrix of flat label lists: ``{"labels": [...], "matrix": [[count]]}``, rows gold, columns predicted."""
+    labels = sorted(set(gold) | set(predicted))
+    position = {label: i for i, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for g, p in zip(gold, predicted):
+        matrix[position[g]][position[p]] += 1
+    return {"labels": labels, "matrix": matrix}
