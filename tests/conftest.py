@@ -1,0 +1,31 @@
+"""Shared fixtures. Real-data tests read $LSTM_NLP_DATA and are skipped when it is unset."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = REPO_ROOT / "data"
+
+
+def real_data_dir() -> Path | None:
+    value = os.environ.get("LSTM_NLP_DATA")
+    return Path(value) if value and Path(value).is_dir() else None
+
+
+requires_real_data = pytest.mark.skipif(real_data_dir() is None, reason="LSTM_NLP_DATA is not set")
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_threads():
+    torch.manual_seed(0)
+    yield
+
+
+@pytest.fixture
+def sample_dir() -> Path:
+    return SAMPLE_DIR

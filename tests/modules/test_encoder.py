@@ -1,0 +1,85 @@
+"""LSTMEncoder: padding leaks nothing, and the dense CPU fast path equals the packed reference."""
+
+import pytest
+import torch
+
+from lstm_nlp.modules import LSTMEncoder
+
+
+def _batch(lengths, size=6, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    lengths = torch.tensor(lengths)
+    inputs = torch.randn(len(lengths), int(lengths.max()), size, generator=generator, dtype=torch.float64)
+    mask = torch.arange(int(lengths.max()))[None, :] < lengths[:, None]
+    return inputs, mask
+
+
+@pytest.mark.parametrize("impl", ["packed", "dense"])
+@pytest.mark.parametrize("layers,bidirectional", [(1, False), (1, True), (2, True), (3, False)])
+def test_padding_leaks_nothing(impl, layers, bidirectional):
+    encoder = LSTMEncoder(6, 5, num_layers=layers, bidirectional=bidirectional, impl=impl).double().eval()
+    inputs, mask = _batch([7, 1, 4, 7, 2])
+    batched = encoder(inputs, mask=mask)
+    for row, length in enumerate(mask.sum(-1).tolist()):
+        alone = encoder(inputs[row:row + 1, :length], mask=mask[row:row + 1, :length])
+        torch.testing.assert_close(batched.outputs[row, :length], alone.outputs[0], rtol=0, atol=1e-12)
+        torch.testing.assert_close(batched.h_n[:, row], alone.h_n[:, 0], rtol=0, atol=1e-12)
+        torch.testing.assert_close(batched.c_n[:, row], alone.c_n[:, 0], rtol=0, atol=1e-12)
+        assert not batched.outputs[row, length:].any()
+
+
+@pytest.mark.parametrize("layers,bidirectional", [(1, True), (2, True), (2, False)])
+def test_dense_fast_path_equals_packed_reference_outputs_states_and_gradients(layers, bidirectional):
+    torch.manual_seed(1)
+    encoder = LSTMEncoder(6, 5, num_layers=layers, bidirectional=bidirectional, impl="packed")
+    inputs, mask = _batch([9, 3, 1, 9, 5, 6], seed=2)
+    inputs = inputs.float().requires_grad_()
+    directions = 2 if bidirectional else 1
+    h0 = torch.randn(layers * directions, 6, 5)
+    c0 = torch.randn(layers * directions, 6, 5)
+    results = {}
+    for impl in ("packed", "dense"):
+        encoder.impl = impl
+        encoder.zero_grad()
+        inputs.grad = None
+        out = encoder(inputs, mask=mask, initial_state=(h0, c0))
+        (out.outputs.pow(2).sum() + out.h_n.sum() + out.c_n.sum()).backward()
+        grads = [inputs.grad.clone()] + [p.grad.clone() for p in encoder.parameters()]
+        results[impl] = (out, grads)
+    (ref, ref_grads), (fast, fast_grads) = results["packed"], results["dense"]
+    torch.testing.assert_close(fast.outputs, ref.outputs, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(fast.h_n, ref.h_n, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(fast.c_n, ref.c_n, rtol=1e-5, atol=1e-6)
+    for a, b in zip(fast_grads, ref_grads):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_auto_picks_dense_on_cpu_and_state_dicts_are_nn_lstm_compatible():
+    encoder = LSTMEncoder(4, 3, num_layers=2)
+    assert encoder.resolve_impl(torch.device("cpu")) in ("dense", "packed")
+    assert encoder.resolve_impl(torch.device("cuda")) == "packed"
+    reference = torch.nn.LSTM(4, 3, num_layers=2, bidirectional=True, batch_first=True)
+    reference.load_state_dict({k.removeprefix("lstm."): v for k, v in encoder.state_dict().items()})
+
+
+def test_time_major_layout():
+    encoder = LSTMEncoder(6, 5, batch_first=False).double().eval()
+    inputs, mask = _batch([4, 2])
+    batch_major = encoder.__class__(6, 5).double().eval()
+    batch_major.load_state_dict(encoder.state_dict())
+    out_t = encoder(inputs.transpose(0, 1), mask=mask)
+    out_b = batch_major(inputs, mask=mask)
+    torch.testing.assert_close(out_t.outputs.transpose(0, 1), out_b.outputs)
+    torch.testing.assert_close(out_t.h_n, out_b.h_n)
+
+
+def test_bad_shapes_and_empty_rows_are_rejected():
+    encoder = LSTMEncoder(6, 5)
+    inputs, mask = _batch([3, 2])
+    with pytest.raises(ValueError, match=r"inputs must be \[batch, seq, 6\]"):
+        encoder(inputs[..., :4].float(), mask=mask)
+    with pytest.raises(ValueError, match="mask shape"):
+        encoder(inputs.float(), mask=mask[:, :2])
+    mask[1] = False
+    with pytest.raises(ValueError, match="at least one token"):
+        encoder(inputs.float(), mask=mask)

@@ -1,0 +1,63 @@
+"""The POS recipe end to end on the bundled sample, then the saved bundle through the CLI."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    sys.path.insert(0, str(REPO_ROOT / "recipes"))
+    try:
+        import pos_tagger
+    finally:
+        sys.path.pop(0)
+    out = tmp_path_factory.mktemp("pos")
+    metrics = pos_tagger.main(["--output-dir", str(out), "--epochs", "12", "--no-progress", "--device", "cpu"])
+    return out, metrics
+
+
+def test_recipe_fits_the_sample_and_writes_its_outputs(trained):
+    out, metrics = trained
+    assert metrics["train"]["accuracy"] >= 0.95
+    saved = json.loads((out / "metrics.json").read_text())
+    assert set(saved) == {"train", "dev", "test"}
+    assert saved["dev"]["accuracy"] == pytest.approx(metrics["dev"]["accuracy"])
+    assert (out / "model" / "config.json").exists() and (out / "model" / "model.safetensors").exists()
+    epochs = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [e["epoch"] for e in epochs] == list(range(1, 13))
+    assert "precision" in (out / "report_dev.txt").read_text()
+
+
+def _cli(*args, stdin=""):
+    return subprocess.run([sys.executable, "-m", "lstm_nlp.cli", *args], input=stdin, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_cli_predict_prints_token_tag_lines_and_keeps_empty_lines(trained):
+    out, _ = trained
+    result = _cli("predict", "--model", str(out / "model"), stdin="The dog sees a garden.\n\nShe sleeps\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.split("\n")
+    assert lines[0].split()[:2] == ["The/DET", "dog/NOUN"]
+    assert lines[1] == ""
+    assert lines[2].startswith("She/PRON sleeps/VERB")
+
+
+def test_cli_evaluate_prints_json_matching_the_recipe(trained):
+    out, metrics = trained
+    result = _cli("evaluate", "--model", str(out / "model"), "--data", str(REPO_ROOT / "data/pos/test.conllu"))
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+
+
+def test_cli_errors_are_one_clear_line(tmp_path):
+    result = _cli("evaluate", "--model", str(tmp_path / "missing"), "--data", "x.conllu")
+    assert result.returncode == 2
+    assert "model bundle not found" in result.stderr and "Traceback" not in result.stderr

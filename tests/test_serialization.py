@@ -1,0 +1,75 @@
+import json
+
+import pytest
+import torch
+
+from lstm_nlp.data import Vocab
+from lstm_nlp.errors import BundleError
+from lstm_nlp.models import SequenceTagger, TaggerConfig
+from lstm_nlp.serialization import WEIGHTS_NAME, read_bundle, write_bundle
+
+
+def _model():
+    return SequenceTagger(TaggerConfig(vocab_size=12, num_labels=4, embedding_dim=8, hidden_size=6, num_layers=1))
+
+
+def test_save_load_gives_identical_logits(tmp_path):
+    model = _model().eval()
+    model.save_pretrained(tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", WEIGHTS_NAME]
+    loaded = SequenceTagger.from_pretrained(tmp_path / "m")
+    ids = torch.randint(2, 12, (3, 5))
+    mask = torch.ones(3, 5, dtype=torch.bool)
+    assert torch.equal(model(ids, mask=mask).logits, loaded(ids, mask=mask).logits)
+
+
+def test_weights_that_disagree_with_config_are_refused(tmp_path):
+    _model().save_pretrained(tmp_path / "m")
+    config_path = tmp_path / "m" / "config.json"
+    header = json.loads(config_path.read_text())
+    header["config"]["vocab_size"] = 99
+    config_path.write_text(json.dumps(header))
+    with pytest.raises(BundleError, match=r"weight 'embedding.embedding.weight' has shape \(12, 8\)"):
+        SequenceTagger.from_pretrained(tmp_path / "m")
+
+
+def test_newer_format_version_is_refused(tmp_path):
+    _model().save_pretrained(tmp_path / "m")
+    config_path = tmp_path / "m" / "config.json"
+    header = json.loads(config_path.read_text())
+    header["format_version"] = 999
+    config_path.write_text(json.dumps(header))
+    with pytest.raises(BundleError, match="format version 999"):
+        read_bundle(tmp_path / "m")
+
+
+def test_corrupt_weights_and_missing_bundle(tmp_path):
+    _model().save_pretrained(tmp_path / "m")
+    (tmp_path / "m" / WEIGHTS_NAME).write_bytes(b"\x80\x04garbage")
+    with pytest.raises(BundleError, match="not a readable safetensors file"):
+        read_bundle(tmp_path / "m")
+    with pytest.raises(BundleError, match="not a directory"):
+        read_bundle(tmp_path / "nothing")
+
+
+def test_failed_write_leaves_previous_bundle_intact(tmp_path):
+    model = _model()
+    vocab = Vocab.build([["a"]])
+    write_bundle(tmp_path / "m", model_type="sequence_tagger", config={"x": 1}, state_dict=model.state_dict(),
+                 vocabs={"words": vocab})
+
+    def explode(path):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_bundle(tmp_path / "m", model_type="sequence_tagger", config={"x": 2}, state_dict=model.state_dict(),
+                     extra_files={"boom.bin": explode})
+    bundle = read_bundle(tmp_path / "m")
+    assert bundle.config == {"x": 1} and bundle.vocabs["words"] == vocab
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]  # no staging leftovers
+
+
+def test_save_pretrained_rejects_a_file_path(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(BundleError, match="needs a directory"):
+        _model().save_pretrained(tmp_path / "file")
