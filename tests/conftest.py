@@ -27,5 +27,14 @@ def _seed_and_threads():
 
 
 @pytest.fixture
+def real_data() -> Path:
+    """The real-corpora folder ($LSTM_NLP_DATA); the test is skipped when it is unset."""
+    root = real_data_dir()
+    if root is None:
+        pytest.skip("LSTM_NLP_DATA is not set")
+    return root
+
+
+@pytest.fixture
 def sample_dir() -> Path:
     return SAMPLE_DIR

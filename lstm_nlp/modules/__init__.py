@@ -3,5 +3,11 @@
 from lstm_nlp.modules.embedding import WordEmbedding
 from lstm_nlp.modules.encoder import EncoderOutput, LSTMEncoder
 from lstm_nlp.modules.heads import TokenClassificationHead
+from lstm_nlp.modules.reference_lstm import ReferenceLSTM, ReferenceLSTMCell, lstm_cell
+from lstm_nlp.modules.regression import (
+    ForecastHead, RegLSTM, RegressionOutput, SequenceRegressionHead, final_states, regression_loss,
+)
 
 __all__ = ["EncoderOutput", "LSTMEncoder", "TokenClassificationHead", "WordEmbedding"]
+__all__ += ["ForecastHead", "ReferenceLSTM", "ReferenceLSTMCell", "RegLSTM", "RegressionOutput",
+            "SequenceRegressionHead", "final_states", "lstm_cell", "regression_loss"]
