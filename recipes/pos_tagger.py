@@ -1,4 +1,4 @@
-"""Part-of-speech tagging with a BiLSTM: train, select on dev, evaluate, save.
+"""Part-of-speech tagging with a BiLSTM over word + character-CNN features: train, select on dev, evaluate, save.
 
     python recipes/pos_tagger.py                    # the bundled sample in data/pos (seconds)
     python recipes/pos_tagger.py \
@@ -18,6 +18,7 @@ from pathlib import Path
 from lstm_nlp.data import Vocab, load_tagging_dataset
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.pipelines import TaggingPipeline
+from lstm_nlp.pipelines.tagging import build_char_vocab
 from lstm_nlp.recipe_args import SAMPLE_DIR, recipe_parser, setup_logging, trainer_config, write_metrics
 from lstm_nlp.training import Trainer, seed_everything
 
@@ -25,7 +26,7 @@ logger = logging.getLogger("lstm_nlp")
 
 
 def parse_args(argv=None):
-    parser = recipe_parser(__doc__.split("\n")[0], epochs=10, batch_size=32, lr=2e-3, output_dir="runs/pos")
+    parser = recipe_parser(__doc__.split("\n")[0], epochs=20, batch_size=32, lr=2e-3, output_dir="runs/pos")
     model = parser.add_argument_group("model")
     model.add_argument("--tag-column", choices=["upos", "xpos"], default="upos", help="CoNLL-U tag column")
     model.add_argument("--embedding-dim", type=int, default=100)
@@ -33,6 +34,10 @@ def parse_args(argv=None):
     model.add_argument("--num-layers", type=int, default=2)
     model.add_argument("--dropout", type=float, default=0.33)
     model.add_argument("--min-freq", type=int, default=2, help="rarer training words become <unk>")
+    model.add_argument("--char-encoder", choices=["none", "cnn", "lstm"], default="cnn", help="character features")
+    model.add_argument("--char-dim", type=int, default=30, help="character vector size")
+    model.add_argument("--char-hidden", type=int, default=50, help="CNN filters or char-LSTM size per direction")
+    model.add_argument("--head", choices=["softmax", "crf"], default="softmax")
     args = parser.parse_args(argv)
     if args.train is None:
         args.train, args.dev, args.test = (str(SAMPLE_DIR / "pos" / f"{s}.conllu") for s in ("train", "dev", "test"))
@@ -50,9 +55,13 @@ def main(argv=None) -> dict:
 
     words = Vocab.build(train["tokens"], min_freq=args.min_freq)
     labels = Vocab.build_labels(train["tags"])
+    chars = build_char_vocab(train["tokens"])
     config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=args.embedding_dim,
-                          hidden_size=args.hidden_size, num_layers=args.num_layers, dropout=args.dropout)
-    pipeline = TaggingPipeline(SequenceTagger(config), words, labels, scheme="token", tag_column=args.tag_column)
+                          hidden_size=args.hidden_size, num_layers=args.num_layers, dropout=args.dropout,
+                          char_encoder=args.char_encoder, char_vocab_size=len(chars), char_embedding_dim=args.char_dim,
+                          char_hidden_size=args.char_hidden, head=args.head)
+    pipeline = TaggingPipeline(SequenceTagger(config), words, labels, chars=chars, scheme="token",
+                               tag_column=args.tag_column)
 
     trainer = Trainer(
         pipeline.model,

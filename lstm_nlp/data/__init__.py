@@ -15,3 +15,12 @@ __all__ = [
     "IGNORE_INDEX", "PAD", "UNK", "BucketBatchSampler", "SpacyTokenizer", "Vocab", "collate_classification",
     "collate_tagging", "load_tagging_dataset", "padding_efficiency", "read_conllu",
 ]
+
+from lstm_nlp.data.subword import SubwordTokenizer  # noqa: E402
+from lstm_nlp.data.text_classification import (  # noqa: E402
+    TextTokenizer, build_vocab, load_text_classification, numericalize_dataset, read_aclimdb, tokenize_dataset,
+    train_validation_split,
+)
+
+__all__ += ["SubwordTokenizer", "TextTokenizer", "build_vocab", "load_text_classification", "numericalize_dataset",
+            "read_aclimdb", "tokenize_dataset", "train_validation_split"]

@@ -1,19 +1,25 @@
-"""``SequenceTagger``: embedding -> LSTMEncoder -> token head."""
+"""``SequenceTagger``: word (+ character) embeddings -> LSTMEncoder -> softmax or CRF head."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
 
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.modules import LSTMEncoder, TokenClassificationHead, WordEmbedding
+from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder
+from lstm_nlp.modules.crf import CRFHead
 from lstm_nlp.serialization import read_bundle, write_bundle, load_state_dict_strict
 
 MODEL_TYPE = "sequence_tagger"
+CharEncoderKind = Literal["none", "cnn", "lstm"]
+HeadKind = Literal["softmax", "crf"]
 
 
 @dataclass(frozen=True)
@@ -27,8 +33,18 @@ class TaggerConfig:
         hidden_size: LSTM hidden size per direction.
         num_layers: Stacked LSTM layers.
         bidirectional: BiLSTM (recommended for tagging).
-        dropout: Dropout on embeddings, between LSTM layers and before the head.
+        dropout: Dropout on embeddings (word and character features), between LSTM layers and
+            before the head.
         encoder_impl: ``"auto"`` (dense fast path on CPU, packed on GPU), ``"packed"`` or ``"dense"``.
+        char_encoder: Character features concatenated to the word vector: ``"none"``, ``"cnn"``
+            (:class:`CharCNNEncoder`) or ``"lstm"`` (:class:`CharLSTMEncoder`). They see the words'
+            original case, so capitalisation is kept even when the word vocabulary is lower-cased.
+        char_vocab_size: Character vocabulary size (``<pad>`` at id 0); needed with a char encoder.
+        char_embedding_dim: Character vector size.
+        char_hidden_size: CNN filters, or char-LSTM size per direction (output ``2 *`` that).
+        char_kernel_size: CNN width in characters (odd).
+        head: ``"softmax"`` (independent per-token decisions) or ``"crf"`` (linear-chain CRF, Viterbi).
+        freeze_embeddings: Keep the word embedding fixed (e.g. pretrained vectors).
     """
 
     vocab_size: int
@@ -39,6 +55,13 @@ class TaggerConfig:
     bidirectional: bool = True
     dropout: float = 0.33
     encoder_impl: str = "auto"
+    char_encoder: CharEncoderKind = "none"
+    char_vocab_size: int = 0
+    char_embedding_dim: int = 30
+    char_hidden_size: int = 50
+    char_kernel_size: int = 3
+    head: HeadKind = "softmax"
+    freeze_embeddings: bool = False
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "num_labels", "embedding_dim", "hidden_size", "num_layers"):
@@ -46,6 +69,13 @@ class TaggerConfig:
                 raise ConfigError(f"TaggerConfig.{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"TaggerConfig.dropout must be in [0, 1), got {self.dropout}")
+        if self.char_encoder not in ("none", "cnn", "lstm"):
+            raise ConfigError(f"TaggerConfig.char_encoder must be 'none', 'cnn' or 'lstm', got {self.char_encoder!r}")
+        if self.char_encoder != "none" and self.char_vocab_size < 2:
+            raise ConfigError(f"TaggerConfig.char_encoder={self.char_encoder!r} needs char_vocab_size >= 2 "
+                              f"(<pad>, <unk> and the characters), got {self.char_vocab_size}")
+        if self.head not in ("softmax", "crf"):
+            raise ConfigError(f"TaggerConfig.head must be 'softmax' or 'crf', got {self.head!r}")
 
 
 @dataclass
@@ -53,9 +83,11 @@ class TaggerOutput:
     """What :class:`SequenceTagger` returns.
 
     Attributes:
-        logits: ``FloatTensor[batch, seq, num_labels]``.
+        logits: ``FloatTensor[batch, seq, num_labels]`` (CRF emission scores with ``head="crf"``).
         mask: ``BoolTensor[batch, seq]``.
-        loss: Mean cross-entropy over real tokens (scalar) when labels were given, else ``None``.
+        loss: When labels were given, a scalar: the cross-entropy averaged over real tokens
+            (softmax head) or the CRF negative log-likelihood averaged over sentences (CRF head);
+            else ``None``.
     """
 
     logits: torch.Tensor
@@ -63,40 +95,80 @@ class TaggerOutput:
     loss: torch.Tensor | None = None
 
 
+def build_char_encoder(config: TaggerConfig) -> nn.Module | None:
+    """The character encoder that ``config.char_encoder`` names (``None`` for ``"none"``)."""
+    if config.char_encoder == "cnn":
+        return CharCNNEncoder(config.char_vocab_size, embedding_dim=config.char_embedding_dim,
+                              num_filters=config.char_hidden_size, kernel_size=config.char_kernel_size,
+                              dropout=config.dropout)
+    if config.char_encoder == "lstm":
+        return CharLSTMEncoder(config.char_vocab_size, embedding_dim=config.char_embedding_dim,
+                               hidden_size=config.char_hidden_size, dropout=config.dropout, impl=config.encoder_impl)
+    return None
+
+
+def build_head(config: TaggerConfig, input_dim: int,
+               constraints: Sequence[tuple[int, int]] | None = None) -> nn.Module:
+    """The output head that ``config.head`` names; ``constraints`` (CRF only) restrict decoding."""
+    if config.head == "crf":
+        return CRFHead(input_dim, config.num_labels, dropout=config.dropout, constraints=constraints)
+    if constraints is not None:
+        raise ConfigError("transition constraints need head='crf' (the softmax head decodes each token alone)")
+    return TokenClassificationHead(input_dim, config.num_labels, dropout=config.dropout)
+
+
 class SequenceTagger(nn.Module):
-    """A BiLSTM tagger: ``WordEmbedding`` -> ``LSTMEncoder`` -> ``TokenClassificationHead``.
+    """A BiLSTM tagger: ``WordEmbedding`` [+ char encoder] -> ``LSTMEncoder`` -> softmax or CRF head.
 
     Args:
         config: Model sizes and options.
+        constraints: Allowed tag transitions for CRF decoding (see
+            :func:`lstm_nlp.modules.crf.allowed_transitions`); saved with the weights.
     """
 
-    def __init__(self, config: TaggerConfig):
+    def __init__(self, config: TaggerConfig, *, constraints: Sequence[tuple[int, int]] | None = None):
         super().__init__()
         self.config = config
         self.embedding = WordEmbedding(config.vocab_size, config.embedding_dim, padding_idx=0, dropout=config.dropout)
+        self.embedding.embedding.weight.requires_grad_(not config.freeze_embeddings)
+        self.char_encoder = build_char_encoder(config)
+        self.char_dropout = nn.Dropout(config.dropout)
+        input_dim = config.embedding_dim + (self.char_encoder.output_dim if self.char_encoder is not None else 0)
         self.encoder = LSTMEncoder(
-            config.embedding_dim, config.hidden_size, num_layers=config.num_layers,
+            input_dim, config.hidden_size, num_layers=config.num_layers,
             bidirectional=config.bidirectional, dropout=config.dropout, impl=config.encoder_impl,
         )
-        self.head = TokenClassificationHead(self.encoder.output_dim, config.num_labels, dropout=config.dropout)
+        self.head = build_head(config, self.encoder.output_dim, constraints)
 
     def forward(
-        self, token_ids: torch.Tensor, *, mask: torch.Tensor, labels: torch.Tensor | None = None
+        self,
+        token_ids: torch.Tensor,
+        *,
+        mask: torch.Tensor,
+        char_ids: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
     ) -> TaggerOutput:
         """Tags a padded batch.
 
         Args:
             token_ids: ``LongTensor[batch, seq]``.
             mask: ``BoolTensor[batch, seq]``, True at real tokens.
-            labels: Optional ``LongTensor[batch, seq]`` gold tag ids.
+            char_ids: ``LongTensor[batch, seq, word_len]`` character ids (required with a char
+                encoder; ignored without one).
+            labels: Optional ``LongTensor[batch, seq]`` gold tag ids (``-100`` at padding).
         """
         embedded = self.embedding(token_ids)  # [batch, seq, embedding_dim]
+        if self.char_encoder is not None:
+            if char_ids is None:
+                raise ValueError(f"this tagger uses {self.config.char_encoder!r} character features: pass char_ids")
+            chars = self.char_dropout(self.char_encoder(char_ids))  # [batch, seq, char_dim]
+            embedded = torch.cat([embedded, chars], dim=-1)
         features = self.encoder(embedded, mask=mask).outputs  # [batch, seq, 2 * hidden]
         logits, loss = self.head(features, mask=mask, labels=labels)
         return TaggerOutput(logits=logits, mask=mask, loss=loss)
 
     def decode(self, output: TaggerOutput) -> list[list[int]]:
-        """Best tag ids per sentence (real tokens only)."""
+        """Best tag ids per sentence (real tokens only): argmax (softmax) or Viterbi (CRF)."""
         return self.head.decode(output.logits, output.mask)
 
     # ------------------------------------------------------------------ bundles
@@ -113,6 +185,7 @@ class SequenceTagger(nn.Module):
 
     @classmethod
     def from_bundle(cls, bundle) -> SequenceTagger:
+        """Rebuilds the model from a read bundle (CRF constraints come back with the weights)."""
         try:
             config = TaggerConfig(**bundle.config)
         except TypeError as err:

@@ -11,3 +11,8 @@ from lstm_nlp.modules.regression import (
 __all__ = ["EncoderOutput", "LSTMEncoder", "TokenClassificationHead", "WordEmbedding"]
 __all__ += ["ForecastHead", "ReferenceLSTM", "ReferenceLSTMCell", "RegLSTM", "RegressionOutput",
             "SequenceRegressionHead", "final_states", "lstm_cell", "regression_loss"]
+
+# pooling.final_states is the same function as regression.final_states (exported above).
+from lstm_nlp.modules.pooling import SequencePooler, masked_max, masked_mean  # noqa: E402
+
+__all__ += ["SequencePooler", "masked_max", "masked_mean"]

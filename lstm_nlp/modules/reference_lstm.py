@@ -64,7 +64,7 @@ def lstm_cell(
     gates = x @ weight_ih.T + h @ weight_hh.T  # [batch, 4H]
     if bias_ih is not None:
         gates = gates + bias_ih + bias_hh
-    f, i, g, o = gates.chunk(4, dim=-1)  # four [batch, H] blocks
+    i, f, g, o = gates.chunk(4, dim=-1)  # four [batch, H] blocks
     i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
     c_t = f * c + i * g
     h_t = o * torch.tanh(c_t)
@@ -79,7 +79,7 @@ def _init_uniform(parameters, hidden_size: int) -> None:
 
 
 class ReferenceLSTMCell(nn.Module):
-    """One LSTM step, parameter-compatible with ``nn.LSTMCell`` (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``).
+    """One LSTM step with ``nn.LSTMCell``'s parameters (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``).
 
     Args:
         input_size: Size of each input vector.

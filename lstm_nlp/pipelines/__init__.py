@@ -6,12 +6,14 @@ import os
 
 import torch
 
+from lstm_nlp.pipelines.forecasting import ForecastPipeline
 from lstm_nlp.pipelines.tagging import TaggingPipeline
 from lstm_nlp.serialization import read_header
 from lstm_nlp.errors import BundleError
 
 #: model_type in config.json -> the pipeline class that loads it.
 PIPELINES = {"sequence_tagger": TaggingPipeline}
+PIPELINES["forecaster"] = ForecastPipeline
 
 
 def load_pipeline(directory: str | os.PathLike, *, device: str | torch.device = "cpu"):
@@ -23,3 +25,9 @@ def load_pipeline(directory: str | os.PathLike, *, device: str | torch.device = 
 
 
 __all__ = ["PIPELINES", "TaggingPipeline", "load_pipeline"]
+__all__ += ["ForecastPipeline"]
+
+from lstm_nlp.pipelines.classification import ClassificationPipeline  # noqa: E402
+
+PIPELINES["text_classifier"] = ClassificationPipeline
+__all__ += ["ClassificationPipeline"]

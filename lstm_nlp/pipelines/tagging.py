@@ -1,7 +1,8 @@
 """``TaggingPipeline``: a trained tagger with its vocabularies, from strings to tags and back.
 
-It is what a bundle directory holds (model + ``words``/``labels`` vocabularies + task settings)
-and what ``lstm-nlp predict`` / ``evaluate`` and the tagging recipes use.
+It is what a bundle directory holds (model + ``words``/``labels`` (+ ``chars``) vocabularies +
+task settings) and what ``lstm-nlp predict`` / ``evaluate`` and the tagging recipes use. Labelled
+files are CoNLL-U (``.conllu``, ``.conllu.gz``) or CoNLL columns (anything else, e.g. CoNLL-2003).
 """
 
 from __future__ import annotations
@@ -9,12 +10,15 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
 import torch
 from datasets import Dataset
 from torch.utils.data import DataLoader
 
 from lstm_nlp.data.batching import BucketBatchSampler, collate_tagging
+from lstm_nlp.data.conll import TagScheme as FileScheme
+from lstm_nlp.data.conll import read_conll
 from lstm_nlp.data.conllu import load_tagging_dataset
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
@@ -26,29 +30,57 @@ from lstm_nlp.training.metrics import TagScheme, tagging_metrics
 
 logger = logging.getLogger("lstm_nlp")
 
+#: Longer words are cut to their first characters for the character encoder.
+MAX_WORD_CHARS = 40
+
+
+def is_conllu(path: str | os.PathLike) -> bool:
+    """Whether ``path`` names a CoNLL-U file (``.conllu`` / ``.conllu.gz``); other files are CoNLL columns."""
+    return str(path).lower().endswith((".conllu", ".conllu.gz"))
+
+
+def build_char_vocab(sentences: Iterable[Sequence[str]], *, min_freq: int = 1) -> Vocab:
+    """Character vocabulary (``<pad>`` = 0, ``<unk>`` = 1) of tokenized sentences, case kept."""
+    return Vocab.build(("".join(tokens) for tokens in sentences), min_freq=min_freq)
+
 
 class TaggingPipeline:
     """A :class:`SequenceTagger` plus the vocabularies that turn strings into ids.
 
     Args:
         model: The tagger.
-        words: Word vocabulary (with ``<pad>`` = 0 and ``<unk>``).
+        words: Word vocabulary (with ``<pad>`` = 0 and ``<unk>``; may be lower-casing).
         labels: Tag vocabulary (no specials).
+        chars: Character vocabulary, required when the model has a character encoder.
         scheme: ``"token"`` (POS) or ``"iob2"`` (entity-level seqeval scores).
-        tag_column: Which column of a labelled file holds the tags (``"upos"``/``"xpos"`` for CoNLL-U).
+        tag_column: Which column of a labelled file holds the tags: ``"upos"``/``"xpos"`` for
+            CoNLL-U, a 0-based column number (negative: from the end) for CoNLL column files.
+        token_column: The word column of CoNLL column files.
+        file_scheme: Tag scheme of CoNLL column files: ``"iob1"`` files are converted to IOB2 on reading.
     """
 
-    def __init__(self, model: SequenceTagger, words: Vocab, labels: Vocab, *, scheme: TagScheme = "token",
-                 tag_column: str = "upos"):
+    def __init__(self, model: SequenceTagger, words: Vocab, labels: Vocab, *, chars: Vocab | None = None,
+                 scheme: TagScheme = "token", tag_column: str | int = "upos", token_column: int = 0,
+                 file_scheme: FileScheme = "none"):
         if model.config.vocab_size != len(words):
             raise BundleError(f"model expects {model.config.vocab_size} words but the vocabulary has {len(words)}")
         if model.config.num_labels != len(labels):
             raise BundleError(f"model expects {model.config.num_labels} labels but the label set has {len(labels)}")
+        if model.config.char_encoder != "none":
+            if chars is None:
+                raise BundleError(f"the model has a {model.config.char_encoder!r} character encoder but no "
+                                  "character vocabulary was given")
+            if model.config.char_vocab_size != len(chars):
+                raise BundleError(f"model expects {model.config.char_vocab_size} characters but the character "
+                                  f"vocabulary has {len(chars)}")
         self.model = model
         self.words = words
         self.labels = labels
+        self.chars = chars if model.config.char_encoder != "none" else None
         self.scheme = scheme
         self.tag_column = tag_column
+        self.token_column = token_column
+        self.file_scheme = file_scheme
         self._tokenizer: SpacyTokenizer | None = None
 
     @property
@@ -61,8 +93,11 @@ class TaggingPipeline:
 
     # ------------------------------------------------------------------ encoding
     def featurize(self, tokens: Sequence[str]) -> dict:
-        """Model inputs of one sentence (without labels)."""
-        return {"token_ids": self.words.encode(tokens)}
+        """Model inputs of one sentence (without labels): ``token_ids`` (and ``char_ids``, one list per word)."""
+        example = {"token_ids": self.words.encode(tokens)}
+        if self.chars is not None:
+            example["char_ids"] = [self.chars.encode(word[:MAX_WORD_CHARS]) for word in tokens]
+        return example
 
     def encode(self, dataset: Dataset, *, with_labels: bool = True) -> list[dict]:
         """Numericalizes a ``tokens``/``tags`` dataset; empty sentences are dropped (and counted in the log).
@@ -144,9 +179,29 @@ class TaggingPipeline:
         for pairs in self.predict_text(texts, batch_size=batch_size):
             yield " ".join(f"{token}/{tag}" for token, tag in pairs)
 
-    def read_labelled(self, path: str | os.PathLike, *, tag_column: str | None = None) -> Dataset:
-        """Reads a labelled file in the format this model was trained on."""
-        return load_tagging_dataset(path, tag_column=tag_column or self.tag_column)
+    def read_labelled(self, path: str | os.PathLike, *, tag_column: str | int | None = None) -> Dataset:
+        """Reads a labelled file: CoNLL-U for ``.conllu``/``.conllu.gz`` paths (or hub ids for a model
+        trained on CoNLL-U), CoNLL columns otherwise, with this model's column settings.
+
+        Args:
+            path: The file.
+            tag_column: Override the tag column (``"upos"``/``"xpos"`` for CoNLL-U, a column number,
+                also as a string, for column files).
+        """
+        column = self.tag_column if tag_column is None else tag_column
+        if is_conllu(path) or (not Path(path).exists() and isinstance(self.tag_column, str)):
+            if column not in ("upos", "xpos"):
+                column = "upos"
+            return load_tagging_dataset(path, tag_column=column)
+        if isinstance(column, str):
+            try:
+                column = int(column)
+            except ValueError:
+                if tag_column is not None:
+                    raise DataFormatError(f"tag column {column!r} is for CoNLL-U files; give a column number "
+                                          "for CoNLL column files", path) from None
+                column = -1  # a CoNLL-U model scored on a column file: tags in the last column
+        return read_conll(path, token_column=self.token_column, tag_column=column, scheme=self.file_scheme)
 
     def evaluate(self, dataset: Dataset, *, batch_size: int = 256) -> dict:
         """Metrics on a labelled dataset (see :func:`tagging_metrics`).
@@ -166,8 +221,12 @@ class TaggingPipeline:
     # ------------------------------------------------------------------ bundles
     def save_pretrained(self, directory: str | os.PathLike) -> None:
         """Writes the model, the vocabularies and the task settings to ``directory``."""
-        self.model.save_pretrained(directory, vocabs={"words": self.words, "labels": self.labels},
-                                   meta={"task": "tagging", "scheme": self.scheme, "tag_column": self.tag_column})
+        vocabs = {"words": self.words, "labels": self.labels}
+        if self.chars is not None:
+            vocabs["chars"] = self.chars
+        self.model.save_pretrained(directory, vocabs=vocabs, meta={
+            "task": "tagging", "scheme": self.scheme, "tag_column": self.tag_column,
+            "token_column": self.token_column, "file_scheme": self.file_scheme})
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike, *, device: str = "cpu") -> TaggingPipeline:
@@ -177,6 +236,8 @@ class TaggingPipeline:
             if name not in bundle.vocabs:
                 raise BundleError(f"{directory} has no {name}.vocab.json")
         model = SequenceTagger.from_bundle(bundle)
-        pipeline = cls(model, bundle.vocabs["words"], bundle.vocabs["labels"],
-                       scheme=bundle.meta.get("scheme", "token"), tag_column=bundle.meta.get("tag_column", "upos"))
+        meta = bundle.meta
+        pipeline = cls(model, bundle.vocabs["words"], bundle.vocabs["labels"], chars=bundle.vocabs.get("chars"),
+                       scheme=meta.get("scheme", "token"), tag_column=meta.get("tag_column", "upos"),
+                       token_column=meta.get("token_column", 0), file_scheme=meta.get("file_scheme", "none"))
         return pipeline.to(device)

@@ -1,18 +1,23 @@
-"""``Trainer``: the training loop, device handling, dev evaluation and best-model selection.
+"""``Trainer``: the training loop, with checkpoints and exact resume, schedules, early stopping, AMP and DDP.
 
 The trainer only sees a model (whose ``forward(**batch)`` returns an object with ``.loss``),
 a loader of batches and an ``evaluate(model) -> dict`` callable; recipes wire the rest.
+
+One epoch is: ``set_epoch`` on the batch sampler, forward/backward over the batches (an
+optimizer step every ``grad_accum`` batches), evaluation on dev (rank 0), schedule and early
+stopping decisions, a ``metrics.jsonl`` record, ``training_curve.png`` and a checkpoint.
+Checkpoints hold everything that influences what comes next (weights, optimizer, schedule,
+scaler, every RNG, the position in the epoch), so resuming continues bit for bit on CPU.
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import logging
 import math
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -21,82 +26,97 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from lstm_nlp.errors import ConfigError
-from lstm_nlp.training.device import move_batch, resolve_device
+from lstm_nlp import __version__
+from lstm_nlp.errors import BundleError, ConfigError, LstmNlpError
+from lstm_nlp.training import distributed as dist_utils
+from lstm_nlp.training.checkpoint import (CHECKPOINT_DIR, CHECKPOINT_FORMAT_VERSION, CheckpointManager,
+                                          capture_rng_state, load_checkpoint, resolve_resume, restore_rng_state)
+from lstm_nlp.training.config import TrainerConfig, resolve_precision
+from lstm_nlp.training.device import move_batch
+from lstm_nlp.training.interrupts import StopRequest, TrainingInterrupted
+from lstm_nlp.training.optim import LRSchedule, build_optimizer
+from lstm_nlp.training.tracking import RunLog, summary_table
 
 logger = logging.getLogger("lstm_nlp")
 
 NON_MODEL_KEYS = ("lengths", "index")
+_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+__all__ = ["NonFiniteLossError", "TrainResult", "Trainer", "TrainerConfig", "TrainingInterrupted", "build_optimizer",
+           "seed_everything"]
 
 
-@dataclass
-class TrainerConfig:
-    """Training options.
-
-    Attributes:
-        epochs: Passes over the training data.
-        optimizer: ``"adam"``, ``"adamw"`` or ``"sgd"`` (momentum 0.9).
-        lr: Learning rate.
-        weight_decay: L2 / decoupled weight decay.
-        grad_clip: Clip the global gradient norm to this (``None``: no clipping).
-        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
-        metric: Dev metric that selects the best epoch (a key of ``evaluate``'s result).
-        mode: ``"max"`` if a larger ``metric`` is better, else ``"min"``.
-        output_dir: Where ``metrics.jsonl`` goes (``None``: nowhere).
-        progress: Show tqdm progress bars.
-        seed: Seed for Python, NumPy and torch.
-    """
-
-    epochs: int = 10
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    grad_clip: float | None = 5.0
-    device: str = "auto"
-    metric: str = "accuracy"
-    mode: str = "max"
-    output_dir: str | None = None
-    progress: bool = True
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.epochs < 0:
-            raise ConfigError(f"epochs must be >= 0, got {self.epochs}")
-        if self.optimizer not in ("adam", "adamw", "sgd"):
-            raise ConfigError(f"optimizer must be adam, adamw or sgd, got {self.optimizer!r}")
-        if self.lr <= 0:
-            raise ConfigError(f"lr must be > 0, got {self.lr}")
-        if self.mode not in ("max", "min"):
-            raise ConfigError(f"mode must be 'max' or 'min', got {self.mode!r}")
+class NonFiniteLossError(LstmNlpError, FloatingPointError):
+    """The training loss became NaN or infinite; the message names the epoch and step."""
 
 
 @dataclass
 class TrainResult:
-    """Outcome of :meth:`Trainer.fit`: per-epoch records and the best epoch (1-based; 0 = none)."""
+    """Outcome of :meth:`Trainer.fit`.
+
+    Attributes:
+        history: One record per epoch (the ``metrics.jsonl`` lines), including epochs run before a resume.
+        best_epoch: The selected epoch (1-based; 0 = none).
+        best_metric: Its dev metric (``None`` without dev evaluation).
+        stopped_early: True if early stopping ended the run.
+        global_step: Optimizer steps taken in total.
+        checkpoint: The last checkpoint written (``None`` if checkpoints are off).
+        summary: The final summary table (also logged).
+    """
 
     history: list[dict] = field(default_factory=list)
     best_epoch: int = 0
     best_metric: float | None = None
+    stopped_early: bool = False
+    global_step: int = 0
+    checkpoint: str | None = None
+    summary: str = ""
+
+
+@dataclass
+class _State:
+    """Where the run is; saved in every checkpoint. ``batches_done`` counts this rank's batches of
+    epoch ``completed_epochs + 1``; ``epoch_stats`` the running sums behind its record."""
+
+    completed_epochs: int = 0
+    batches_done: int = 0
+    global_step: int = 0
+    best_epoch: int = 0
+    best_metric: float | None = None
+    best_model: dict | None = None
+    bad_epochs: int = 0
+    stopped_early: bool = False
+    history: list[dict] = field(default_factory=list)
+    epoch_stats: dict = field(default_factory=lambda: {"loss_sum": 0.0, "batches": 0, "tokens": 0, "seconds": 0.0})
 
 
 def seed_everything(seed: int) -> None:
     """Seeds Python, NumPy and torch (all devices)."""
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
 
 
-def build_optimizer(model: nn.Module, config: TrainerConfig) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
+def _with_last(iterator: Iterator) -> Iterator[tuple[object, bool]]:
+    """Yields ``(item, is_last)``; works for loaders without ``len``."""
+    try:
+        previous = next(iterator)
+    except StopIteration:
+        return
+    for item in iterator:
+        yield previous, False
+        previous = item
+    yield previous, True
 
 
 class Trainer:
     """Trains a model, evaluates it after every epoch and keeps the best weights.
+
+    Under ``torchrun`` (``WORLD_SIZE > 1``) it joins the process group, shards the loader's
+    :class:`~lstm_nlp.data.batching.BucketBatchSampler` across ranks and trains a
+    ``DistributedDataParallel`` wrapper; dev evaluation runs on rank 0 and its numbers are
+    broadcast, so every rank takes the same schedule, early-stopping and best-epoch decisions and
+    ends with the same weights. Only rank 0 writes files.
 
     Args:
         model: A module whose ``forward(**batch)`` returns an object with a scalar ``.loss``.
@@ -115,86 +135,324 @@ class Trainer:
         evaluate: Callable[[nn.Module], dict] | None = None,
     ):
         self.config = config
-        self.device = resolve_device(config.device)
+        self.dist = dist_utils.setup_distributed(config.device)
+        self.device = self.dist.device
         self.model = model.to(self.device)
         self.train_loader = train_loader
         self.evaluate = evaluate
+        self.precision = resolve_precision(config.precision, self.device)
         self.optimizer = build_optimizer(self.model, config)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
+        self._prepare_loader()
+        steps_per_epoch = self._steps_per_epoch()
+        self.schedule = LRSchedule(self.optimizer, config, total_steps=steps_per_epoch * config.epochs,
+                                   metric_mode=config.mode if evaluate is not None else "min")
+        self.train_model: nn.Module = self.model
+        if self.dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel
 
-    def _better(self, value: float, best: float | None) -> bool:
-        if best is None:
-            return True
-        return value > best if self.config.mode == "max" else value < best
+            self.train_model = DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                find_unused_parameters=config.find_unused_parameters)
+        self._stop = StopRequest()
+        self._info = logger.info if self.dist.is_main else (lambda *args, **kwargs: None)
+        self._manager: CheckpointManager | None = None
+        self._last_checkpoint: Path | None = None
 
-    def train_epoch(self, epoch: int) -> dict:
-        """Runs one pass over ``train_loader``; returns mean loss, tokens and tokens/s."""
-        self.model.train()
-        sampler = getattr(getattr(self.train_loader, "batch_sampler", None), "set_epoch", None)
-        if sampler is not None:
-            sampler(epoch)
-        total_loss, total_tokens, steps = 0.0, 0, 0
-        start = time.perf_counter()
-        bar = tqdm(self.train_loader, desc=f"epoch {epoch}", leave=False, disable=not self.config.progress,
-                   unit="batch")
-        for batch in bar:
-            batch = move_batch(batch, self.device)
-            output = self.model(**{k: v for k, v in batch.items() if k not in NON_MODEL_KEYS})
-            loss = output.loss
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss is {loss.item()} at epoch {epoch}, step {steps + 1}; "
-                                         "lower the learning rate or check the data")
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if self.config.grad_clip:
-                nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-            self.optimizer.step()
-            steps += 1
-            total_loss += loss.item()
-            total_tokens += int(batch["mask"].sum())
-            bar.set_postfix(loss=f"{total_loss / steps:.4f}")
-        elapsed = time.perf_counter() - start
-        return {"train_loss": total_loss / max(steps, 1), "train_tokens": total_tokens,
-                "train_tokens_per_s": total_tokens / elapsed if elapsed > 0 else math.nan,
-                "train_seconds": elapsed}
+    # ------------------------------------------------------------------ setup
+    def _prepare_loader(self) -> None:
+        loader = self.train_loader
+        if self.device.type == "cuda" and isinstance(loader, torch.utils.data.DataLoader) and not loader.pin_memory:
+            loader.pin_memory = True  # page-locked host batches make the non-blocking copies asynchronous
+        if not self.dist.enabled:
+            return
+        sampler = getattr(loader, "batch_sampler", None)
+        if sampler is not None and hasattr(sampler, "num_replicas") and hasattr(sampler, "rank"):
+            sampler.num_replicas, sampler.rank = self.dist.world_size, self.dist.rank
+        elif not isinstance(getattr(loader, "sampler", None), torch.utils.data.DistributedSampler):
+            raise ConfigError("under torchrun the training loader must shard batches across ranks: build it with a "
+                              "BucketBatchSampler (pipeline.loader) or a DistributedSampler")
+        if hasattr(loader, "__len__") and len(loader) == 0:
+            raise ConfigError(f"the training data has too few batches for {self.dist.world_size} ranks")
 
-    @torch.no_grad()
-    def run_evaluation(self) -> dict:
-        if self.evaluate is None:
-            return {}
-        self.model.eval()
-        return self.evaluate(self.model)
+    def _steps_per_epoch(self) -> int:
+        try:
+            return math.ceil(len(self.train_loader) / self.config.grad_accum)
+        except TypeError:
+            if self.config.scheduler == "linear":
+                raise ConfigError("scheduler 'linear' needs a training loader with a length") from None
+            return 0
 
-    def fit(self) -> TrainResult:
-        """Trains for ``config.epochs`` epochs and leaves the best dev-metric weights in the model."""
-        seed_everything(self.config.seed)
-        result = TrainResult()
-        best_state = None
-        log_path = None
-        if self.config.output_dir:
-            Path(self.config.output_dir).mkdir(parents=True, exist_ok=True)
-            log_path = Path(self.config.output_dir) / "metrics.jsonl"
-            log_path.write_text("", encoding="utf-8")
-        for epoch in range(1, self.config.epochs + 1):
-            record = {"epoch": epoch, **self.train_epoch(epoch)}
-            dev = self.run_evaluation()
-            record.update({f"dev_{k}": v for k, v in dev.items() if isinstance(v, (int, float))})
-            result.history.append(record)
-            metric = dev.get(self.config.metric)
-            if metric is None and dev:
-                raise ConfigError(f"evaluate() returned {sorted(dev)}, not the selection metric "
-                                  f"{self.config.metric!r}")
-            if metric is None or self._better(metric, result.best_metric):
-                result.best_epoch, result.best_metric = epoch, metric
-                best_state = copy.deepcopy(self.model.state_dict())
-            if log_path is not None:
-                with log_path.open("a", encoding="utf-8") as handle:
-                    handle.write(json.dumps(record) + "\n")
-            logger.info("epoch %d: loss %.4f, %.0f tokens/s%s", epoch, record["train_loss"],
-                        record["train_tokens_per_s"],
-                        f", dev {self.config.metric} {metric:.4f}" if metric is not None else "")
-        if best_state is not None:
-            self.model.load_state_dict(best_state)
-        return result
+    def request_stop(self) -> None:
+        """Asks :meth:`fit` to checkpoint and raise :class:`TrainingInterrupted` after the current step."""
+        self._stop.set()
 
     def config_dict(self) -> dict:
         return asdict(self.config)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, resume: str | bool | None = None) -> TrainResult:
+        """Trains up to ``config.epochs`` epochs and leaves the best dev-metric weights in the model.
+
+        Args:
+            resume: ``None`` (use ``config.resume``), ``False`` (fresh run), ``True``/``"auto"``
+                (latest checkpoint in ``output_dir/checkpoints`` if any), or a checkpoint file/folder.
+
+        Raises:
+            NonFiniteLossError: the loss became NaN/inf (no checkpoint is written after it).
+            TrainingInterrupted: Ctrl-C, SIGTERM or :meth:`request_stop`; a checkpoint was written first.
+            BundleError: the checkpoint to resume from is missing, unsafe, corrupt or too new.
+        """
+        cfg = self.config
+        seed_everything(cfg.seed + self.dist.rank)
+        out = Path(cfg.output_dir) if cfg.output_dir else None
+        if out is not None and cfg.save_checkpoints:
+            self._manager = CheckpointManager(out / CHECKPOINT_DIR, keep=cfg.keep_checkpoints)
+        request = cfg.resume if resume is None else resume
+        state, rng = _State(), None
+        path = resolve_resume(request, out) if request not in (None, False) else None
+        if path is not None:
+            rng = self._restore(load_checkpoint(path), state, path)
+            self._info("resuming from %s (epoch %d, batch %d, step %d)", path, state.completed_epochs + 1,
+                       state.batches_done, state.global_step)
+        elif request not in (None, False, ""):
+            self._info("no checkpoint to resume from in %s; starting a fresh run", out)
+        if self._manager is not None and self.dist.is_main:
+            if path is None and (removed := self._manager.clear()):
+                self._info("fresh run: removed %d old checkpoint(s) from %s", removed, self._manager.directory)
+            self._manager.remove_stale_temporaries()
+        run_log = RunLog(out if self.dist.is_main else None, metric=cfg.metric, plots=cfg.plots,
+                         tensorboard=cfg.tensorboard)
+        run_log.start(state.history)
+        self.optimizer.zero_grad(set_to_none=True)
+        try:
+            with self._stop:
+                self._run(state, run_log, rng)
+        except BaseException:
+            self.dist.close()
+            raise
+        finally:
+            run_log.close()
+        if state.best_model is not None:
+            self.model.load_state_dict(state.best_model)
+        result = TrainResult(history=state.history, best_epoch=state.best_epoch, best_metric=state.best_metric,
+                             stopped_early=state.stopped_early, global_step=state.global_step,
+                             checkpoint=str(self._last_checkpoint) if self._last_checkpoint else None)
+        result.summary = summary_table(state.history, metric=cfg.metric if self.evaluate else None,
+                                       best_epoch=state.best_epoch)
+        self._info("training summary (%s):\n%s", "stopped early" if state.stopped_early else "finished",
+                   result.summary)
+        dist_utils.barrier()
+        self.dist.close()
+        return result
+
+    def _run(self, state: _State, run_log: RunLog, rng: dict | None) -> None:
+        cfg = self.config
+        for epoch in range(state.completed_epochs + 1, cfg.epochs + 1):
+            if state.stopped_early:
+                break
+            stop = self._train_epoch(epoch, state, run_log, rng)
+            rng = None
+            record = {"epoch": epoch, **self._epoch_stats(state.epoch_stats), "lr": self.schedule.lr}
+            dev = self._evaluate()
+            record.update({f"dev_{k}": v for k, v in dev.items()})
+            metric = dev.get(cfg.metric)
+            improved = metric is None or state.best_metric is None or (
+                metric > state.best_metric if cfg.mode == "max" else metric < state.best_metric)
+            if improved:
+                state.best_epoch, state.best_metric, state.bad_epochs = epoch, metric, 0
+                state.best_model = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+            else:
+                state.bad_epochs += 1
+            self.schedule.after_epoch(metric if metric is not None else record["train_loss"])
+            state.history.append(record)
+            state.completed_epochs, state.batches_done = epoch, 0
+            state.epoch_stats = _State().epoch_stats
+            if cfg.patience and state.bad_epochs >= cfg.patience:
+                state.stopped_early = True
+            run_log.epoch(record, state.history, state.best_epoch)
+            self._info("epoch %d: loss %.4f, %.0f tokens/s, lr %.3g%s", epoch, record["train_loss"],
+                       record["train_tokens_per_s"], record["lr"],
+                       f", dev {cfg.metric} {metric:.4f}" if metric is not None else "")
+            self._save(state, is_best=improved)
+            stop = dist_utils.any_across_ranks([stop or self._stop.requested], self.device)[0]
+            if stop:
+                self._interrupted(state, epoch)
+            if state.stopped_early:
+                self._info("early stopping: no dev improvement for %d epochs (best: epoch %d)", state.bad_epochs,
+                           state.best_epoch)
+
+    def _train_epoch(self, epoch: int, state: _State, run_log: RunLog, rng: dict | None) -> bool:
+        """Trains the rest of ``epoch``; returns whether a stop was requested during it."""
+        cfg = self.config
+        for holder in (getattr(self.train_loader, "batch_sampler", None), getattr(self.train_loader, "sampler", None)):
+            if hasattr(holder, "set_epoch"):
+                holder.set_epoch(epoch)
+        self.train_model.train()
+        skip = state.batches_done
+        # Creating a DataLoader iterator draws from torch's RNG: restore the saved state on the
+        # same side of that draw as when it was captured (before it at an epoch boundary, after it mid-epoch).
+        if rng is not None and skip == 0:
+            restore_rng_state(rng)
+        iterator = iter(self.train_loader)
+        if rng is not None and skip > 0:
+            restore_rng_state(rng)
+        for _ in range(skip):
+            if next(iterator, None) is None:
+                break
+        stats = state.epoch_stats
+        started = time.perf_counter() - stats["seconds"]
+        total = len(self.train_loader) if hasattr(self.train_loader, "__len__") else None
+        bar = tqdm(total=total, initial=skip, desc=f"epoch {epoch}", leave=False, unit="batch",
+                   disable=not (cfg.progress and self.dist.is_main))
+        autocast = torch.autocast(self.device.type, dtype=_DTYPES.get(self.precision, torch.float32),
+                                  enabled=self.precision != "fp32")
+        stop_pending, index = False, skip
+        for batch, is_last in _with_last(iterator):
+            index += 1
+            boundary = is_last or index % cfg.grad_accum == 0
+            tokens = int(batch["lengths"].sum()) if "lengths" in batch else int(batch["mask"].sum())
+            sync = self.train_model.no_sync() if self.dist.enabled and not boundary else nullcontext()
+            with sync:
+                batch = move_batch(batch, self.device)
+                with autocast:
+                    output = self.train_model(**{k: v for k, v in batch.items() if k not in NON_MODEL_KEYS})
+                loss = output.loss
+                if loss is None:
+                    raise ConfigError("the model returned no loss: training batches must carry labels")
+                value = float(loss.detach())
+                nonfinite, stop = dist_utils.any_across_ranks([not math.isfinite(value), self._stop.requested],
+                                                              self.device)
+                if nonfinite:
+                    self._non_finite(value, epoch, index, state)
+                self.scaler.scale(loss / cfg.grad_accum).backward()
+            stop_pending = stop_pending or stop
+            stats["loss_sum"] += value
+            stats["batches"] += 1
+            stats["tokens"] += tokens
+            bar.update(1)
+            bar.set_postfix(loss=f"{stats['loss_sum'] / stats['batches']:.4f}", refresh=False)
+            if not boundary:
+                continue
+            self._optimizer_step()
+            state.global_step += 1
+            state.batches_done = index
+            self.schedule.after_step()
+            run_log.step(state.global_step, value, self.schedule.lr)
+            # At the last batch the end-of-epoch save (after evaluation) follows right away.
+            if not is_last and (stop_pending or (cfg.checkpoint_every
+                                                 and state.global_step % cfg.checkpoint_every == 0)):
+                stats["seconds"] = time.perf_counter() - started
+                self._save(state, is_best=False)
+                if stop_pending:
+                    bar.close()
+                    self._interrupted(state, epoch)
+        bar.close()
+        stats["seconds"] = time.perf_counter() - started
+        return stop_pending
+
+    def _optimizer_step(self) -> None:
+        if self.config.grad_clip:
+            self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+
+    @staticmethod
+    def _epoch_stats(stats: dict) -> dict:
+        seconds = stats["seconds"]
+        return {"train_loss": stats["loss_sum"] / max(stats["batches"], 1), "train_tokens": stats["tokens"],
+                "train_tokens_per_s": stats["tokens"] / seconds if seconds > 0 else math.nan,
+                "train_seconds": seconds}
+
+    @torch.no_grad()
+    def run_evaluation(self) -> dict:
+        """Runs ``evaluate`` on this rank (eval mode); ``{}`` without it."""
+        if self.evaluate is None:
+            return {}
+        self.model.eval()
+        try:
+            return self.evaluate(self.model)
+        finally:
+            self.model.train()
+
+    def _evaluate(self) -> dict:
+        """Numeric dev metrics: computed on rank 0, broadcast to every rank."""
+        if self.evaluate is None:
+            return {}
+        numbers = None
+        if self.dist.is_main:
+            numbers = {k: v for k, v in self.run_evaluation().items()
+                       if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        numbers = dist_utils.broadcast_object(numbers)
+        if numbers and self.config.metric not in numbers:
+            raise ConfigError(f"evaluate() returned {sorted(numbers)}, not the selection metric {self.config.metric!r}")
+        return numbers
+
+    # ------------------------------------------------------------------ safety
+    def _non_finite(self, value: float, epoch: int, index: int, state: _State) -> None:
+        kept = (f"the last good checkpoint is {self._last_checkpoint}" if self._last_checkpoint else
+                "no checkpoint was written in this run")
+        raise NonFiniteLossError(
+            f"training loss is {value} at epoch {epoch}, batch {index} (optimizer step {state.global_step + 1}); "
+            f"training stopped and {kept}. Lower the learning rate, set gradient clipping, or check the data.")
+
+    def _interrupted(self, state: _State, epoch: int) -> None:
+        where = self._last_checkpoint if self._last_checkpoint else "nowhere (checkpoints are off)"
+        message = (f"training stopped at epoch {epoch}, step {state.global_step} ({self._stop.signal_name or 'signal'}); "
+                   f"checkpoint written to {where}; continue with --resume")
+        self._info(message)
+        raise TrainingInterrupted(message, str(self._last_checkpoint) if self._last_checkpoint else None)
+
+    # ------------------------------------------------------------------ checkpoints
+    def _save(self, state: _State, *, is_best: bool) -> None:
+        if self._manager is None:
+            return
+        rngs = dist_utils.all_gather_object(capture_rng_state())  # collective: every rank takes part
+        if not self.dist.is_main:
+            return
+        payload = {
+            "format_version": CHECKPOINT_FORMAT_VERSION, "lstm_nlp_version": __version__,
+            "config": asdict(self.config), "world_size": self.dist.world_size,
+            "epoch": state.completed_epochs, "batches_done": state.batches_done, "global_step": state.global_step,
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.schedule.state_dict(), "scaler": self.scaler.state_dict(), "rng": rngs,
+            "best_epoch": state.best_epoch, "best_metric": state.best_metric, "best_model": state.best_model,
+            "bad_epochs": state.bad_epochs, "stopped_early": state.stopped_early, "history": state.history,
+            "epoch_stats": dict(state.epoch_stats),
+        }
+        self._last_checkpoint = self._manager.save(payload, global_step=state.global_step, is_best=is_best)
+
+    def _restore(self, ckpt: dict, state: _State, path: Path) -> dict | None:
+        """Loads a checkpoint into the model, optimizer, schedule, scaler and ``state``; returns this rank's RNG."""
+        saved = ckpt.get("config", {})
+        for name in ("optimizer", "scheduler"):
+            if saved.get(name, getattr(self.config, name)) != getattr(self.config, name):
+                raise ConfigError(f"{path} was trained with {name} {saved[name]!r}, not {getattr(self.config, name)!r}; "
+                                  f"resume with the same --{name}")
+        world = ckpt.get("world_size", 1)
+        if ckpt["batches_done"] and world != self.dist.world_size:
+            raise ConfigError(f"{path} was saved mid-epoch by {world} rank(s); resume it with the same number of "
+                              f"ranks (now {self.dist.world_size}) or from an end-of-epoch checkpoint")
+        try:
+            self.model.load_state_dict(ckpt["model"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            self.schedule.load_state_dict(ckpt.get("scheduler"))
+            if ckpt.get("scaler") and self.scaler.is_enabled():
+                self.scaler.load_state_dict(ckpt["scaler"])
+        except (RuntimeError, ValueError, KeyError) as err:
+            raise BundleError(f"{path} does not fit this model or optimizer: {err}") from None
+        state.completed_epochs, state.batches_done = ckpt["epoch"], ckpt["batches_done"]
+        state.global_step, state.history = ckpt["global_step"], list(ckpt["history"])
+        state.best_epoch, state.best_metric = ckpt.get("best_epoch", 0), ckpt.get("best_metric")
+        state.best_model, state.bad_epochs = ckpt.get("best_model"), ckpt.get("bad_epochs", 0)
+        state.stopped_early = ckpt.get("stopped_early", False)
+        state.epoch_stats = dict(ckpt.get("epoch_stats") or _State().epoch_stats)
+        rngs = ckpt.get("rng") or []
+        if len(rngs) == self.dist.world_size:
+            return rngs[self.dist.rank]
+        logger.warning("%s holds RNG states for %d rank(s), this run has %d: random streams are reseeded, so the "
+                       "continuation is not bit-identical", path, len(rngs), self.dist.world_size)
+        seed_everything(self.config.seed + self.dist.rank + 7919 * (state.global_step + 1))
+        return None

@@ -1,0 +1,99 @@
+"""Preparing a loaded model for inference, optionally in reduced precision (bf16).
+
+    from lstm_nlp.inference import prepare_for_inference
+    pipeline = load_pipeline("runs/pos/model")
+    prepare_for_inference(pipeline.model, precision="bf16")
+
+``precision="bf16"`` runs the model's ``forward`` under ``torch.autocast(dtype=torch.bfloat16)``:
+the weights stay fp32 in memory (bundles and ``state_dict`` are unchanged), matmuls and the LSTM
+run in bf16 and precision-sensitive ops (softmax, log-sum-exp, losses) stay fp32 as autocast
+decides. Floating-point tensors in the output are cast back to fp32, so decoding (argmax,
+Viterbi) and everything downstream see the usual dtype. On a CPU with AVX-512 BF16 this is about
+1.5-1.9x faster than fp32 for the BiLSTM models here (see ``docs/benchmarks.md``); on a CPU
+without native bf16 it is usually *slower*, so it is never chosen automatically.
+
+There is no int8 option: see ``docs/benchmarks.md`` ("Inference: reduced precision") for the
+measured figures behind that choice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from lstm_nlp.errors import ConfigError
+
+Precision = Literal["fp32", "bf16"]
+PRECISIONS: tuple[str, ...] = ("fp32", "bf16")
+
+
+def bf16_is_native(device: torch.device | str = "cpu") -> bool:
+    """Whether ``device`` has native bf16 arithmetic (CPU: AVX-512 BF16 / AMX; CUDA: Ampere or newer)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        probe = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+        return bool(probe()) if probe is not None else False
+    return False
+
+
+def prepare_for_inference(model: nn.Module, *, precision: Precision = "fp32") -> nn.Module:
+    """Puts ``model`` in eval mode and sets its inference precision, in place.
+
+    Args:
+        model: A loaded model (any ``nn.Module``; e.g. ``pipeline.model``), already on its device.
+        precision: ``"fp32"`` (default; exact) or ``"bf16"`` (autocast; faster on CPUs with
+            AVX-512 BF16 and on recent GPUs; predictions may differ at a few positions).
+
+    Returns:
+        The same ``model`` object. Calling this again replaces the previous precision setting.
+
+    Raises:
+        ConfigError: an unknown precision.
+    """
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    model.eval()
+    if "forward" in model.__dict__:  # undo a previous bf16 wrapper
+        del model.forward
+    if precision == "bf16":
+        model.forward = _autocast_forward(model.forward, _device_type(model))
+    model.inference_precision = precision
+    return model
+
+
+def _device_type(model: nn.Module) -> str:
+    parameter = next(model.parameters(), None)
+    return parameter.device.type if parameter is not None else "cpu"
+
+
+def _autocast_forward(forward, device_type: str):
+    @functools.wraps(forward)
+    def wrapped(*args, **kwargs):
+        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+            output = forward(*args, **kwargs)
+        return _to_float32(output)
+
+    return wrapped
+
+
+def _to_float32(value: Any) -> Any:
+    """bf16/fp16 tensors inside ``value`` (tensor, dataclass, tuple, list, dict) -> fp32."""
+    if isinstance(value, torch.Tensor):
+        return value.float() if value.dtype in (torch.bfloat16, torch.float16) else value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _to_float32(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, tuple):
+        converted = [_to_float32(v) for v in value]
+        return type(value)(*converted) if hasattr(value, "_fields") else tuple(converted)
+    if isinstance(value, list):
+        return [_to_float32(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_float32(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,132 @@
+"""``TextClassifier``: embedding -> LSTMEncoder -> pooling -> linear head (binary or multi-class)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lstm_nlp.errors import ConfigError
+from lstm_nlp.modules import LSTMEncoder, WordEmbedding
+from lstm_nlp.modules.pooling import POOLING_METHODS, SequencePooler
+from lstm_nlp.serialization import load_state_dict_strict, read_bundle, write_bundle
+
+MODEL_TYPE = "text_classifier"
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Sizes and options of a :class:`TextClassifier`.
+
+    Attributes:
+        vocab_size: Word vocabulary size (``<pad>`` at id 0).
+        num_labels: Number of classes (>= 2; binary tasks use two logits and softmax).
+        embedding_dim: Word vector size.
+        hidden_size: LSTM hidden size per direction.
+        num_layers: Stacked LSTM layers.
+        bidirectional: BiLSTM.
+        pooling: ``"final"`` (last layer's final states), ``"mean"`` or ``"max"`` over real tokens.
+        dropout: Dropout on embeddings, between LSTM layers and before the output layer.
+        encoder_impl: ``"auto"`` (dense fast path on CPU, packed on GPU), ``"packed"`` or ``"dense"``.
+    """
+
+    vocab_size: int
+    num_labels: int
+    embedding_dim: int = 128
+    hidden_size: int = 128
+    num_layers: int = 1
+    bidirectional: bool = True
+    pooling: str = "max"
+    dropout: float = 0.5
+    encoder_impl: str = "auto"
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"ClassifierConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.num_labels < 2:
+            raise ConfigError(f"ClassifierConfig.num_labels must be >= 2 (the training data needs at least two "
+                              f"classes), got {self.num_labels}")
+        if self.pooling not in POOLING_METHODS:
+            raise ConfigError(f"ClassifierConfig.pooling must be one of {POOLING_METHODS}, got {self.pooling!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"ClassifierConfig.dropout must be in [0, 1), got {self.dropout}")
+
+
+@dataclass
+class ClassifierOutput:
+    """What :class:`TextClassifier` returns.
+
+    Attributes:
+        logits: ``FloatTensor[batch, num_labels]``.
+        loss: Mean cross-entropy over the batch (scalar) when labels were given, else ``None``.
+    """
+
+    logits: torch.Tensor
+    loss: torch.Tensor | None = None
+
+    def probabilities(self) -> torch.Tensor:
+        """Softmax over classes: ``FloatTensor[batch, num_labels]``."""
+        return self.logits.float().softmax(-1)
+
+
+class TextClassifier(nn.Module):
+    """``WordEmbedding`` -> ``LSTMEncoder`` -> ``SequencePooler`` -> dropout -> ``Linear``.
+
+    Args:
+        config: Model sizes and options.
+    """
+
+    def __init__(self, config: ClassifierConfig):
+        super().__init__()
+        self.config = config
+        self.embedding = WordEmbedding(config.vocab_size, config.embedding_dim, padding_idx=0, dropout=config.dropout)
+        self.encoder = LSTMEncoder(
+            config.embedding_dim, config.hidden_size, num_layers=config.num_layers,
+            bidirectional=config.bidirectional, dropout=config.dropout, impl=config.encoder_impl,
+        )
+        self.pooler = SequencePooler(config.pooling, num_directions=self.encoder.num_directions)
+        self.dropout = nn.Dropout(config.dropout)
+        self.output = nn.Linear(self.encoder.output_dim, config.num_labels)
+
+    def forward(
+        self, token_ids: torch.Tensor, *, mask: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> ClassifierOutput:
+        """Classifies a padded batch.
+
+        Args:
+            token_ids: ``LongTensor[batch, seq]``.
+            mask: ``BoolTensor[batch, seq]``, True at real tokens (each row needs at least one).
+            labels: Optional ``LongTensor[batch]`` gold class ids.
+        """
+        embedded = self.embedding(token_ids)  # [batch, seq, embedding_dim]
+        encoded = self.encoder(embedded, mask=mask)
+        pooled = self.pooler(encoded.outputs, mask=mask, h_n=encoded.h_n)  # [batch, directions * hidden]
+        logits = self.output(self.dropout(pooled))  # [batch, num_labels]
+        loss = F.cross_entropy(logits.float(), labels) if labels is not None else None
+        return ClassifierOutput(logits=logits, loss=loss)
+
+    # ------------------------------------------------------------------ bundles
+    def save_pretrained(self, directory: str | os.PathLike, *, vocabs=None, meta=None, extra_files=None) -> None:
+        """Writes ``config.json`` + ``model.safetensors`` (+ vocabularies and extra files) to ``directory``."""
+        write_bundle(directory, model_type=MODEL_TYPE, config=dataclasses.asdict(self.config),
+                     state_dict=self.state_dict(), vocabs=vocabs, meta=meta, extra_files=extra_files)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike) -> TextClassifier:
+        """Rebuilds the model from a bundle and loads its weights strictly."""
+        return cls.from_bundle(read_bundle(directory, expected_type=MODEL_TYPE))
+
+    @classmethod
+    def from_bundle(cls, bundle) -> TextClassifier:
+        try:
+            config = ClassifierConfig(**bundle.config)
+        except TypeError as err:
+            raise ConfigError(f"{bundle.path}: config.json does not fit ClassifierConfig ({err})") from None
+        model = cls(config)
+        load_state_dict_strict(model, bundle.state_dict, str(bundle.path))
+        return model.eval()

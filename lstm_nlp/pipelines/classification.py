@@ -1,0 +1,279 @@
+"""``ClassificationPipeline``: a trained text classifier with its tokenizer and vocabularies.
+
+It is what a ``text_classifier`` bundle holds (model + ``words``/``labels`` vocabularies + the
+tokenizer settings, and ``tokenizer.json`` for a trained subword model) and what
+``lstm-nlp predict`` / ``evaluate`` and ``recipes/imdb_sentiment.py`` use.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Iterator, Sequence
+
+import torch
+from datasets import Dataset
+from torch.utils.data import DataLoader
+
+from lstm_nlp.data.batching import BucketBatchSampler, collate_classification
+from lstm_nlp.data.subword import TOKENIZER_FILE, SubwordTokenizer
+from lstm_nlp.data.text_classification import (
+    TextTokenizer,
+    load_text_classification,
+    numericalize_dataset,
+    tokenize_dataset,
+)
+from lstm_nlp.data.vocab import Vocab
+from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
+from lstm_nlp.models.classifier import MODEL_TYPE, TextClassifier
+from lstm_nlp.serialization import read_bundle
+from lstm_nlp.training.device import move_batch, resolve_device
+from lstm_nlp.training.metrics import confusion_counts
+
+logger = logging.getLogger("lstm_nlp")
+
+
+class ClassificationPipeline:
+    """A :class:`TextClassifier` plus everything that turns raw text into its inputs.
+
+    Args:
+        model: The classifier.
+        words: Word (or subword) vocabulary, ``<pad>`` = 0, with ``<unk>``.
+        labels: Class vocabulary (no specials).
+        tokenizer: The tokenizer used in training.
+        label_names: Names given to integer labels when reading files (e.g. ``["neg", "pos"]``).
+        positive_label: The class that binary precision/recall/F1 score (default: ``label_names[-1]``
+            if it is a class, else the last class in sorted order). Ignored for multi-class.
+        max_length: Keep only the first ``max_length`` tokens of each text (``None``: all).
+    """
+
+    def __init__(self, model: TextClassifier, words: Vocab, labels: Vocab, tokenizer: TextTokenizer, *,
+                 label_names: Sequence[str] | None = None, positive_label: str | None = None,
+                 max_length: int | None = None):
+        if model.config.vocab_size != len(words):
+            raise BundleError(f"model expects {model.config.vocab_size} words but the vocabulary has {len(words)}")
+        if model.config.num_labels != len(labels):
+            raise BundleError(f"model expects {model.config.num_labels} labels but the label set has {len(labels)}")
+        if words.unk_id is None:
+            raise ConfigError("the word vocabulary needs an <unk> token")
+        if max_length is not None and max_length < 1:
+            raise ConfigError(f"max_length must be >= 1, got {max_length}")
+        self.model = model
+        self.words = words
+        self.labels = labels
+        self.tokenizer = tokenizer
+        self.label_names = list(label_names) if label_names is not None else None
+        self.max_length = max_length
+        self.positive_label = self._resolve_positive(positive_label) if len(labels) == 2 else None
+
+    def _resolve_positive(self, positive_label: str | None) -> str:
+        if positive_label is None:
+            named = self.label_names[-1] if self.label_names else None
+            positive_label = named if named in self.labels else self.labels.itos[-1]
+        if positive_label not in self.labels:
+            raise ConfigError(f"positive_label {positive_label!r} is not one of the classes {self.labels.itos}")
+        return positive_label
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def to(self, device: str | torch.device) -> ClassificationPipeline:
+        self.model.to(resolve_device(device) if isinstance(device, str) else device)
+        return self
+
+    # ------------------------------------------------------------------ encoding
+    def prepare(self, dataset: Dataset, *, num_proc: int | None = None,
+                cache_dir: str | os.PathLike | None = None) -> Dataset:
+        """Tokenizes and numericalizes a ``text`` dataset through the ``datasets.map`` cache.
+
+        Returns:
+            The dataset with ``token_ids`` (truncated to ``max_length``) in place of ``text``.
+        """
+        if "token_ids" in dataset.column_names:
+            return dataset
+        if "tokens" not in dataset.column_names:
+            dataset = tokenize_dataset(dataset, self.tokenizer, num_proc=num_proc, cache_dir=cache_dir)
+        return numericalize_dataset(dataset, self.words, max_length=self.max_length, cache_dir=cache_dir)
+
+    def encode(self, dataset: Dataset, *, with_labels: bool = True, num_proc: int | None = None,
+               cache_dir: str | os.PathLike | None = None) -> list[dict]:
+        """Model inputs for every row of a ``text`` (or already prepared) dataset.
+
+        A text without tokens becomes a single ``<unk>``, so every row gets a prediction.
+
+        Returns:
+            One dict per row: ``token_ids``, ``index`` (its row) and, with labels, ``label`` (class id).
+
+        Raises:
+            DataFormatError: a label that is not one of the model's classes.
+        """
+        prepared = self.prepare(dataset, num_proc=num_proc, cache_dir=cache_dir)
+        unk = [self.words.unk_id]
+        ids = prepared.with_format("arrow")["token_ids"].to_pylist()
+        examples = [{"token_ids": row or unk, "index": i} for i, row in enumerate(ids)]
+        if with_labels and "label" in prepared.column_names:
+            stoi = self.labels.stoi
+            for example, label in zip(examples, prepared.with_format("arrow")["label"].to_pylist()):
+                if label not in stoi:
+                    raise DataFormatError(f"record {example['index'] + 1} has label {label!r}, which is not one of "
+                                          f"the model's classes {self.labels.itos}")
+                example["label"] = stoi[label]
+        return examples
+
+    def featurize(self, texts: Iterable[str]) -> list[dict]:
+        """Model inputs of raw texts (no cache; for prediction)."""
+        unk = [self.words.unk_id]
+        return [{"token_ids": self.words.encode(tokens[: self.max_length]) or unk, "index": i}
+                for i, tokens in enumerate(self.tokenizer.pipe(texts))]
+
+    def loader(self, examples: list[dict], *, batch_size: int = 32, shuffle: bool = False, seed: int = 0,
+               num_replicas: int = 1, rank: int = 0) -> DataLoader:
+        """A DataLoader with length-bucketed batches over encoded examples."""
+        sampler = BucketBatchSampler([len(e["token_ids"]) for e in examples], batch_size, shuffle=shuffle,
+                                     seed=seed, num_replicas=num_replicas, rank=rank)
+        return DataLoader(examples, batch_sampler=sampler, collate_fn=collate_classification,
+                          pin_memory=self.device.type == "cuda")
+
+    # ------------------------------------------------------------------ inference
+    @torch.no_grad()
+    def predict_examples(self, examples: list[dict], *, batch_size: int = 256) -> torch.Tensor:
+        """Class probabilities ``FloatTensor[len(examples), num_labels]``, in the examples' order."""
+        self.model.eval()
+        probabilities = torch.zeros(len(examples), len(self.labels))
+        if not examples:
+            return probabilities
+        examples = [{"token_ids": e["token_ids"], "index": row} for row, e in enumerate(examples)]
+        for batch in self.loader(examples, batch_size=batch_size):
+            rows = batch["index"]
+            batch = move_batch(batch, self.device)
+            output = self.model(batch["token_ids"], mask=batch["mask"])
+            probabilities[rows] = output.probabilities().cpu()
+        return probabilities
+
+    def predict(self, texts: Sequence[str], *, batch_size: int = 256) -> list[tuple[str, float]]:
+        """``(label, probability)`` for each raw text, in order (an empty text still gets one)."""
+        probabilities = self.predict_examples(self.featurize(texts), batch_size=batch_size)
+        best, index = probabilities.max(-1) if len(texts) else (torch.empty(0), torch.empty(0, dtype=torch.long))
+        return [(self.labels.itos[i], p) for i, p in zip(index.tolist(), best.tolist())]
+
+    def predict_lines(self, lines: Iterable[str], *, batch_size: int = 256, chunk_size: int = 4096) -> Iterator[str]:
+        """Streams ``label<TAB>probability`` for raw text lines, in input order, ``chunk_size`` lines at a time."""
+        chunk: list[str] = []
+        for line in lines:
+            chunk.append(line.rstrip("\r\n"))
+            if len(chunk) >= chunk_size:
+                yield from self._format_lines(chunk, batch_size)
+                chunk = []
+        if chunk:
+            yield from self._format_lines(chunk, batch_size)
+
+    def _format_lines(self, texts: list[str], batch_size: int) -> Iterator[str]:
+        for label, probability in self.predict(texts, batch_size=batch_size):
+            yield f"{label}\t{probability:.4f}"
+
+    def read_labelled(self, path: str | os.PathLike, *, split: str = "test", tag_column: str | None = None,
+                      **kwargs) -> Dataset:
+        """Reads labelled texts (aclImdb folder, jsonl/csv/parquet, hub id) with this model's label names.
+
+        ``tag_column`` exists for the CLI's tagger option and must stay ``None``; other keyword
+        arguments go to :func:`load_text_classification`.
+        """
+        if tag_column is not None:
+            raise ConfigError("--tag-column applies to taggers; this is a text classifier")
+        kwargs.setdefault("label_names", self.label_names)
+        return load_text_classification(path, split=split, **kwargs)
+
+    def evaluate(self, data: Dataset | list[dict], *, batch_size: int = 256) -> dict:
+        """Scores labelled data: a ``text``/``label`` dataset, or examples from :meth:`encode`.
+
+        Returns:
+            See :func:`classification_metrics` (binary: precision/recall/F1 of ``positive_label``;
+            multi-class: macro averages).
+        """
+        examples = self.encode(data) if isinstance(data, Dataset) else data
+        if not examples or "label" not in examples[0]:
+            raise DataFormatError("evaluation data has no labelled examples")
+        probabilities = self.predict_examples(examples, batch_size=batch_size)
+        gold = [self.labels.itos[e["label"]] for e in examples]
+        predicted = self.labels.decode(probabilities.argmax(-1).tolist())
+        return classification_metrics(gold, predicted, labels=self.labels.itos, positive_label=self.positive_label)
+
+    # ------------------------------------------------------------------ bundles
+    def save_pretrained(self, directory: str | os.PathLike) -> None:
+        """Writes the model, vocabularies, tokenizer settings (and subword model) to ``directory``."""
+        extra = {TOKENIZER_FILE: self.tokenizer.subword.save} if self.tokenizer.subword is not None else None
+        meta = {"task": "classification", "tokenizer": self.tokenizer.settings(), "label_names": self.label_names,
+                "positive_label": self.positive_label, "max_length": self.max_length}
+        self.model.save_pretrained(directory, vocabs={"words": self.words, "labels": self.labels}, meta=meta,
+                                   extra_files=extra)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, *, device: str = "cpu") -> ClassificationPipeline:
+        """Loads a bundle written by :meth:`save_pretrained`."""
+        bundle = read_bundle(directory, expected_type=MODEL_TYPE)
+        for name in ("words", "labels"):
+            if name not in bundle.vocabs:
+                raise BundleError(f"{directory} has no {name}.vocab.json")
+        settings = dict(bundle.meta.get("tokenizer") or {"kind": "spacy"})
+        subword = None
+        if settings.get("kind", "spacy") != "spacy":
+            path = bundle.path / TOKENIZER_FILE
+            if not path.exists():
+                raise BundleError(f"{directory} uses a {settings['kind']} tokenizer but has no {TOKENIZER_FILE}")
+            subword = SubwordTokenizer.load(path)
+        try:
+            tokenizer = TextTokenizer(settings.pop("kind", "spacy"), **settings, subword=subword)
+        except TypeError as err:
+            raise BundleError(
+                f"{directory}: unreadable tokenizer settings {bundle.meta.get('tokenizer')} ({err})") from None
+        model = TextClassifier.from_bundle(bundle)
+        pipeline = cls(model, bundle.vocabs["words"], bundle.vocabs["labels"], tokenizer,
+                       label_names=bundle.meta.get("label_names"), positive_label=bundle.meta.get("positive_label"),
+                       max_length=bundle.meta.get("max_length"))
+        return pipeline.to(device)
+
+
+def classification_metrics(gold: Sequence[str], predicted: Sequence[str], *, labels: Sequence[str],
+                           positive_label: str | None = None) -> dict:
+    """Accuracy, precision, recall and F1 of predicted classes.
+
+    Args:
+        gold: Gold class per example.
+        predicted: Predicted class per example.
+        labels: All classes (the report lists each, even without examples).
+        positive_label: Binary tasks: the class whose precision/recall/F1 are reported. ``None``:
+            macro averages over ``labels``.
+
+    Returns:
+        ``{"accuracy", "precision", "recall", "f1", "per_label": {label: {precision, recall, f1,
+        support}}, "report": str, "confusion": {"labels", "matrix"}}`` (rows gold, columns predicted).
+    """
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predicted")
+    per_label = {}
+    for label in labels:
+        tp = sum(g == label and p == label for g, p in zip(gold, predicted))
+        fp = sum(g != label and p == label for g, p in zip(gold, predicted))
+        fn = sum(g == label and p != label for g, p in zip(gold, predicted))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[label] = {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
+    if positive_label is not None:
+        summary = per_label[positive_label]
+        averaged = {k: summary[k] for k in ("precision", "recall", "f1")}
+        scope = f"binary, positive class {positive_label!r}"
+    else:
+        averaged = {k: sum(v[k] for v in per_label.values()) / len(per_label) for k in ("precision", "recall", "f1")}
+        scope = "macro average"
+    accuracy = sum(g == p for g, p in zip(gold, predicted)) / len(gold) if gold else 0.0
+    width = max(12, *(len(label) for label in labels))
+    lines = [f"{'':>{width}} {'precision':>10} {'recall':>10} {'f1':>10} {'support':>9}"]
+    lines += [f"{label:>{width}} {v['precision']:>10.4f} {v['recall']:>10.4f} {v['f1']:>10.4f} {v['support']:>9d}"
+              for label, v in per_label.items()]
+    lines += ["", f"{'accuracy':>{width}} {accuracy:>10.4f} {'':>21} {len(gold):>9d}",
+              f"{'reported':>{width}} {averaged['precision']:>10.4f} {averaged['recall']:>10.4f} "
+              f"{averaged['f1']:>10.4f}   ({scope})"]
+    return {"accuracy": accuracy, **averaged, "per_label": per_label, "report": "\n".join(lines),
+            "confusion": confusion_counts(gold, predicted)}

@@ -1,0 +1,92 @@
+"""SequenceTagger variants: word-only softmax, char-CNN / char-LSTM features, CRF head; bundles."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from lstm_nlp.errors import ConfigError
+from lstm_nlp.models import SequenceTagger, TaggerConfig
+from lstm_nlp.modules.crf import CRFHead, allowed_transitions
+from lstm_nlp.serialization import read_bundle
+
+LABELS = ["B-PER", "I-PER", "O"]
+
+
+def _config(**overrides) -> TaggerConfig:
+    base = dict(vocab_size=12, num_labels=3, embedding_dim=6, hidden_size=5, num_layers=1, dropout=0.1,
+                char_encoder="cnn", char_vocab_size=9, char_embedding_dim=4, char_hidden_size=5, head="crf")
+    return TaggerConfig(**{**base, **overrides})
+
+
+def _batch():
+    token_ids = torch.tensor([[2, 3, 4, 5], [6, 7, 0, 0]])
+    mask = token_ids != 0
+    char_ids = torch.randint(2, 9, (2, 4, 3)).masked_fill(~mask.unsqueeze(-1), 0)
+    char_ids[0, 1, 2] = 0  # a shorter word
+    labels = torch.tensor([[0, 1, 2, 2], [2, 0, -100, -100]])
+    return token_ids, mask, char_ids, labels
+
+
+@pytest.mark.parametrize("char_encoder,head", [("none", "softmax"), ("cnn", "crf"), ("lstm", "crf"),
+                                               ("lstm", "softmax")])
+def test_variants_train_step_and_decode(char_encoder, head):
+    model = SequenceTagger(_config(char_encoder=char_encoder, head=head))
+    token_ids, mask, char_ids, labels = _batch()
+    output = model(token_ids, mask=mask, char_ids=char_ids, labels=labels)
+    assert output.logits.shape == (2, 4, 3) and output.loss.dim() == 0
+    output.loss.backward()
+    assert model.embedding.embedding.weight.grad is not None
+    assert [len(tags) for tags in model.decode(output)] == [4, 2]
+    assert isinstance(model.head, CRFHead) == (head == "crf")
+
+
+def test_padding_does_not_change_a_sentence_in_eval_mode():
+    model = SequenceTagger(_config()).eval()
+    token_ids, mask, char_ids, _ = _batch()
+    together = model(token_ids, mask=mask, char_ids=char_ids)
+    alone = model(token_ids[1:, :2], mask=mask[1:, :2], char_ids=char_ids[1:, :2])
+    torch.testing.assert_close(together.logits[1, :2], alone.logits[0])
+    assert model.decode(together)[1] == model.decode(alone)[0]
+
+
+def test_config_is_checked_at_build_time():
+    with pytest.raises(ConfigError, match="char_vocab_size"):
+        _config(char_vocab_size=0)
+    with pytest.raises(ConfigError, match="head"):
+        _config(head="maxent")
+    with pytest.raises(ConfigError, match="char_encoder"):
+        _config(char_encoder="rnn")
+    with pytest.raises(ConfigError, match="crf"):
+        SequenceTagger(_config(head="softmax"), constraints=allowed_transitions(LABELS))
+    model = SequenceTagger(_config())
+    token_ids, mask, _, _ = _batch()
+    with pytest.raises(ValueError, match="char_ids"):
+        model(token_ids, mask=mask)
+
+
+def test_freeze_embeddings_stops_their_gradient():
+    model = SequenceTagger(_config(freeze_embeddings=True))
+    assert not model.embedding.embedding.weight.requires_grad
+
+
+def test_save_load_gives_identical_logits_and_keeps_crf_constraints(tmp_path):
+    torch.manual_seed(1)
+    model = SequenceTagger(_config(), constraints=allowed_transitions(LABELS)).eval()
+    model.save_pretrained(tmp_path / "bundle")
+    loaded = SequenceTagger.from_pretrained(tmp_path / "bundle")
+    token_ids, mask, char_ids, _ = _batch()
+    a, b = model(token_ids, mask=mask, char_ids=char_ids), loaded(token_ids, mask=mask, char_ids=char_ids)
+    torch.testing.assert_close(a.logits, b.logits, rtol=0, atol=0)
+    assert model.decode(a) == loaded.decode(b)
+    assert torch.equal(loaded.head.crf.allowed, model.head.crf.allowed)
+    assert read_bundle(tmp_path / "bundle").config["head"] == "crf"
+
+
+def test_word_only_config_without_the_new_fields_still_loads(tmp_path):
+    old = {k: v for k, v in dataclasses.asdict(_config(char_encoder="none", head="softmax")).items()
+           if k in ("vocab_size", "num_labels", "embedding_dim", "hidden_size", "num_layers", "bidirectional",
+                    "dropout", "encoder_impl")}
+    model = SequenceTagger(TaggerConfig(**old))
+    assert set(model.state_dict()) >= {"embedding.embedding.weight", "head.projection.weight"}
+    assert not any(key.startswith("char_encoder") for key in model.state_dict())

@@ -1,0 +1,61 @@
+"""Character word encoders: shapes, padding words, per-unique-word computation equals per-word computation."""
+
+import pytest
+import torch
+
+from lstm_nlp.errors import ConfigError
+from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder
+
+
+def _char_batch():
+    # 2 sentences x 3 words x up to 4 chars; word "2 3" repeats; row 1 ends with a padding word.
+    return torch.tensor([
+        [[2, 3, 0, 0], [4, 5, 6, 7], [2, 3, 0, 0]],
+        [[5, 0, 0, 0], [2, 3, 0, 0], [0, 0, 0, 0]],
+    ])
+
+
+@pytest.mark.parametrize("encoder", [
+    lambda: CharCNNEncoder(8, embedding_dim=5, num_filters=6, kernel_size=3),
+    lambda: CharLSTMEncoder(8, embedding_dim=5, hidden_size=3),
+], ids=["cnn", "lstm"])
+def test_encoders_give_one_vector_per_word_and_zeros_for_padding_words(encoder):
+    module = encoder().eval()
+    chars = _char_batch()
+    out = module(chars)
+    assert out.shape == (2, 3, module.output_dim)
+    assert torch.count_nonzero(out[1, 2]) == 0
+    torch.testing.assert_close(out[0, 0], out[0, 2])
+    torch.testing.assert_close(out[0, 0], out[1, 1])
+    # each word encoded on its own (no batch, no extra padding columns) gives the same vector
+    for row, col in [(0, 1), (1, 0)]:
+        length = int((chars[row, col] != 0).sum())
+        alone = module(chars[row, col, :length].view(1, 1, length))
+        torch.testing.assert_close(alone[0, 0], out[row, col], atol=1e-6, rtol=1e-5)
+
+
+def test_gradients_reach_every_occurrence_and_the_char_embedding():
+    module = CharCNNEncoder(8, embedding_dim=4, num_filters=5)
+    module(_char_batch()).sum().backward()
+    grad = module.embedding.weight.grad
+    assert torch.count_nonzero(grad[0]) == 0  # padding row stays untouched
+    assert torch.count_nonzero(grad[2:8].abs().sum(1)) == 6
+
+
+def test_char_lstm_output_is_final_forward_and_backward_states():
+    torch.manual_seed(0)
+    module = CharLSTMEncoder(8, embedding_dim=4, hidden_size=3).eval()
+    word = torch.tensor([[[2, 4, 6]]])
+    out = module(word)[0, 0]
+    outputs = module.lstm.lstm(module.embedding(word[0]))[0][0]  # [3, 6] plain nn.LSTM
+    torch.testing.assert_close(out[:3], outputs[-1, :3])
+    torch.testing.assert_close(out[3:], outputs[0, 3:])
+
+
+def test_all_padding_batch_and_bad_config():
+    out = CharCNNEncoder(8, num_filters=4)(torch.zeros(1, 2, 3, dtype=torch.long))
+    assert out.shape == (1, 2, 4) and torch.count_nonzero(out) == 0
+    with pytest.raises(ConfigError, match="odd"):
+        CharCNNEncoder(8, kernel_size=4)
+    with pytest.raises(ConfigError):
+        CharLSTMEncoder(1)

@@ -1,0 +1,136 @@
+"""The CRF against brute force over every tag sequence, with masks; BIO constraints."""
+
+import itertools
+
+import pytest
+import torch
+
+from lstm_nlp.errors import ConfigError
+from lstm_nlp.modules.crf import CRFHead, ConditionalRandomField, allowed_transitions
+
+
+def _random_crf(num_tags: int, constraints=None) -> ConditionalRandomField:
+    crf = ConditionalRandomField(num_tags, constraints=constraints)
+    with torch.no_grad():
+        crf.start_transitions.normal_()
+        crf.end_transitions.normal_()
+        crf.transitions.normal_()
+    return crf
+
+
+def _brute_force_scores(crf, emissions, length, allowed=None):
+    """{tag sequence: score} over all sequences of one row (optionally only allowed ones)."""
+    k = crf.num_tags
+    scores = {}
+    for tags in itertools.product(range(k), repeat=length):
+        if allowed is not None:
+            pairs = [(k, tags[0])] + list(zip(tags, tags[1:])) + [(tags[-1], k + 1)]
+            if not all(pair in allowed for pair in pairs):
+                continue
+        score = crf.start_transitions[tags[0]] + crf.end_transitions[tags[-1]]
+        score = score + sum(emissions[t, tags[t]] for t in range(length))
+        score = score + sum(crf.transitions[a, b] for a, b in zip(tags, tags[1:]))
+        scores[tags] = score
+    return scores
+
+
+@pytest.fixture
+def batch():
+    torch.manual_seed(3)
+    emissions = torch.randn(3, 4, 3)
+    mask = torch.tensor([[True] * 4, [True, True, False, False], [True, False, False, False]])
+    return emissions, mask
+
+
+def test_log_partition_equals_brute_force_log_sum_exp(batch):
+    emissions, mask = batch
+    crf = _random_crf(3)
+    log_z = crf.log_partition(emissions, mask=mask)
+    for row, length in enumerate(mask.sum(1).tolist()):
+        scores = torch.stack(list(_brute_force_scores(crf, emissions[row], length).values()))
+        torch.testing.assert_close(log_z[row], torch.logsumexp(scores, 0))
+
+
+def test_forward_is_mean_negative_log_likelihood_and_ignores_padding_labels(batch):
+    emissions, mask = batch
+    crf = _random_crf(3)
+    tags = torch.randint(0, 3, (3, 4)).masked_fill(~mask, -100)
+    expected = []
+    for row, length in enumerate(mask.sum(1).tolist()):
+        scores = _brute_force_scores(crf, emissions[row], length)
+        gold = tuple(tags[row, :length].tolist())
+        expected.append(torch.logsumexp(torch.stack(list(scores.values())), 0) - scores[gold])
+    loss = crf(emissions, tags, mask=mask)
+    torch.testing.assert_close(loss, torch.stack(expected).mean())
+    loss.backward()
+    assert crf.transitions.grad is not None and torch.isfinite(crf.transitions.grad).all()
+
+
+def test_viterbi_equals_brute_force_argmax(batch):
+    emissions, mask = batch
+    for seed in range(5):
+        torch.manual_seed(seed)
+        crf = _random_crf(3)
+        emissions = torch.randn(3, 4, 3)
+        decoded = crf.viterbi_decode(emissions, mask=mask)
+        for row, length in enumerate(mask.sum(1).tolist()):
+            scores = _brute_force_scores(crf, emissions[row], length)
+            best = max(scores, key=lambda seq: scores[seq].item())
+            assert tuple(decoded[row]) == best
+
+
+def test_allowed_transitions_follow_bio_rules():
+    labels = ["B-LOC", "B-PER", "I-LOC", "I-PER", "O"]
+    allowed = set(allowed_transitions(labels))
+    start, end = 5, 6
+    assert (start, 2) not in allowed and (start, 3) not in allowed  # no sentence opens with I-X
+    assert (start, 0) in allowed and (start, 4) in allowed
+    assert (4, 2) not in allowed  # O -> I-LOC
+    assert (1, 2) not in allowed and (3, 2) not in allowed  # PER -> I-LOC
+    assert (0, 2) in allowed and (2, 2) in allowed  # B-LOC / I-LOC -> I-LOC
+    assert all((i, end) in allowed for i in range(5))
+    assert not any(j == start for _, j in allowed)
+
+
+def test_constrained_viterbi_equals_brute_force_over_allowed_and_never_emits_forbidden():
+    labels = ["B-LOC", "I-LOC", "B-PER", "I-PER", "O"]
+    allowed = set(allowed_transitions(labels))
+    torch.manual_seed(0)
+    mask = torch.tensor([[True] * 4, [True] * 3 + [False], [True, False, False, False]])
+    for seed in range(4):
+        torch.manual_seed(seed)
+        crf = _random_crf(5, constraints=sorted(allowed))
+        with torch.no_grad():  # make the forbidden moves attractive to the unconstrained model
+            crf.transitions[4, 1] += 5.0
+            crf.start_transitions[3] += 5.0
+        emissions = 3 * torch.randn(3, 4, 5)
+        decoded = crf.viterbi_decode(emissions, mask=mask)
+        for row, length in enumerate(mask.sum(1).tolist()):
+            tags = decoded[row]
+            pairs = [(5, tags[0])] + list(zip(tags, tags[1:])) + [(tags[-1], 6)]
+            assert all(pair in allowed for pair in pairs), tags
+            scores = _brute_force_scores(crf, emissions[row], length, allowed=allowed)
+            assert tuple(tags) == max(scores, key=lambda seq: scores[seq].item())
+
+
+def test_constraints_are_a_buffer_saved_in_the_state_dict():
+    crf = ConditionalRandomField(3, constraints=allowed_transitions(["B-X", "I-X", "O"]))
+    restored = ConditionalRandomField(3)
+    restored.load_state_dict(crf.state_dict())
+    assert torch.equal(restored.allowed, crf.allowed) and not bool(restored.allowed.all())
+    with pytest.raises(ConfigError, match="outside"):
+        ConditionalRandomField(3, constraints=[(0, 9)])
+
+
+def test_crf_head_loss_and_decode_shapes():
+    head = CRFHead(6, 4)
+    features = torch.randn(2, 5, 6)
+    mask = torch.tensor([[True] * 5, [True, True, False, False, False]])
+    labels = torch.tensor([[0, 1, 2, 3, 0], [1, 1, -100, -100, -100]])
+    logits, loss = head(features, mask=mask, labels=labels)
+    assert logits.shape == (2, 5, 4) and loss.dim() == 0 and loss.item() > 0
+    assert [len(d) for d in head.decode(logits, mask)] == [5, 2]
+    # padding must not change the loss of the short row
+    alone, _ = head(features[1:, :2], mask=mask[1:, :2], labels=labels[1:, :2])
+    _, loss_short = head(features[1:], mask=mask[1:], labels=labels[1:])
+    torch.testing.assert_close(head.crf(alone, labels[1:, :2], mask=mask[1:, :2]), loss_short)

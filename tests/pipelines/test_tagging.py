@@ -1,0 +1,98 @@
+"""TaggingPipeline with character features and a CRF: featurize, formats, evaluate, bundles."""
+
+import pytest
+import torch
+
+from lstm_nlp.data import Vocab
+from lstm_nlp.data.conll import read_conll
+from lstm_nlp.errors import BundleError, DataFormatError
+from lstm_nlp.models import SequenceTagger, TaggerConfig
+from lstm_nlp.modules.crf import allowed_transitions
+from lstm_nlp.pipelines import TaggingPipeline, load_pipeline
+from lstm_nlp.pipelines.tagging import build_char_vocab
+
+CONLL = """-DOCSTART- -X- -X- O
+
+Maria NNP B-NP B-PER
+Lopez NNP I-NP I-PER
+visited VBD B-VP O
+Paris NNP B-NP B-LOC
+. . O O
+
+Acme NNP B-NP B-ORG
+sold VBD B-VP O
+it PRP B-NP O
+"""
+
+
+@pytest.fixture
+def conll_file(tmp_path):
+    path = tmp_path / "ner.txt"
+    path.write_text(CONLL, encoding="utf-8")
+    return path
+
+
+def _pipeline(data, *, char_encoder="cnn", head="crf") -> TaggingPipeline:
+    words = Vocab.build(data["tokens"], lower=True)
+    labels = Vocab.build_labels(data["tags"])
+    chars = build_char_vocab(data["tokens"])
+    config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=8, hidden_size=6,
+                          num_layers=1, char_encoder=char_encoder, char_vocab_size=len(chars), char_hidden_size=4,
+                          char_embedding_dim=4, head=head)
+    model = SequenceTagger(config, constraints=allowed_transitions(labels.itos) if head == "crf" else None)
+    return TaggingPipeline(model, words, labels, chars=chars, scheme="iob2", tag_column=3)
+
+
+def test_featurize_gives_char_ids_with_original_case(conll_file):
+    pipeline = _pipeline(read_conll(conll_file, tag_column=3))
+    example = pipeline.featurize(["Maria", "MARIA"])
+    assert example["token_ids"][0] == example["token_ids"][1]  # lower-cased word vocabulary
+    assert example["char_ids"][0] != example["char_ids"][1]  # the characters keep the case
+    assert example["char_ids"][0] == pipeline.chars.encode("Maria")
+    assert "char_ids" not in _pipeline(read_conll(conll_file, tag_column=3), char_encoder="none").featurize(["a"])
+
+
+def test_save_load_gives_identical_predictions_for_a_char_crf_tagger(conll_file, tmp_path):
+    torch.manual_seed(0)
+    data = read_conll(conll_file, tag_column=3)
+    pipeline = _pipeline(data)
+    pipeline.save_pretrained(tmp_path / "model")
+    assert (tmp_path / "model" / "chars.vocab.json").exists()
+    loaded = load_pipeline(tmp_path / "model")
+    sentences = [["Maria", "visited", "Osaka", "!"], ["unseen", "ÜBER"], []]
+    assert loaded.predict_tokens(sentences) == pipeline.predict_tokens(sentences)
+    assert list(loaded.predict_lines(["Maria visited Paris.", ""])) == list(pipeline.predict_lines(
+        ["Maria visited Paris.", ""]))
+    assert loaded.chars == pipeline.chars and loaded.tag_column == 3 and loaded.scheme == "iob2"
+
+
+def test_read_labelled_picks_the_format_by_extension(conll_file, sample_dir):
+    data = read_conll(conll_file, tag_column=3)
+    pipeline = _pipeline(data)
+    assert pipeline.read_labelled(conll_file)["tags"] == data["tags"]
+    assert pipeline.read_labelled(conll_file, tag_column="2")["tags"][0][0] == "B-NP"
+    upos = pipeline.read_labelled(sample_dir / "pos" / "dev.conllu")
+    assert upos["tags"][0][0] in {"DET", "PROPN", "PRON", "ADV"}
+    with pytest.raises(DataFormatError, match="column number"):
+        pipeline.read_labelled(conll_file, tag_column="upos")
+
+
+def test_evaluate_scores_entities_and_a_trained_crf_fits_tiny_data(conll_file):
+    torch.manual_seed(0)
+    data = read_conll(conll_file, tag_column=3)
+    pipeline = _pipeline(data)
+    optimizer = torch.optim.Adam(pipeline.model.parameters(), lr=0.05)
+    batch = next(iter(pipeline.loader(pipeline.encode(data), batch_size=2)))
+    pipeline.model.train()
+    for _ in range(40):
+        optimizer.zero_grad()
+        pipeline.model(**{k: v for k, v in batch.items() if k not in ("lengths", "index")}).loss.backward()
+        optimizer.step()
+    metrics = pipeline.evaluate(data)
+    assert metrics["f1"] == 1.0 and metrics["precision"] == 1.0 and "LOC" in metrics["per_tag"]
+
+
+def test_missing_char_vocabulary_is_refused(conll_file):
+    pipeline = _pipeline(read_conll(conll_file, tag_column=3))
+    with pytest.raises(BundleError, match="character"):
+        TaggingPipeline(pipeline.model, pipeline.words, pipeline.labels)

@@ -1,0 +1,42 @@
+"""seqeval entity scores (strict IOB2) and token scores on hand-checked examples."""
+
+import pytest
+
+from lstm_nlp.training.metrics import tagging_metrics, token_accuracy
+
+GOLD = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "I-ORG", "I-ORG", "O", "B-PER"]]
+PRED = [["B-PER", "I-PER", "O", "B-ORG"], ["B-ORG", "I-ORG", "O", "O", "I-PER"]]
+# Gold entities: PER(0:2) LOC(3) | ORG(0:3) PER(4)                       -> 4
+# Predicted (strict IOB2; the stray I-PER is no entity): PER(0:2) ORG(3) | ORG(0:2) -> 3
+# Correct: PER(0:2) only -> precision 1/3, recall 1/4, F1 = 2/7.
+
+
+def test_iob2_strict_entity_scores_by_hand():
+    metrics = tagging_metrics(GOLD, PRED, scheme="iob2")
+    assert metrics["precision"] == pytest.approx(1 / 3)
+    assert metrics["recall"] == pytest.approx(1 / 4)
+    assert metrics["f1"] == pytest.approx(2 / 7)
+    assert metrics["per_tag"]["PER"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3), "support": 2}
+    assert metrics["per_tag"]["ORG"]["precision"] == 0.0 and metrics["per_tag"]["ORG"]["support"] == 1
+    assert metrics["per_tag"]["LOC"]["recall"] == 0.0
+    assert metrics["accuracy"] == pytest.approx(6 / 9)
+    assert "PER" in metrics["report"] and "micro avg" in metrics["report"]
+
+
+def test_token_scheme_scores_each_token_as_its_tag():
+    gold = [["DET", "NOUN", "VERB"], ["PRON", "VERB"]]
+    pred = [["DET", "VERB", "VERB"], ["PRON", "VERB"]]
+    metrics = tagging_metrics(gold, pred, scheme="token")
+    assert metrics["accuracy"] == pytest.approx(4 / 5) == token_accuracy(gold, pred)
+    assert metrics["f1"] == pytest.approx(4 / 5)  # micro-averaged over single-token "entities"
+    assert metrics["per_tag"]["VERB"]["precision"] == pytest.approx(2 / 3)
+    assert metrics["per_tag"]["NOUN"]["recall"] == 0.0
+    assert metrics["confusion"]["labels"] == ["DET", "NOUN", "PRON", "VERB"]
+    assert metrics["confusion"]["matrix"][1] == [0, 0, 0, 1]  # gold NOUN predicted VERB
+
+
+def test_misaligned_inputs_are_rejected():
+    with pytest.raises(ValueError, match="sentence 0"):
+        tagging_metrics([["O"]], [["O", "O"]], scheme="iob2")
+    with pytest.raises(ValueError, match="scheme"):
+        tagging_metrics([["O"]], [["O"]], scheme="bio")
