@@ -66,6 +66,8 @@ def _load_pipeline(path: str, device: str, precision: str = "fp32"):
 def cmd_predict(args: argparse.Namespace) -> int:
     pipeline = _load_pipeline(args.model, args.device, args.precision)
     stream = open(args.input, encoding="utf-8", errors="replace") if args.input else sys.stdin
+    if not args.input and hasattr(stream, "reconfigure"):  # undecodable bytes -> U+FFFD, as with --input
+        stream.reconfigure(encoding="utf-8", errors="replace")
     try:
         for line in pipeline.predict_lines(stream, batch_size=args.batch_size):
             sys.stdout.write(line + "\n")

@@ -8,6 +8,7 @@ saving leaves the previous bundle loadable.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -27,6 +28,9 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 VOCAB_SUFFIX = ".vocab.json"
 FORMAT_VERSION = 1
+_BACKUP_PREFIX = ".{name}.old-"
+
+logger = logging.getLogger("lstm_nlp")
 
 
 @dataclass
@@ -88,19 +92,44 @@ def write_bundle(
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:
+    # A directory cannot be atomically renamed over a non-empty one, so the old bundle is first
+    # moved aside. An exception between the two renames puts it back; a kill in that instant
+    # leaves it as ``.NAME.old-PID``, which :func:`read_header` / :func:`read_bundle` fall back to.
     backup = None
     if target.exists():
-        backup = target.with_name(f".{target.name}.old-{os.getpid()}")
+        backup = target.with_name(f"{_BACKUP_PREFIX.format(name=target.name)}{os.getpid()}")
         shutil.rmtree(backup, ignore_errors=True)
         os.replace(target, backup)
-    os.replace(staging, target)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if backup is not None and not target.exists():
+            os.replace(backup, target)
+        raise
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
+    for stale in target.parent.glob(_BACKUP_PREFIX.format(name=target.name) + "*"):
+        shutil.rmtree(stale, ignore_errors=True)  # left by an earlier interrupted save
+
+
+def _locate(directory: str | os.PathLike) -> Path:
+    """``directory``, or the previous bundle that a save killed mid-swap left beside it."""
+    path = Path(directory)
+    if path.exists():
+        return path
+    backups = sorted(path.parent.glob(_BACKUP_PREFIX.format(name=path.name) + "*"),
+                     key=lambda p: p.stat().st_mtime) if path.parent.is_dir() else []
+    backups = [b for b in backups if (b / CONFIG_NAME).is_file() and (b / WEIGHTS_NAME).is_file()]
+    if not backups:
+        return path
+    logger.warning("%s is missing but %s holds the bundle an interrupted save moved aside; loading that "
+                   "(rename it to %s to keep it)", path, backups[-1], path.name)
+    return backups[-1]
 
 
 def read_header(directory: str | os.PathLike) -> dict:
     """Reads and checks a bundle's ``config.json`` (``model_type``, ``format_version``, ``config``, ``meta``)."""
-    path = Path(directory)
+    path = _locate(directory)
     if not path.is_dir():
         raise BundleError(f"model bundle not found: {path} is not a directory")
     config_path = path / CONFIG_NAME
@@ -127,7 +156,7 @@ def read_bundle(directory: str | os.PathLike, *, expected_type: str | None = Non
         BundleError: missing files, unreadable JSON or safetensors, a newer format version, or a
             ``model_type`` other than ``expected_type``.
     """
-    path = Path(directory)
+    path = _locate(directory)
     header = read_header(path)
     if expected_type is not None and header["model_type"] != expected_type:
         raise BundleError(f"{path} holds a {header['model_type']!r} model, expected {expected_type!r}")

@@ -50,8 +50,9 @@ def read_conllu(path: str | os.PathLike, tag_column: TagColumn = "upos") -> Data
             continue
         fields = line.rstrip(" ").split("\t")
         if len(fields) != 10:
+            hint = "; the columns look space-separated, CoNLL-U needs tabs" if len(line.split()) >= 10 else ""
             raise DataFormatError(
-                f"expected 10 tab-separated CoNLL-U columns, found {len(fields)}: {line[:80]!r}", path, number)
+                f"expected 10 tab-separated CoNLL-U columns, found {len(fields)}{hint}: {line[:80]!r}", path, number)
         token_id = fields[0]
         if "-" in token_id or "." in token_id:
             continue

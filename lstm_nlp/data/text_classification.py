@@ -33,7 +33,8 @@ import pyarrow.compute as pc
 from datasets import ClassLabel, Dataset
 
 from lstm_nlp.data.subword import SubwordTokenizer
-from lstm_nlp.data.tokenizers import SpacyTokenizer
+from lstm_nlp.data.textfiles import check_json_lines, count_text_lines
+from lstm_nlp.data.tokenizers import SpacyTokenizer, replace_surrogates
 from lstm_nlp.data.vocab import PAD, UNK, Vocab
 from lstm_nlp.errors import ConfigError, DataFormatError
 
@@ -116,7 +117,7 @@ class TextTokenizer:
 
 
 def _clean(text: str | None, strip_html: bool) -> str:
-    text = text or ""
+    text = replace_surrogates(text or "")
     return _HTML_BREAK.sub(" ", text) if strip_html else text
 
 
@@ -199,6 +200,11 @@ def _read_file(path: Path, cache_dir: str | None) -> Dataset:
     kind = _FORMATS.get(suffix.lower())
     if kind is None:
         raise DataFormatError(f"unknown file type {suffix!r}; expected one of {sorted(_FORMATS)}", path)
+    if kind != "parquet":  # Arrow's readers give no line for bad UTF-8 (JSON even keeps it) or an empty file
+        lines = count_text_lines(path)
+        if lines <= (kind == "csv"):
+            raise DataFormatError("no examples found (empty file?)" if not lines else
+                                  "no examples found (only a header row)", path)
     try:
         if kind == "json":
             return Dataset.from_json(str(path), cache_dir=cache_dir)
@@ -207,6 +213,8 @@ def _read_file(path: Path, cache_dir: str | None) -> Dataset:
         return Dataset.from_parquet(str(path), cache_dir=cache_dir)
     except Exception as err:  # the builders raise many types (ArrowInvalid, DatasetGenerationError, ...)
         cause = err.__cause__ or err
+        if suffix.lower() == ".jsonl":
+            check_json_lines(path)  # names the first bad line, if a line is to blame
         raise DataFormatError(f"cannot read as {kind} ({type(cause).__name__}: {cause})", path) from None
 
 

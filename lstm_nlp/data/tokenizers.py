@@ -6,6 +6,25 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 
+def replace_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (undecodable bytes that ``surrogateescape`` smuggled in) as U+FFFD.
+
+    Such strings cannot be encoded as UTF-8, so spaCy and HF tokenizers reject them; this keeps
+    one bad byte in an input line from failing the whole batch.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:  # U+DC80..U+DCFF stand for raw bytes: restore them, then one U+FFFD per bad byte
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = text.encode("utf-8", "surrogatepass")
+        return raw.decode("utf-8", "replace")
+    return text
+
+
 @lru_cache(maxsize=4)
 def _blank_pipeline(lang: str):
     import spacy
@@ -34,9 +53,9 @@ class SpacyTokenizer:
 
     def __call__(self, text: str) -> list[str]:
         """Tokenizes one text."""
-        return self._words(self._tokenizer(text))
+        return self._words(self._tokenizer(replace_surrogates(text)))
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[list[str]]:
         """Tokenizes many texts in batches (faster than calling one by one)."""
-        for doc in self._tokenizer.pipe(texts, batch_size=batch_size):
+        for doc in self._tokenizer.pipe((replace_surrogates(t) for t in texts), batch_size=batch_size):
             yield self._words(doc)

@@ -18,13 +18,13 @@ MAX_CONFUSION_LABELS = 40
 OTHER_LABEL = "(other)"
 
 
-def _save(fig, path: str | os.PathLike) -> Path:
+def _save(fig, path: str | os.PathLike, *, tight: bool = False) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
     os.close(handle)
     try:
-        fig.savefig(tmp, dpi=110, format="png")
+        fig.savefig(tmp, dpi=110, format="png", **({"bbox_inches": "tight", "pad_inches": 0.15} if tight else {}))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -110,26 +110,28 @@ def plot_confusion_matrix(confusion: Mapping, path: str | os.PathLike, *, title:
 
     labels = [str(label) for label in confusion["labels"]]
     matrix = np.asarray(confusion["matrix"], dtype=float).reshape(len(labels), len(labels))
+    total = matrix.sum()
+    accuracy = np.trace(matrix) / total if total else 0.0
+    original = len(labels)
     labels, matrix = _cap_labels(labels, matrix, max_labels)
+    pooled = f"; {original - len(labels) + 1} rarest gold labels pooled as {OTHER_LABEL}" if original > len(labels) else ""
     support = matrix.sum(axis=1, keepdims=True)
     normalised = np.divide(matrix, support, out=np.zeros_like(matrix), where=support > 0)
     n = len(labels)
     side = min(max(4.0, 0.32 * n + 2.5), 16.0)
-    fig = Figure(figsize=(side + 1.2, side), layout="constrained")
+    fig = Figure(figsize=(side + 1.2, side))  # laid out by savefig's tight bounding box
     ax = fig.subplots()
     image = ax.imshow(normalised, cmap="Blues", vmin=0.0, vmax=1.0, interpolation="nearest")
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.02, label="fraction of gold row")
-    font = 9 if n <= 20 else 7 if n <= 30 else 6
+    fig.colorbar(image, ax=ax, shrink=0.8, aspect=30, pad=0.02, label="fraction of gold row")
+    font = 9 if n <= 20 else 8 if n <= 30 else 7
     ax.set_xticks(range(n), labels, rotation=90, fontsize=font)
     ax.set_yticks(range(n), [f"{label} ({int(s)})" for label, s in zip(labels, support[:, 0])], fontsize=font)
     ax.set(xlabel="predicted label", ylabel="gold label (support)")
-    total = matrix.sum()
-    accuracy = np.trace(matrix) / total if total else 0.0
-    ax.set_title(f"{title}\nrow-normalised; accuracy {accuracy:.2%} over {int(total)} items", fontsize=11)
+    ax.set_title(f"{title}\nrows normalised; accuracy {accuracy:.2%} over {int(total)} items{pooled}", fontsize=11)
     if n <= 20:
         for i in range(n):
             for j in range(n):
                 if normalised[i, j] >= 0.005:
                     ax.text(j, i, f"{normalised[i, j]:.2f}", ha="center", va="center", fontsize=7,
                             color="white" if normalised[i, j] > 0.5 else "black")
-    return _save(fig, path)
+    return _save(fig, path, tight=True)

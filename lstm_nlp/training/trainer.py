@@ -382,9 +382,10 @@ class Trainer:
         if self.evaluate is None:
             return {}
         numbers = None
-        if self.dist.is_main:
-            numbers = {k: v for k, v in self.run_evaluation().items()
-                       if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        if self.dist.is_main:  # plain Python numbers: checkpoints must not need numpy to unpickle
+            numbers = {k: int(v) if isinstance(v, (int, np.integer)) else float(v)
+                       for k, v in self.run_evaluation().items()
+                       if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))}
         numbers = dist_utils.broadcast_object(numbers)
         if numbers and self.config.metric not in numbers:
             raise ConfigError(f"evaluate() returned {sorted(numbers)}, not the selection metric {self.config.metric!r}")

@@ -1,0 +1,40 @@
+"""Every benchmark runs end to end in --smoke mode on the bundled sample (so they do not rot).
+
+The figures of a smoke run mean nothing; the real runs are ``benchmarks/run_all.py`` (docs/benchmarks.md).
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["training", "training_imdb", "encoder", "padding", "inference", "time_to_accuracy"])
+def test_benchmark_smoke_run_writes_sections_and_metrics(name, tmp_path):
+    out = tmp_path / f"{name}.json"
+    env = {**os.environ, "LSTM_NLP_BENCH_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / f"bench_{name}.py"), "--smoke",
+                           "--repeats", "1", "--json", str(out)], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["name"] == name and result["smoke"] is True
+    assert result["sections"] and all("|---" in s["markdown"] for s in result["sections"])
+    assert result["metrics"]["peak_rss_mb"] > 0
+
+
+@pytest.mark.slow
+def test_run_all_renders_the_report_with_acceptance_table(tmp_path):
+    report = tmp_path / "benchmarks.md"
+    done = subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / "run_all.py"), "--smoke", "--only",
+                           "padding", "encoder", "--output", str(report)], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = report.read_text()
+    assert "## Acceptance" in text and "Padding efficiency" in text and "torch " in text
