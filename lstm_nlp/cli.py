@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from lstm_nlp import __version__
-from lstm_nlp.errors import LstmNlpError
+from lstm_nlp.errors import DataFormatError, LstmNlpError
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +65,10 @@ def _load_pipeline(path: str, device: str, precision: str = "fp32"):
 
 def cmd_predict(args: argparse.Namespace) -> int:
     pipeline = _load_pipeline(args.model, args.device, args.precision)
-    stream = open(args.input, encoding="utf-8", errors="replace") if args.input else sys.stdin
+    try:
+        stream = open(args.input, encoding="utf-8", errors="replace") if args.input else sys.stdin
+    except OSError as err:  # missing file, a directory, no permission
+        raise DataFormatError(f"cannot read the input ({err.strerror})", args.input) from None
     if not args.input and hasattr(stream, "reconfigure"):  # undecodable bytes -> U+FFFD, as with --input
         stream.reconfigure(encoding="utf-8", errors="replace")
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -73,7 +74,7 @@ def write_bundle(
     if target.exists() and not target.is_dir():
         raise BundleError(f"{target} exists and is not a directory; save_pretrained needs a directory path")
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
         header = {"model_type": model_type, "format_version": FORMAT_VERSION, "lstm_nlp_version": __version__,
                   "config": dict(config), "meta": dict(meta or {})}
@@ -108,8 +109,28 @@ def _swap_into_place(staging: Path, target: Path) -> None:
         raise
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
-    for stale in target.parent.glob(_BACKUP_PREFIX.format(name=target.name) + "*"):
-        shutil.rmtree(stale, ignore_errors=True)  # left by an earlier interrupted save
+    _remove_leftovers(target)
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Deletes staging and moved-aside copies of ``target`` that killed saves (dead processes) left."""
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(?:tmp|old)-(\d+)(?:-.*)?$")
+    for path in target.parent.iterdir():
+        match = pattern.match(path.name)
+        if match and not _process_alive(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process's own copies are finished with once the swap is done
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, owned by someone else
+        return True
+    return True
 
 
 def _locate(directory: str | os.PathLike) -> Path:

@@ -13,12 +13,9 @@ report_<split>.txt, forecast.png (test forecasts vs. truth) and the bundle OUTPU
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from pathlib import Path
-
-from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from lstm_nlp.data.series import Scaler, chronological_split, read_series_csv, synthetic_series
 from lstm_nlp.models import Forecaster, ForecasterConfig
@@ -30,7 +27,8 @@ logger = logging.getLogger("lstm_nlp")
 
 
 def parse_args(argv=None):
-    parser = recipe_parser(__doc__.split("\n")[0], epochs=20, batch_size=64, lr=3e-3, output_dir="runs/forecast")
+    parser = recipe_parser(__doc__.split("\n")[0], epochs=20, batch_size=64, lr=3e-3, output_dir="runs/forecast",
+                           optimizer="adam", weight_decay=1e-5, scheduler="plateau", lr_patience=1, lr_factor=0.5)
     series = parser.add_argument_group("series")
     series.add_argument("--csv", help="CSV file with a header row (default: a generated series)")
     series.add_argument("--column", help="name of the CSV column to forecast (required with --csv)")
@@ -44,9 +42,6 @@ def parse_args(argv=None):
     model.add_argument("--hidden-size", type=int, default=32, help="LSTM size per direction")
     model.add_argument("--num-layers", type=int, default=1)
     model.add_argument("--dropout", type=float, default=0.0)
-    model.add_argument("--weight-decay", type=float, default=1e-5, help="Adam L2 weight decay")
-    model.add_argument("--plateau-patience", type=int, default=2, help="epochs without val improvement "
-                       "before the learning rate is halved")
     args = parser.parse_args(argv)
     if args.train or args.dev or args.test:
         parser.error("forecast.py cuts one series chronologically: pass it with --csv and --column "
@@ -72,20 +67,15 @@ def main(argv=None) -> dict:
     config = ForecasterConfig(window=args.window, horizon=args.horizon, hidden_size=args.hidden_size,
                               num_layers=args.num_layers, dropout=args.dropout, loss="l1")
     model = Forecaster(config, scaler=Scaler.fit(split.train))  # statistics of the training period only
+    if args.period > args.window:
+        logger.warning("--period %d > --window %d: no seasonal-naive baseline", args.period, args.window)
     pipeline = ForecastPipeline(model, period=args.period if args.period <= args.window else None,
                                 column=args.column or "value")
-    train_config = dataclasses.replace(trainer_config(args, metric="mae", mode="min"), optimizer="adam",
-                                       weight_decay=args.weight_decay)
-    def evaluate(_model) -> dict:  # validation after every epoch, which also steps the learning-rate schedule
-        metrics = pipeline.evaluate(split.val)
-        plateau.step(metrics["mae"])
-        return metrics
-
-    trainer = Trainer(model, train_config, evaluate=evaluate,
+    # Adam + weight decay, ReduceLROnPlateau on val MAE and best-epoch selection all come from the Trainer.
+    trainer = Trainer(model, trainer_config(args, metric="mae", mode="min"),
                       train_loader=pipeline.loader(split.train, batch_size=args.batch_size, shuffle=True,
-                                                   seed=args.seed))
-    # TODO: switch to the Trainer's own ReduceLROnPlateau once lstm_nlp.training has schedulers.
-    plateau = ReduceLROnPlateau(trainer.optimizer, mode="min", factor=0.5, patience=args.plateau_patience)
+                                                   seed=args.seed),
+                      evaluate=lambda _model: pipeline.evaluate(split.val))
     result = trainer.fit()
 
     metrics = {"val": pipeline.evaluate(split.val), "test": pipeline.evaluate(split.test)}

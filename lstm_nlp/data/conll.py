@@ -109,6 +109,9 @@ def read_conll(
             if width < needed:
                 raise DataFormatError(f"found {width} column(s) but token_column={token_column} and "
                                       f"tag_column={tag_column} need {needed}", path, number)
+            if tag_column % width == token_column % width:
+                raise DataFormatError(f"found {width} column(s), so the tokens and the tags would both be column "
+                                      f"{token_column % width}; expected 'token ... tag' columns", path, number)
         elif len(fields) != width:
             raise DataFormatError(f"expected {width} columns (as on line {width_line}), found {len(fields)}: "
                                   f"{line[:80]!r}", path, number)

@@ -79,6 +79,9 @@ def read_series_csv(path: str | os.PathLike, column: str, *, min_length: int = 1
         except csv.Error as err:
             raise DataFormatError(f"malformed CSV ({err})", path, reader.line_num) from None
         except UnicodeDecodeError:
+            from lstm_nlp.data.textfiles import count_text_lines
+
+            count_text_lines(path)  # raises naming the line with the bad bytes
             raise DataFormatError("the file is not UTF-8 text", path) from None
     if len(values) < min_length:
         raise DataFormatError(f"column {column!r} has {len(values)} values but at least {min_length} are needed "

@@ -124,6 +124,9 @@ class SubwordTokenizer:
             text = Path(path).read_text(encoding="utf-8")
         except FileNotFoundError:
             raise DataFormatError("subword tokenizer file not found", path) from None
+        except UnicodeDecodeError as err:
+            raise DataFormatError(f"not a valid tokenizers JSON file (not UTF-8 text: byte {err.start})",
+                                  path) from None
         return cls.from_str(text, source=str(path))
 
 

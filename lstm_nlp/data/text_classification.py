@@ -139,7 +139,7 @@ def read_aclimdb(path: str | os.PathLike, *, split: str = "train") -> Dataset:
     for label_dir in sorted(p for p in folder.iterdir() if p.is_dir() and p.name != "unsup"):
         for file in sorted(label_dir.glob("*.txt")):
             try:
-                text = file.read_text(encoding="utf-8")
+                text = file.read_text(encoding="utf-8-sig")  # -sig: drop a BOM some editors write
             except UnicodeDecodeError as err:
                 raise DataFormatError(f"invalid UTF-8 at byte {err.start}", file) from None
             if not text.strip():

@@ -114,7 +114,9 @@ def plot_confusion_matrix(confusion: Mapping, path: str | os.PathLike, *, title:
     accuracy = np.trace(matrix) / total if total else 0.0
     original = len(labels)
     labels, matrix = _cap_labels(labels, matrix, max_labels)
-    pooled = f"; {original - len(labels) + 1} rarest gold labels pooled as {OTHER_LABEL}" if original > len(labels) else ""
+    pooled = ""
+    if original > len(labels):
+        pooled = f"; {original - len(labels) + 1} rarest gold labels pooled as {OTHER_LABEL}"
     support = matrix.sum(axis=1, keepdims=True)
     normalised = np.divide(matrix, support, out=np.zeros_like(matrix), where=support > 0)
     n = len(labels)

@@ -35,6 +35,7 @@ from lstm_nlp.training.config import TrainerConfig, resolve_precision
 from lstm_nlp.training.device import move_batch
 from lstm_nlp.training.interrupts import StopRequest, TrainingInterrupted
 from lstm_nlp.training.optim import LRSchedule, build_optimizer
+from lstm_nlp.training.run_state import RunState
 from lstm_nlp.training.tracking import RunLog, summary_table
 
 logger = logging.getLogger("lstm_nlp")
@@ -71,23 +72,6 @@ class TrainResult:
     global_step: int = 0
     checkpoint: str | None = None
     summary: str = ""
-
-
-@dataclass
-class _State:
-    """Where the run is; saved in every checkpoint. ``batches_done`` counts this rank's batches of
-    epoch ``completed_epochs + 1``; ``epoch_stats`` the running sums behind its record."""
-
-    completed_epochs: int = 0
-    batches_done: int = 0
-    global_step: int = 0
-    best_epoch: int = 0
-    best_metric: float | None = None
-    best_model: dict | None = None
-    bad_epochs: int = 0
-    stopped_early: bool = False
-    history: list[dict] = field(default_factory=list)
-    epoch_stats: dict = field(default_factory=lambda: {"loss_sum": 0.0, "batches": 0, "tokens": 0, "seconds": 0.0})
 
 
 def seed_everything(seed: int) -> None:
@@ -158,6 +142,7 @@ class Trainer:
         self._info = logger.info if self.dist.is_main else (lambda *args, **kwargs: None)
         self._manager: CheckpointManager | None = None
         self._last_checkpoint: Path | None = None
+        self._replace_old_checkpoints = False
 
     # ------------------------------------------------------------------ setup
     def _prepare_loader(self) -> None:
@@ -209,18 +194,25 @@ class Trainer:
         if out is not None and cfg.save_checkpoints:
             self._manager = CheckpointManager(out / CHECKPOINT_DIR, keep=cfg.keep_checkpoints)
         request = cfg.resume if resume is None else resume
-        state, rng = _State(), None
+        state, rng = RunState(), None
         path = resolve_resume(request, out) if request not in (None, False) else None
         if path is not None:
-            rng = self._restore(load_checkpoint(path), state, path)
+            state, rng = self._restore(load_checkpoint(path), path)
+            self._last_checkpoint = path
             self._info("resuming from %s (epoch %d, batch %d, step %d)", path, state.completed_epochs + 1,
                        state.batches_done, state.global_step)
         elif request not in (None, False, ""):
-            self._info("no checkpoint to resume from in %s; starting a fresh run", out)
+            self._info("no checkpoint to resume from%s; starting a fresh run",
+                       f" in {out / CHECKPOINT_DIR}" if out else " (no output_dir)")
+        self._replace_old_checkpoints = False
         if self._manager is not None and self.dist.is_main:
-            if path is None and (removed := self._manager.clear()):
-                self._info("fresh run: removed %d old checkpoint(s) from %s", removed, self._manager.directory)
             self._manager.remove_stale_temporaries()
+            if path is None and (old := self._manager.checkpoints()):
+                # Kept until this run writes its first checkpoint: stopping right away still saves them.
+                self._replace_old_checkpoints = True
+                logger.warning("%s holds %d checkpoint(s) of an earlier run; this fresh run replaces them when it "
+                               "writes its first checkpoint (use --resume to continue that run instead)",
+                               self._manager.directory, len(old))
         run_log = RunLog(out if self.dist.is_main else None, metric=cfg.metric, plots=cfg.plots,
                          tensorboard=cfg.tensorboard)
         run_log.start(state.history)
@@ -246,14 +238,14 @@ class Trainer:
         self.dist.close()
         return result
 
-    def _run(self, state: _State, run_log: RunLog, rng: dict | None) -> None:
+    def _run(self, state: RunState, run_log: RunLog, rng: dict | None) -> None:
         cfg = self.config
         for epoch in range(state.completed_epochs + 1, cfg.epochs + 1):
             if state.stopped_early:
                 break
             stop = self._train_epoch(epoch, state, run_log, rng)
             rng = None
-            record = {"epoch": epoch, **self._epoch_stats(state.epoch_stats), "lr": self.schedule.lr}
+            record = {"epoch": epoch, **state.epoch_record(), "lr": self.schedule.lr}
             dev = self._evaluate()
             record.update({f"dev_{k}": v for k, v in dev.items()})
             metric = dev.get(cfg.metric)
@@ -265,9 +257,7 @@ class Trainer:
             else:
                 state.bad_epochs += 1
             self.schedule.after_epoch(metric if metric is not None else record["train_loss"])
-            state.history.append(record)
-            state.completed_epochs, state.batches_done = epoch, 0
-            state.epoch_stats = _State().epoch_stats
+            state.end_epoch(record)
             if cfg.patience and state.bad_epochs >= cfg.patience:
                 state.stopped_early = True
             run_log.epoch(record, state.history, state.best_epoch)
@@ -282,7 +272,7 @@ class Trainer:
                 self._info("early stopping: no dev improvement for %d epochs (best: epoch %d)", state.bad_epochs,
                            state.best_epoch)
 
-    def _train_epoch(self, epoch: int, state: _State, run_log: RunLog, rng: dict | None) -> bool:
+    def _train_epoch(self, epoch: int, state: RunState, run_log: RunLog, rng: dict | None) -> bool:
         """Trains the rest of ``epoch``; returns whether a stop was requested during it."""
         cfg = self.config
         for holder in (getattr(self.train_loader, "batch_sampler", None), getattr(self.train_loader, "sampler", None)):
@@ -359,13 +349,6 @@ class Trainer:
         self.scaler.update()
         self.optimizer.zero_grad(set_to_none=True)
 
-    @staticmethod
-    def _epoch_stats(stats: dict) -> dict:
-        seconds = stats["seconds"]
-        return {"train_loss": stats["loss_sum"] / max(stats["batches"], 1), "train_tokens": stats["tokens"],
-                "train_tokens_per_s": stats["tokens"] / seconds if seconds > 0 else math.nan,
-                "train_seconds": seconds}
-
     @torch.no_grad()
     def run_evaluation(self) -> dict:
         """Runs ``evaluate`` on this rank (eval mode); ``{}`` without it."""
@@ -392,46 +375,48 @@ class Trainer:
         return numbers
 
     # ------------------------------------------------------------------ safety
-    def _non_finite(self, value: float, epoch: int, index: int, state: _State) -> None:
+    def _non_finite(self, value: float, epoch: int, index: int, state: RunState) -> None:
         kept = (f"the last good checkpoint is {self._last_checkpoint}" if self._last_checkpoint else
                 "no checkpoint was written in this run")
         raise NonFiniteLossError(
             f"training loss is {value} at epoch {epoch}, batch {index} (optimizer step {state.global_step + 1}); "
             f"training stopped and {kept}. Lower the learning rate, set gradient clipping, or check the data.")
 
-    def _interrupted(self, state: _State, epoch: int) -> None:
+    def _interrupted(self, state: RunState, epoch: int) -> None:
         where = self._last_checkpoint if self._last_checkpoint else "nowhere (checkpoints are off)"
-        message = (f"training stopped at epoch {epoch}, step {state.global_step} ({self._stop.signal_name or 'signal'}); "
+        reason = self._stop.signal_name or "signal"
+        message = (f"training stopped at epoch {epoch}, step {state.global_step} ({reason}); "
                    f"checkpoint written to {where}; continue with --resume")
         self._info(message)
         raise TrainingInterrupted(message, str(self._last_checkpoint) if self._last_checkpoint else None)
 
     # ------------------------------------------------------------------ checkpoints
-    def _save(self, state: _State, *, is_best: bool) -> None:
+    def _save(self, state: RunState, *, is_best: bool) -> None:
         if self._manager is None:
             return
         rngs = dist_utils.all_gather_object(capture_rng_state())  # collective: every rank takes part
-        if not self.dist.is_main:
+        if not self.dist.is_main:  # rank 0 writes it
+            self._last_checkpoint = self._manager.directory / self._manager.file_name(state.global_step)
             return
+        if self._replace_old_checkpoints:
+            self._manager.clear()
+            self._replace_old_checkpoints = False
         payload = {
             "format_version": CHECKPOINT_FORMAT_VERSION, "lstm_nlp_version": __version__,
-            "config": asdict(self.config), "world_size": self.dist.world_size,
-            "epoch": state.completed_epochs, "batches_done": state.batches_done, "global_step": state.global_step,
-            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.schedule.state_dict(), "scaler": self.scaler.state_dict(), "rng": rngs,
-            "best_epoch": state.best_epoch, "best_metric": state.best_metric, "best_model": state.best_model,
-            "bad_epochs": state.bad_epochs, "stopped_early": state.stopped_early, "history": state.history,
-            "epoch_stats": dict(state.epoch_stats),
+            "config": asdict(self.config), "world_size": self.dist.world_size, "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(), "scheduler": self.schedule.state_dict(),
+            "scaler": self.scaler.state_dict(), "rng": rngs, **state.to_checkpoint(),
         }
         self._last_checkpoint = self._manager.save(payload, global_step=state.global_step, is_best=is_best)
 
-    def _restore(self, ckpt: dict, state: _State, path: Path) -> dict | None:
-        """Loads a checkpoint into the model, optimizer, schedule, scaler and ``state``; returns this rank's RNG."""
+    def _restore(self, ckpt: dict, path: Path) -> tuple[RunState, dict | None]:
+        """Loads a checkpoint into the model, optimizer, schedule and scaler; returns the run state and this
+        rank's RNG state (``None`` if the checkpoint has none for this rank)."""
         saved = ckpt.get("config", {})
         for name in ("optimizer", "scheduler"):
             if saved.get(name, getattr(self.config, name)) != getattr(self.config, name):
-                raise ConfigError(f"{path} was trained with {name} {saved[name]!r}, not {getattr(self.config, name)!r}; "
-                                  f"resume with the same --{name}")
+                raise ConfigError(f"{path} was trained with {name} {saved[name]!r}, not "
+                                  f"{getattr(self.config, name)!r}; resume with the same --{name}")
         world = ckpt.get("world_size", 1)
         if ckpt["batches_done"] and world != self.dist.world_size:
             raise ConfigError(f"{path} was saved mid-epoch by {world} rank(s); resume it with the same number of "
@@ -444,16 +429,11 @@ class Trainer:
                 self.scaler.load_state_dict(ckpt["scaler"])
         except (RuntimeError, ValueError, KeyError) as err:
             raise BundleError(f"{path} does not fit this model or optimizer: {err}") from None
-        state.completed_epochs, state.batches_done = ckpt["epoch"], ckpt["batches_done"]
-        state.global_step, state.history = ckpt["global_step"], list(ckpt["history"])
-        state.best_epoch, state.best_metric = ckpt.get("best_epoch", 0), ckpt.get("best_metric")
-        state.best_model, state.bad_epochs = ckpt.get("best_model"), ckpt.get("bad_epochs", 0)
-        state.stopped_early = ckpt.get("stopped_early", False)
-        state.epoch_stats = dict(ckpt.get("epoch_stats") or _State().epoch_stats)
+        state = RunState.from_checkpoint(ckpt)
         rngs = ckpt.get("rng") or []
         if len(rngs) == self.dist.world_size:
-            return rngs[self.dist.rank]
+            return state, rngs[self.dist.rank]
         logger.warning("%s holds RNG states for %d rank(s), this run has %d: random streams are reseeded, so the "
                        "continuation is not bit-identical", path, len(rngs), self.dist.world_size)
         seed_everything(self.config.seed + self.dist.rank + 7919 * (state.global_step + 1))
-        return None
+        return state, None

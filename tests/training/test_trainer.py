@@ -209,3 +209,15 @@ def test_mixed_precision_on_cuda_resumes(tmp_path, precision):
     assert bool(state["scaler"]) == (precision == "fp16")
     resumed = make_trainer(tmp_path, epochs=3, device="cuda", precision=precision).fit(resume="auto")
     assert len(resumed.history) == 3
+
+
+def test_a_fresh_run_replaces_old_checkpoints_only_once_it_saves_its_own(tmp_path):
+    make_trainer(tmp_path, epochs=2, evaluate=None).fit()
+    manager = CheckpointManager(tmp_path / "checkpoints")
+    old = [p.name for p in manager.checkpoints()]
+    with pytest.raises(NonFiniteLossError):  # dies before its first checkpoint: the old run's survive
+        make_trainer(tmp_path, epochs=2, evaluate=None, model=NanAfter(tiny.model(), at=1)).fit()
+    assert [p.name for p in manager.checkpoints()] == old
+    make_trainer(tmp_path, epochs=1, evaluate=None).fit()
+    assert [p.name for p in manager.checkpoints()] == ["ckpt-000000006.pt"]
+    assert load_checkpoint(manager.latest())["epoch"] == 1
