@@ -31,7 +31,8 @@ logger = logging.getLogger("lstm_nlp")
 
 
 def parse_args(argv=None):
-    parser = recipe_parser(__doc__.split("\n")[0], epochs=30, batch_size=16, lr=1e-3, output_dir="runs/chunking")
+    parser = recipe_parser(__doc__.split("\n")[0], epochs=30, batch_size=16, lr=1e-3, output_dir="runs/chunking",
+                           scheduler="plateau", lr_patience=2)
     data = parser.add_argument_group("columns")
     data.add_argument("--token-column", type=int, default=0, help="0-based column of the words")
     data.add_argument("--tag-column", type=int, default=-1, help="0-based column of the tags (-1: last)")
@@ -44,6 +45,7 @@ def parse_args(argv=None):
     model.add_argument("--num-layers", type=int, default=1)
     model.add_argument("--dropout", type=float, default=0.5)
     model.add_argument("--min-freq", type=int, default=2, help="rarer training words become <unk>")
+    model.add_argument("--word-dropout", type=float, default=0.05, help="training words replaced by <unk>")
     model.add_argument("--cased-words", action="store_true",
                        help="keep case in the word vocabulary (default: lower-cased; the characters keep case)")
     model.add_argument("--char-encoder", choices=["none", "cnn", "lstm"], default="cnn", help="character features")
@@ -87,7 +89,8 @@ def main(argv=None) -> dict:
                           embedding_dim=args.embedding_dim if matrix is None else matrix.shape[1],
                           num_layers=args.num_layers, dropout=args.dropout, char_encoder=args.char_encoder,
                           char_vocab_size=len(chars), char_embedding_dim=args.char_dim,
-                          char_hidden_size=args.char_hidden, head=args.head, freeze_embeddings=args.freeze_vectors)
+                          char_hidden_size=args.char_hidden, head=args.head, freeze_embeddings=args.freeze_vectors,
+                          word_dropout=args.word_dropout)
     model = SequenceTagger(config, constraints=allowed_transitions(labels.itos) if args.head == "crf" else None)
     if matrix is not None:
         load_embedding(model.embedding.embedding, matrix, freeze=args.freeze_vectors)

@@ -29,13 +29,13 @@ logger = logging.getLogger("lstm_nlp")
 
 
 def parse_args(argv=None):
-    parser = recipe_parser(__doc__.split("\n")[0], epochs=5, batch_size=64, lr=2e-3, output_dir="runs/imdb")
+    parser = recipe_parser(__doc__.split("\n")[0], epochs=4, batch_size=64, lr=2e-3, output_dir="runs/imdb")
     data = parser.add_argument_group("text")
     data.add_argument("--val-fraction", type=float, default=0.1, help="validation share carved from train (no --dev)")
     data.add_argument("--label-names", default="neg,pos", help="names of integer labels 0,1,... ('' = digits)")
     data.add_argument("--tokenizer", choices=["spacy", "bpe", "wordpiece"], default="spacy")
     data.add_argument("--subword-vocab-size", type=int, default=16000, help="pieces of a bpe/wordpiece model")
-    data.add_argument("--max-length", type=int, default=None, help="keep the first N tokens of a review")
+    data.add_argument("--max-length", type=int, default=400, help="keep the first N tokens of a review")
     data.add_argument("--max-vocab", type=int, default=25000, help="most frequent training tokens kept")
     data.add_argument("--min-freq", type=int, default=2, help="rarer training tokens become <unk>")
     data.add_argument("--num-proc", type=int, default=None, help="processes for tokenization (datasets.map)")
@@ -45,7 +45,7 @@ def parse_args(argv=None):
     model.add_argument("--embedding-dim", type=int, default=128)
     model.add_argument("--hidden-size", type=int, default=128, help="LSTM size per direction")
     model.add_argument("--num-layers", type=int, default=1)
-    model.add_argument("--dropout", type=float, default=0.5)
+    model.add_argument("--dropout", type=float, default=0.4)
     args = parser.parse_args(argv)
     if args.train is None:
         args.train, args.dev, args.test = (str(SAMPLE_DIR / "imdb" / f"{s}.jsonl") for s in ("train", "dev", "test"))

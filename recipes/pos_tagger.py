@@ -1,4 +1,4 @@
-"""Part-of-speech tagging with a BiLSTM over word + character-CNN features: train, select on dev, evaluate, save.
+"""Part-of-speech tagging with a BiLSTM over word + character-BiLSTM features: train, select on dev, evaluate, save.
 
     python recipes/pos_tagger.py                    # the bundled sample in data/pos (seconds)
     python recipes/pos_tagger.py \
@@ -26,7 +26,8 @@ logger = logging.getLogger("lstm_nlp")
 
 
 def parse_args(argv=None):
-    parser = recipe_parser(__doc__.split("\n")[0], epochs=20, batch_size=32, lr=2e-3, output_dir="runs/pos")
+    parser = recipe_parser(__doc__.split("\n")[0], epochs=20, batch_size=32, lr=2e-3, output_dir="runs/pos",
+                           scheduler="plateau", lr_patience=1)
     model = parser.add_argument_group("model")
     model.add_argument("--tag-column", choices=["upos", "xpos"], default="upos", help="CoNLL-U tag column")
     model.add_argument("--embedding-dim", type=int, default=100)
@@ -34,8 +35,9 @@ def parse_args(argv=None):
     model.add_argument("--num-layers", type=int, default=2)
     model.add_argument("--dropout", type=float, default=0.33)
     model.add_argument("--min-freq", type=int, default=2, help="rarer training words become <unk>")
-    model.add_argument("--char-encoder", choices=["none", "cnn", "lstm"], default="cnn", help="character features")
-    model.add_argument("--char-dim", type=int, default=30, help="character vector size")
+    model.add_argument("--word-dropout", type=float, default=0.1, help="training words replaced by <unk>")
+    model.add_argument("--char-encoder", choices=["none", "cnn", "lstm"], default="lstm", help="character features")
+    model.add_argument("--char-dim", type=int, default=50, help="character vector size")
     model.add_argument("--char-hidden", type=int, default=50, help="CNN filters or char-LSTM size per direction")
     model.add_argument("--head", choices=["softmax", "crf"], default="softmax")
     args = parser.parse_args(argv)
@@ -59,7 +61,7 @@ def main(argv=None) -> dict:
     config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=args.embedding_dim,
                           hidden_size=args.hidden_size, num_layers=args.num_layers, dropout=args.dropout,
                           char_encoder=args.char_encoder, char_vocab_size=len(chars), char_embedding_dim=args.char_dim,
-                          char_hidden_size=args.char_hidden, head=args.head)
+                          char_hidden_size=args.char_hidden, head=args.head, word_dropout=args.word_dropout)
     pipeline = TaggingPipeline(SequenceTagger(config), words, labels, chars=chars, scheme="token",
                                tag_column=args.tag_column)
 

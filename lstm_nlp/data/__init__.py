@@ -24,3 +24,11 @@ from lstm_nlp.data.text_classification import (  # noqa: E402
 
 __all__ += ["SubwordTokenizer", "TextTokenizer", "build_vocab", "load_text_classification", "numericalize_dataset",
             "read_aclimdb", "tokenize_dataset", "train_validation_split"]
+
+from lstm_nlp.data.conll import iob1_to_iob2, iob2_to_iob1, read_conll  # noqa: E402
+from lstm_nlp.data.vectors import (  # noqa: E402
+    Coverage, Vectors, embedding_matrix, extend_vocab, load_embedding, read_vectors, vocab_keep_set,
+)
+
+__all__ += ["Coverage", "Vectors", "embedding_matrix", "extend_vocab", "iob1_to_iob2", "iob2_to_iob1",
+            "load_embedding", "read_conll", "read_vectors", "vocab_keep_set"]

@@ -41,7 +41,7 @@ class ClassifierConfig:
     num_layers: int = 1
     bidirectional: bool = True
     pooling: str = "max"
-    dropout: float = 0.5
+    dropout: float = 0.4
     encoder_impl: str = "auto"
 
     def __post_init__(self) -> None:

@@ -18,6 +18,7 @@ from lstm_nlp.modules.crf import CRFHead
 from lstm_nlp.serialization import read_bundle, write_bundle, load_state_dict_strict
 
 MODEL_TYPE = "sequence_tagger"
+UNK_ID = 1  # Vocab.build puts <pad> at 0 and <unk> at 1
 CharEncoderKind = Literal["none", "cnn", "lstm"]
 HeadKind = Literal["softmax", "crf"]
 
@@ -45,6 +46,9 @@ class TaggerConfig:
         char_kernel_size: CNN width in characters (odd).
         head: ``"softmax"`` (independent per-token decisions) or ``"crf"`` (linear-chain CRF, Viterbi).
         freeze_embeddings: Keep the word embedding fixed (e.g. pretrained vectors).
+        word_dropout: In training, replace each real token id by ``<unk>`` (id 1, the
+            :class:`~lstm_nlp.data.Vocab` convention) with this probability, so that the unknown-word
+            vector and the character features learn to stand in for words missing at test time.
     """
 
     vocab_size: int
@@ -62,13 +66,15 @@ class TaggerConfig:
     char_kernel_size: int = 3
     head: HeadKind = "softmax"
     freeze_embeddings: bool = False
+    word_dropout: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "num_labels", "embedding_dim", "hidden_size", "num_layers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"TaggerConfig.{name} must be >= 1, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"TaggerConfig.dropout must be in [0, 1), got {self.dropout}")
+        for name in ("dropout", "word_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"TaggerConfig.{name} must be in [0, 1), got {getattr(self, name)}")
         if self.char_encoder not in ("none", "cnn", "lstm"):
             raise ConfigError(f"TaggerConfig.char_encoder must be 'none', 'cnn' or 'lstm', got {self.char_encoder!r}")
         if self.char_encoder != "none" and self.char_vocab_size < 2:
@@ -157,6 +163,9 @@ class SequenceTagger(nn.Module):
                 encoder; ignored without one).
             labels: Optional ``LongTensor[batch, seq]`` gold tag ids (``-100`` at padding).
         """
+        if self.training and self.config.word_dropout > 0:
+            dropped = torch.rand(token_ids.shape, device=token_ids.device) < self.config.word_dropout
+            token_ids = token_ids.masked_fill(dropped & mask, UNK_ID)
         embedded = self.embedding(token_ids)  # [batch, seq, embedding_dim]
         if self.char_encoder is not None:
             if char_ids is None:

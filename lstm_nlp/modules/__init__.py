@@ -16,3 +16,8 @@ __all__ += ["ForecastHead", "ReferenceLSTM", "ReferenceLSTMCell", "RegLSTM", "Re
 from lstm_nlp.modules.pooling import SequencePooler, masked_max, masked_mean  # noqa: E402
 
 __all__ += ["SequencePooler", "masked_max", "masked_mean"]
+
+from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder  # noqa: E402
+from lstm_nlp.modules.crf import CRFHead, ConditionalRandomField, allowed_transitions  # noqa: E402
+
+__all__ += ["CRFHead", "CharCNNEncoder", "CharLSTMEncoder", "ConditionalRandomField", "allowed_transitions"]

@@ -51,8 +51,10 @@ def test_a_sigkilled_run_leaves_a_loadable_checkpoint_and_resumes(tmp_path, pos_
     out = tmp_path / "run"
     args = ["--output-dir", str(out), *TINY, "--batch-size", "4", "--checkpoint-every", "3"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, str(REPO_ROOT / "recipes" / "pos_tagger.py"), *args,
-                                "--epochs", "1000"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tmp_path / "killed_run.log"
+    with log.open("w") as stream:
+        process = subprocess.Popen([sys.executable, str(REPO_ROOT / "recipes" / "pos_tagger.py"), *args,
+                                    "--epochs", "1000"], env=env, stdout=stream, stderr=subprocess.STDOUT)
     index = out / "checkpoints" / "index.json"
     deadline = time.monotonic() + 90
     try:
@@ -64,13 +66,13 @@ def test_a_sigkilled_run_leaves_a_loadable_checkpoint_and_resumes(tmp_path, pos_
             except (OSError, ValueError, KeyError):
                 pass
             time.sleep(0.02)
-        assert process.poll() is None, process.stderr.read().decode()[-2000:]
+        assert process.poll() is None, log.read_text()[-3000:]
         process.send_signal(signal.SIGKILL)
     finally:
         process.kill()
         process.wait(timeout=30)
     state = load_checkpoint(CheckpointManager(out / "checkpoints").latest())
-    assert state["global_step"] >= 60 and state["epoch"] >= 1
+    assert state["global_step"] >= 60 and state["epoch"] >= 1, log.read_text()[-3000:]
     total = state["epoch"] + 1
     metrics = pos_tagger.main([*args, "--epochs", str(total), "--resume"])
     assert [r["epoch"] for r in epochs_without_timing(out)] == list(range(1, total + 1))
