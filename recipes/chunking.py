@@ -39,6 +39,7 @@ def parse_args(argv=None):
     data.add_argument("--dev-fraction", type=float, default=0.1, help="held-out share of train when --dev is not given")
     data.add_argument("--split-seed", type=int, default=0, help="seed of the held-out dev split")
     data.add_argument("--scheme", choices=["iob1", "iob2"], default="iob2", help="tag scheme of the files")
+    data.add_argument("--max-length", type=int, default=None, help="train on the first N tokens of longer sentences")
     model = parser.add_argument_group("model")
     model.add_argument("--embedding-dim", type=int, default=100, help="ignored with --vectors (their size)")
     model.add_argument("--hidden-size", type=int, default=200, help="LSTM size per direction")
@@ -100,7 +101,7 @@ def main(argv=None) -> dict:
     trainer = Trainer(
         pipeline.model,
         trainer_config(args, metric="f1"),
-        train_loader=pipeline.loader(pipeline.encode(train), batch_size=args.batch_size, shuffle=True,
+        train_loader=pipeline.loader(pipeline.encode(train, max_length=args.max_length), batch_size=args.batch_size, shuffle=True,
                                      seed=args.seed),
         evaluate=(lambda model: pipeline.evaluate(dev)) if dev is not None else None,
     )

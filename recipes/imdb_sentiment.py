@@ -46,6 +46,7 @@ def parse_args(argv=None):
     model.add_argument("--hidden-size", type=int, default=128, help="LSTM size per direction")
     model.add_argument("--num-layers", type=int, default=1)
     model.add_argument("--dropout", type=float, default=0.4)
+    parser.set_defaults(patience=1)  # IMDB overfits after a few epochs: stop at the first dev drop
     args = parser.parse_args(argv)
     if args.train is None:
         args.train, args.dev, args.test = (str(SAMPLE_DIR / "imdb" / f"{s}.jsonl") for s in ("train", "dev", "test"))

@@ -38,6 +38,7 @@ def parse_args(argv=None):
     data.add_argument("--token-column", type=int, default=0, help="0-based column of the words")
     data.add_argument("--tag-column", type=int, default=3, help="0-based column of the tags (-1: last)")
     data.add_argument("--scheme", choices=["iob1", "iob2"], default="iob2", help="tag scheme of the files")
+    data.add_argument("--max-length", type=int, default=None, help="train on the first N tokens of longer sentences")
     model = parser.add_argument_group("model")
     model.add_argument("--embedding-dim", type=int, default=100, help="ignored with --vectors (their size)")
     model.add_argument("--hidden-size", type=int, default=200, help="LSTM size per direction")
@@ -95,7 +96,7 @@ def main(argv=None) -> dict:
     trainer = Trainer(
         pipeline.model,
         trainer_config(args, metric="f1"),
-        train_loader=pipeline.loader(pipeline.encode(train), batch_size=args.batch_size, shuffle=True,
+        train_loader=pipeline.loader(pipeline.encode(train, max_length=args.max_length), batch_size=args.batch_size, shuffle=True,
                                      seed=args.seed),
         evaluate=(lambda model: pipeline.evaluate(dev)) if dev is not None else None,
     )

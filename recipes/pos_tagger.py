@@ -30,6 +30,7 @@ def parse_args(argv=None):
                            scheduler="plateau", lr_patience=1)
     model = parser.add_argument_group("model")
     model.add_argument("--tag-column", choices=["upos", "xpos"], default="upos", help="CoNLL-U tag column")
+    model.add_argument("--max-length", type=int, default=None, help="train on the first N tokens of longer sentences")
     model.add_argument("--embedding-dim", type=int, default=100)
     model.add_argument("--hidden-size", type=int, default=128, help="LSTM size per direction")
     model.add_argument("--num-layers", type=int, default=2)
@@ -68,7 +69,7 @@ def main(argv=None) -> dict:
     trainer = Trainer(
         pipeline.model,
         trainer_config(args, metric="accuracy"),
-        train_loader=pipeline.loader(pipeline.encode(train), batch_size=args.batch_size, shuffle=True,
+        train_loader=pipeline.loader(pipeline.encode(train, max_length=args.max_length), batch_size=args.batch_size, shuffle=True,
                                      seed=args.seed),
         evaluate=(lambda model: pipeline.evaluate(dev)) if dev is not None else None,
     )

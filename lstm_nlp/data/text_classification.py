@@ -372,7 +372,7 @@ def build_vocab(dataset: Dataset, *, min_freq: int = 1, max_size: int | None = N
     counts = counted.field("counts").to_pylist()
     pairs = [(-c, t) for t, c in zip(tokens, counts) if c >= min_freq and t not in (PAD, UNK)]
     pairs.sort()
-    kept = [t for _, t in pairs[:max_size] if t] if max_size is not None else [t for _, t in pairs]
+    kept = [t for _, t in pairs[:max_size]]  # pairs[:None] keeps all
     return Vocab([PAD, UNK, *kept])
 
 
@@ -418,9 +418,8 @@ def _cached_map(dataset: Dataset, function, *, fingerprint: str, cache_dir, arro
     elif cache_dir is not None:
         folder = Path(cache_dir).expanduser()
         folder.mkdir(parents=True, exist_ok=True)
-        result = dataset.map(function, load_from_cache_file=True,
-                             cache_file_name=str(folder / f"{kwargs.get('desc', 'map').split()[0]}-{fingerprint}.arrow"),
-                             **kwargs)
+        name = f"{kwargs.get('desc', 'map').split()[0]}-{fingerprint}.arrow"
+        result = dataset.map(function, load_from_cache_file=True, cache_file_name=str(folder / name), **kwargs)
     else:
         result = dataset.map(function, **kwargs)
     return result.with_format(None) if arrow else result

@@ -22,7 +22,7 @@ from lstm_nlp.data.conll import read_conll
 from lstm_nlp.data.conllu import load_tagging_dataset
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
-from lstm_nlp.errors import BundleError, DataFormatError
+from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
 from lstm_nlp.serialization import read_bundle
 from lstm_nlp.training.device import move_batch, resolve_device
@@ -99,8 +99,14 @@ class TaggingPipeline:
             example["char_ids"] = [self.chars.encode(word[:MAX_WORD_CHARS]) for word in tokens]
         return example
 
-    def encode(self, dataset: Dataset, *, with_labels: bool = True) -> list[dict]:
+    def encode(self, dataset: Dataset, *, with_labels: bool = True, max_length: int | None = None) -> list[dict]:
         """Numericalizes a ``tokens``/``tags`` dataset; empty sentences are dropped (and counted in the log).
+
+        Args:
+            dataset: Sentences (``tokens``, optionally ``tags``).
+            with_labels: Encode the ``tags`` too.
+            max_length: Keep only the first ``max_length`` tokens of longer sentences (for training on
+                files with runaway sentences; counted in the log). ``None``: keep everything.
 
         Returns:
             One dict per sentence with ``token_ids`` (and ``label_ids``) and ``index`` (its row in ``dataset``).
@@ -108,20 +114,26 @@ class TaggingPipeline:
         if "tokens" not in dataset.column_names:
             raise DataFormatError(f"dataset has columns {dataset.column_names}; expected 'tokens'")
         with_labels = with_labels and "tags" in dataset.column_names
+        if max_length is not None and max_length < 1:
+            raise ConfigError(f"max_length must be >= 1, got {max_length}")
         examples: list[dict] = []
-        skipped = 0
+        skipped = truncated = 0
         tags_column = dataset["tags"] if with_labels else None
         for index, tokens in enumerate(dataset["tokens"]):
             if not tokens:
                 skipped += 1
                 continue
+            if max_length is not None and len(tokens) > max_length:
+                tokens, truncated = tokens[:max_length], truncated + 1
             example = self.featurize(tokens)
             example["index"] = index
             if with_labels:
-                example["label_ids"] = self.labels.encode(tags_column[index])
+                example["label_ids"] = self.labels.encode(tags_column[index][:max_length])
             examples.append(example)
         if skipped:
             logger.warning("skipped %d empty sentence(s) out of %d", skipped, len(dataset))
+        if truncated:
+            logger.warning("cut %d sentence(s) longer than max_length=%d tokens", truncated, max_length)
         return examples
 
     def loader(self, examples: list[dict], *, batch_size: int = 32, shuffle: bool = False, seed: int = 0,

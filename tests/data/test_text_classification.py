@@ -109,7 +109,7 @@ def test_missing_file_unknown_format_and_unparsable_json(tmp_path):
     with pytest.raises(DataFormatError, match="unknown file type"):
         load_text_classification(tmp_path / "a.xml")
     (tmp_path / "broken.jsonl").write_text('{"text": "a", "label": 1}\n{not json\n')
-    with pytest.raises(DataFormatError, match="broken.jsonl: cannot read as json"):
+    with pytest.raises(DataFormatError, match=r"broken.jsonl(:2: invalid JSON|: cannot read as json)"):
         load_text_classification(tmp_path / "broken.jsonl", cache_dir=tmp_path / "cache")
 
 

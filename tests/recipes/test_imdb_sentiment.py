@@ -26,8 +26,8 @@ def _recipe():
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("imdb")
     metrics = _recipe().main(["--output-dir", str(out), "--cache-dir", str(out / "cache"), "--epochs", "6",
-                              "--batch-size", "8", "--lr", "0.01", "--dropout", "0.2", "--embedding-dim", "32",
-                              "--hidden-size", "32", "--no-progress", "--device", "cpu"])
+                              "--patience", "0", "--batch-size", "8", "--lr", "0.01", "--dropout", "0.2",
+                              "--embedding-dim", "32", "--hidden-size", "32", "--no-progress", "--device", "cpu"])
     return out, metrics
 
 

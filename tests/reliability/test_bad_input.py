@@ -30,7 +30,7 @@ CONLLU = ("# sent_id = 1\n# text = The dog barked.\n"
           "1\tThe\tthe\tDET\tDT\t_\t2\tdet\t_\t_\n2\tdog\tdog\tNOUN\tNN\t_\t3\tnsubj\t_\t_\n"
           "3-4\tbarked.\t_\t_\t_\t_\t_\t_\t_\t_\n3\tbarked\tbark\tVERB\tVBD\t_\t0\troot\t_\t_\n"
           "4\t.\t.\tPUNCT\t.\t_\t3\tpunct\t_\t_\n\n"
-          "1\tHi\thi\tINTJ\tUH\t_\t0\troot\t_\t_\n\n")
+          "1\tDogs\tdog\tNOUN\tNNS\t_\t0\troot\t_\t_\n\n")
 CONLL = "-DOCSTART- -X- -X- O\n\nJohn NNP B-NP B-PER\nSmith NNP I-NP I-PER\nran VBD B-VP O\n\nHi UH B-INTJ O\n"
 JSONL = '{"text": "Great film, loved it.", "label": 1}\n{"text": "Dull.", "label": 0}\n'
 CSV = 'text,label\n"Great film, loved it.",pos\nDull.,neg\n'
@@ -43,9 +43,11 @@ def crlf(text: str) -> str:
 
 
 def write(path: Path, content: str | bytes) -> Path:
+    """Writes ``content`` (UTF-8 for text; text to a ``.gz`` name is gzip-compressed, bytes are written as is)."""
+    compress = isinstance(content, str)
     if isinstance(content, str):
         content = content.encode("utf-8")
-    path.write_bytes(gzip.compress(content) if path.suffix == ".gz" else content)
+    path.write_bytes(gzip.compress(content) if path.suffix == ".gz" and compress else content)
     return path
 
 
@@ -114,8 +116,8 @@ BAD_FILES = [
      r"expected 10 tab-separated CoNLL-U columns, found 9"),
     ("conllu", "spaces.conllu", CONLLU.replace("\t", " "), 3, r"found 1; the columns look space-separated"),
     ("conllu", "notag.conllu", CONLLU.replace("\tNOUN\t", "\t_\t"), 4, r"token 'dog' has no UPOS tag"),
-    ("conllu", "id.conllu", CONLLU.replace("1\tHi", "x\tHi"), 9, r"token id must be an integer, got 'x'"),
-    ("conllu", "utf8.conllu", CONLLU.encode().replace(b"dog", b"d\xffg"), 4, r"invalid UTF-8 at byte 3"),
+    ("conllu", "id.conllu", CONLLU.replace("1\tDogs", "x\tDogs"), 9, r"token id must be an integer, got 'x'"),
+    ("conllu", "utf8.conllu", CONLLU.encode().replace(b"\tdog\tdog", b"\td\xffg\tdog"), 4, r"invalid UTF-8 at byte 3"),
     ("conllu", "empty.conllu", "", None, r"no sentences found \(empty file\?\)"),
     ("conllu", "comments.conllu", "# only\n# comments\n\n", None, r"no sentences found"),
     ("conll", "cols.txt", CONLL.replace("Smith NNP I-NP I-PER", "Smith NNP I-PER"), 4,
@@ -182,8 +184,8 @@ def test_cli_evaluate_on_a_bad_file_prints_one_clear_line(tagger_bundle, tmp_pat
 # ---------------------------------------------------------------------- empty sentences, unseen tags
 def test_empty_sentences_are_skipped_with_a_count_and_never_reach_packing(tagger_bundle, caplog, monkeypatch):
     pipeline = load_pipeline(tagger_bundle)
-    data = Dataset.from_dict({"tokens": [["The", "dog"], [], ["Hi"], [], []],
-                              "tags": [["DET", "NOUN"], [], ["INTJ"], [], []]})
+    data = Dataset.from_dict({"tokens": [["The", "dog"], [], ["Dogs"], [], []],
+                              "tags": [["DET", "NOUN"], [], ["NOUN"], [], []]})
     with caplog.at_level(logging.WARNING, logger="lstm_nlp"):
         examples = pipeline.encode(data)
     assert "skipped 3 empty sentence(s) out of 5" in caplog.text
@@ -213,7 +215,7 @@ def test_empty_sentences_are_skipped_with_a_count_and_never_reach_packing(tagger
 def test_an_unseen_gold_tag_is_counted_as_an_error_and_reported(tagger_bundle, tmp_path, caplog, capsys):
     pipeline = load_pipeline(tagger_bundle)
     baseline = pipeline.evaluate(pipeline.read_labelled(write(tmp_path / "dev.conllu", CONLLU)))
-    unseen = write(tmp_path / "unseen.conllu", CONLLU.replace("\tINTJ\t", "\tNEWTAG\t"))
+    unseen = write(tmp_path / "unseen.conllu", CONLLU.replace("\tdog\tNOUN\t", "\tdog\tNEWTAG\t", 1))
     with caplog.at_level(logging.WARNING, logger="lstm_nlp"):
         metrics = pipeline.evaluate(pipeline.read_labelled(unseen))
     assert "1 gold tag(s) are not in the model's label set; they count as errors" in caplog.text
@@ -253,12 +255,13 @@ ODD_LINES = {
     "form feed and vertical tab": "\x0c\x0b",
     "one 100,000-character token": "x" * LONG,
     "100,000 characters of words": ("word " * (LONG // 5)).strip(),
-    "100,000 characters of emoji": "\U0001F600" * LONG,
+    "20,000 emoji in one run": "\U0001F600" * 20_000,
+    "invalid UTF-8 bytes": b"caf\xe9 ok \xff\xfe \xc3",
 }
 
 
-def _predict(bundle: Path, lines: list[str], capsys, monkeypatch) -> list[str]:
-    data = ("\n".join(lines) + "\n").encode("utf-8")
+def _predict(bundle: Path, lines: list[str | bytes], capsys, monkeypatch) -> list[str]:
+    data = b"\n".join(line if isinstance(line, bytes) else line.encode("utf-8") for line in lines) + b"\n"
     # What a POSIX shell hands Python: bytes decoded as UTF-8 with surrogateescape.
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8",
                                                        errors="surrogateescape", newline="\n"))
@@ -275,7 +278,7 @@ def test_tagger_cli_answers_every_odd_line(tagger_bundle, capsys, monkeypatch):
     assert len(outputs) == len(lines)
     tokenizer = SpacyTokenizer()
     for (name, line), output in zip(ODD_LINES.items(), outputs):
-        tokens = tokenizer(line)
+        tokens = tokenizer(line.decode("utf-8", "replace") if isinstance(line, bytes) else line)
         assert len(output.split(" ")) == len(tokens) if tokens else output == "", name
         if tokens:
             assert all(pair.rpartition("/")[2] for pair in output.split(" ")), name
@@ -297,18 +300,25 @@ def test_a_classifier_without_max_length_handles_a_100k_character_review(classif
     assert label in ("neg", "pos") and 0.5 <= probability <= 1.0
 
 
-def test_invalid_utf8_on_stdin_gets_an_answer_from_the_real_command(tagger_bundle, classifier_bundle):
-    """The installed ``lstm-nlp`` entry point, bytes on stdin: undecodable bytes become U+FFFD."""
+def test_invalid_utf8_on_stdin_gets_an_answer_from_the_real_command(tagger_bundle):
+    """A real process reading bytes from stdin: undecodable bytes become U+FFFD."""
     data = b"caf\xe9 ok\n\xff\xfe\n\xc3\n\nfine\n"
-    for bundle in (tagger_bundle, classifier_bundle):
-        result = subprocess.run([sys.executable, "-m", "lstm_nlp.cli", "predict", "--model", str(bundle)],
-                                input=data, capture_output=True, timeout=120,
-                                env={**os.environ, "OMP_NUM_THREADS": "1", "LC_ALL": "C.UTF-8"})
-        assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr.decode()
-        outputs = result.stdout.decode("utf-8").split("\n")
-        assert len(outputs) == 6 and outputs[-1] == ""
-        if bundle == tagger_bundle:
-            assert outputs[0].startswith("caf/") and "\ufffd/" in outputs[0] and outputs[3] == ""
+    result = subprocess.run([sys.executable, "-m", "lstm_nlp.cli", "predict", "--model", str(tagger_bundle)],
+                            input=data, capture_output=True, timeout=120,
+                            env={**os.environ, "OMP_NUM_THREADS": "1", "LC_ALL": "C.UTF-8"})
+    assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr.decode()
+    outputs = result.stdout.decode("utf-8").split("\n")
+    assert len(outputs) == 6 and outputs[-1] == ""
+    assert outputs[0].startswith("caf/") and "\ufffd/" in outputs[0] and outputs[3] == ""
+
+
+def test_spacy_tokenization_stays_linear_on_long_runs_without_spaces():
+    """spaCy's affix splitting is quadratic in a run's length (100,000 emoji: ~20 minutes); runs are cut."""
+    tokenizer = SpacyTokenizer()
+    assert len(tokenizer("\U0001F600" * LONG)) == LONG
+    assert [len(t) for t in tokenizer("x" * 2500)] == [1000, 1000, 500]
+    assert tokenizer("See https://example.com/a?b=c, (really)!") == [
+        "See", "https://example.com/a?b=c", ",", "(", "really", ")", "!"]
 
 
 # ---------------------------------------------------------------------- long inputs
@@ -322,3 +332,27 @@ def test_long_sentences_tag_to_the_end_and_reviews_truncate_to_max_length(tagger
     lengths = [len(e["token_ids"]) for e in classifier.encode(review)]
     assert lengths == [64, 1]
     assert torch.is_tensor(classifier.predict_examples(classifier.encode(review)))
+
+
+def test_tagger_training_truncation_option(tagger_bundle, caplog):
+    pipeline = load_pipeline(tagger_bundle)
+    data = Dataset.from_dict({"tokens": [["dog"] * 50, ["The", "dog"]], "tags": [["NOUN"] * 50, ["DET", "NOUN"]]})
+    with caplog.at_level(logging.WARNING, logger="lstm_nlp"):
+        examples = pipeline.encode(data, max_length=10)
+    assert [(len(e["token_ids"]), len(e["label_ids"]), len(e["char_ids"])) for e in examples] == [(10, 10, 10),
+                                                                                              (2, 2, 2)]
+    assert "cut 1 sentence(s) longer than max_length=10 tokens" in caplog.text
+    assert [len(e["token_ids"]) for e in pipeline.encode(data)] == [50, 2]
+    with pytest.raises(LstmNlpError, match="max_length must be >= 1, got 0"):
+        pipeline.encode(data, max_length=0)
+
+
+@pytest.mark.parametrize("recipe", ["pos_tagger", "ner", "chunking", "imdb_sentiment"])
+def test_every_text_recipe_has_a_max_length_option(recipe):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"recipe_{recipe}", Path(__file__).resolve().parents[2]
+                                                  / "recipes" / f"{recipe}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.parse_args(["--max-length", "7"]).max_length == 7
