@@ -36,10 +36,11 @@ from torch import nn
 from common import (CACHE_DIR, REPO_ROOT, BenchResult, base_parser, ewt_paths, fmt, imdb_texts, markdown_table, median,
                     recipe_defaults, repeats, setup)
 from lstm_nlp.inference import bf16_is_native, prepare_for_inference
-from lstm_nlp.modules import LSTMEncoder
 from lstm_nlp.pipelines import load_pipeline
 
 POS_EPOCHS = 3
+INT8 = "int8 (--quantize)"
+CLI_FLAGS = {"fp32": [], "bf16": ["--precision", "bf16"], INT8: ["--quantize"]}
 NON_INPUTS = ("lengths", "index", "labels")
 
 
@@ -57,22 +58,24 @@ def run_recipe(name: str, argv: list[str]) -> None:
         module.main(argv)
 
 
-def pos_model(args) -> tuple[Path, str]:
-    """The POS bundle to benchmark: ``--pos-model``, the cached recipe model, or a freshly trained one."""
-    if args.pos_model:
+def pos_model(args, extra_args: tuple[str, ...] = (), tag: str = "") -> tuple[Path, str]:
+    """A POS bundle trained once with the recipe (its defaults + ``extra_args``), cached; or ``--pos-model``."""
+    if args.pos_model and not extra_args:
         return Path(args.pos_model), f"given: {args.pos_model}"
     train, dev = ewt_paths(args.smoke)
+    described = f"recipes/pos_tagger.py defaults{' ' + ' '.join(extra_args) if extra_args else ''}"
     if args.smoke:
         out = Path(tempfile.mkdtemp(prefix="bench_pos_"))
-        run_recipe("pos_tagger", ["--output-dir", str(out), "--epochs", "2", "--no-progress", "--device", "cpu"])
-        return out / "model", "recipe on the bundled sample, 2 epochs"
-    out = CACHE_DIR / f"pos_ewt_recipe_e{POS_EPOCHS}"
+        run_recipe("pos_tagger", ["--output-dir", str(out), "--epochs", "2", "--no-progress", "--device", "cpu",
+                                  *extra_args])
+        return out / "model", f"{described}, bundled sample, 2 epochs"
+    out = CACHE_DIR / f"pos_ewt_recipe_e{POS_EPOCHS}{tag}"
     if not (out / "model" / "config.json").exists():
         start = time.perf_counter()
         run_recipe("pos_tagger", ["--train", str(train), "--dev", str(dev), "--output-dir", str(out),
-                                  "--epochs", str(POS_EPOCHS), "--no-progress", "--device", "cpu"])
+                                  "--epochs", str(POS_EPOCHS), "--no-progress", "--device", "cpu", *extra_args])
         (out / "trained_seconds.txt").write_text(f"{time.perf_counter() - start:.0f}")
-    return out / "model", f"recipes/pos_tagger.py defaults, --epochs {POS_EPOCHS}, EWT train (cached in {out})"
+    return out / "model", f"{described}, --epochs {POS_EPOCHS}, EWT train (cached in {out})"
 
 
 def dev_text_lines(path: Path) -> list[str]:
@@ -84,20 +87,6 @@ def dev_text_lines(path: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------------- int8 candidates (not in the library)
-def int8_torch_ao(model: nn.Module) -> nn.Module:
-    """``torch.ao.quantization.quantize_dynamic`` (deprecated) on nn.LSTM + nn.Linear; needs the packed path
-    because the quantized LSTM module has no weight tensors for the dense path."""
-    from torch.ao.quantization import quantize_dynamic
-
-    model = copy.deepcopy(model)
-    for module in model.modules():
-        if isinstance(module, LSTMEncoder):
-            module.impl = "packed"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return quantize_dynamic(model, {nn.LSTM, nn.Linear}, dtype=torch.qint8)
-
-
 def int8_torchao(model: nn.Module) -> nn.Module | None:
     """torchao's int8 dynamic quantization (its API covers nn.Linear only, not nn.LSTM); None if not installed."""
     try:
@@ -121,17 +110,17 @@ def forward_only(model: nn.Module, batches: list[dict]) -> tuple[int, float]:
     return tokens, time.perf_counter() - start
 
 
-def predict_in_process(pipeline, lines: list[str], batch_size: int) -> tuple[int, float]:
+def predict_in_process(pipeline, lines: list[str], batch_size: int, tokens: int | None = None) -> tuple[int, float]:
+    """``pipeline.predict_lines`` over ``lines``: (tokens, seconds); tokens = those printed unless given."""
     start = time.perf_counter()
     out = list(pipeline.predict_lines(lines, batch_size=batch_size))
     seconds = time.perf_counter() - start
-    return sum(len(line.split()) for line in out), seconds
+    return (tokens if tokens is not None else sum(len(line.split()) for line in out)), seconds
 
 
-def cli_predict(model_dir: Path, input_file: Path, precision: str) -> tuple[int, float]:
-    command = [sys.executable, "-m", "lstm_nlp.cli", "predict", "--model", str(model_dir), "--input", str(input_file)]
-    if precision != "fp32":
-        command += ["--precision", precision]
+def cli_predict(model_dir: Path, input_file: Path, variant: str) -> tuple[int, float]:
+    command = [sys.executable, "-m", "lstm_nlp.cli", "predict", "--model", str(model_dir), "--input", str(input_file),
+               *CLI_FLAGS[variant]]
     env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}  # same threads as in-process
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
@@ -141,14 +130,15 @@ def cli_predict(model_dir: Path, input_file: Path, precision: str) -> tuple[int,
     return sum(len(line.split()) for line in done.stdout.splitlines()), seconds
 
 
-def measure_variants(pipeline, variants: dict, lines, batches, batch_size: int, n_repeats: int) -> dict:
+def measure_variants(pipeline, variants: dict, lines, batches, batch_size: int, n_repeats: int,
+                     predict_tokens: int | None = None) -> dict:
     """Interleaved repeats of predict (in-process) and forward-only for each variant -> median tokens/s."""
     original = pipeline.model
     samples = {name: {"predict": [], "forward": []} for name in variants}
     for repeat in range(n_repeats + 1):  # repeat 0: warm-up
         for name, model in variants.items():
             pipeline.model = model
-            p_tokens, p_seconds = predict_in_process(pipeline, lines, batch_size)
+            p_tokens, p_seconds = predict_in_process(pipeline, lines, batch_size, predict_tokens)
             f_tokens, f_seconds = forward_only(model, batches)
             if repeat:
                 samples[name]["predict"].append(p_tokens / p_seconds)
@@ -161,7 +151,7 @@ def precision_variants(model: nn.Module, *, with_int8: bool) -> dict:
     fp32 = prepare_for_inference(copy.deepcopy(model), precision="fp32")
     variants = {"fp32": fp32, "bf16": prepare_for_inference(copy.deepcopy(model), precision="bf16")}
     if with_int8:
-        variants["int8 dynamic, torch.ao (deprecated)"] = int8_torch_ao(fp32)
+        variants[INT8] = prepare_for_inference(copy.deepcopy(model), quantize=True)
         torchao_model = int8_torchao(fp32)
         if torchao_model is not None:
             variants["int8 dynamic, torchao (Linear only)"] = torchao_model
@@ -169,8 +159,10 @@ def precision_variants(model: nn.Module, *, with_int8: bool) -> dict:
 
 
 # ---------------------------------------------------------------------- sections
-def pos_section(args, result: BenchResult, n_repeats: int) -> None:
-    model_dir, provenance = pos_model(args)
+def pos_section(args, result: BenchResult, n_repeats: int, *, variant: str = "", extra_args: tuple[str, ...] = (),
+                tag: str = "") -> None:
+    """One POS model's inference table; the recipe-default model (``variant == ""``) gives the acceptance figures."""
+    model_dir, provenance = pos_model(args, extra_args, tag)
     _, dev_path = ewt_paths(args.smoke)
     pipeline = load_pipeline(model_dir, device="cpu")
     lines = dev_text_lines(dev_path)
@@ -193,12 +185,12 @@ def pos_section(args, result: BenchResult, n_repeats: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         input_file = Path(tmp) / "dev.txt"
         input_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        for precision in ("fp32", "bf16"):
+        for name in (("fp32",) if args.smoke else CLI_FLAGS):
             try:
-                runs = [cli_predict(model_dir, input_file, precision) for _ in range(1 if args.smoke else 3)]
-                cli[precision] = median([t / s for t, s in runs])
+                runs = [cli_predict(model_dir, input_file, name) for _ in range(1 if args.smoke else 3)]
+                cli[name] = median([t / s for t, s in runs])
             except RuntimeError as err:
-                result.notes.append(f"CLI predict --precision {precision} failed: {err}")
+                result.notes.append(f"CLI predict {' '.join(CLI_FLAGS[name])} failed: {err}")
 
     base = speeds["fp32"]
     rows = []
@@ -209,7 +201,7 @@ def pos_section(args, result: BenchResult, n_repeats: int) -> None:
                      f"{100 * accuracy[name]:.2f}%", f"{100 * (accuracy[name] - accuracy['fp32']):+.2f}"])
     config = pipeline.model.config
     result.add_section(
-        "Inference: POS tagger on EWT dev (issue 6)",
+        f"Inference: POS tagger on EWT dev{' (' + variant + ')' if variant else ' (issue 6)'}",
         f"Model: {provenance}; word embedding {config.embedding_dim}, BiLSTM {config.num_layers}x{config.hidden_size}, "
         f"char encoder {getattr(config, 'char_encoder', 'none')}, head {getattr(config, 'head', 'softmax')}. "
         f"{len(lines)} raw dev sentences, batch {args.batch_size}, median of {n_repeats} interleaved repeats. "
@@ -218,12 +210,18 @@ def pos_section(args, result: BenchResult, n_repeats: int) -> None:
         + markdown_table(["precision", "predict tokens/s (in-process)", "forward-only tokens/s",
                           "predict / forward", "predict vs fp32", "forward vs fp32", "lstm-nlp predict tokens/s "
                           "(subprocess, incl. start-up)", "dev accuracy", "change (points)"], rows))
+    if variant:
+        result.metrics[f"pos_{tag.strip('_')}"] = {"speeds": speeds, "accuracy": accuracy, "cli": cli}
+        return
     result.metrics.update({
         "pos_inference": speeds, "pos_accuracy": accuracy, "pos_cli_tokens_per_s": cli,
         "pos_predict_over_forward": base["predict"] / base["forward"],
         "pos_bf16_predict_speedup": speeds["bf16"]["predict"] / base["predict"],
         "pos_bf16_forward_speedup": speeds["bf16"]["forward"] / base["forward"],
         "pos_bf16_accuracy_change_points": 100 * (accuracy["bf16"] - accuracy["fp32"]),
+        "pos_int8_predict_speedup": speeds[INT8]["predict"] / base["predict"],
+        "pos_int8_forward_speedup": speeds[INT8]["forward"] / base["forward"],
+        "pos_int8_accuracy_change_points": 100 * (accuracy[INT8] - accuracy["fp32"]),
     })
 
 
@@ -257,11 +255,9 @@ def imdb_section(args, result: BenchResult, n_repeats: int) -> None:
                       "untrained weights at ClassifierConfig defaults (no IMDB recipe yet)")
     examples = pipeline.featurize(texts)
     batches = list(pipeline.loader(examples, batch_size=args.batch_size))
-    variants = precision_variants(pipeline.model, with_int8=False)
-    speeds = measure_variants(pipeline, variants, texts, batches, args.batch_size, max(1, n_repeats - 2))
-    tokens = sum(len(e["token_ids"]) for e in examples)
-    for name in speeds:  # predict_lines prints labels, not tokens: count the model's input tokens instead
-        speeds[name]["predict"] *= tokens / len(texts)
+    variants = precision_variants(pipeline.model, with_int8=True)
+    tokens = sum(len(e["token_ids"]) for e in examples)  # predict_lines prints labels: count the model's inputs
+    speeds = measure_variants(pipeline, variants, texts, batches, args.batch_size, max(1, n_repeats - 2), tokens)
     base = speeds["fp32"]
     rows = [[name, fmt(s["predict"]), fmt(s["forward"]), f"{s['predict'] / s['forward']:.2f}",
              f"{s['predict'] / base['predict']:.2f}x", f"{s['forward'] / base['forward']:.2f}x"]
@@ -291,6 +287,10 @@ def main(argv=None) -> BenchResult:
     n_repeats = repeats(args, 5)
     result = BenchResult("inference")
     pos_section(args, result, n_repeats)
+    recipe = recipe_defaults("pos_tagger")
+    if getattr(recipe, "char_encoder", "none") != "none" and not args.pos_model:
+        pos_section(args, result, max(1, n_repeats - 2), variant="word-level model, --char-encoder none",
+                    extra_args=("--char-encoder", "none"), tag="_wordonly")
     imdb_section(args, result, n_repeats)
     result.emit(args)
     return result

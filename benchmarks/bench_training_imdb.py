@@ -70,7 +70,7 @@ def hand_step(model, optimizer, ids, labels, lengths, clip: float) -> None:
 
 def main(argv=None) -> BenchResult:
     parser = base_parser(__doc__.split("\n")[0])
-    parser.add_argument("--reviews", type=int, default=256, help="training reviews (evenly spaced, both classes)")
+    parser.add_argument("--reviews", type=int, default=128, help="training reviews (evenly spaced, both classes)")
     parser.add_argument("--naive-reviews", type=int, default=24, help="reviews for the naive loop")
     args = parser.parse_args(argv)
     setup(args)

@@ -12,14 +12,22 @@ Viterbi) and everything downstream see the usual dtype. On a CPU with AVX-512 BF
 1.5-1.9x faster than fp32 for the BiLSTM models here (see ``docs/benchmarks.md``); on a CPU
 without native bf16 it is usually *slower*, so it is never chosen automatically.
 
-There is no int8 option: see ``docs/benchmarks.md`` ("Inference: reduced precision") for the
-measured figures behind that choice.
+``quantize=True`` applies int8 dynamic quantization to every ``nn.LSTM`` and ``nn.Linear``
+(weights stored as int8, activations quantized on the fly) with
+``torch.ao.quantization.quantize_dynamic``. Its LSTM modules have no fp32 weight tensors, so every
+:class:`~lstm_nlp.modules.LSTMEncoder` switches to its packed path. On the benchmark machine it ran
+the forward pass about 2x faster than fp32 at -0.1 points POS accuracy (end to end less, since
+tokenization and decoding are not quantized); it also helps on CPUs without native bf16. It is
+irreversible (reload the bundle to get fp32 back) and relies on ``torch.ao.quantization``, which
+PyTorch has deprecated (as it has quantized tensors): torchao, its successor, quantizes ``nn.Linear`` but not ``nn.LSTM``, so
+it cannot replace it here (figures in ``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import warnings
 from typing import Any, Literal
 
 import torch
@@ -42,22 +50,28 @@ def bf16_is_native(device: torch.device | str = "cpu") -> bool:
     return False
 
 
-def prepare_for_inference(model: nn.Module, *, precision: Precision = "fp32") -> nn.Module:
+def prepare_for_inference(model: nn.Module, *, precision: Precision = "fp32", quantize: bool = False) -> nn.Module:
     """Puts ``model`` in eval mode and sets its inference precision, in place.
 
     Args:
         model: A loaded model (any ``nn.Module``; e.g. ``pipeline.model``), already on its device.
         precision: ``"fp32"`` (default; exact) or ``"bf16"`` (autocast; faster on CPUs with
             AVX-512 BF16 and on recent GPUs; predictions may differ at a few positions).
+        quantize: int8 dynamic quantization of the ``nn.LSTM`` and ``nn.Linear`` layers (CPU
+            only, with ``precision="fp32"``; irreversible; see the module docstring).
 
     Returns:
-        The same ``model`` object. Calling this again replaces the previous precision setting.
+        The same ``model`` object. Calling this again replaces the previous precision setting
+        (but cannot undo quantization).
 
     Raises:
-        ConfigError: an unknown precision.
+        ConfigError: an unknown precision, or ``quantize`` with bf16, on a GPU, or without
+            ``torch.ao.quantization``.
     """
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if quantize:
+        _quantize_int8(model, precision)
     model.eval()
     if "forward" in model.__dict__:  # undo a previous bf16 wrapper
         del model.forward
@@ -65,6 +79,30 @@ def prepare_for_inference(model: nn.Module, *, precision: Precision = "fp32") ->
         model.forward = _autocast_forward(model.forward, _device_type(model))
     model.inference_precision = precision
     return model
+
+
+def _quantize_int8(model: nn.Module, precision: str) -> None:
+    if precision != "fp32":
+        raise ConfigError("quantize=True (int8) cannot be combined with precision='bf16'; pick one")
+    if _device_type(model) != "cpu":
+        raise ConfigError("int8 dynamic quantization runs on the CPU only; load the model with device='cpu'")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from torch.ao.quantization import quantize_dynamic
+    except ImportError as err:
+        raise ConfigError(f"int8 quantization needs torch.ao.quantization, which this torch "
+                          f"{torch.__version__} does not have ({err})") from None
+    from lstm_nlp.modules.encoder import LSTMEncoder
+
+    for module in model.modules():
+        if isinstance(module, LSTMEncoder):
+            module.impl = "packed"  # the quantized nn.LSTM has no weight tensors for the dense path
+    with warnings.catch_warnings():  # torch.ao and quantized tensors are deprecated (documented above)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
+        quantize_dynamic(model, {nn.LSTM, nn.Linear}, dtype=torch.qint8, inplace=True)
+    model.inference_quantized = True
 
 
 def _device_type(model: nn.Module) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch.utils.data import Sampler
 
-from lstm_nlp.errors import DataFormatError
+from lstm_nlp.errors import ConfigError, DataFormatError
 
 IGNORE_INDEX = -100
 
@@ -60,9 +60,9 @@ class BucketBatchSampler(Sampler[list[int]]):
         rank: int = 0,
     ):
         if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         if not 0 <= rank < num_replicas:
-            raise ValueError(f"rank must be in [0, {num_replicas}), got {rank}")
+            raise ConfigError(f"rank must be in [0, {num_replicas}), got {rank}")
         self.lengths = list(lengths)
         self.batch_size = batch_size
         self.shuffle = shuffle

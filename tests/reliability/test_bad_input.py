@@ -356,3 +356,19 @@ def test_every_text_recipe_has_a_max_length_option(recipe):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.parse_args(["--max-length", "7"]).max_length == 7
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch-size", "0"], "batch_size must be >= 1, got 0"),
+    (["--device", "banana"], "unknown device 'banana'"),
+    (["--input", "no-such-file.txt"], "no-such-file.txt: cannot read the input (No such file or directory)"),
+    (["--input", "."], ".: cannot read the input (Is a directory)"),
+])
+def test_bad_cli_arguments_are_one_clear_line(args, message, tagger_bundle, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("The dog barked .\n"))
+    code = cli.main(["predict", "--model", str(tagger_bundle), *args])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.startswith(f"lstm-nlp predict: error: {message}") and err.count("\n") == 1
+    code = cli.main(["predict", "--model", "no-such-bundle"])
+    assert code == 2 and capsys.readouterr().err == \
+        "lstm-nlp predict: error: model bundle not found: no-such-bundle is not a directory\n"

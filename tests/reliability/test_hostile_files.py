@@ -294,3 +294,13 @@ def test_a_save_killed_between_the_two_renames_loses_nothing(tagger_bundle, copy
     load_pipeline(bundle).save_pretrained(bundle)  # the next save cleans up the moved-aside copy
     assert sorted(p.name for p in bundle.parent.iterdir()) == [bundle.name]
     assert _predictions(bundle) == before
+
+
+def test_the_generated_reliability_table_shows_no_failures():
+    """docs/reliability.md is produced by docs/make_reliability_table.py; it must not record a payload that ran,
+    a quirk read differently, or a traceback from the CLI."""
+    table = (REPO / "docs" / "reliability.md").read_text(encoding="utf-8")
+    assert "## Model bundles" in table and "## Inference input" in table
+    assert "**" not in table.split("\n", 3)[-1]  # failure markers are bold
+    cli_rows = [row for row in table.splitlines() if "`lstm-nlp " in row]
+    assert cli_rows and not any("traceback" in row for row in cli_rows)

@@ -1,0 +1,343 @@
+"""Writes docs/reliability.md: every bad input tried, through which entry point, and what the user sees.
+
+    python docs/make_reliability_table.py            # ~1-2 minutes on a laptop CPU
+
+Nothing in the table is typed by hand: each row runs the input through the real entry point
+(``lstm-nlp`` in-process through ``lstm_nlp.cli.main``, the recipes as separate processes) in a
+scratch folder, so paths in the messages are relative, and records what was printed. Two tiny
+models are trained first with the recipes on the bundled samples (data/pos, data/imdb).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "docs" / "reliability.md"
+CONLLU = ("1\tThe\tthe\tDET\tDT\t_\t2\tdet\t_\t_\n2\tdog\tdog\tNOUN\tNN\t_\t3\tnsubj\t_\t_\n"
+          "3\tbarked\tbark\tVERB\tVBD\t_\t0\troot\t_\t_\n4\t.\t.\tPUNCT\t.\t_\t3\tpunct\t_\t_\n\n")
+CONLL = "The DT B-NP O\ndog NN I-NP O\nbarked VBD B-VP O\n. . O O\n\n"
+JSONL = '{"text": "A wonderful, moving film.", "label": 1}\n{"text": "Dull and far too long.", "label": 0}\n'
+CSV = 'text,label\n"A wonderful, moving film.",pos\nDull and far too long.,neg\n'
+SERIES = "time,value\n" + "".join(f"{t},{10 + (t % 24) * 0.5}\n" for t in range(400))
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "LSTM_NLP_LOGLEVEL": "WARNING", "TOKENIZERS_PARALLELISM": "false"}
+rows: list[tuple[str, str, str, str]] = []  # section, bad input, entry point, what the user sees
+
+
+def write(name: str, content: str | bytes) -> str:
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    Path(name).parent.mkdir(parents=True, exist_ok=True)
+    Path(name).write_bytes(gzip.compress(data) if name.endswith(".gz") and isinstance(content, str) else data)
+    return name
+
+
+def cli(args: list[str], stdin: bytes = b"") -> tuple[int, str, str]:
+    """``lstm-nlp ARGS`` in this process: exit code, stdout, stderr (log warnings included)."""
+    from lstm_nlp import cli as lstm_cli
+
+    out, err = io.StringIO(), io.StringIO()
+    real_stdin = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8", errors="surrogateescape", newline="\n")
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = lstm_cli.main(args)
+    finally:
+        sys.stdin = real_stdin
+    return code, out.getvalue(), err.getvalue()
+
+
+def recipe(name: str, args: list[str]) -> tuple[int, str, str]:
+    """``python recipes/NAME.py ARGS`` as its own process."""
+    result = subprocess.run([sys.executable, str(REPO / "recipes" / f"{name}.py"), *args], capture_output=True,
+                            text=True, env=ENV, timeout=600)
+    return result.returncode, result.stdout, result.stderr
+
+
+def shown(code: int, out: str, err: str, *, max_chars: int = 220) -> str:
+    """What the terminal shows, condensed: one-line errors as they are, tracebacks by their last line."""
+    err_lines = [line for line in err.splitlines() if line.strip() and "examples/s" not in line]
+    if any(line.startswith("Traceback") for line in err_lines):
+        text = f"traceback ending in `{err_lines[-1]}`"
+    elif code != 0:
+        text = f"exit {code}: `{' / '.join(err_lines)}`"
+    else:
+        lines = out.splitlines()
+        text = f"exit 0; stdout: `{' / '.join(lines) if len(lines) < 4 else lines[0] + ' ...'}`"
+        if err_lines:
+            text += f"; stderr: `{err_lines[0]}`"
+    text = text.replace("|", "\\|")
+    return text if len(text) <= max_chars else text[:max_chars - 2] + "…`"
+
+
+def add(section: str, bad: str, entry: str, result: str) -> None:
+    rows.append((section, bad, entry, result))
+    print(f"[{section}] {bad}: {result[:120]}", flush=True)
+
+
+# ---------------------------------------------------------------------- models
+def train_models() -> None:
+    common = ["--epochs", "2", "--no-progress", "--no-checkpoints", "--device", "cpu", "--hidden-size", "16",
+              "--embedding-dim", "16"]
+    for name, extra in (("pos_tagger", ["--char-encoder", "cnn", "--char-dim", "8", "--char-hidden", "8",
+                                        "--num-layers", "1", "--lr", "0.01"]),
+                        ("imdb_sentiment", ["--cache-dir", "hf_cache", "--lr", "0.01"])):
+        code, _, err = recipe(name, [*common, *extra, "--output-dir", f"{name}_run"])
+        if code != 0:
+            raise SystemExit(f"training {name} failed:\n{err}")
+    shutil.move("pos_tagger_run/model", "tagger")
+    shutil.move("imdb_sentiment_run/model", "classifier")
+
+
+# ---------------------------------------------------------------------- sections
+def readers() -> None:
+    from lstm_nlp.data import read_conllu
+    from lstm_nlp.data.conll import read_conll
+    from lstm_nlp.data.series import read_series_csv
+    from lstm_nlp.data.text_classification import load_text_classification
+
+    read = {".conllu": read_conllu, ".txt": lambda p: read_conll(p),
+            ".jsonl": lambda p: load_text_classification(p, cache_dir="hf_cache"),
+            ".csv": lambda p: read_series_csv(p, "value")}
+    quirks = {"CRLF line endings": lambda t: t.replace("\n", "\r\n"), "UTF-8 byte-order mark": lambda t: "\ufeff" + t,
+              "no final newline": lambda t: t.rstrip("\n"), "trailing spaces": lambda t: t.replace("\n", "  \n"),
+              "gzip-compressed (.gz)": lambda t: t}
+    for suffix, clean, label in ((".conllu", CONLLU, "CoNLL-U"), (".txt", CONLL, "CoNLL columns"),
+                                 (".jsonl", JSONL, "JSON lines"), (".csv", SERIES, "series CSV")):
+        reference = read[suffix](write(f"clean{suffix}", clean))
+        for quirk, change in quirks.items():
+            if suffix == ".csv" and quirk.startswith("gzip"):
+                continue
+            if suffix == ".jsonl" and quirk == "trailing spaces":
+                change = lambda t: t.replace("}\n", "}   \n")  # noqa: E731
+            name = f"quirk{suffix}" + (".gz" if quirk.startswith("gzip") else "")
+            result = read[suffix](write(name, change(clean)))
+            same = (result == reference).all() if suffix == ".csv" else result.to_dict() == reference.to_dict()
+            add("Readers: accepted", f"{label}: {quirk}", "reader", "accepted, same result as the clean file"
+                if same else "**accepted but read differently**")
+    mixed = "The\tDT  B-NP\tO\ndog NN\tI-NP O \n"
+    same = read_conll(write("mixed.txt", mixed)).to_dict() == read_conll(write("plain.txt", CONLL[:29])).to_dict()
+    add("Readers: accepted", "CoNLL columns: tabs and spaces mixed", "reader",
+        "accepted, same result as the clean file" if same else "**read differently**")
+
+    tagger_eval = lambda name: shown(*cli(["evaluate", "--model", "tagger", "--data", name]))  # noqa: E731
+    classifier_eval = lambda name: shown(*cli(["evaluate", "--model", "classifier", "--data", name]))  # noqa: E731
+    bad = [
+        ("CoNLL-U: a line with 9 columns", "cols.conllu", CONLLU.replace("\tnsubj\t_\t_", "\tnsubj\t_"), tagger_eval),
+        ("CoNLL-U: spaces instead of tabs", "spaces.conllu", CONLLU.replace("\t", " "), tagger_eval),
+        ("CoNLL-U: token without a tag (`_`)", "notag.conllu", CONLLU.replace("\tNOUN\t", "\t_\t"), tagger_eval),
+        ("CoNLL-U: invalid UTF-8", "latin1.conllu", CONLLU.replace("dog", "caf\u00e9").encode("latin-1"),
+         tagger_eval),
+        ("CoNLL-U: empty file", "empty.conllu", "", tagger_eval),
+        ("CoNLL-U: missing file", "missing.conllu", None, tagger_eval),
+        ("CoNLL columns: a row with a column missing", "cols.txt", CONLL.replace("dog NN I-NP O", "dog NN O"),
+         tagger_eval),
+        ("CoNLL columns: one column only (no tags)", "words.txt", "The\ndog\n", tagger_eval),
+        ("CoNLL columns: only `-DOCSTART-`", "docstart.txt", "-DOCSTART- -X- -X- O\n\n", tagger_eval),
+        ("CoNLL columns: not really gzip", "fake.txt.gz", b"plain text", tagger_eval),
+        ("JSON lines: a broken line", "broken.jsonl", JSONL + '{"text": "ok", "label"\n', classifier_eval),
+        ("JSON lines: invalid UTF-8", "latin1.jsonl", JSONL.replace("moving", "d\u00e9j\u00e0").encode("latin-1"),
+         classifier_eval),
+        ("JSON lines: no `label` field", "nolabel.jsonl", '{"text": "fine"}\n', classifier_eval),
+        ("JSON lines: empty text", "emptytext.jsonl", JSONL + '{"text": "   ", "label": 1}\n', classifier_eval),
+        ("JSON lines: label outside `--label-names`", "label7.jsonl", JSONL + '{"text": "x", "label": 7}\n',
+         classifier_eval),
+        ("JSON lines: empty file", "empty.jsonl", "", classifier_eval),
+        ("CSV: header only (a split with no examples)", "header.csv", "text,label\n", classifier_eval),
+        ("CSV: a row with an extra field", "ragged.csv", CSV + "a,b,c\n", classifier_eval),
+        ("unknown format (`.xml`)", "reviews.xml", "<reviews/>", classifier_eval),
+        ("aclImdb folder without the `test` split", "aclImdb", None, classifier_eval),
+    ]
+    os.makedirs("aclImdb/train/pos", exist_ok=True)
+    write("aclImdb/train/pos/0_9.txt", "Great.")
+    for description, name, content, run in bad:
+        if content is not None:
+            write(name, content)
+        entry = f"`lstm-nlp evaluate --data {name}`"
+        add("Readers: errors", description, entry, run(name))
+    write("nan.csv", SERIES + "400,\n")
+    add("Readers: errors", "series CSV: a missing value", "`python recipes/forecast.py --csv nan.csv --column value`",
+        shown(*recipe("forecast", ["--csv", "nan.csv", "--column", "value", "--epochs", "1", "--no-progress"])))
+    write("train_bad.conllu", CONLLU + CONLLU.replace("\tdet\t_\t_", "\tdet\t_"))
+    add("Readers: errors", "CoNLL-U training file with a 9-column line",
+        "`python recipes/pos_tagger.py --train train_bad.conllu`",
+        shown(*recipe("pos_tagger", ["--train", "train_bad.conllu", "--epochs", "1", "--no-progress"])))
+
+
+def labels_and_lengths() -> None:
+    import logging
+
+    from datasets import Dataset
+
+    from lstm_nlp.pipelines import load_pipeline
+
+    write("unseen.conllu", CONLLU.replace("\tNOUN\t", "\tNEWTAG\t"))
+    code, out, err = cli(["evaluate", "--model", "tagger", "--data", "unseen.conllu"])
+    unknown = json.loads(out)["unknown_gold_tags"] if code == 0 else None
+    add("Labels", "gold tag the model never saw (`NEWTAG`)", "`lstm-nlp evaluate` (tagger)",
+        f"exit {code}; stderr: `{err.splitlines()[0]}`; JSON has `\"unknown_gold_tags\": {unknown}` and the "
+        "token counts as an error")
+    write("meh.jsonl", '{"text": "Fine.", "label": "pos"}\n{"text": "Meh.", "label": "meh"}\n')
+    add("Labels", "gold label the classifier never saw (`meh`)", "`lstm-nlp evaluate` (classifier)",
+        shown(*cli(["evaluate", "--model", "classifier", "--data", "meh.jsonl"])))
+    pipeline = load_pipeline("tagger")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logging.getLogger("lstm_nlp").addHandler(handler)
+    data = Dataset.from_dict({"tokens": [["The", "dog"], [], ["dog"] * 300, []],
+                              "tags": [["DET", "NOUN"], [], ["NOUN"] * 300, []]})
+    examples = pipeline.encode(data, max_length=100)
+    logging.getLogger("lstm_nlp").removeHandler(handler)
+    add("Labels", "empty sentences in training data", "`TaggingPipeline.encode` (all tagging recipes)",
+        f"log: `{stream.getvalue().splitlines()[0]}`; {len(examples)} examples kept, none of length 0")
+    add("Long input", "a 300-token training sentence with `--max-length 100`",
+        "`TaggingPipeline.encode(max_length=)` / `--max-length` (pos_tagger, ner, chunking, imdb_sentiment)",
+        f"log: `{stream.getvalue().splitlines()[1]}`; lengths {[len(e['token_ids']) for e in examples]}")
+
+
+class PlantsAMarker:
+    def __reduce__(self):
+        return (open, ("PWNED", "w"))
+
+
+def bundles() -> None:
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    def damaged(name: str, change) -> str:
+        target = f"bad_{name}"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree("tagger", target)
+        change(Path(target))
+        return target
+
+    def edit_json(file: str, change):
+        def apply(bundle: Path):
+            data = json.loads((bundle / file).read_text())
+            change(data)
+            (bundle / file).write_text(json.dumps(data))
+        return apply
+
+    def edit_weights(change):
+        def apply(bundle: Path):
+            tensors = load_file(str(bundle / "model.safetensors"))
+            change(tensors)
+            save_file(tensors, str(bundle / "model.safetensors"))
+        return apply
+
+    cases = [
+        ("a pickle (whose unpickling would create a file) as `model.safetensors`",
+         lambda b: (b / "model.safetensors").write_bytes(pickle.dumps({"w": PlantsAMarker()}))),
+        ("a `torch.save` file with that pickle as `model.safetensors`",
+         lambda b: torch.save({"w": PlantsAMarker()}, b / "model.safetensors")),
+        ("a pickle as `words.vocab.json`", lambda b: (b / "words.vocab.json").write_bytes(pickle.dumps(PlantsAMarker()))),
+        ("`vocab_size` in config.json changed", edit_json("config.json", lambda h: h["config"].update(vocab_size=7))),
+        ("a word added to `words.vocab.json`", edit_json("words.vocab.json", lambda v: v["itos"].append("zzz"))),
+        ("a tag removed from `labels.vocab.json`", edit_json("labels.vocab.json", lambda v: v["itos"].pop())),
+        ("a weight tensor deleted", edit_weights(lambda t: t.pop(sorted(t)[-1]))),
+        ("an unknown config key", edit_json("config.json", lambda h: h["config"].update(attention=True))),
+        ("written by a newer format version", edit_json("config.json", lambda h: h.update(format_version=99))),
+        ("`labels.vocab.json` missing", lambda b: (b / "labels.vocab.json").unlink()),
+        ("not a bundle (an empty folder)", lambda b: [p.unlink() for p in b.iterdir()]),
+    ]
+    for index, (description, change) in enumerate(cases):
+        target = damaged(str(index), change)
+        result = shown(*cli(["predict", "--model", target, "--input", os.devnull]))
+        if "pickle" in description:
+            result += "; the payload did not run" if not Path("PWNED").exists() else "; **THE PAYLOAD RAN**"
+        add("Model bundles", description, "`lstm-nlp predict --model BUNDLE`", result)
+    os.makedirs("run/checkpoints", exist_ok=True)
+    torch.save({"format_version": 1, "evil": PlantsAMarker()}, "run/checkpoints/ckpt-000000010.pt")
+    result = shown(*recipe("pos_tagger", ["--output-dir", "run", "--resume", "--epochs", "1", "--no-progress"]))
+    result += "; the payload did not run" if not Path("PWNED").exists() else "; **THE PAYLOAD RAN**"
+    add("Checkpoints", "a crafted pickle planted as the latest checkpoint", "`python recipes/pos_tagger.py --resume`",
+        result)
+    torch.save({"format_version": 99, "model": {}, "optimizer": {}, "epoch": 1, "batches_done": 0,
+                "global_step": 10, "history": []}, "run/checkpoints/ckpt-000000010.pt")
+    add("Checkpoints", "a checkpoint from a newer format version", "`python recipes/pos_tagger.py --resume`",
+        shown(*recipe("pos_tagger", ["--output-dir", "run", "--resume", "--epochs", "1", "--no-progress"])))
+    kill = ("import os, signal, sys\nfrom lstm_nlp import serialization as s\nfrom lstm_nlp.pipelines import "
+            "load_pipeline\nreal, calls = os.replace, []\ndef replace(a, b):\n    calls.append(a)\n    if len(calls) "
+            "== 2: os.kill(os.getpid(), signal.SIGKILL)\n    real(a, b)\ns.os.replace = replace\n"
+            "load_pipeline('killed').save_pretrained('killed')\n")
+    shutil.copytree("tagger", "killed")
+    subprocess.run([sys.executable, "-c", kill], env=ENV, capture_output=True, timeout=600)
+    code, out, err = cli(["predict", "--model", "killed"], stdin=b"The dog barked .\n")
+    add("Writes", "`save_pretrained` killed (SIGKILL) between moving the old bundle aside and the new one in",
+        "`lstm-nlp predict --model killed`", shown(code, out, err, max_chars=400))
+    add("Writes", "disk full / any exception while writing a bundle or checkpoint", "`save_pretrained`, Trainer",
+        "the exception is raised; the previous bundle/checkpoint is untouched and loads "
+        "(tests/reliability/test_hostile_files.py, tests/training/test_checkpoint.py)")
+
+
+def command_line() -> None:
+    for args in (["--model", "no-such-bundle"], ["--model", "tagger", "--input", "no-such-file.txt"],
+                 ["--model", "tagger", "--batch-size", "0"], ["--model", "tagger", "--device", "banana"]):
+        add("Command line", " ".join(args[2:] if len(args) > 2 else args), f"`lstm-nlp predict {' '.join(args)}`",
+            shown(*cli(["predict", *args])))
+
+
+def inference() -> None:
+    lines = {
+        "empty line": b"", "spaces only": b"    ", "tabs and spaces": b" \t \t ",
+        "emoji": "Loved it \U0001F600\U0001F389\U0001F44D\U0001F3FD".encode(),
+        "Cyrillic": "Москва — столица России.".encode(), "Japanese": "東京は日本の首都です。".encode(),
+        "Arabic": "مرحبا بالعالم".encode(), "control characters": b"a\x00b\x07c \x1b[31mred\x1b[0m",
+        "zero-width characters only": "\u200b\u200d".encode(), "invalid UTF-8 bytes": b"caf\xe9 \xff\xfe",
+        "a 100,000-character token": b"x" * 100_000, "100,000 characters of words": b"word " * 20_000,
+        "100,000 emoji without spaces": "\U0001F600".encode() * 100_000,
+    }
+    for model in ("tagger", "classifier"):
+        code, out, err = cli(["predict", "--model", model], stdin=b"\n".join(lines.values()) + b"\n")
+        outputs = out.split("\n")[:-1]
+        if code != 0 or len(outputs) != len(lines):
+            add("Inference input", "all lines below", f"`lstm-nlp predict` ({model})", shown(code, out, err))
+            continue
+        for (name, _), output in zip(lines.items(), outputs):
+            text = output if len(output) < 70 else f"{output[:60]}… ({len(output.split(' '))} tokens)"
+            text = text.encode("unicode_escape").decode("ascii") if any(ord(c) < 32 and c != "\t" for c in text) \
+                else text
+            text = text.replace("|", "\\|")
+            add("Inference input", name, f"`lstm-nlp predict` ({model})", f"`{text}`" if text else "(empty line)")
+
+
+def render() -> str:
+    lines = ["# Reliability: bad input, hostile files, interrupted writes", "",
+             "Each row is a bad input that was tried, the entry point it went through and what the user saw. "
+             "Generated by `python docs/make_reliability_table.py` (do not edit by hand); the same behaviour "
+             "is asserted in `tests/reliability/`. Error lines are shown as printed; a recipe that fails "
+             "shows Python's traceback, summarised here by its last line.", ""]
+    section = None
+    for sec, bad, entry, result in rows:
+        if sec != section:
+            lines += ["", f"## {sec}", "", "| bad input | entry point | what the user sees |", "|---|---|---|"]
+            section = sec
+        lines.append(f"| {bad} | {entry} | {result} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    os.environ.update(ENV)
+    with tempfile.TemporaryDirectory() as scratch:
+        os.chdir(scratch)
+        train_models()
+        readers()
+        labels_and_lengths()
+        bundles()
+        command_line()
+        inference()
+    OUT.write_text(render(), encoding="utf-8")
+    print(f"wrote {OUT} ({len(rows)} rows)")
+
+
+if __name__ == "__main__":
+    main()
