@@ -38,6 +38,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--extra", action="append", default=[],
                         help="NAME=ARGS: extra arguments for one benchmark, e.g. inference=--pos-model=DIR")
     parser.add_argument("--no-keep", action="store_true", help="do not store the raw results in docs/benchmark_runs")
+    parser.add_argument("--render", metavar="RUN_JSON",
+                        help="only re-render the report from a kept run (docs/benchmark_runs/*.json)")
     return parser.parse_args(argv)
 
 
@@ -85,8 +87,16 @@ def acceptance_rows(results: dict) -> list[list[str]]:
                      "n/a" if value is None else ("**yes**" if ok else "**no**")])
 
     v = _get(results, "encoder", "imdb_train_dense_vs_packed")
-    add("IMDB-length batches (50-400 tokens) train on CPU >= 5x the packed path's real tokens/s", v,
+    add("IMDB-length batches (50-400 tokens) train on CPU >= 5x the packed path's real tokens/s: unsorted batches "
+        "(lengths uniform over 50-400 within each batch)", v, v is not None and v >= 5, f"{v:.1f}x" if v else "")
+    v = _get(results, "encoder", "imdb_train_dense_vs_packed_bucketed")
+    add("... the same with length-bucketed batches (sorted pools, as the toolkit's sampler builds them)", v,
         v is not None and v >= 5, f"{v:.1f}x" if v else "")
+    v = _get(results, "training_imdb", "imdb_train_tokens_per_s")
+    if v:
+        ratio = v["toolkit"] / v["toolkit, packed encoder"]
+        add("... the whole IMDB training loop (real reviews, recipe defaults), dense vs packed encoder", ratio,
+            ratio >= 5, f"{ratio:.1f}x ({v['toolkit']:,.0f} vs {v['toolkit, packed encoder']:,.0f} tokens/s)")
     pos, imdb = _get(results, "padding", "pos_padding_efficiency"), _get(results, "padding", "imdb_padding_efficiency")
     add("Padding efficiency >= 97%, POS (EWT train)", pos, pos is not None and pos >= 0.97,
         f"{100 * pos:.2f}%" if pos else "")
@@ -115,9 +125,45 @@ def acceptance_rows(results: dict) -> list[list[str]]:
     add("Data-loader wait <= 5% of training step time (POS, word-level model)", v, v is not None and v <= 0.05,
         f"{100 * v:.1f}%" if v is not None else "")
     if recipe_wait is not None:
-        add("Data-loader wait <= 5% (POS recipe default model, char CNN)", recipe_wait, recipe_wait <= 0.05,
-            f"{100 * recipe_wait:.1f}%")
+        add("Data-loader wait <= 5% (POS recipe default model, with character features)", recipe_wait,
+            recipe_wait <= 0.05, f"{100 * recipe_wait:.1f}%")
+    v = _get(results, "training_imdb", "imdb_dataloader_wait_fraction")
+    add("Data-loader wait <= 5% (IMDB classifier)", v, v is not None and v <= 0.05,
+        f"{100 * v:.1f}%" if v is not None else "")
     return rows
+
+
+def guidance(results: dict) -> list[str]:
+    """'Which precision where', from this run's inference figures."""
+    speeds = _get(results, "inference", "pos_inference")
+    accuracy = _get(results, "inference", "pos_accuracy")
+    if not speeds or not accuracy:
+        return []
+    rows = []
+    for name, s in speeds.items():
+        rows.append([name, f"{s['predict'] / speeds['fp32']['predict']:.2f}x",
+                     f"{s['forward'] / speeds['fp32']['forward']:.2f}x",
+                     f"{100 * (accuracy[name] - accuracy['fp32']):+.2f}"])
+    word = _get(results, "inference", "pos_wordonly")
+    extra = ""
+    if word:
+        ws, wa = word["speeds"], word["accuracy"]
+        extra = (f" For the word-level POS model (no character encoder) bf16 gives "
+                 f"{ws['bf16']['forward'] / ws['fp32']['forward']:.2f}x forward / "
+                 f"{ws['bf16']['predict'] / ws['fp32']['predict']:.2f}x end to end "
+                 f"({100 * (wa['bf16'] - wa['fp32']):+.2f} points) and int8 "
+                 f"{ws[next(k for k in ws if k.startswith('int8'))]['forward'] / ws['fp32']['forward']:.2f}x forward.")
+    return ["## Which inference precision to use", "",
+            "Speed-ups over fp32 on this machine for the POS recipe's default model (EWT dev, same run):", "",
+            markdown_table(["option", "predict end to end", "forward only", "accuracy change (points)"], rows), "",
+            "- `fp32` (default): exact; the reference for every other option." + extra,
+            "- `--precision bf16`: for CPUs with AVX-512 BF16 or AMX (this one has AVX-512 BF16) and for GPUs; weights "
+            "stay fp32 (autocast). On CPUs without native bf16 it is emulated and usually slower: keep fp32 there.",
+            "- `--quantize` (int8 dynamic, CPU): fastest model forward where it wins, also on CPUs without bf16 "
+            "(AVX2/VNNI); forces the packed LSTM path and depends on the deprecated `torch.ao.quantization` (torchao, "
+            "its successor, has no LSTM support), so it may disappear with a future PyTorch. Not combinable with bf16.",
+            "- End to end, spaCy tokenization, numericalization, batching and output formatting are not accelerated by "
+            "either option, which is why `predict` gains less than the forward pass.", ""]
 
 
 def across_runs(current: dict) -> str:
@@ -190,6 +236,7 @@ def render(report: dict, args: argparse.Namespace) -> str:
         markdown_table(["target", "measured", "met"], acceptance_rows(results)),
         "",
     ]
+    lines += guidance(results)
     for name in BENCHMARKS:
         result = results.get(name)
         if result is None:
@@ -211,11 +258,20 @@ def render(report: dict, args: argparse.Namespace) -> str:
     extra = across_runs(report) if not args.smoke else ""
     if extra:
         lines += [extra, ""]
+    analysis = REPO_ROOT / "benchmarks" / "analysis.md"
+    if analysis.exists() and not args.smoke:
+        lines += [analysis.read_text(encoding="utf-8").strip(), ""]
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.render:
+        report = json.loads(Path(args.render).read_text(encoding="utf-8"))
+        args.threads, args.smoke = report["threads"], report["smoke"]
+        Path(args.output).write_text(render(report, args), encoding="utf-8")
+        print(f"[run_all] re-rendered {args.output} from {args.render}")
+        return 0
     names = args.only or BENCHMARKS
     info = machine_info()
     start = time.perf_counter()
