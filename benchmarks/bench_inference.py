@@ -235,9 +235,13 @@ def imdb_section(args, result: BenchResult, n_repeats: int) -> None:
         return
     from lstm_nlp.data import Vocab
 
-    texts, _ = imdb_texts(smoke=args.smoke)
+    texts, gold = imdb_texts(smoke=args.smoke)
     step = max(1, len(texts) // (40 if args.smoke else args.imdb_reviews))
     texts = [t.replace("\n", " ") for t in texts[::step]]  # both classes (the file is sorted by label)
+    gold = gold[::step]
+    if args.imdb_model and not (Path(args.imdb_model) / "config.json").exists():
+        result.notes.append(f"--imdb-model {args.imdb_model} has no bundle (yet): untrained IMDB model used")
+        args.imdb_model = None
     if args.imdb_model:
         pipeline = load_pipeline(args.imdb_model, device="cpu")
         provenance = f"trained bundle {args.imdb_model}"
@@ -258,9 +262,19 @@ def imdb_section(args, result: BenchResult, n_repeats: int) -> None:
     variants = precision_variants(pipeline.model, with_int8=True)
     tokens = sum(len(e["token_ids"]) for e in examples)  # predict_lines prints labels: count the model's inputs
     speeds = measure_variants(pipeline, variants, texts, batches, args.batch_size, max(1, n_repeats - 2), tokens)
+    accuracy = {}
+    if args.imdb_model:  # the change between precisions is the figure (the reviews may be training data)
+        names = pipeline.label_names or pipeline.labels.itos  # train.jsonl labels are 0/1 indices into these
+        labelled = [{**e, "label": pipeline.labels.stoi[names[g]]} for e, g in zip(examples, gold)]
+        original = pipeline.model
+        for name, model in variants.items():
+            pipeline.model = model
+            accuracy[name] = pipeline.evaluate(labelled, batch_size=args.batch_size)["accuracy"]
+        pipeline.model = original
     base = speeds["fp32"]
     rows = [[name, fmt(s["predict"]), fmt(s["forward"]), f"{s['predict'] / s['forward']:.2f}",
-             f"{s['predict'] / base['predict']:.2f}x", f"{s['forward'] / base['forward']:.2f}x"]
+             f"{s['predict'] / base['predict']:.2f}x", f"{s['forward'] / base['forward']:.2f}x",
+             f"{100 * accuracy[name]:.2f}% ({100 * (accuracy[name] - accuracy['fp32']):+.2f})" if accuracy else "-"]
             for name, s in speeds.items()]
     config = pipeline.model.config
     result.add_section(
@@ -270,8 +284,8 @@ def imdb_section(args, result: BenchResult, n_repeats: int) -> None:
         f"{tokens / len(texts):.0f} tokens each on average, batch {args.batch_size}. Tokens/s counts the model's "
         "input tokens (after truncation).\n\n"
         + markdown_table(["precision", "predict tokens/s (in-process)", "forward-only tokens/s", "predict / forward",
-                          "predict vs fp32", "forward vs fp32"], rows))
-    result.metrics.update({"imdb_inference": speeds,
+                          "predict vs fp32", "forward vs fp32", "accuracy on these reviews (change)"], rows))
+    result.metrics.update({"imdb_inference": speeds, "imdb_accuracy": accuracy,
                            "imdb_predict_over_forward": base["predict"] / base["forward"],
                            "imdb_bf16_forward_speedup": speeds["bf16"]["forward"] / base["forward"]})
 
