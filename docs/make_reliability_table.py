@@ -30,7 +30,8 @@ CONLL = "The DT B-NP O\ndog NN I-NP O\nbarked VBD B-VP O\n. . O O\n\n"
 JSONL = '{"text": "A wonderful, moving film.", "label": 1}\n{"text": "Dull and far too long.", "label": 0}\n'
 CSV = 'text,label\n"A wonderful, moving film.",pos\nDull and far too long.,neg\n'
 SERIES = "time,value\n" + "".join(f"{t},{10 + (t % 24) * 0.5}\n" for t in range(400))
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "LSTM_NLP_LOGLEVEL": "WARNING", "TOKENIZERS_PARALLELISM": "false"}
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "LSTM_NLP_LOGLEVEL": "WARNING", "TOKENIZERS_PARALLELISM": "false",
+       "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
 rows: list[tuple[str, str, str, str]] = []  # section, bad input, entry point, what the user sees
 
 
@@ -125,7 +126,7 @@ def readers() -> None:
             add("Readers: accepted", f"{label}: {quirk}", "reader", "accepted, same result as the clean file"
                 if same else "**accepted but read differently**")
     mixed = "The\tDT  B-NP\tO\ndog NN\tI-NP O \n"
-    same = read_conll(write("mixed.txt", mixed)).to_dict() == read_conll(write("plain.txt", CONLL[:29])).to_dict()
+    same = read_conll(write("mixed.txt", mixed)).to_dict() == read_conll(write("plain.txt", "The DT B-NP O\ndog NN I-NP O\n")).to_dict()
     add("Readers: accepted", "CoNLL columns: tabs and spaces mixed", "reader",
         "accepted, same result as the clean file" if same else "**read differently**")
 
@@ -327,6 +328,9 @@ def render() -> str:
 
 def main() -> None:
     os.environ.update(ENV)
+    import datasets
+
+    datasets.disable_progress_bars()
     with tempfile.TemporaryDirectory() as scratch:
         os.chdir(scratch)
         train_models()

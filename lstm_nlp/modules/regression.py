@@ -19,6 +19,7 @@ from torch import nn
 
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.modules.encoder import LSTMEncoder
+from lstm_nlp.modules.pooling import final_states  # noqa: F401  (re-exported: forecasters use it)
 
 RegressionLoss = Literal["l1", "mse"]
 
@@ -143,25 +144,6 @@ class RegLSTM(nn.Module):
         features = self.encoder(inputs, mask=mask).outputs  # [batch, seq, output_dim]
         predictions, loss = self.head(features, mask=mask, targets=targets)
         return RegressionOutput(predictions, mask, loss)
-
-
-def final_states(h_n: torch.Tensor, *, num_directions: int) -> torch.Tensor:
-    """The top layer's final hidden state of each direction, concatenated (forward first).
-
-    For the forward direction that is the state after each row's last real step; for the backward
-    direction, the state after it has read the whole row back to the first step.
-
-    Args:
-        h_n: ``FloatTensor[num_layers * num_directions, batch, H]`` as returned by ``nn.LSTM``,
-            :class:`LSTMEncoder` or :class:`ReferenceLSTM` (never batch-first).
-        num_directions: 1 or 2.
-
-    Returns:
-        ``FloatTensor[batch, num_directions * H]``.
-    """
-    layers_x_directions, batch, hidden = h_n.shape
-    top = h_n.view(layers_x_directions // num_directions, num_directions, batch, hidden)[-1]  # [dirs, batch, H]
-    return top.transpose(0, 1).reshape(batch, num_directions * hidden)
 
 
 class ForecastHead(nn.Module):
