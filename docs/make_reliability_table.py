@@ -87,7 +87,7 @@ def add(section: str, bad: str, entry: str, result: str) -> None:
 
 # ---------------------------------------------------------------------- models
 def train_models() -> None:
-    common = ["--epochs", "2", "--no-progress", "--no-checkpoints", "--device", "cpu", "--hidden-size", "16",
+    common = ["--epochs", "6", "--no-progress", "--no-checkpoints", "--device", "cpu", "--hidden-size", "16",
               "--embedding-dim", "16"]
     for name, extra in (("pos_tagger", ["--char-encoder", "cnn", "--char-dim", "8", "--char-hidden", "8",
                                         "--num-layers", "1", "--lr", "0.01"]),
@@ -109,6 +109,8 @@ def readers() -> None:
     read = {".conllu": read_conllu, ".txt": lambda p: read_conll(p),
             ".jsonl": lambda p: load_text_classification(p, cache_dir="hf_cache"),
             ".csv": lambda p: read_series_csv(p, "value")}
+    reader_names = {".conllu": "read_conllu", ".txt": "read_conll", ".jsonl": "load_text_classification",
+                    ".csv": "read_series_csv"}
     quirks = {"CRLF line endings": lambda t: t.replace("\n", "\r\n"), "UTF-8 byte-order mark": lambda t: "\ufeff" + t,
               "no final newline": lambda t: t.rstrip("\n"), "trailing spaces": lambda t: t.replace("\n", "  \n"),
               "gzip-compressed (.gz)": lambda t: t}
@@ -123,11 +125,11 @@ def readers() -> None:
             name = f"quirk{suffix}" + (".gz" if quirk.startswith("gzip") else "")
             result = read[suffix](write(name, change(clean)))
             same = (result == reference).all() if suffix == ".csv" else result.to_dict() == reference.to_dict()
-            add("Readers: accepted", f"{label}: {quirk}", "reader", "accepted, same result as the clean file"
-                if same else "**accepted but read differently**")
+            add("Readers: accepted", f"{label}: {quirk}", f"`{reader_names[suffix]}`",
+                "accepted, same result as the clean file" if same else "**accepted but read differently**")
     mixed = "The\tDT  B-NP\tO\ndog NN\tI-NP O \n"
     same = read_conll(write("mixed.txt", mixed)).to_dict() == read_conll(write("plain.txt", "The DT B-NP O\ndog NN I-NP O\n")).to_dict()
-    add("Readers: accepted", "CoNLL columns: tabs and spaces mixed", "reader",
+    add("Readers: accepted", "CoNLL columns: tabs and spaces mixed", "`read_conll`",
         "accepted, same result as the clean file" if same else "**read differently**")
 
     tagger_eval = lambda name: shown(*cli(["evaluate", "--model", "tagger", "--data", name]))  # noqa: E731
@@ -284,7 +286,7 @@ def command_line() -> None:
     for args in (["--model", "no-such-bundle"], ["--model", "tagger", "--input", "no-such-file.txt"],
                  ["--model", "tagger", "--batch-size", "0"], ["--model", "tagger", "--device", "banana"]):
         add("Command line", " ".join(args[2:] if len(args) > 2 else args), f"`lstm-nlp predict {' '.join(args)}`",
-            shown(*cli(["predict", *args])))
+            shown(*cli(["predict", *args], stdin=b"The dog barked .\n")))
 
 
 def inference() -> None:
@@ -305,8 +307,8 @@ def inference() -> None:
             continue
         for (name, _), output in zip(lines.items(), outputs):
             text = output if len(output) < 70 else f"{output[:60]}… ({len(output.split(' '))} tokens)"
-            text = text.encode("unicode_escape").decode("ascii") if any(ord(c) < 32 and c != "\t" for c in text) \
-                else text
+            if any(not c.isprintable() and c != "\t" for c in text):  # control and zero-width characters
+                text = text.encode("unicode_escape").decode("ascii")
             text = text.replace("|", "\\|")
             add("Inference input", name, f"`lstm-nlp predict` ({model})", f"`{text}`" if text else "(empty line)")
 

@@ -8,9 +8,10 @@
 the weights stay fp32 in memory (bundles and ``state_dict`` are unchanged), matmuls and the LSTM
 run in bf16 and precision-sensitive ops (softmax, log-sum-exp, losses) stay fp32 as autocast
 decides. Floating-point tensors in the output are cast back to fp32, so decoding (argmax,
-Viterbi) and everything downstream see the usual dtype. On a CPU with AVX-512 BF16 this is about
-1.5-1.9x faster than fp32 for the BiLSTM models here (see ``docs/benchmarks.md``); on a CPU
-without native bf16 it is usually *slower*, so it is never chosen automatically.
+Viterbi) and everything downstream see the usual dtype. On a CPU with AVX-512 BF16 the model
+forward of the BiLSTM models here ran 1.5-1.7x faster than fp32 (1.4-1.7x end to end; see
+``docs/benchmarks.md``); on a CPU without native bf16 it is usually *slower*, so it is never
+chosen automatically.
 
 ``quantize=True`` applies int8 dynamic quantization to every ``nn.LSTM`` and ``nn.Linear``
 (weights stored as int8, activations quantized on the fly) with

@@ -26,17 +26,17 @@ logger = logging.getLogger("lstm_nlp")
 
 
 def parse_args(argv=None):
-    parser = recipe_parser(__doc__.split("\n")[0], epochs=20, batch_size=32, lr=2e-3, output_dir="runs/pos",
+    parser = recipe_parser(__doc__.split("\n")[0], epochs=30, batch_size=32, lr=2e-3, output_dir="runs/pos",
                            scheduler="plateau", lr_patience=1)
     model = parser.add_argument_group("model")
     model.add_argument("--tag-column", choices=["upos", "xpos"], default="upos", help="CoNLL-U tag column")
     model.add_argument("--max-length", type=int, default=None, help="train on the first N tokens of longer sentences")
     model.add_argument("--embedding-dim", type=int, default=100)
-    model.add_argument("--hidden-size", type=int, default=128, help="LSTM size per direction")
+    model.add_argument("--hidden-size", type=int, default=200, help="LSTM size per direction")
     model.add_argument("--num-layers", type=int, default=2)
-    model.add_argument("--dropout", type=float, default=0.33)
+    model.add_argument("--dropout", type=float, default=0.5)
     model.add_argument("--min-freq", type=int, default=2, help="rarer training words become <unk>")
-    model.add_argument("--word-dropout", type=float, default=0.1, help="training words replaced by <unk>")
+    model.add_argument("--word-dropout", type=float, default=0.2, help="training words replaced by <unk>")
     model.add_argument("--char-encoder", choices=["none", "cnn", "lstm"], default="lstm", help="character features")
     model.add_argument("--char-dim", type=int, default=50, help="character vector size")
     model.add_argument("--char-hidden", type=int, default=50, help="CNN filters or char-LSTM size per direction")
