@@ -140,7 +140,7 @@ class LSTMEncoder(nn.Module):
         if bool((lengths == 0).any()):
             raise ValueError("every sequence needs at least one token (found a length-0 row in mask)")
         if self.resolve_impl(inputs.device) == "dense":
-            result = self._forward_dense(inputs, mask, lengths, initial_state)
+            result = self._forward_dense_grouped(inputs, mask, lengths, initial_state)
         else:
             result = self._forward_packed(inputs, lengths, initial_state)
         if not self.batch_first:
@@ -151,6 +151,32 @@ class LSTMEncoder(nn.Module):
         packed = pack_padded_sequence(inputs, lengths.cpu(), batch_first=True, enforce_sorted=False)
         packed_out, (h_n, c_n) = self.lstm(packed, initial_state)
         outputs, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=inputs.shape[1])
+        return EncoderOutput(outputs, h_n, c_n)
+
+    def _forward_dense_grouped(self, inputs, mask, lengths, initial_state) -> EncoderOutput:
+        """Dense path; a batch with much padding is first split into groups of similar lengths.
+
+        Rows are independent, so running groups separately is exact. Bucketed batches (the
+        default sampler's) have little padding and take a single call.
+        """
+        length_list = lengths.tolist()
+        groups = _length_groups(length_list)
+        if len(groups) == 1:
+            return self._forward_dense(inputs, mask, lengths, initial_state)
+        batch, seq, _ = inputs.shape
+        outputs = inputs.new_zeros(batch, seq, self.output_dim)
+        h_n = inputs.new_zeros(self.num_layers * self.num_directions, batch, self.hidden_size)
+        c_n = torch.zeros_like(h_n)
+        for rows in groups:
+            width = max(length_list[r] for r in rows)
+            index = torch.tensor(rows, device=inputs.device)
+            state = None
+            if initial_state is not None:
+                state = (initial_state[0].index_select(1, index), initial_state[1].index_select(1, index))
+            part = self._forward_dense(inputs[index, :width], mask[index, :width], lengths[index], state)
+            outputs = outputs.index_put((index,), F.pad(part.outputs, (0, 0, 0, seq - width)))
+            h_n = h_n.index_copy(1, index, part.h_n)
+            c_n = c_n.index_copy(1, index, part.c_n)
         return EncoderOutput(outputs, h_n, c_n)
 
     def _forward_dense(self, inputs, mask, lengths, initial_state) -> EncoderOutput:
@@ -201,6 +227,33 @@ class LSTMEncoder(nn.Module):
         out, _, c_n = torch.lstm(x, (h0.contiguous(), c0.contiguous()), weights, True, 1, 0.0, self.training,
                                  False, True)
         return out, c_n
+
+
+def _length_groups(lengths: list[int], *, step_cost_rows: int = 8, min_efficiency: float = 0.85) -> list[list[int]]:
+    """Splits row indices into groups of similar lengths when padding would waste much compute.
+
+    Cost model of one dense call: ``max_len * (rows + step_cost_rows)`` (every time step also has a
+    fixed cost, worth about ``step_cost_rows`` rows). An optimal split of the length-sorted rows
+    into contiguous groups is found by dynamic programming; batches already at least
+    ``min_efficiency`` real tokens stay whole.
+    """
+    total = max(lengths) * len(lengths)
+    if sum(lengths) >= min_efficiency * total:
+        return [list(range(len(lengths)))]
+    order = sorted(range(len(lengths)), key=lambda r: -lengths[r])
+    n = len(order)
+    best = [0.0] + [float("inf")] * n  # best[i]: cost of grouping the first i rows of `order`
+    cut = [0] * (n + 1)
+    for end in range(1, n + 1):
+        for start in range(end):
+            cost = best[start] + lengths[order[start]] * (end - start + step_cost_rows)
+            if cost < best[end]:
+                best[end], cut[end] = cost, start
+    groups, end = [], n
+    while end > 0:
+        groups.append(order[cut[end]:end])
+        end = cut[end]
+    return groups[::-1]
 
 
 def _gather_time(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:

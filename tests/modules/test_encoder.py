@@ -83,3 +83,24 @@ def test_bad_shapes_and_empty_rows_are_rejected():
     mask[1] = False
     with pytest.raises(ValueError, match="at least one token"):
         encoder(inputs.float(), mask=mask)
+
+
+def test_length_groups_split_only_padding_heavy_batches_and_cover_every_row_once():
+    from lstm_nlp.modules.encoder import _length_groups
+
+    assert _length_groups([10, 10, 9, 10]) == [[0, 1, 2, 3]]
+    groups = _length_groups([400, 50, 60, 390, 55, 380] * 4)
+    assert len(groups) > 1
+    assert sorted(r for g in groups for r in g) == list(range(24))
+
+
+def test_grouped_dense_path_equals_packed_on_a_padding_heavy_batch():
+    encoder = LSTMEncoder(6, 5, num_layers=2, impl="packed").double()
+    lengths = [40, 3, 5, 38, 4, 36, 2, 39]
+    inputs, mask = _batch(lengths)
+    h0 = torch.randn(4, len(lengths), 5, dtype=torch.float64)
+    reference = encoder(inputs, mask=mask, initial_state=(h0, h0))
+    encoder.impl = "dense"
+    fast = encoder(inputs, mask=mask, initial_state=(h0, h0))
+    for name in ("outputs", "h_n", "c_n"):
+        torch.testing.assert_close(getattr(fast, name), getattr(reference, name), rtol=0, atol=1e-12)
