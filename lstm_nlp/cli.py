@@ -39,9 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser(
         "predict", help="tag / classify raw text lines from stdin",
-        description="Reads raw text lines from stdin, tokenizes them with spaCy's English tokenizer and prints "
-                    "one line per input: 'token/TAG token/TAG ...' for taggers. An empty input line gives an "
-                    "empty output line.")
+        description="Reads raw text lines from stdin and prints one line per input, in input order: "
+                    "'token/TAG token/TAG ...' for taggers (spaCy English tokenization; an empty input line gives "
+                    "an empty output line), 'label<TAB>probability' for classifiers, the next values for "
+                    "forecasters. Input is read in chunks and batched by length, so any input size works.")
     _add_common(predict)
     predict.add_argument("--input", help="read lines from this file instead of stdin")
 

@@ -186,3 +186,11 @@ def write_metrics(output_dir: str | os.PathLike, metrics: dict) -> Path:
         except (KeyError, ValueError, OSError) as err:
             logger.warning("could not draw %s: %s", out / CONFUSION_PNG, err)
     return path
+
+
+def save_model(pipeline, output_dir: str | os.PathLike) -> Path:
+    """Saves the trained pipeline's bundle to ``OUTPUT_DIR/model`` (rank 0 only under torchrun)."""
+    target = Path(output_dir) / "model"
+    if is_main_process():
+        pipeline.save_pretrained(target)
+    return target

@@ -20,7 +20,7 @@ from pathlib import Path
 from lstm_nlp.data.series import Scaler, chronological_split, read_series_csv, synthetic_series
 from lstm_nlp.models import Forecaster, ForecasterConfig
 from lstm_nlp.pipelines import ForecastPipeline
-from lstm_nlp.recipe_args import recipe_parser, setup_logging, trainer_config, write_metrics
+from lstm_nlp.recipe_args import recipe_parser, setup_logging, trainer_config, save_model, write_metrics
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
@@ -80,7 +80,7 @@ def main(argv=None) -> dict:
 
     metrics = {"val": pipeline.evaluate(split.val), "test": pipeline.evaluate(split.test)}
     write_metrics(args.output_dir, metrics)
-    pipeline.save_pretrained(Path(args.output_dir) / "model")
+    save_model(pipeline, args.output_dir)
     plot_path = Path(args.output_dir) / "forecast.png"
     pipeline.plot(split.test, plot_path, start=split.test_start - args.window,
                   title=f"Test period: BiLSTM forecast vs. truth ({args.csv or 'generated series'})")

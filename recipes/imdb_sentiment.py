@@ -22,7 +22,7 @@ from lstm_nlp.data import TextTokenizer, Vocab, build_vocab, load_text_classific
 from lstm_nlp.data import train_validation_split
 from lstm_nlp.models import ClassifierConfig, TextClassifier
 from lstm_nlp.pipelines import ClassificationPipeline
-from lstm_nlp.recipe_args import SAMPLE_DIR, recipe_parser, setup_logging, trainer_config, write_metrics
+from lstm_nlp.recipe_args import SAMPLE_DIR, recipe_parser, setup_logging, trainer_config, save_model, write_metrics
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
@@ -95,7 +95,7 @@ def main(argv=None) -> dict:
     if args.test:
         metrics["test"] = pipeline.evaluate(encode(load(args.test, "test")))
     write_metrics(args.output_dir, metrics)
-    pipeline.save_pretrained(Path(args.output_dir) / "model")
+    save_model(pipeline, args.output_dir)
     print(metrics["dev"]["report"])
     summary = {split: {k: round(m[k], 4) for k in ("accuracy", "precision", "recall", "f1")}
                for split, m in metrics.items()}
