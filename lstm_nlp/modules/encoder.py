@@ -164,19 +164,20 @@ class LSTMEncoder(nn.Module):
         if len(groups) == 1:
             return self._forward_dense(inputs, mask, lengths, initial_state)
         batch, seq, _ = inputs.shape
-        outputs = inputs.new_zeros(batch, seq, self.output_dim)
-        h_n = inputs.new_zeros(self.num_layers * self.num_directions, batch, self.hidden_size)
-        c_n = torch.zeros_like(h_n)
+        indices, parts = [], []
         for rows in groups:
             width = max(length_list[r] for r in rows)
             index = torch.tensor(rows, device=inputs.device)
             state = None
             if initial_state is not None:
                 state = (initial_state[0].index_select(1, index), initial_state[1].index_select(1, index))
-            part = self._forward_dense(inputs[index, :width], mask[index, :width], lengths[index], state)
-            outputs = outputs.index_put((index,), F.pad(part.outputs, (0, 0, 0, seq - width)))
-            h_n = h_n.index_copy(1, index, part.h_n)
-            c_n = c_n.index_copy(1, index, part.c_n)
+            indices.append(index)
+            parts.append(self._forward_dense(inputs[index, :width], mask[index, :width], lengths[index], state))
+        # Concatenate the groups, then undo the row permutation (outputs may be bf16 under autocast).
+        order = torch.cat(indices).argsort()
+        outputs = torch.cat([F.pad(p.outputs, (0, 0, 0, seq - p.outputs.shape[1])) for p in parts])[order]
+        h_n = torch.cat([p.h_n for p in parts], dim=1)[:, order]
+        c_n = torch.cat([p.c_n for p in parts], dim=1)[:, order]
         return EncoderOutput(outputs, h_n, c_n)
 
     def _forward_dense(self, inputs, mask, lengths, initial_state) -> EncoderOutput:
