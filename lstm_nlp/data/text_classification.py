@@ -205,6 +205,10 @@ def _read_file(path: Path, cache_dir: str | None) -> Dataset:
         if lines <= (kind == "csv"):
             raise DataFormatError("no examples found (empty file?)" if not lines else
                                   "no examples found (only a header row)", path)
+    if kind == "json":
+        # Validated in Python first: pyarrow's JSON reader can crash the process (segfault) on
+        # malformed input instead of raising (seen with random bytes in tests/reliability).
+        _check_json_file(path)
     try:
         if kind == "json":
             return Dataset.from_json(str(path), cache_dir=cache_dir)
@@ -216,6 +220,22 @@ def _read_file(path: Path, cache_dir: str | None) -> Dataset:
         if suffix.lower() == ".jsonl":
             check_json_lines(path)  # names the first bad line, if a line is to blame
         raise DataFormatError(f"cannot read as {kind} ({type(cause).__name__}: {cause})", path) from None
+
+
+def _check_json_file(path: Path) -> None:
+    """A JSON array of objects or JSON lines (one object per line); else DataFormatError with the line."""
+    if path.suffix.lower() == ".json":
+        try:
+            value = json.loads(path.read_bytes())
+        except (ValueError, UnicodeDecodeError):
+            value = None  # maybe JSON lines under a .json name: checked line by line below
+        if isinstance(value, list):
+            if not all(isinstance(row, dict) for row in value):
+                raise DataFormatError("expected a JSON array of objects (or one JSON object per line)", path)
+            return
+        if isinstance(value, dict):
+            return
+    check_json_lines(path)
 
 
 def _looks_like_hub_id(source: str) -> bool:
