@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-import torch
-from hypothesis import settings
+# Tests use tiny models: one thread each is plenty, and on a busy machine a second OpenMP thread
+# waits at every barrier for a core another process holds (10x+ slower). Children inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 # CI runs the property tests on a fixed example sequence (reproducible results); locally they explore.
 settings.register_profile("ci", derandomize=True, print_blob=True)
