@@ -128,7 +128,8 @@ def readers() -> None:
             add("Readers: accepted", f"{label}: {quirk}", f"`{reader_names[suffix]}`",
                 "accepted, same result as the clean file" if same else "**accepted but read differently**")
     mixed = "The\tDT  B-NP\tO\ndog NN\tI-NP O \n"
-    same = read_conll(write("mixed.txt", mixed)).to_dict() == read_conll(write("plain.txt", "The DT B-NP O\ndog NN I-NP O\n")).to_dict()
+    plain = "The DT B-NP O\ndog NN I-NP O\n"
+    same = read_conll(write("mixed.txt", mixed)).to_dict() == read_conll(write("plain.txt", plain)).to_dict()
     add("Readers: accepted", "CoNLL columns: tabs and spaces mixed", "`read_conll`",
         "accepted, same result as the clean file" if same else "**read differently**")
 
@@ -242,7 +243,8 @@ def bundles() -> None:
          lambda b: (b / "model.safetensors").write_bytes(pickle.dumps({"w": PlantsAMarker()}))),
         ("a `torch.save` file with that pickle as `model.safetensors`",
          lambda b: torch.save({"w": PlantsAMarker()}, b / "model.safetensors")),
-        ("a pickle as `words.vocab.json`", lambda b: (b / "words.vocab.json").write_bytes(pickle.dumps(PlantsAMarker()))),
+        ("a pickle as `words.vocab.json`",
+         lambda b: (b / "words.vocab.json").write_bytes(pickle.dumps(PlantsAMarker()))),
         ("`vocab_size` in config.json changed", edit_json("config.json", lambda h: h["config"].update(vocab_size=7))),
         ("a word added to `words.vocab.json`", edit_json("words.vocab.json", lambda v: v["itos"].append("zzz"))),
         ("a tag removed from `labels.vocab.json`", edit_json("labels.vocab.json", lambda v: v["itos"].pop())),
@@ -293,7 +295,8 @@ def inference() -> None:
     lines = {
         "empty line": b"", "spaces only": b"    ", "tabs and spaces": b" \t \t ",
         "emoji": "Loved it \U0001F600\U0001F389\U0001F44D\U0001F3FD".encode(),
-        "Cyrillic": "Москва — столица России.".encode(), "Japanese": "東京は日本の首都です。".encode(),
+        "Cyrillic": "Москва — столица России.".encode(),
+        "Japanese": "東京は日本の首都です。".encode(),
         "Arabic": "مرحبا بالعالم".encode(), "control characters": b"a\x00b\x07c \x1b[31mred\x1b[0m",
         "zero-width characters only": "\u200b\u200d".encode(), "invalid UTF-8 bytes": b"caf\xe9 \xff\xfe",
         "a 100,000-character token": b"x" * 100_000, "100,000 characters of words": b"word " * 20_000,

@@ -96,8 +96,8 @@ def main(argv=None) -> dict:
     trainer = Trainer(
         pipeline.model,
         trainer_config(args, metric="f1"),
-        train_loader=pipeline.loader(pipeline.encode(train, max_length=args.max_length), batch_size=args.batch_size, shuffle=True,
-                                     seed=args.seed),
+        train_loader=pipeline.loader(pipeline.encode(train, max_length=args.max_length), batch_size=args.batch_size,
+                                     shuffle=True, seed=args.seed),
         evaluate=(lambda model: pipeline.evaluate(dev)) if dev is not None else None,
     )
     result = trainer.fit()
