@@ -194,3 +194,16 @@ def save_model(pipeline, output_dir: str | os.PathLike) -> Path:
     if is_main_process():
         pipeline.save_pretrained(target)
     return target
+
+
+def run(main) -> None:
+    """Runs a recipe's ``main()``; the toolkit's own errors end it with one clear line and exit code 2."""
+    import sys
+
+    from lstm_nlp.errors import LstmNlpError
+
+    try:
+        main()
+    except LstmNlpError as err:
+        sys.stderr.write(f"{Path(sys.argv[0]).name}: error: {err}\n")
+        raise SystemExit(2) from None

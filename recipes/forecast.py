@@ -20,7 +20,7 @@ from pathlib import Path
 from lstm_nlp.data.series import Scaler, chronological_split, read_series_csv, synthetic_series
 from lstm_nlp.models import Forecaster, ForecasterConfig
 from lstm_nlp.pipelines import ForecastPipeline
-from lstm_nlp.recipe_args import recipe_parser, setup_logging, trainer_config, save_model, write_metrics
+from lstm_nlp.recipe_args import recipe_parser, setup_logging, trainer_config, save_model, write_metrics, run
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
@@ -93,4 +93,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -25,7 +25,7 @@ from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.modules.crf import allowed_transitions
 from lstm_nlp.pipelines import TaggingPipeline
 from lstm_nlp.pipelines.tagging import build_char_vocab
-from lstm_nlp.recipe_args import SAMPLE_DIR, recipe_parser, setup_logging, trainer_config, write_metrics
+from lstm_nlp.recipe_args import SAMPLE_DIR, recipe_parser, setup_logging, trainer_config, save_model, write_metrics, run
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
@@ -108,7 +108,7 @@ def main(argv=None) -> dict:
     if args.test:
         metrics["test"] = pipeline.evaluate(load(args.test))
     write_metrics(args.output_dir, metrics)
-    pipeline.save_pretrained(Path(args.output_dir) / "model")
+    save_model(pipeline, args.output_dir)
     print(metrics["dev" if dev is not None else "train"]["report"])
     print(json.dumps({split: {k: round(m[k], 4) for k in ("f1", "precision", "recall")} for split, m in metrics.items()}
                      | {"best_epoch": result.best_epoch, "model": str(Path(args.output_dir) / "model")}))
@@ -116,4 +116,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

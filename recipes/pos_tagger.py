@@ -19,7 +19,7 @@ from lstm_nlp.data import Vocab, load_tagging_dataset
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.pipelines import TaggingPipeline
 from lstm_nlp.pipelines.tagging import build_char_vocab
-from lstm_nlp.recipe_args import SAMPLE_DIR, recipe_parser, setup_logging, trainer_config, write_metrics
+from lstm_nlp.recipe_args import SAMPLE_DIR, recipe_parser, setup_logging, trainer_config, save_model, write_metrics, run
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
@@ -81,7 +81,7 @@ def main(argv=None) -> dict:
     if args.test:
         metrics["test"] = pipeline.evaluate(load(args.test))
     write_metrics(args.output_dir, metrics)
-    pipeline.save_pretrained(Path(args.output_dir) / "model")
+    save_model(pipeline, args.output_dir)
     final = "dev" if dev is not None else "train"
     print(metrics[final]["report"])
     print(json.dumps({split: {"accuracy": round(m["accuracy"], 4)} for split, m in metrics.items()}
@@ -90,4 +90,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
