@@ -139,20 +139,26 @@ def _check_nonempty(examples: Sequence[dict]) -> None:
                 "(packing rejects zero lengths)")
 
 
-def collate_tagging(examples: Sequence[dict], pad_id: int = 0) -> dict[str, torch.Tensor]:
-    """Pads tagging examples (``token_ids``, optional ``label_ids`` and ``char_ids``).
-
-    ``char_ids`` (one id list per token) become ``LongTensor[batch, seq, max_word_len]``.
-    """
+def _token_batch(examples: Sequence[dict], pad_id: int) -> dict[str, torch.Tensor]:
+    """``token_ids``, ``mask``, ``lengths`` and ``index`` of a list of examples (shared by both collates)."""
     _check_nonempty(examples)
     token_ids = _pad([e["token_ids"] for e in examples], pad_id)
     lengths = torch.tensor([len(e["token_ids"]) for e in examples], dtype=torch.long)
-    batch = {
+    return {
         "token_ids": token_ids,
         "mask": torch.arange(token_ids.shape[1])[None, :] < lengths[:, None],
         "lengths": lengths,
         "index": torch.tensor([e.get("index", i) for i, e in enumerate(examples)], dtype=torch.long),
     }
+
+
+def collate_tagging(examples: Sequence[dict], pad_id: int = 0) -> dict[str, torch.Tensor]:
+    """Pads tagging examples (``token_ids``, optional ``label_ids`` and ``char_ids``).
+
+    ``char_ids`` (one id list per token) become ``LongTensor[batch, seq, max_word_len]``.
+    """
+    batch = _token_batch(examples, pad_id)
+    token_ids = batch["token_ids"]
     if "label_ids" in examples[0]:
         for e in examples:
             if len(e["label_ids"]) != len(e["token_ids"]):
@@ -175,15 +181,7 @@ def collate_tagging(examples: Sequence[dict], pad_id: int = 0) -> dict[str, torc
 
 def collate_classification(examples: Sequence[dict], pad_id: int = 0) -> dict[str, torch.Tensor]:
     """Pads classification examples (``token_ids``, optional integer ``label``)."""
-    _check_nonempty(examples)
-    token_ids = _pad([e["token_ids"] for e in examples], pad_id)
-    lengths = torch.tensor([len(e["token_ids"]) for e in examples], dtype=torch.long)
-    batch = {
-        "token_ids": token_ids,
-        "mask": torch.arange(token_ids.shape[1])[None, :] < lengths[:, None],
-        "lengths": lengths,
-        "index": torch.tensor([e.get("index", i) for i, e in enumerate(examples)], dtype=torch.long),
-    }
+    batch = _token_batch(examples, pad_id)
     if "label" in examples[0]:
         batch["labels"] = torch.tensor([e["label"] for e in examples], dtype=torch.long)
     return batch
