@@ -10,6 +10,7 @@ Training is done by the recipes (``python recipes/pos_tagger.py --help``).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -64,6 +65,9 @@ def _load_pipeline(path: str, device: str, precision: str = "fp32", quantize: bo
 
     pipeline = load_pipeline(path, device=resolve_device(device))
     prepare_for_inference(pipeline.model, precision=precision, quantize=quantize)
+    # Everything loaded so far (torch, spaCy, the model) lives until exit: keep it out of every
+    # later garbage collection, which would otherwise rescan ~300k objects each time.
+    gc.freeze()
     return pipeline
 
 
@@ -105,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. piped into `head`
         return 0
+    finally:
+        gc.unfreeze()  # undo _load_pipeline's freeze when main() is called in-process
 
 
 if __name__ == "__main__":

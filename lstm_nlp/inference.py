@@ -1,17 +1,21 @@
-"""Preparing a loaded model for inference, optionally in reduced precision (bf16).
+"""Preparing a loaded model for inference, optionally in reduced precision (bf16) or int8.
 
     from lstm_nlp.inference import prepare_for_inference
     pipeline = load_pipeline("runs/pos/model")
     prepare_for_inference(pipeline.model, precision="bf16")
 
-``precision="bf16"`` runs the model's ``forward`` under ``torch.autocast(dtype=torch.bfloat16)``:
-the weights stay fp32 in memory (bundles and ``state_dict`` are unchanged), matmuls and the LSTM
-run in bf16 and precision-sensitive ops (softmax, log-sum-exp, losses) stay fp32 as autocast
-decides. Floating-point tensors in the output are cast back to fp32, so decoding (argmax,
-Viterbi) and everything downstream see the usual dtype. On a CPU with AVX-512 BF16 the model
-forward of the BiLSTM models here ran 1.5-1.7x faster than fp32 (1.4-1.7x end to end; see
-``docs/benchmarks.md``); on a CPU without native bf16 it is usually *slower*, so it is never
-chosen automatically.
+``precision="bf16"`` stores the weights of the model's embeddings, LSTMs, convolutions and
+linear layers in bf16 (half the memory) and runs ``forward`` under
+``torch.autocast(dtype=torch.bfloat16)``: matmuls and the LSTM run in bf16, precision-sensitive
+ops (softmax, log-sum-exp, losses) stay fp32 as autocast decides, and other parameters (CRF
+transitions) stay fp32. Floating-point tensors in the output are cast back to fp32, so decoding
+(argmax, Viterbi) and everything downstream see the usual dtype. Storing the weights in bf16
+rounds them exactly as autocast would before each matmul, so predictions equal the
+autocast-only ones up to rounding order; it saves the per-call weight casts and keeps the
+embeddings' outputs in bf16. On a CPU with AVX-512 BF16 the BiLSTM models here ran 1.5-1.8x
+faster than fp32 end to end (see ``docs/benchmarks.md``); on a CPU without native bf16 it is
+usually *slower*, so it is never chosen automatically. Like quantization it is irreversible:
+reload the bundle to get fp32 back.
 
 ``quantize=True`` applies int8 dynamic quantization to every ``nn.LSTM`` and ``nn.Linear``
 (weights stored as int8, activations quantized on the fly) with
@@ -26,8 +30,10 @@ it cannot replace it here (figures in ``docs/benchmarks.md``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import gc
 import warnings
 from typing import Any, Literal
 
@@ -56,30 +62,60 @@ def prepare_for_inference(model: nn.Module, *, precision: Precision = "fp32", qu
 
     Args:
         model: A loaded model (any ``nn.Module``; e.g. ``pipeline.model``), already on its device.
-        precision: ``"fp32"`` (default; exact) or ``"bf16"`` (autocast; faster on CPUs with
-            AVX-512 BF16 and on recent GPUs; predictions may differ at a few positions).
+        precision: ``"fp32"`` (default; exact) or ``"bf16"`` (bf16 weights + autocast; faster on
+            CPUs with AVX-512 BF16 and on recent GPUs; predictions may differ at a few positions;
+            irreversible).
         quantize: int8 dynamic quantization of the ``nn.LSTM`` and ``nn.Linear`` layers (CPU
             only, with ``precision="fp32"``; irreversible; see the module docstring).
 
     Returns:
-        The same ``model`` object. Calling this again replaces the previous precision setting
-        (but cannot undo quantization).
+        The same ``model`` object (calling this again with the same settings changes nothing).
 
     Raises:
-        ConfigError: an unknown precision, or ``quantize`` with bf16, on a GPU, or without
-            ``torch.ao.quantization``.
+        ConfigError: an unknown precision; ``quantize`` with bf16, on a GPU, or without
+            ``torch.ao.quantization``; fp32 asked of a model already prepared in bf16.
     """
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    current = getattr(model, "inference_precision", "fp32")
+    if current == "bf16" and precision != "bf16":
+        raise ConfigError("this model's weights were converted to bf16; reload the bundle to run it in fp32")
     if quantize:
         _quantize_int8(model, precision)
     model.eval()
-    if "forward" in model.__dict__:  # undo a previous bf16 wrapper
-        del model.forward
-    if precision == "bf16":
+    if precision == "bf16" and current != "bf16":
+        for module in model.modules():
+            if isinstance(module, _BF16_MODULES):
+                module.to(torch.bfloat16)
         model.forward = _autocast_forward(model.forward, _device_type(model))
     model.inference_precision = precision
     return model
+
+
+# Modules whose weights autocast would cast to bf16 anyway (or, for embeddings, whose outputs go
+# straight into one that would); anything else (CRF transitions) keeps fp32.
+_BF16_MODULES = (nn.Embedding, nn.LSTM, nn.Linear, nn.Conv1d)
+
+
+class paused_gc(contextlib.ContextDecorator):
+    """Pauses Python's cyclic garbage collector inside a block or function (restoring its previous state).
+
+    Inference allocates many short-lived containers (token lists, example dicts) that survive a
+    few collections and so trigger *full* collections, which scan every object of the process:
+    with torch, spaCy and datasets imported that is ~300k objects and ~0.2 s each, about a third of
+    the time to tag EWT dev. Reference counting still frees everything at once; cycles made inside
+    the block are collected after it. Use it around bounded work (one chunk of input), not around
+    an unbounded stream.
+    """
+
+    def __enter__(self) -> paused_gc:
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._was_enabled:
+            gc.enable()
 
 
 def _quantize_int8(model: nn.Module, precision: str) -> None:

@@ -11,6 +11,8 @@ back; gradients flow to every occurrence.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 
@@ -26,22 +28,53 @@ def _unique_words(char_ids: torch.Tensor, padding_idx: int) -> tuple[torch.Tenso
         padding_idx: Character padding id.
 
     Returns:
-        ``(words, inverse)``: ``LongTensor[n_unique, word_len]`` with no all-padding row, and
+        ``(words, inverse)``: ``LongTensor[n_unique, word_len]`` with no all-padding row, longest
+        word first, and
         ``LongTensor[batch * seq]`` mapping every position to its row in ``words``, or to
         ``n_unique`` (one past the end) for padding words.
     """
     if char_ids.dim() != 3:
         raise ValueError(f"char_ids must be [batch, seq, word_len], got {tuple(char_ids.shape)}")
     flat = char_ids.reshape(-1, char_ids.shape[-1])  # [batch * seq, word_len]
-    words, inverse = torch.unique(flat, dim=0, return_inverse=True)
-    is_pad = (words == padding_idx).all(dim=1)  # at most one row: sorted unique rows
+    words, inverse = _unique_rows(flat)
+    is_pad = (words == padding_idx).all(dim=1)  # at most one row
     if bool(is_pad.any()):
         keep = ~is_pad
         # new position of each kept row; padding rows point one past the end
         remap = torch.cumsum(keep.long(), 0) - 1
         remap = torch.where(keep, remap, torch.full_like(remap, int(keep.sum())))
         words, inverse = words[keep], remap[inverse]
+    # Longest first, so LSTMEncoder's length grouping needs no permutation of the embedded words.
+    order = torch.argsort((words != padding_idx).sum(dim=1), descending=True, stable=True)
+    rank = torch.empty(len(order) + 1, dtype=torch.long, device=order.device)
+    rank[order] = torch.arange(len(order), device=order.device)
+    rank[-1] = len(order)  # padding words stay one past the end
+    return words.index_select(0, order), rank[inverse]
+
+
+def _unique_rows(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``torch.unique(rows, dim=0, return_inverse=True)`` (up to row order), several times faster.
+
+    ``unique(dim=0)`` compares rows one pair at a time; here each row is hashed to one int64
+    (a random linear hash, wrapping on overflow) and the 1-D hashes are uniqued. The result is
+    checked against every input row, so a hash collision cannot merge two different words: it
+    falls back to ``unique(dim=0)``.
+    """
+    multipliers = _hash_multipliers(rows.shape[1]).to(rows.device)
+    keys = (rows * multipliers).sum(dim=1)  # [n]; int64 arithmetic wraps, which is fine for a hash
+    unique_keys, inverse = torch.unique(keys, return_inverse=True)
+    first = torch.empty_like(unique_keys).scatter_(0, inverse, torch.arange(rows.shape[0], device=rows.device))
+    words = rows.index_select(0, first)  # [n_unique, word_len]: one representative per hash
+    if not torch.equal(words.index_select(0, inverse), rows):
+        return torch.unique(rows, dim=0, return_inverse=True)
     return words, inverse
+
+
+@functools.lru_cache(maxsize=None)
+def _hash_multipliers(width: int) -> torch.Tensor:
+    """``LongTensor[width]`` of fixed random odd multipliers (the same in every process)."""
+    generator = torch.Generator().manual_seed(width)
+    return torch.randint(0, 2**62, (width,), generator=generator) * 2 + 1
 
 
 def _scatter_back(encoded: torch.Tensor, inverse: torch.Tensor, shape: torch.Size) -> torch.Tensor:

@@ -9,14 +9,17 @@ identical and either path can load the other's weights):
   lengths leaves oneDNN's fused kernel and runs step by step, 5-10x slower than a dense call.
   The dense path calls the fused kernel once per layer and direction on the padded batch:
 
-  - padding only ever *follows* the real tokens of a row, so outputs at real positions are
-    exact; the backward direction gets each row reversed *within its own length*
-    (``[a b c <pad>]`` -> ``[c b a <pad>]``) and its output is reversed back;
   - an extra input feature, 1 at padding, drives the forget gate to +1e4 and the input gate
-    to -1e4. The sigmoid saturates to exactly 1 and 0, so ``c`` is copied unchanged through
-    padding and the last cell state of the call *is* each row's final cell state; ``h_n``
-    is read at each row's last real position. Gradients through saturated gates are exactly
-    zero, so training is exact too.
+    to -1e4. The sigmoid saturates to exactly 1 and 0, so ``c`` passes through padding
+    unchanged. Gradients through saturated gates are exactly zero, so training is exact too;
+  - the forward direction sees padding only *after* a row's real tokens: outputs there are
+    exact, ``h_n`` is read at the last real position and the last cell state of the call is
+    the row's final cell state;
+  - the backward direction reads the whole row reversed (``[a b c <pad>]`` ->
+    ``[<pad> c b a]``): a zero initial state stays exactly zero through the leading padding
+    (``c = 0``, ``h = o * tanh(0) = 0``). With a given initial state each row is instead
+    reversed within its own length (``[c b a <pad>]``). The output is reversed back;
+  - a batch with no padding at all takes one plain ``nn.LSTM`` call.
 
 Both paths return zeros at padding positions.
 """
@@ -35,6 +38,7 @@ from lstm_nlp.errors import ConfigError
 
 EncoderImpl = Literal["auto", "packed", "dense"]
 _SATURATE = 1.0e4  # large enough that sigmoid(+-x) is exactly 1 / 0 in fp32 and bf16
+_MIN_EFFICIENCY = 0.85  # batches with at least this share of real tokens run as one dense call
 
 
 @dataclass
@@ -159,57 +163,86 @@ class LSTMEncoder(nn.Module):
         Rows are independent, so running groups separately is exact. Bucketed batches (the
         default sampler's) have little padding and take a single call.
         """
-        length_list = lengths.tolist()
-        groups = _length_groups(length_list)
-        if len(groups) == 1:
+        if int(lengths.sum()) >= _MIN_EFFICIENCY * lengths.numel() * int(lengths.max()):
             return self._forward_dense(inputs, mask, lengths, initial_state)
-        batch, seq, _ = inputs.shape
-        indices, parts = [], []
-        for rows in groups:
-            width = max(length_list[r] for r in rows)
-            index = torch.tensor(rows, device=inputs.device)
-            state = None
+        already_sorted = bool((lengths[:-1] >= lengths[1:]).all())  # e.g. CharLSTMEncoder's words
+        order = None if already_sorted else torch.argsort(lengths, descending=True, stable=True)
+        sorted_lengths = lengths if order is None else lengths.index_select(0, order)
+        sizes = _length_groups(sorted_lengths.tolist())
+        if len(sizes) == 1:
+            return self._forward_dense(inputs, mask, lengths, initial_state)
+        if order is not None:
+            inputs, mask = inputs.index_select(0, order), mask.index_select(0, order)
             if initial_state is not None:
-                state = (initial_state[0].index_select(1, index), initial_state[1].index_select(1, index))
-            indices.append(index)
-            parts.append(self._forward_dense(inputs[index, :width], mask[index, :width], lengths[index], state))
-        # Concatenate the groups, then undo the row permutation (outputs may be bf16 under autocast).
-        order = torch.cat(indices).argsort()
-        outputs = torch.cat([F.pad(p.outputs, (0, 0, 0, seq - p.outputs.shape[1])) for p in parts])[order]
-        h_n = torch.cat([p.h_n for p in parts], dim=1)[:, order]
-        c_n = torch.cat([p.c_n for p in parts], dim=1)[:, order]
-        return EncoderOutput(outputs, h_n, c_n)
+                initial_state = (initial_state[0].index_select(1, order), initial_state[1].index_select(1, order))
+        parts, start = [], 0
+        for size in sizes:  # rows sorted longest first, so each group's width is its first row's length
+            rows = slice(start, start + size)
+            width = int(sorted_lengths[start])
+            state = None if initial_state is None else (initial_state[0][:, rows], initial_state[1][:, rows])
+            parts.append(self._forward_dense(inputs[rows, :width], mask[rows, :width], sorted_lengths[rows], state))
+            start += size
+        # Concatenate the groups, then undo the sort (outputs may be bf16 under autocast).
+        seq = inputs.shape[1]
+        outputs = torch.cat([F.pad(p.outputs, (0, 0, 0, seq - p.outputs.shape[1])) for p in parts])
+        h_n = torch.cat([p.h_n for p in parts], dim=1)
+        c_n = torch.cat([p.c_n for p in parts], dim=1)
+        if order is None:
+            return EncoderOutput(outputs, h_n, c_n)
+        restore = torch.empty_like(order)
+        restore[order] = torch.arange(order.numel(), device=order.device)
+        return EncoderOutput(outputs.index_select(0, restore), h_n.index_select(1, restore),
+                             c_n.index_select(1, restore))
 
     def _forward_dense(self, inputs, mask, lengths, initial_state) -> EncoderOutput:
         batch, seq, _ = inputs.shape
+        if int(lengths.min()) == seq:  # no padding: one fused call for all layers and directions
+            outputs, (h_n, c_n) = self.lstm(inputs, initial_state)
+            return EncoderOutput(outputs, h_n, c_n)
         rows = torch.arange(batch, device=inputs.device)
         last = lengths - 1
-        positions = torch.arange(seq, device=inputs.device)[None, :]
-        # reverse_index[b, t] = len_b - 1 - t at real positions, t at padding (its own inverse).
-        reverse_index = torch.where(mask, last[:, None] - positions, positions)
-        is_pad = (~mask).unsqueeze(-1).to(inputs.dtype)  # [batch, seq, 1]
-        layer_input = inputs
+        is_pad = (~mask).unsqueeze(-1)  # [batch, seq, 1]
+        if initial_state is None:
+            # The backward direction reads whole rows reversed, padding first: with a zero initial
+            # state the saturated gates keep it exactly zero there (c stays 0, h = o * tanh(0) = 0).
+            reverse, backward_last = (lambda t: t.flip(1)), last.new_full(last.shape, seq - 1)
+        else:
+            # A given initial state must meet the first real token: reverse each row within its length.
+            positions = torch.arange(seq, device=inputs.device)[None, :]
+            # reverse_index[b, t] = len_b - 1 - t at real positions, t at padding (its own inverse).
+            reverse_index = torch.where(mask, last[:, None] - positions, positions)
+            reverse, backward_last = (lambda t: _gather_time(t, reverse_index)), last
+        # Every layer's input carries the padding indicator as its last feature (see _run_direction);
+        # it rides along in the concatenation each layer needs anyway and is reversed with the input.
+        layer_input = torch.cat([inputs, is_pad.to(inputs.dtype)], dim=-1)  # [batch, seq, input + 1]
         h_list, c_list = [], []
         for layer in range(self.num_layers):
-            if layer > 0 and self.dropout > 0:
-                layer_input = F.dropout(layer_input, self.dropout, self.training)
             directions = []
             for direction in range(self.num_directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 index = layer * self.num_directions + direction
-                x = layer_input if direction == 0 else _gather_time(layer_input, reverse_index)
+                x = layer_input if direction == 0 else reverse(layer_input)
                 h0 = c0 = None
                 if initial_state is not None:
                     h0, c0 = initial_state[0][index:index + 1], initial_state[1][index:index + 1]
-                out, c_n = self._run_direction(x, is_pad, suffix, h0, c0)
-                h_list.append(out[rows, last])
+                out, c_n = self._run_direction(x, suffix, h0, c0)
+                h_list.append(out[rows, backward_last if direction else last])
                 c_list.append(c_n[0])
-                directions.append(out if direction == 0 else _gather_time(out, reverse_index))
-            layer_input = directions[0] if len(directions) == 1 else torch.cat(directions, dim=-1)
-        outputs = layer_input.masked_fill(~mask.unsqueeze(-1), 0.0)
+                directions.append(out if direction == 0 else reverse(out))
+            if layer + 1 < self.num_layers:
+                if self.dropout > 0:
+                    directions = [F.dropout(d, self.dropout, self.training) for d in directions]
+                layer_input = torch.cat([*directions, is_pad.to(directions[0].dtype)], dim=-1)
+        outputs = directions[0] if len(directions) == 1 else torch.cat(directions, dim=-1)
+        outputs = outputs.masked_fill(is_pad, 0.0)
         return EncoderOutput(outputs, torch.stack(h_list), torch.stack(c_list))
 
-    def _run_direction(self, x, is_pad, suffix, h0, c0):
+    def _run_direction(self, x, suffix, h0, c0):
+        """One layer and direction over ``x: [batch, seq, input + 1]``, whose last feature is 1 at padding.
+
+        That feature gets weight -1e4 on the input gate and +1e4 on the forget gate, so at padding
+        the cell state passes through unchanged (see the module docstring).
+        """
         lstm = self.lstm
         weight_ih = getattr(lstm, "weight_ih" + suffix)
         hidden = self.hidden_size
@@ -222,7 +255,6 @@ class LSTMEncoder(nn.Module):
             getattr(lstm, "bias_ih" + suffix),
             getattr(lstm, "bias_hh" + suffix),
         ]
-        x = torch.cat([x, is_pad.to(x.dtype)], dim=-1)
         if h0 is None:
             h0 = c0 = x.new_zeros(1, x.shape[0], hidden)
         out, _, c_n = torch.lstm(x, (h0.contiguous(), c0.contiguous()), weights, True, 1, 0.0, self.training,
@@ -230,31 +262,35 @@ class LSTMEncoder(nn.Module):
         return out, c_n
 
 
-def _length_groups(lengths: list[int], *, step_cost_rows: int = 8, min_efficiency: float = 0.85) -> list[list[int]]:
-    """Splits row indices into groups of similar lengths when padding would waste much compute.
+def _length_groups(sorted_lengths: list[int], *, step_cost_rows: int = 8) -> list[int]:
+    """Splits rows sorted by length (longest first) into contiguous groups; returns the group sizes.
 
     Cost model of one dense call: ``max_len * (rows + step_cost_rows)`` (every time step also has a
-    fixed cost, worth about ``step_cost_rows`` rows). An optimal split of the length-sorted rows
-    into contiguous groups is found by dynamic programming; batches already at least
-    ``min_efficiency`` real tokens stay whole.
+    fixed cost, worth about ``step_cost_rows`` rows). The split with the least total cost is found
+    by dynamic programming over the *distinct* lengths: a cut inside a run of equal lengths never
+    helps (moving those rows to the shorter group costs less), so this takes
+    ``O(distinct_lengths ** 2)`` steps however many rows there are.
     """
-    total = max(lengths) * len(lengths)
-    if sum(lengths) >= min_efficiency * total:
-        return [list(range(len(lengths)))]
-    order = sorted(range(len(lengths)), key=lambda r: -lengths[r])
-    n = len(order)
-    best = [0.0] + [float("inf")] * n  # best[i]: cost of grouping the first i rows of `order`
+    distinct: list[int] = []  # descending
+    rows_before = [0]  # rows_before[k]: rows longer than distinct[k]
+    for length in sorted_lengths:
+        if not distinct or length != distinct[-1]:
+            distinct.append(length)
+            rows_before.append(rows_before[-1])
+        rows_before[-1] += 1
+    n = len(distinct)
+    best = [0.0] + [float("inf")] * n  # best[k]: least cost of the rows of the k longest distinct lengths
     cut = [0] * (n + 1)
     for end in range(1, n + 1):
         for start in range(end):
-            cost = best[start] + lengths[order[start]] * (end - start + step_cost_rows)
+            cost = best[start] + distinct[start] * (rows_before[end] - rows_before[start] + step_cost_rows)
             if cost < best[end]:
                 best[end], cut[end] = cost, start
-    groups, end = [], n
+    sizes, end = [], n
     while end > 0:
-        groups.append(order[cut[end]:end])
+        sizes.append(rows_before[end] - rows_before[cut[end]])
         end = cut[end]
-    return groups[::-1]
+    return sizes[::-1]
 
 
 def _gather_time(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,7 @@ from lstm_nlp.data.text_classification import (
 )
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
+from lstm_nlp.inference import paused_gc
 from lstm_nlp.models.classifier import MODEL_TYPE, TextClassifier
 from lstm_nlp.serialization import read_bundle
 from lstm_nlp.training.device import move_batch, resolve_device
@@ -169,7 +170,9 @@ class ClassificationPipeline:
             yield from self._format_lines(chunk, batch_size)
 
     def _format_lines(self, texts: list[str], batch_size: int) -> Iterator[str]:
-        for label, probability in self.predict(texts, batch_size=batch_size):
+        with paused_gc():  # one bounded chunk; see paused_gc
+            predictions = self.predict(texts, batch_size=batch_size)
+        for label, probability in predictions:
             yield f"{label}\t{probability:.4f}"
 
     def read_labelled(self, path: str | os.PathLike, *, split: str = "test", tag_column: str | None = None,
@@ -194,7 +197,8 @@ class ClassificationPipeline:
         examples = self.encode(data) if isinstance(data, Dataset) else data
         if not examples or "label" not in examples[0]:
             raise DataFormatError("evaluation data has no labelled examples")
-        probabilities = self.predict_examples(examples, batch_size=batch_size)
+        with paused_gc():  # see paused_gc: the examples are already in memory, so this is bounded
+            probabilities = self.predict_examples(examples, batch_size=batch_size)
         gold = [self.labels.itos[e["label"]] for e in examples]
         predicted = self.labels.decode(probabilities.argmax(-1).tolist())
         return classification_metrics(gold, predicted, labels=self.labels.itos, positive_label=self.positive_label)

@@ -23,6 +23,7 @@ from lstm_nlp.data.conllu import load_tagging_dataset
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
+from lstm_nlp.inference import paused_gc
 from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
 from lstm_nlp.serialization import read_bundle
 from lstm_nlp.training.device import move_batch, resolve_device
@@ -32,6 +33,7 @@ logger = logging.getLogger("lstm_nlp")
 
 #: Longer words are cut to their first characters for the character encoder.
 MAX_WORD_CHARS = 40
+_CHAR_CACHE_SIZE = 200_000  # distinct spellings kept by TaggingPipeline featurize (a few tens of MB)
 
 
 def is_conllu(path: str | os.PathLike) -> bool:
@@ -82,6 +84,7 @@ class TaggingPipeline:
         self.token_column = token_column
         self.file_scheme = file_scheme
         self._tokenizer: SpacyTokenizer | None = None
+        self._char_ids: dict[str, tuple[int, ...]] = {}  # spelling -> char ids, filled by featurize
 
     @property
     def device(self) -> torch.device:
@@ -93,11 +96,20 @@ class TaggingPipeline:
 
     # ------------------------------------------------------------------ encoding
     def featurize(self, tokens: Sequence[str]) -> dict:
-        """Model inputs of one sentence (without labels): ``token_ids`` (and ``char_ids``, one list per word)."""
+        """Model inputs of one sentence (without labels): ``token_ids`` (and ``char_ids``, one tuple per word)."""
         example = {"token_ids": self.words.encode(tokens)}
         if self.chars is not None:
-            example["char_ids"] = [self.chars.encode(word[:MAX_WORD_CHARS]) for word in tokens]
+            example["char_ids"] = [self._word_char_ids(word) for word in tokens]
         return example
+
+    def _word_char_ids(self, word: str) -> tuple[int, ...]:
+        """A word's character ids, cached: text repeats its words, and this runs for every token."""
+        ids = self._char_ids.get(word)
+        if ids is None:
+            if len(self._char_ids) >= _CHAR_CACHE_SIZE:
+                self._char_ids.clear()
+            ids = self._char_ids[word] = tuple(self.chars.encode(word[:MAX_WORD_CHARS]))
+        return ids
 
     def encode(self, dataset: Dataset, *, with_labels: bool = True, max_length: int | None = None) -> list[dict]:
         """Numericalizes a ``tokens``/``tags`` dataset; empty sentences are dropped (and counted in the log).
@@ -188,7 +200,9 @@ class TaggingPipeline:
             yield from self._format_lines(chunk, batch_size)
 
     def _format_lines(self, texts: list[str], batch_size: int) -> Iterator[str]:
-        for pairs in self.predict_text(texts, batch_size=batch_size):
+        with paused_gc():  # one bounded chunk; see paused_gc
+            tagged = self.predict_text(texts, batch_size=batch_size)
+        for pairs in tagged:
             yield " ".join(f"{token}/{tag}" for token, tag in pairs)
 
     def read_labelled(self, path: str | os.PathLike, *, tag_column: str | int | None = None) -> Dataset:
@@ -221,8 +235,9 @@ class TaggingPipeline:
         Gold tags the model never saw are scored as errors (they cannot be predicted); their
         count is reported as ``unknown_gold_tags``.
         """
-        gold = [list(t) for t in dataset["tags"]]
-        predicted = self.predict_tokens(dataset["tokens"], batch_size=batch_size)
+        with paused_gc():  # see paused_gc: the dataset is already in memory, so this is bounded
+            gold = [list(t) for t in dataset["tags"]]
+            predicted = self.predict_tokens(dataset["tokens"], batch_size=batch_size)
         metrics = tagging_metrics(gold, predicted, scheme=self.scheme)
         unknown = sum(tag not in self.labels for seq in gold for tag in seq)
         if unknown:

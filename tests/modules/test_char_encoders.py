@@ -59,3 +59,18 @@ def test_all_padding_batch_and_bad_config():
         CharCNNEncoder(8, kernel_size=4)
     with pytest.raises(ConfigError):
         CharLSTMEncoder(1)
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_unique_rows_matches_torch_unique_even_when_hashes_collide(monkeypatch, collide):
+    from lstm_nlp.modules import char_encoders
+
+    if collide:  # every row hashes to 0: the check must catch it and fall back
+        monkeypatch.setattr(char_encoders, "_hash_multipliers", lambda width: torch.zeros(width, dtype=torch.long))
+    rows = torch.randint(0, 4, (300, 5))
+    rows[::7] = 0  # padding rows
+    words, inverse = char_encoders._unique_rows(rows)
+    expected = torch.unique(rows, dim=0)
+    assert words.shape == expected.shape
+    assert torch.equal(words[inverse], rows)
+    assert {tuple(r) for r in words.tolist()} == {tuple(r) for r in expected.tolist()}

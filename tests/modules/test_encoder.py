@@ -85,13 +85,24 @@ def test_bad_shapes_and_empty_rows_are_rejected():
         encoder(inputs.float(), mask=mask)
 
 
-def test_length_groups_split_only_padding_heavy_batches_and_cover_every_row_once():
+def test_length_groups_cover_every_row_once_and_split_mixed_lengths():
     from lstm_nlp.modules.encoder import _length_groups
 
-    assert _length_groups([10, 10, 9, 10]) == [[0, 1, 2, 3]]
-    groups = _length_groups([400, 50, 60, 390, 55, 380] * 4)
-    assert len(groups) > 1
-    assert sorted(r for g in groups for r in g) == list(range(24))
+    assert _length_groups([10, 10, 10, 10]) == [4]
+    mixed = sorted([400, 50, 60, 390, 55, 380] * 4, reverse=True)
+    sizes = _length_groups(mixed)
+    assert sizes == [12, 12]  # the 380-400 rows and the 50-60 rows
+    assert _length_groups([5] * 7 + [4] * 3 + [1]) == [11]  # little padding: not worth a second call
+
+
+def test_length_groups_never_cut_inside_a_run_of_equal_lengths():
+    from lstm_nlp.modules.encoder import _length_groups
+
+    lengths = sorted([30] * 5 + [29] * 40 + [3] * 200 + [2] * 7, reverse=True)
+    sizes = _length_groups(lengths)
+    boundaries = [sum(sizes[:k]) for k in range(1, len(sizes))]
+    assert sum(sizes) == len(lengths)
+    assert all(lengths[b - 1] != lengths[b] for b in boundaries)
 
 
 def test_grouped_dense_path_equals_packed_on_a_padding_heavy_batch():
