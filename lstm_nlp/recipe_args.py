@@ -49,6 +49,15 @@ class RecipeArgumentParser(argparse.ArgumentParser):
         return parsed, extras
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except where there is nothing to show (``None``, off flags) or the help says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, output_dir: str,
                   **defaults) -> argparse.ArgumentParser:
     """An ``ArgumentParser`` with the options every recipe accepts.
@@ -68,7 +77,7 @@ def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, 
     Raises:
         ConfigError: a key of ``defaults`` that is not an option.
     """
-    parser = RecipeArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    parser = RecipeArgumentParser(description=description, formatter_class=_HelpFormatter,
                                   conflict_handler="resolve")  # a recipe may redefine any option below
     data = parser.add_argument_group("data")
     data.add_argument("--train", help="training data (default: the bundled sample)")

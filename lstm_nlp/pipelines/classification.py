@@ -98,17 +98,25 @@ class ClassificationPipeline:
         return numericalize_dataset(dataset, self.words, max_length=self.max_length, cache_dir=cache_dir)
 
     def encode(self, dataset: Dataset, *, with_labels: bool = True, num_proc: int | None = None,
-               cache_dir: str | os.PathLike | None = None) -> list[dict]:
+               cache_dir: str | os.PathLike | None = None,
+               unknown_labels: Literal["error", "keep"] = "error") -> list[dict]:
         """Model inputs for every row of a ``text`` (or already prepared) dataset.
 
         A text without tokens becomes a single ``<unk>``, so every row gets a prediction.
+
+        Args:
+            unknown_labels: What a label outside the model's classes does: ``"error"`` (training
+                needs known classes) or ``"keep"`` (evaluation: the row gets ``label=None`` and its
+                text in ``unknown_label``, and is scored as an error).
 
         Returns:
             One dict per row: ``token_ids``, ``index`` (its row) and, with labels, ``label`` (class id).
 
         Raises:
-            DataFormatError: a label that is not one of the model's classes.
+            DataFormatError: a label that is not one of the model's classes (``unknown_labels="error"``).
         """
+        if unknown_labels not in ("error", "keep"):
+            raise ConfigError(f"unknown_labels must be 'error' or 'keep', got {unknown_labels!r}")
         prepared = self.prepare(dataset, num_proc=num_proc, cache_dir=cache_dir)
         unk = [self.words.unk_id]
         ids = prepared.with_format("arrow")["token_ids"].to_pylist()
@@ -116,10 +124,13 @@ class ClassificationPipeline:
         if with_labels and "label" in prepared.column_names:
             stoi = self.labels.stoi
             for example, label in zip(examples, prepared.with_format("arrow")["label"].to_pylist()):
-                if label not in stoi:
+                if label in stoi:
+                    example["label"] = stoi[label]
+                elif unknown_labels == "keep":
+                    example["label"], example["unknown_label"] = None, str(label)
+                else:
                     raise DataFormatError(f"record {example['index'] + 1} has label {label!r}, which is not one of "
                                           f"the model's classes {self.labels.itos}")
-                example["label"] = stoi[label]
         return examples
 
     def featurize(self, texts: Iterable[str]) -> list[dict]:
@@ -190,18 +201,27 @@ class ClassificationPipeline:
     def evaluate(self, data: Dataset | list[dict], *, batch_size: int = 256) -> dict:
         """Scores labelled data: a ``text``/``label`` dataset, or examples from :meth:`encode`.
 
+        Gold labels the model never saw are scored as errors (they cannot be predicted); their
+        count is reported as ``unknown_gold_labels``, as taggers report ``unknown_gold_tags``.
+
         Returns:
             See :func:`classification_metrics` (binary: precision/recall/F1 of ``positive_label``;
-            multi-class: macro averages).
+            multi-class: macro averages), plus ``unknown_gold_labels``.
         """
-        examples = self.encode(data) if isinstance(data, Dataset) else data
+        examples = self.encode(data, unknown_labels="keep") if isinstance(data, Dataset) else data
         if not examples or "label" not in examples[0]:
             raise DataFormatError("evaluation data has no labelled examples")
         with paused_gc():  # see paused_gc: the examples are already in memory, so this is bounded
             probabilities = self.predict_examples(examples, batch_size=batch_size)
-        gold = [self.labels.itos[e["label"]] for e in examples]
+        gold = [e["unknown_label"] if e["label"] is None else self.labels.itos[e["label"]] for e in examples]
         predicted = self.labels.decode(probabilities.argmax(-1).tolist())
-        return classification_metrics(gold, predicted, labels=self.labels.itos, positive_label=self.positive_label)
+        unknown = sum(e["label"] is None for e in examples)
+        if unknown:
+            logger.warning("%d gold label(s) are not among the model's classes %s; they count as errors",
+                           unknown, self.labels.itos)
+        metrics = classification_metrics(gold, predicted, labels=self.labels.itos, positive_label=self.positive_label)
+        metrics["unknown_gold_labels"] = unknown
+        return metrics
 
     # ------------------------------------------------------------------ bundles
     def save_pretrained(self, directory: str | os.PathLike) -> None:

@@ -29,20 +29,22 @@ def test_padding_leaks_nothing(impl, layers, bidirectional):
 
 
 @pytest.mark.parametrize("layers,bidirectional", [(1, True), (2, True), (2, False)])
-def test_dense_fast_path_equals_packed_reference_outputs_states_and_gradients(layers, bidirectional):
+@pytest.mark.parametrize("lengths", [[9, 3, 1, 9, 5, 6], [4, 4, 4, 4, 4, 4]], ids=["mixed", "no-padding"])
+@pytest.mark.parametrize("given_state", [True, False], ids=["initial-state", "zero-state"])
+def test_dense_fast_path_equals_packed_reference_outputs_states_and_gradients(layers, bidirectional, lengths,
+                                                                              given_state):
     torch.manual_seed(1)
     encoder = LSTMEncoder(6, 5, num_layers=layers, bidirectional=bidirectional, impl="packed")
-    inputs, mask = _batch([9, 3, 1, 9, 5, 6], seed=2)
+    inputs, mask = _batch(lengths, seed=2)
     inputs = inputs.float().requires_grad_()
     directions = 2 if bidirectional else 1
-    h0 = torch.randn(layers * directions, 6, 5)
-    c0 = torch.randn(layers * directions, 6, 5)
+    state = (torch.randn(layers * directions, 6, 5), torch.randn(layers * directions, 6, 5)) if given_state else None
     results = {}
     for impl in ("packed", "dense"):
         encoder.impl = impl
         encoder.zero_grad()
         inputs.grad = None
-        out = encoder(inputs, mask=mask, initial_state=(h0, c0))
+        out = encoder(inputs, mask=mask, initial_state=state)
         (out.outputs.pow(2).sum() + out.h_n.sum() + out.c_n.sum()).backward()
         grads = [inputs.grad.clone()] + [p.grad.clone() for p in encoder.parameters()]
         results[impl] = (out, grads)
@@ -105,13 +107,16 @@ def test_length_groups_never_cut_inside_a_run_of_equal_lengths():
     assert all(lengths[b - 1] != lengths[b] for b in boundaries)
 
 
-def test_grouped_dense_path_equals_packed_on_a_padding_heavy_batch():
+@pytest.mark.parametrize("given_state", [True, False], ids=["initial-state", "zero-state"])
+@pytest.mark.parametrize("lengths", [[40, 3, 5, 38, 4, 36, 2, 39, 3], [40, 39, 38, 36, 5, 4, 3, 3, 2]],
+                         ids=["unsorted", "sorted"])
+def test_grouped_dense_path_equals_packed_on_a_padding_heavy_batch(given_state, lengths):
     encoder = LSTMEncoder(6, 5, num_layers=2, impl="packed").double()
-    lengths = [40, 3, 5, 38, 4, 36, 2, 39]
     inputs, mask = _batch(lengths)
     h0 = torch.randn(4, len(lengths), 5, dtype=torch.float64)
-    reference = encoder(inputs, mask=mask, initial_state=(h0, h0))
+    state = (h0, h0) if given_state else None
+    reference = encoder(inputs, mask=mask, initial_state=state)
     encoder.impl = "dense"
-    fast = encoder(inputs, mask=mask, initial_state=(h0, h0))
+    fast = encoder(inputs, mask=mask, initial_state=state)
     for name in ("outputs", "h_n", "c_n"):
         torch.testing.assert_close(getattr(fast, name), getattr(reference, name), rtol=0, atol=1e-12)

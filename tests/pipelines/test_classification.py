@@ -8,7 +8,7 @@ from datasets import Dataset
 
 from lstm_nlp import cli
 from lstm_nlp.data import TextTokenizer, Vocab, build_vocab, tokenize_dataset
-from lstm_nlp.errors import DataFormatError
+from lstm_nlp.errors import ConfigError, DataFormatError
 from lstm_nlp.models import ClassifierConfig, TextClassifier
 from lstm_nlp.pipelines import ClassificationPipeline, load_pipeline
 from lstm_nlp.pipelines.classification import classification_metrics
@@ -66,10 +66,14 @@ def test_max_length_keeps_the_first_tokens():
     assert max(len(e["token_ids"]) for e in pipeline.encode(TRAIN)) == 2
 
 
-def test_label_outside_the_label_set_is_a_clear_error(trained):
+def test_label_outside_the_label_set_is_a_clear_error_for_training_and_an_error_in_evaluation(trained):
     bad = Dataset.from_dict({"text": ["great", "meh"], "label": ["pos", "neutral"]})
     with pytest.raises(DataFormatError, match="record 2 has label 'neutral'.*\\['neg', 'pos'\\]"):
-        trained.evaluate(bad)
+        trained.encode(bad)
+    with pytest.raises(ConfigError, match="unknown_labels"):
+        trained.encode(bad, unknown_labels="skip")
+    metrics = trained.evaluate(bad)
+    assert metrics["unknown_gold_labels"] == 1 and metrics["accuracy"] <= 0.5
 
 
 @pytest.mark.parametrize("kind", ["bpe", "wordpiece", "spacy"])

@@ -229,11 +229,23 @@ def test_an_unseen_gold_tag_is_counted_as_an_error_and_reported(tagger_bundle, t
     assert code == 0 and json.loads(out)["unknown_gold_tags"] == 1 and "NEWTAG" in err
 
 
-def test_a_classifier_refuses_an_unseen_gold_label_naming_the_record(classifier_bundle, tmp_path):
+def test_a_classifier_counts_an_unseen_gold_label_as_an_error_and_reports_it(classifier_bundle, tmp_path, caplog,
+                                                                              capsys):
     pipeline = load_pipeline(classifier_bundle)
     path = write(tmp_path / "test.jsonl", '{"text": "Fine.", "label": "pos"}\n{"text": "Meh.", "label": "meh"}\n')
+    dataset = pipeline.read_labelled(path, cache_dir=tmp_path)
+    with caplog.at_level(logging.WARNING, logger="lstm_nlp"):
+        metrics = pipeline.evaluate(dataset)
+    assert "1 gold label(s) are not among the model's classes" in caplog.text
+    assert metrics["unknown_gold_labels"] == 1
+    predicted = [label for label, _ in pipeline.predict(["Fine.", "Meh."])]
+    assert metrics["accuracy"] == pytest.approx((predicted[0] == "pos") / 2)
+    assert "meh" in metrics["confusion"]["labels"]
     with pytest.raises(DataFormatError, match=r"record 2 has label 'meh', which is not one of the model's classes"):
-        pipeline.evaluate(pipeline.read_labelled(path, cache_dir=tmp_path))
+        pipeline.encode(dataset)  # training data must have known classes
+    code = cli.main(["evaluate", "--model", str(classifier_bundle), "--data", str(path)])
+    reported = json.loads(capsys.readouterr().out)
+    assert code == 0 and reported["unknown_gold_labels"] == 1 and "meh" in reported["confusion"]["labels"]
 
 
 # ---------------------------------------------------------------------- inference input
