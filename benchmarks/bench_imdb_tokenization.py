@@ -19,7 +19,6 @@ Targets (issue 3): <= 20 s first, <= 3 s cached. Writes ``docs/benchmarks-imdb-t
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time

@@ -227,7 +227,7 @@ def pos_section(args, result: BenchResult, n_repeats: int, *, variant: str = "",
 
 def imdb_section(args, result: BenchResult, n_repeats: int) -> None:
     try:
-        from lstm_nlp.data.text_classification import TextTokenizer
+        from lstm_nlp.data.tokenizers import TextTokenizer
         from lstm_nlp.models.classifier import ClassifierConfig, TextClassifier
         from lstm_nlp.pipelines.classification import ClassificationPipeline
     except ImportError as err:

@@ -28,7 +28,7 @@ def tagging_loader_factory():
 
 
 def classification_loader_factory():
-    from lstm_nlp.data.text_classification import TextTokenizer
+    from lstm_nlp.data.tokenizers import TextTokenizer
     from lstm_nlp.models.classifier import ClassifierConfig, TextClassifier
     from lstm_nlp.pipelines.classification import ClassificationPipeline
 

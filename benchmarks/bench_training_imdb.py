@@ -75,7 +75,7 @@ def main(argv=None) -> BenchResult:
     args = parser.parse_args(argv)
     setup(args)
     n_repeats = repeats(args, 3)
-    from lstm_nlp.data.text_classification import TextTokenizer
+    from lstm_nlp.data.tokenizers import TextTokenizer
     from lstm_nlp.models.classifier import ClassifierConfig, TextClassifier
     from lstm_nlp.pipelines.classification import ClassificationPipeline
 

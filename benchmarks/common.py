@@ -299,7 +299,7 @@ def imdb_token_lengths(*, smoke: bool = False) -> tuple[list[int], str]:
 
     texts, _ = imdb_texts(smoke=smoke)
     try:
-        from lstm_nlp.data.text_classification import TextTokenizer
+        from lstm_nlp.data.tokenizers import TextTokenizer
 
         tokenizer, name = TextTokenizer("spacy"), "lstm_nlp TextTokenizer('spacy')"
     except ImportError:

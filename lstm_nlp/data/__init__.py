@@ -7,10 +7,9 @@ from lstm_nlp.data.conll import iob1_to_iob2, iob2_to_iob1, read_conll
 from lstm_nlp.data.conllu import load_tagging_dataset, read_conllu
 from lstm_nlp.data.subword import SubwordTokenizer
 from lstm_nlp.data.text_classification import (
-    TextTokenizer, build_vocab, load_text_classification, numericalize_dataset, read_aclimdb, tokenize_dataset,
-    train_validation_split,
+    build_vocab, load_text_classification, numericalize_dataset, read_aclimdb, tokenize_dataset, train_validation_split,
 )
-from lstm_nlp.data.tokenizers import SpacyTokenizer
+from lstm_nlp.data.tokenizers import SpacyTokenizer, TextTokenizer
 from lstm_nlp.data.vectors import (
     Coverage, Vectors, embedding_matrix, extend_vocab, load_embedding, read_vectors, vocab_keep_set,
 )

@@ -23,102 +23,21 @@ import json
 import os
 import random
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import ClassLabel, Dataset
 
-from lstm_nlp.data.subword import SubwordTokenizer
 from lstm_nlp.data.textfiles import check_json_lines, count_text_lines
-from lstm_nlp.data.tokenizers import SpacyTokenizer, replace_surrogates
+from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.data.vocab import PAD, UNK, Vocab
 from lstm_nlp.errors import ConfigError, DataFormatError
 
-TokenizerKind = Literal["spacy", "bpe", "wordpiece"]
-_HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)  # IMDB reviews use <br /> for line breaks
 _FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
 _CACHE_VERSION = "1"  # bump when the cached columns change meaning
-
-
-# ====================================================================== tokenizer
-class TextTokenizer:
-    """Raw text -> tokens: optional ``<br />`` removal, then spaCy words or trained subword pieces.
-
-    Cheap to pickle (a worker process rebuilds the spaCy tokenizer from the settings), which
-    ``Dataset.map(num_proc=N)`` needs.
-
-    Args:
-        kind: ``"spacy"`` (``spacy.blank(lang)`` rules), ``"bpe"`` or ``"wordpiece"``.
-        lower: Lower-case the tokens (for subword kinds this is fixed when training; see :meth:`fit`).
-        strip_html: Replace HTML line breaks (``<br />``) by spaces first.
-        lang: spaCy language code.
-        subword: The trained model, required for ``"bpe"`` / ``"wordpiece"``.
-    """
-
-    def __init__(self, kind: TokenizerKind = "spacy", *, lower: bool = True, strip_html: bool = True,
-                 lang: str = "en", subword: SubwordTokenizer | None = None):
-        if kind not in ("spacy", "bpe", "wordpiece"):
-            raise ConfigError(f"tokenizer must be 'spacy', 'bpe' or 'wordpiece', got {kind!r}")
-        if kind != "spacy" and subword is None:
-            raise ConfigError(f"a {kind!r} tokenizer needs a trained subword model; use TextTokenizer.fit")
-        self.kind = kind
-        self.lower = lower
-        self.strip_html = strip_html
-        self.lang = lang
-        self.subword = subword if kind != "spacy" else None
-        self._words = SpacyTokenizer(lang, lower=lower) if kind == "spacy" else None
-
-    @classmethod
-    def fit(cls, texts: Iterable[str], kind: TokenizerKind = "spacy", *, lower: bool = True,
-            strip_html: bool = True, vocab_size: int = 16000, min_frequency: int = 2) -> TextTokenizer:
-        """Builds a tokenizer, training the subword model on ``texts`` when ``kind`` needs one."""
-        if kind == "spacy":
-            return cls("spacy", lower=lower, strip_html=strip_html)
-        cleaned = (_clean(t, strip_html) for t in texts)
-        subword = SubwordTokenizer.train(cleaned, kind=kind, vocab_size=vocab_size, min_frequency=min_frequency,
-                                         lower=lower)
-        return cls(kind, lower=lower, strip_html=strip_html, subword=subword)
-
-    def settings(self) -> dict:
-        """JSON-serialisable settings (the subword model itself is saved separately)."""
-        return {"kind": self.kind, "lower": self.lower, "strip_html": self.strip_html, "lang": self.lang}
-
-    def fingerprint(self) -> str:
-        """A hash of everything that changes the tokens (settings, library version, subword model)."""
-        import spacy
-
-        parts = [json.dumps(self.settings(), sort_keys=True), spacy.__version__ if self.kind == "spacy" else ""]
-        if self.subword is not None:
-            parts.append(self.subword.to_str())
-        return _hash(*parts)
-
-    def __call__(self, text: str) -> list[str]:
-        """Tokens of one text (an empty text gives ``[]``)."""
-        return next(self.pipe([text]))
-
-    def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[list[str]]:
-        """Tokens of many texts, in order, processed ``batch_size`` at a time."""
-        cleaned = (_clean(t, self.strip_html) for t in texts)
-        if self.subword is not None:
-            return self.subword.pipe(cleaned, batch_size=batch_size)
-        return self._words.pipe(cleaned, batch_size=batch_size)
-
-    def __getstate__(self) -> dict:
-        return {**self.settings(), "subword": None if self.subword is None else self.subword.to_str()}
-
-    def __setstate__(self, state: dict) -> None:
-        subword = state.pop("subword")
-        self.__init__(state.pop("kind"), **state,
-                      subword=None if subword is None else SubwordTokenizer.from_str(subword))
-
-
-def _clean(text: str | None, strip_html: bool) -> str:
-    text = replace_surrogates(text or "")
-    return _HTML_BREAK.sub(" ", text) if strip_html else text
 
 
 # ====================================================================== readers

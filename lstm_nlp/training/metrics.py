@@ -1,4 +1,4 @@
-"""Evaluation metrics: token accuracy and seqeval reports.
+"""Evaluation metrics: token accuracy and seqeval reports for taggers; accuracy/P/R/F1 for classifiers.
 
 For BIO-tagged tasks (NER, chunking) seqeval scores whole entities (strict IOB2). For tag sets
 without BIO prefixes (POS), each token is scored as a one-token entity of its tag, which makes
@@ -84,3 +84,48 @@ def confusion_counts(gold: Sequence[str], predicted: Sequence[str]) -> dict:
     for g, p in zip(gold, predicted):
         matrix[position[g]][position[p]] += 1
     return {"labels": labels, "matrix": matrix}
+
+
+def classification_metrics(gold: Sequence[str], predicted: Sequence[str], *, labels: Sequence[str],
+                           positive_label: str | None = None) -> dict:
+    """Accuracy, precision, recall and F1 of predicted classes.
+
+    Args:
+        gold: Gold class per example.
+        predicted: Predicted class per example.
+        labels: All classes (the report lists each, even without examples).
+        positive_label: Binary tasks: the class whose precision/recall/F1 are reported. ``None``:
+            macro averages over ``labels``.
+
+    Returns:
+        ``{"accuracy", "precision", "recall", "f1", "per_label": {label: {precision, recall, f1,
+        support}}, "report": str, "confusion": {"labels", "matrix"}}`` (rows gold, columns predicted).
+    """
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predicted")
+    per_label = {}
+    for label in labels:
+        tp = sum(g == label and p == label for g, p in zip(gold, predicted))
+        fp = sum(g != label and p == label for g, p in zip(gold, predicted))
+        fn = sum(g == label and p != label for g, p in zip(gold, predicted))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[label] = {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
+    if positive_label is not None:
+        summary = per_label[positive_label]
+        averaged = {k: summary[k] for k in ("precision", "recall", "f1")}
+        scope = f"binary, positive class {positive_label!r}"
+    else:
+        averaged = {k: sum(v[k] for v in per_label.values()) / len(per_label) for k in ("precision", "recall", "f1")}
+        scope = "macro average"
+    accuracy = sum(g == p for g, p in zip(gold, predicted)) / len(gold) if gold else 0.0
+    width = max(12, *(len(label) for label in labels))
+    lines = [f"{'':>{width}} {'precision':>10} {'recall':>10} {'f1':>10} {'support':>9}"]
+    lines += [f"{label:>{width}} {v['precision']:>10.4f} {v['recall']:>10.4f} {v['f1']:>10.4f} {v['support']:>9d}"
+              for label, v in per_label.items()]
+    lines += ["", f"{'accuracy':>{width}} {accuracy:>10.4f} {'':>21} {len(gold):>9d}",
+              f"{'reported':>{width}} {averaged['precision']:>10.4f} {averaged['recall']:>10.4f} "
+              f"{averaged['f1']:>10.4f}   ({scope})"]
+    return {"accuracy": accuracy, **averaged, "per_label": per_label, "report": "\n".join(lines),
+            "confusion": confusion_counts(gold, predicted)}

@@ -3,7 +3,7 @@
 import pytest
 
 from lstm_nlp.data.subword import SubwordTokenizer
-from lstm_nlp.data.text_classification import TextTokenizer
+from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.errors import ConfigError, DataFormatError
 
 TEXTS = ["The movie was wonderful and the acting wonderful too.", "A boring movie; the acting was boring.",

@@ -1,16 +1,14 @@
 """Text classification readers, the validation split and cached tokenization / numericalization."""
 
 import json
-import pickle
 
 import pandas as pd
 import pytest
 from datasets import ClassLabel, Dataset, Features, Value
 
-from lstm_nlp.data import Vocab
+from lstm_nlp.data import TextTokenizer, Vocab
 from lstm_nlp.data import text_classification as tc
 from lstm_nlp.data.text_classification import (
-    TextTokenizer,
     build_vocab,
     load_text_classification,
     numericalize_dataset,
@@ -155,17 +153,6 @@ def test_validation_split_is_stratified_seeded_and_disjoint():
 
 
 # ---------------------------------------------------------------- tokenization and caching
-def test_tokenizer_strips_html_breaks_lowercases_and_pickles_cheaply():
-    tokenizer = TextTokenizer("spacy")
-    assert tokenizer("Great<br />Movie!") == ["great", "movie", "!"]
-    assert TextTokenizer("spacy", lower=False, strip_html=False)("Hi<br/>") != ["hi"]
-    clone = pickle.loads(pickle.dumps(tokenizer))
-    assert clone("Great<br />Movie!") == ["great", "movie", "!"] and clone.fingerprint() == tokenizer.fingerprint()
-    assert TextTokenizer("spacy", lower=False).fingerprint() != tokenizer.fingerprint()
-    with pytest.raises(ConfigError, match="TextTokenizer.fit"):
-        TextTokenizer("bpe")
-
-
 def test_file_backed_tokenization_is_cached_next_to_the_source(tmp_path, monkeypatch):
     path = _write_jsonl(tmp_path / "train.jsonl", ROWS)
     dataset = load_text_classification(path, label_names=["neg", "pos"], cache_dir=tmp_path / "cache")

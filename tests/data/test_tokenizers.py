@@ -1,4 +1,9 @@
-from lstm_nlp.data import SpacyTokenizer
+import pickle
+
+import pytest
+
+from lstm_nlp.data import SpacyTokenizer, TextTokenizer
+from lstm_nlp.errors import ConfigError
 
 
 def test_spacy_english_rules_split_contractions_and_punctuation():
@@ -12,3 +17,14 @@ def test_pipe_matches_single_calls_and_drops_whitespace_tokens():
     assert list(tokenizer.pipe(texts)) == [tokenizer(t) for t in texts]
     assert tokenizer("Hello   World.") == ["hello", "world", "."]
     assert tokenizer("   ") == []
+
+
+def test_tokenizer_strips_html_breaks_lowercases_and_pickles_cheaply():
+    tokenizer = TextTokenizer("spacy")
+    assert tokenizer("Great<br />Movie!") == ["great", "movie", "!"]
+    assert TextTokenizer("spacy", lower=False, strip_html=False)("Hi<br/>") != ["hi"]
+    clone = pickle.loads(pickle.dumps(tokenizer))
+    assert clone("Great<br />Movie!") == ["great", "movie", "!"] and clone.fingerprint() == tokenizer.fingerprint()
+    assert TextTokenizer("spacy", lower=False).fingerprint() != tokenizer.fingerprint()
+    with pytest.raises(ConfigError, match="TextTokenizer.fit"):
+        TextTokenizer("bpe")

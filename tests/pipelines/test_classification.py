@@ -11,7 +11,6 @@ from lstm_nlp.data import TextTokenizer, Vocab, build_vocab, tokenize_dataset
 from lstm_nlp.errors import ConfigError, DataFormatError
 from lstm_nlp.models import ClassifierConfig, TextClassifier
 from lstm_nlp.pipelines import ClassificationPipeline, load_pipeline
-from lstm_nlp.pipelines.classification import classification_metrics
 from lstm_nlp.training import Trainer, TrainerConfig
 
 TRAIN = Dataset.from_dict({
@@ -98,18 +97,6 @@ def test_bundle_with_a_missing_subword_model_is_refused(tmp_path):
     (tmp_path / "model" / "tokenizer.json").unlink()
     with pytest.raises(BundleError, match="bpe tokenizer but has no tokenizer.json"):
         ClassificationPipeline.from_pretrained(tmp_path / "model")
-
-
-def test_classification_metrics_binary_and_macro():
-    gold = ["pos", "pos", "neg", "neg", "neg"]
-    predicted = ["pos", "neg", "neg", "pos", "neg"]
-    binary = classification_metrics(gold, predicted, labels=["neg", "pos"], positive_label="pos")
-    assert binary["accuracy"] == pytest.approx(0.6)
-    assert (binary["precision"], binary["recall"], binary["f1"]) == pytest.approx((0.5, 0.5, 0.5))
-    macro = classification_metrics(gold, predicted, labels=["neg", "pos"])
-    assert macro["precision"] == pytest.approx((2 / 3 + 0.5) / 2)
-    assert macro["confusion"]["matrix"] == [[2, 1], [1, 1]]
-    assert "positive class 'pos'" in binary["report"] and "macro" in macro["report"]
 
 
 def test_multiclass_pipeline_reports_macro_scores():

@@ -1,8 +1,8 @@
-"""seqeval entity scores (strict IOB2) and token scores on hand-checked examples."""
+"""seqeval entity scores (strict IOB2), token scores and classifier scores on hand-checked examples."""
 
 import pytest
 
-from lstm_nlp.training.metrics import tagging_metrics, token_accuracy
+from lstm_nlp.training.metrics import classification_metrics, tagging_metrics, token_accuracy
 
 GOLD = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "I-ORG", "I-ORG", "O", "B-PER"]]
 PRED = [["B-PER", "I-PER", "O", "B-ORG"], ["B-ORG", "I-ORG", "O", "O", "I-PER"]]
@@ -40,3 +40,15 @@ def test_misaligned_inputs_are_rejected():
         tagging_metrics([["O"]], [["O", "O"]], scheme="iob2")
     with pytest.raises(ValueError, match="scheme"):
         tagging_metrics([["O"]], [["O"]], scheme="bio")
+
+
+def test_classification_metrics_binary_and_macro():
+    gold = ["pos", "pos", "neg", "neg", "neg"]
+    predicted = ["pos", "neg", "neg", "pos", "neg"]
+    binary = classification_metrics(gold, predicted, labels=["neg", "pos"], positive_label="pos")
+    assert binary["accuracy"] == pytest.approx(0.6)
+    assert (binary["precision"], binary["recall"], binary["f1"]) == pytest.approx((0.5, 0.5, 0.5))
+    macro = classification_metrics(gold, predicted, labels=["neg", "pos"])
+    assert macro["precision"] == pytest.approx((2 / 3 + 0.5) / 2)
+    assert macro["confusion"]["matrix"] == [[2, 1], [1, 1]]
+    assert "positive class 'pos'" in binary["report"] and "macro" in macro["report"]
