@@ -17,6 +17,7 @@ import math
 import random
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import torch
 from torch.utils.data import Sampler
 
@@ -126,13 +127,13 @@ def padding_efficiency(batches: Sequence[Sequence[int]], lengths: Sequence[int])
 
 def _pad(sequences: Sequence[Sequence[int]], value: int) -> torch.Tensor:
     """``LongTensor[len(sequences), longest]``: each sequence left-aligned, then ``value``."""
-    lengths = torch.tensor([len(s) for s in sequences], dtype=torch.long)
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
     width = max(int(lengths.max()), 1) if len(sequences) else 1
-    out = torch.full((len(sequences), width), value, dtype=torch.long)
-    # One flat tensor for all sequences instead of one per row: the copy is a single masked write.
-    out[torch.arange(width)[None, :] < lengths[:, None]] = torch.tensor(
-        list(itertools.chain.from_iterable(sequences)), dtype=torch.long)
-    return out
+    out = np.full((len(sequences), width), value, dtype=np.int64)
+    # One flat array for all sequences instead of one per row: the copy is a single masked write.
+    out[np.arange(width)[None, :] < lengths[:, None]] = np.fromiter(
+        itertools.chain.from_iterable(sequences), dtype=np.int64, count=int(lengths.sum()))
+    return torch.from_numpy(out)
 
 
 def _check_nonempty(examples: Sequence[dict]) -> None:

@@ -47,6 +47,6 @@ class TokenClassificationHead(nn.Module):
 
     def decode(self, logits: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
         """Best tag id per real token: ``logits [batch, seq, labels]`` -> one list per row."""
-        best = logits.argmax(-1).cpu()
-        lengths = mask.sum(-1).cpu().tolist()
-        return [best[row, :n].tolist() for row, n in enumerate(lengths)]
+        best = logits.argmax(-1).tolist()  # one conversion, then plain list slices per row
+        lengths = mask.sum(-1).tolist()
+        return [row[:n] for row, n in zip(best, lengths)]
