@@ -39,8 +39,8 @@ from lstm_nlp.inference import bf16_is_native, prepare_for_inference
 from lstm_nlp.pipelines import load_pipeline
 
 POS_EPOCHS = 3
-INT8 = "int8 (--quantize)"
-CLI_FLAGS = {"fp32": [], "bf16": ["--precision", "bf16"], INT8: ["--quantize"]}
+INT8 = "int8 dynamic, torch.ao (candidate)"
+CLI_FLAGS = {"fp32": [], "bf16": ["--precision", "bf16"]}
 NON_INPUTS = ("lengths", "index", "labels")
 
 
@@ -87,6 +87,22 @@ def dev_text_lines(path: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------------- int8 candidates (not in the library)
+def int8_torch_ao(model: nn.Module) -> nn.Module:
+    """``torch.ao.quantization.quantize_dynamic`` on every nn.LSTM and nn.Linear (as ``--quantize`` did until it
+    was removed): int8 weights, activations quantized on the fly; the quantized LSTM needs the packed path."""
+    from lstm_nlp.modules.encoder import LSTMEncoder
+
+    model = copy.deepcopy(model).eval()
+    for module in model.modules():
+        if isinstance(module, LSTMEncoder):
+            module.impl = "packed"  # the quantized nn.LSTM has no weight tensors for the dense path
+    with warnings.catch_warnings():  # torch.ao and quantized tensors are deprecated
+        warnings.simplefilter("ignore")
+        from torch.ao.quantization import quantize_dynamic
+
+        return quantize_dynamic(model, {nn.LSTM, nn.Linear}, dtype=torch.qint8)
+
+
 def int8_torchao(model: nn.Module) -> nn.Module | None:
     """torchao's int8 dynamic quantization (its API covers nn.Linear only, not nn.LSTM); None if not installed."""
     try:
@@ -151,7 +167,7 @@ def precision_variants(model: nn.Module, *, with_int8: bool) -> dict:
     fp32 = prepare_for_inference(copy.deepcopy(model), precision="fp32")
     variants = {"fp32": fp32, "bf16": prepare_for_inference(copy.deepcopy(model), precision="bf16")}
     if with_int8:
-        variants[INT8] = prepare_for_inference(copy.deepcopy(model), quantize=True)
+        variants[INT8] = int8_torch_ao(fp32)
         torchao_model = int8_torchao(fp32)
         if torchao_model is not None:
             variants["int8 dynamic, torchao (Linear only)"] = torchao_model

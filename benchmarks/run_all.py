@@ -151,19 +151,21 @@ def guidance(results: dict) -> list[str]:
         extra = (f" For the word-level POS model (no character encoder) bf16 gives "
                  f"{ws['bf16']['forward'] / ws['fp32']['forward']:.2f}x forward / "
                  f"{ws['bf16']['predict'] / ws['fp32']['predict']:.2f}x end to end "
-                 f"({100 * (wa['bf16'] - wa['fp32']):+.2f} points) and int8 "
+                 f"({100 * (wa['bf16'] - wa['fp32']):+.2f} points) and the int8 candidate "
                  f"{ws[next(k for k in ws if k.startswith('int8'))]['forward'] / ws['fp32']['forward']:.2f}x forward.")
     return ["## Which inference precision to use", "",
             "Speed-ups over fp32 on this machine for the POS recipe's default model (EWT dev, same run):", "",
             markdown_table(["option", "predict end to end", "forward only", "accuracy change (points)"], rows), "",
             "- `fp32` (default): exact; the reference for every other option." + extra,
-            "- `--precision bf16`: for CPUs with AVX-512 BF16 or AMX (this one has AVX-512 BF16) and for GPUs; weights "
-            "stay fp32 (autocast). On CPUs without native bf16 it is emulated and usually slower: keep fp32 there.",
-            "- `--quantize` (int8 dynamic, CPU): fastest model forward where it wins, also on CPUs without bf16 "
-            "(AVX2/VNNI); forces the packed LSTM path and depends on the deprecated `torch.ao.quantization` (torchao, "
-            "its successor, has no LSTM support), so it may disappear with a future PyTorch. Not combinable with bf16.",
+            "- `--precision bf16`: for CPUs with AVX-512 BF16 or AMX (this one has AVX-512 BF16) and for GPUs; the "
+            "embedding, LSTM and linear weights are stored in bf16 and the forward runs under autocast. On CPUs "
+            "without native bf16 it is emulated and usually slower: keep fp32 there.",
+            "- int8 dynamic quantization is measured as a candidate only (`torch.ao.quantization.quantize_dynamic` "
+            "on LSTM + Linear, and torchao when installed); the library's `--quantize` option was removed because it "
+            "no longer beats fp32: the quantized LSTM must take the packed path, which loses the dense path's "
+            "advantage, and `torch.ao.quantization` is deprecated (torchao has no LSTM support).",
             "- End to end, spaCy tokenization, numericalization, batching and output formatting are not accelerated by "
-            "either option, which is why `predict` gains less than the forward pass.", ""]
+            "bf16, which is why `predict` gains less than the forward pass.", ""]
 
 
 def across_runs(current: dict) -> str:

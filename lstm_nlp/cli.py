@@ -24,12 +24,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     parser.add_argument("--batch-size", type=int, default=256, help="sentences per inference batch")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
-                        help="inference precision: bf16 (autocast) is ~1.4-1.7x faster on CPUs with AVX-512 BF16 "
-                             "or AMX and on recent GPUs, with predictions that may differ at a few positions; "
+                        help="inference precision: bf16 (bf16 weights + autocast) is ~1.5-1.7x faster on CPUs with "
+                             "AVX-512 BF16 or AMX and on recent GPUs, with predictions that may differ at a few positions; "
                              "usually slower on CPUs without native bf16 (see docs/benchmarks.md)")
-    parser.add_argument("--quantize", action="store_true",
-                        help="int8 dynamic quantization of the LSTM and linear layers (CPU, fp32 only): ~2x faster "
-                             "model forward, small accuracy change; uses the deprecated torch.ao.quantization")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,13 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_pipeline(path: str, device: str, precision: str = "fp32", quantize: bool = False):
+def _load_pipeline(path: str, device: str, precision: str = "fp32"):
     from lstm_nlp.inference import prepare_for_inference
     from lstm_nlp.pipelines import load_pipeline
     from lstm_nlp.training.device import resolve_device
 
     pipeline = load_pipeline(path, device=resolve_device(device))
-    prepare_for_inference(pipeline.model, precision=precision, quantize=quantize)
+    prepare_for_inference(pipeline.model, precision=precision)
     # Everything loaded so far (torch, spaCy, the model) lives until exit: keep it out of every
     # later garbage collection, which would otherwise rescan ~300k objects each time.
     gc.freeze()
@@ -72,7 +69,7 @@ def _load_pipeline(path: str, device: str, precision: str = "fp32", quantize: bo
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    pipeline = _load_pipeline(args.model, args.device, args.precision, args.quantize)
+    pipeline = _load_pipeline(args.model, args.device, args.precision)
     try:
         stream = open(args.input, encoding="utf-8", errors="replace") if args.input else sys.stdin
     except OSError as err:  # missing file, a directory, no permission
@@ -89,7 +86,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    pipeline = _load_pipeline(args.model, args.device, args.precision, args.quantize)
+    pipeline = _load_pipeline(args.model, args.device, args.precision)
     dataset = pipeline.read_labelled(args.data, tag_column=args.tag_column)
     metrics = pipeline.evaluate(dataset, batch_size=args.batch_size)
     report = metrics.pop("report", None)

@@ -1,4 +1,4 @@
-"""Preparing a loaded model for inference, optionally in reduced precision (bf16) or int8.
+"""Preparing a loaded model for inference (optionally in bf16), and pausing the garbage collector around it.
 
     from lstm_nlp.inference import prepare_for_inference
     pipeline = load_pipeline("runs/pos/model")
@@ -14,18 +14,15 @@ rounds them exactly as autocast would before each matmul, so predictions equal t
 autocast-only ones up to rounding order; it saves the per-call weight casts and keeps the
 embeddings' outputs in bf16. On a CPU with AVX-512 BF16 the BiLSTM models here ran 1.5-1.8x
 faster than fp32 end to end (see ``docs/benchmarks.md``); on a CPU without native bf16 it is
-usually *slower*, so it is never chosen automatically. Like quantization it is irreversible:
+usually *slower*, so it is never chosen automatically. It is irreversible:
 reload the bundle to get fp32 back.
 
-``quantize=True`` applies int8 dynamic quantization to every ``nn.LSTM`` and ``nn.Linear``
-(weights stored as int8, activations quantized on the fly) with
-``torch.ao.quantization.quantize_dynamic``. Its LSTM modules have no fp32 weight tensors, so every
-:class:`~lstm_nlp.modules.LSTMEncoder` switches to its packed path. On the benchmark machine it ran
-the forward pass about 2x faster than fp32 at -0.1 points POS accuracy (end to end less, since
-tokenization and decoding are not quantized); it also helps on CPUs without native bf16. It is
-irreversible (reload the bundle to get fp32 back) and relies on ``torch.ao.quantization``, which
-PyTorch has deprecated (as it has quantized tensors): torchao, its successor, quantizes ``nn.Linear`` but not ``nn.LSTM``, so
-it cannot replace it here (figures in ``docs/benchmarks.md``).
+int8 dynamic quantization (``torch.ao.quantization.quantize_dynamic``) was offered here once and
+removed: with the dense LSTM path it measured 0.97x fp32 end to end on the POS model and 0.90x on
+the IMDB classifier (its quantized LSTM has to take the packed path), bf16 was faster everywhere,
+and ``torch.ao.quantization`` is deprecated; torchao quantizes ``nn.Linear`` only, which does
+nothing for these LSTM-bound models. ``benchmarks/bench_inference.py`` still measures both as
+candidates (figures in ``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
@@ -34,7 +31,6 @@ import contextlib
 import dataclasses
 import functools
 import gc
-import warnings
 from typing import Any, Literal
 
 import torch
@@ -57,7 +53,7 @@ def bf16_is_native(device: torch.device | str = "cpu") -> bool:
     return False
 
 
-def prepare_for_inference(model: nn.Module, *, precision: Precision = "fp32", quantize: bool = False) -> nn.Module:
+def prepare_for_inference(model: nn.Module, *, precision: Precision = "fp32") -> nn.Module:
     """Puts ``model`` in eval mode and sets its inference precision, in place.
 
     Args:
@@ -65,23 +61,18 @@ def prepare_for_inference(model: nn.Module, *, precision: Precision = "fp32", qu
         precision: ``"fp32"`` (default; exact) or ``"bf16"`` (bf16 weights + autocast; faster on
             CPUs with AVX-512 BF16 and on recent GPUs; predictions may differ at a few positions;
             irreversible).
-        quantize: int8 dynamic quantization of the ``nn.LSTM`` and ``nn.Linear`` layers (CPU
-            only, with ``precision="fp32"``; irreversible; see the module docstring).
 
     Returns:
         The same ``model`` object (calling this again with the same settings changes nothing).
 
     Raises:
-        ConfigError: an unknown precision; ``quantize`` with bf16, on a GPU, or without
-            ``torch.ao.quantization``; fp32 asked of a model already prepared in bf16.
+        ConfigError: an unknown precision, or fp32 asked of a model already prepared in bf16.
     """
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     current = getattr(model, "inference_precision", "fp32")
     if current == "bf16" and precision != "bf16":
         raise ConfigError("this model's weights were converted to bf16; reload the bundle to run it in fp32")
-    if quantize:
-        _quantize_int8(model, precision)
     model.eval()
     if precision == "bf16" and current != "bf16":
         for module in model.modules():
@@ -116,30 +107,6 @@ class paused_gc(contextlib.ContextDecorator):
     def __exit__(self, *exc_info) -> None:
         if self._was_enabled:
             gc.enable()
-
-
-def _quantize_int8(model: nn.Module, precision: str) -> None:
-    if precision != "fp32":
-        raise ConfigError("quantize=True (int8) cannot be combined with precision='bf16'; pick one")
-    if _device_type(model) != "cpu":
-        raise ConfigError("int8 dynamic quantization runs on the CPU only; load the model with device='cpu'")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            from torch.ao.quantization import quantize_dynamic
-    except ImportError as err:
-        raise ConfigError(f"int8 quantization needs torch.ao.quantization, which this torch "
-                          f"{torch.__version__} does not have ({err})") from None
-    from lstm_nlp.modules.encoder import LSTMEncoder
-
-    for module in model.modules():
-        if isinstance(module, LSTMEncoder):
-            module.impl = "packed"  # the quantized nn.LSTM has no weight tensors for the dense path
-    with warnings.catch_warnings():  # torch.ao and quantized tensors are deprecated (documented above)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
-        quantize_dynamic(model, {nn.LSTM, nn.Linear}, dtype=torch.qint8, inplace=True)
-    model.inference_quantized = True
 
 
 def _device_type(model: nn.Module) -> str:

@@ -132,37 +132,6 @@ def test_cli_predict_and_evaluate_accept_precision(tmp_path, capsys, sample_dir)
     assert '"accuracy"' in capsys.readouterr().out
 
 
-def test_quantize_int8_switches_to_packed_and_agrees_with_fp32():
-    from lstm_nlp.modules import LSTMEncoder
-
-    model = _trained_tagger()
-    ids, mask = _batch()
-    with torch.no_grad():
-        reference = model(ids, mask=mask).logits
-        prepare_for_inference(model, quantize=True)
-        logits = model(ids, mask=mask).logits
-    assert logits.shape == reference.shape and logits.dtype == torch.float32
-    assert all(m.impl == "packed" for m in model.modules() if isinstance(m, LSTMEncoder))
-    assert not any(type(m) is torch.nn.LSTM for m in model.modules())
-    agree = (logits.argmax(-1) == reference.argmax(-1))[mask].float().mean().item()
-    assert agree >= 0.85
-
-
-def test_quantize_with_bf16_is_a_config_error():
-    with pytest.raises(ConfigError, match="bf16"):
-        prepare_for_inference(_tagger(), precision="bf16", quantize=True)
-
-
-def test_cli_predict_accepts_quantize(tmp_path, capsys):
-    words, labels = Vocab.build([WORDS]), Vocab.build_labels([TAGS])
-    TaggingPipeline(_trained_tagger(), words, labels).save_pretrained(tmp_path / "model")
-    text = tmp_path / "in.txt"
-    text.write_text("the dog sees a cat .\n\nshe sleeps\n", encoding="utf-8")
-    assert cli.main(["predict", "--model", str(tmp_path / "model"), "--input", str(text), "--quantize"]) == 0
-    lines = capsys.readouterr().out.split("\n")
-    assert lines[0].startswith("the/") and lines[1] == "" and len(lines[2].split()) == 2
-
-
 def test_paused_gc_restores_the_collector_state_and_nests():
     import gc
 
