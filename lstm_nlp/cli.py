@@ -24,7 +24,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     parser.add_argument("--batch-size", type=int, default=256, help="sentences per inference batch")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
-                        help="inference precision: bf16 (bf16 weights + autocast) is ~1.5-1.7x faster on CPUs with "
+                        help="inference precision: bf16 (bf16 weights + autocast) is ~1.6-1.9x faster on CPUs with "
                              "AVX-512 BF16 or AMX and on recent GPUs, with predictions that may differ at a few positions; "
                              "usually slower on CPUs without native bf16 (see docs/benchmarks.md)")
 

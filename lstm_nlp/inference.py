@@ -12,7 +12,7 @@ transitions) stay fp32. Floating-point tensors in the output are cast back to fp
 (argmax, Viterbi) and everything downstream see the usual dtype. Storing the weights in bf16
 rounds them exactly as autocast would before each matmul, so predictions equal the
 autocast-only ones up to rounding order; it saves the per-call weight casts and keeps the
-embeddings' outputs in bf16. On a CPU with AVX-512 BF16 the BiLSTM models here ran 1.5-1.8x
+embeddings' outputs in bf16. On a CPU with AVX-512 BF16 the BiLSTM models here ran 1.6-1.9x
 faster than fp32 end to end (see ``docs/benchmarks.md``); on a CPU without native bf16 it is
 usually *slower*, so it is never chosen automatically. It is irreversible:
 reload the bundle to get fp32 back.
