@@ -60,7 +60,7 @@ def _unique_rows(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     checked against every input row, so a hash collision cannot merge two different words: it
     falls back to ``unique(dim=0)``.
     """
-    multipliers = _hash_multipliers(rows.shape[1]).to(rows.device)
+    multipliers = _hash_multipliers(rows.shape[1], rows.device)
     keys = (rows * multipliers).sum(dim=1)  # [n]; int64 arithmetic wraps, which is fine for a hash
     unique_keys, inverse = torch.unique(keys, return_inverse=True)
     first = torch.empty_like(unique_keys).scatter_(0, inverse, torch.arange(rows.shape[0], device=rows.device))
@@ -71,10 +71,10 @@ def _unique_rows(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @functools.lru_cache(maxsize=None)
-def _hash_multipliers(width: int) -> torch.Tensor:
-    """``LongTensor[width]`` of fixed random odd multipliers (the same in every process)."""
+def _hash_multipliers(width: int, device: torch.device) -> torch.Tensor:
+    """``LongTensor[width]`` of fixed random odd multipliers (the same in every process), cached per device."""
     generator = torch.Generator().manual_seed(width)
-    return torch.randint(0, 2**62, (width,), generator=generator) * 2 + 1
+    return (torch.randint(0, 2**62, (width,), generator=generator) * 2 + 1).to(device)
 
 
 def _scatter_back(encoded: torch.Tensor, inverse: torch.Tensor, shape: torch.Size) -> torch.Tensor:
