@@ -168,7 +168,8 @@ class LSTMEncoder(nn.Module):
         already_sorted = bool((lengths[:-1] >= lengths[1:]).all())  # e.g. CharLSTMEncoder's words
         order = None if already_sorted else torch.argsort(lengths, descending=True, stable=True)
         sorted_lengths = lengths if order is None else lengths.index_select(0, order)
-        sizes = _length_groups(sorted_lengths.tolist())
+        length_list = sorted_lengths.tolist()
+        sizes = _length_groups(length_list)
         if len(sizes) == 1:
             return self._forward_dense(inputs, mask, lengths, initial_state)
         if order is not None:
@@ -178,7 +179,7 @@ class LSTMEncoder(nn.Module):
         parts, start = [], 0
         for size in sizes:  # rows sorted longest first, so each group's width is its first row's length
             rows = slice(start, start + size)
-            width = int(sorted_lengths[start])
+            width = length_list[start]
             state = None if initial_state is None else (initial_state[0][:, rows], initial_state[1][:, rows])
             parts.append(self._forward_dense(inputs[rows, :width], mask[rows, :width], sorted_lengths[rows], state))
             start += size
