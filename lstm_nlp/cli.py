@@ -25,8 +25,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=256, help="sentences per inference batch")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
                         help="inference precision: bf16 (bf16 weights + autocast) is ~1.6-1.9x faster on CPUs with "
-                             "AVX-512 BF16 or AMX and on recent GPUs, with predictions that may differ at a few positions; "
-                             "usually slower on CPUs without native bf16 (see docs/benchmarks.md)")
+                             "AVX-512 BF16 or AMX and on recent GPUs, with predictions that may differ at a few "
+                             "positions; usually slower on CPUs without native bf16 (see docs/benchmarks.md)")
 
 
 def build_parser() -> argparse.ArgumentParser:

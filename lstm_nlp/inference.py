@@ -18,7 +18,7 @@ usually *slower*, so it is never chosen automatically. It is irreversible:
 reload the bundle to get fp32 back.
 
 int8 dynamic quantization (``torch.ao.quantization.quantize_dynamic``) was offered here once and
-removed: with the dense LSTM path it measured 0.97x fp32 end to end on the POS model and 0.90x on
+removed: with the dense LSTM path it measured 0.97-1.03x fp32 end to end on the POS model and 0.90-0.93x on
 the IMDB classifier (its quantized LSTM has to take the packed path), bf16 was faster everywhere,
 and ``torch.ao.quantization`` is deprecated; torchao quantizes ``nn.Linear`` only, which does
 nothing for these LSTM-bound models. ``benchmarks/bench_inference.py`` still measures both as
@@ -31,6 +31,7 @@ import contextlib
 import dataclasses
 import functools
 import gc
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import torch
@@ -88,8 +89,9 @@ def prepare_for_inference(model: nn.Module, *, precision: Precision = "fp32") ->
 _BF16_MODULES = (nn.Embedding, nn.LSTM, nn.Linear, nn.Conv1d)
 
 
-class paused_gc(contextlib.ContextDecorator):
-    """Pauses Python's cyclic garbage collector inside a block or function (restoring its previous state).
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pauses Python's cyclic garbage collector inside a ``with`` block (restoring its previous state).
 
     Inference allocates many short-lived containers (token lists, example dicts) that survive a
     few collections and so trigger *full* collections, which scan every object of the process:
@@ -98,14 +100,12 @@ class paused_gc(contextlib.ContextDecorator):
     the block are collected after it. Use it around bounded work (one chunk of input), not around
     an unbounded stream.
     """
-
-    def __enter__(self) -> paused_gc:
-        self._was_enabled = gc.isenabled()
-        gc.disable()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        if self._was_enabled:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
             gc.enable()
 
 

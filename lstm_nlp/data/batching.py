@@ -176,8 +176,9 @@ def collate_tagging(examples: Sequence[dict], pad_id: int = 0) -> dict[str, torc
                 raise DataFormatError(
                     f"example {e.get('index', '?')}: {len(e['token_ids'])} tokens but {len(e['char_ids'])} char lists")
         words = [w for e in examples for w in e["char_ids"]]  # every real token, row-major like mask
-        chars = torch.full((*token_ids.shape, max((len(w) for w in words), default=1) or 1), pad_id, dtype=torch.long)
-        chars[batch["mask"]] = _pad(words, pad_id)
+        padded = _pad(words, pad_id)  # [real tokens, longest word]
+        chars = padded.new_full((*token_ids.shape, padded.shape[1]), pad_id)
+        chars[batch["mask"]] = padded
         batch["char_ids"] = chars
     return batch
 

@@ -37,19 +37,15 @@ def _unique_words(char_ids: torch.Tensor, padding_idx: int) -> tuple[torch.Tenso
         raise ValueError(f"char_ids must be [batch, seq, word_len], got {tuple(char_ids.shape)}")
     flat = char_ids.reshape(-1, char_ids.shape[-1])  # [batch * seq, word_len]
     words, inverse = _unique_rows(flat)
-    is_pad = (words == padding_idx).all(dim=1)  # at most one row
-    if bool(is_pad.any()):
-        keep = ~is_pad
-        # new position of each kept row; padding rows point one past the end
-        remap = torch.cumsum(keep.long(), 0) - 1
-        remap = torch.where(keep, remap, torch.full_like(remap, int(keep.sum())))
-        words, inverse = words[keep], remap[inverse]
     # Longest first, so LSTMEncoder's length grouping needs no permutation of the embedded words.
-    order = torch.argsort((words != padding_idx).sum(dim=1), descending=True, stable=True)
-    rank = torch.empty(len(order) + 1, dtype=torch.long, device=order.device)
+    lengths = (words != padding_idx).sum(dim=1)
+    order = torch.argsort(lengths, descending=True, stable=True)
+    rank = torch.empty_like(order)
     rank[order] = torch.arange(len(order), device=order.device)
-    rank[-1] = len(order)  # padding words stay one past the end
-    return words.index_select(0, order), rank[inverse]
+    words, inverse = words.index_select(0, order), rank[inverse]
+    if len(order) and int(lengths[order[-1]]) == 0:  # the padding word sorts last; dropped, its id is one past the end
+        words = words[:-1]
+    return words, inverse
 
 
 def _unique_rows(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
