@@ -5,7 +5,8 @@
 * ``data/chunking/{train,test}.txt``: CoNLL-2000 layout ``token POS chunk`` (IOB2), no dev split
   (the chunking recipe carves one from train, as for the real corpus).
 
-Written for this project (no third-party text). Run ``python data/make_conll_samples.py`` to
+Every sentence of a sample is distinct: the dev and test sentences never occur in its train
+file. Written for this project (no third-party text); a demo of the recipes, not a benchmark. Run ``python data/make_conll_samples.py`` to
 regenerate; the output is deterministic.
 """
 
@@ -83,12 +84,27 @@ def write(path: Path, sentences: list, *, columns: int, docs_every: int | None) 
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
+def distinct_sentences(rng: random.Random, counts: dict[str, int], seen: set[str]) -> dict[str, list]:
+    """``counts[split]`` sentences per split; none twice, none already in ``seen`` (updated)."""
+    splits = {}
+    for split, count in counts.items():
+        splits[split] = []
+        while len(splits[split]) < count:
+            rows = sentence(rng)
+            key = " ".join(row[0] for row in rows)
+            if key not in seen:
+                seen.add(key)
+                splits[split].append(rows)
+    return splits
+
+
 if __name__ == "__main__":
     rng = random.Random(2026)
     root = Path(__file__).parent
     (root / "ner").mkdir(exist_ok=True)
     (root / "chunking").mkdir(exist_ok=True)
-    for split, count in (("train", 80), ("dev", 20), ("test", 20)):
-        write(root / "ner" / f"{split}.txt", [sentence(rng) for _ in range(count)], columns=4, docs_every=10)
-    for split, count in (("train", 80), ("test", 20)):
-        write(root / "chunking" / f"{split}.txt", [sentence(rng) for _ in range(count)], columns=3, docs_every=None)
+    ner = distinct_sentences(rng, {"train": 80, "dev": 20, "test": 20}, set())
+    for split, sentences in ner.items():
+        write(root / "ner" / f"{split}.txt", sentences, columns=4, docs_every=10)
+    for split, sentences in distinct_sentences(rng, {"train": 80, "test": 20}, set()).items():
+        write(root / "chunking" / f"{split}.txt", sentences, columns=3, docs_every=None)

@@ -1,7 +1,11 @@
 """Writes the bundled IMDB-style sample (data/imdb/{train,dev,test}.jsonl).
 
 The reviews are short texts written for this project (not taken from IMDB), in the columns of
-the Hugging Face ``stanfordnlp/imdb`` dataset: ``text`` and ``label`` (0 negative, 1 positive).
+the Hugging Face ``stanfordnlp/imdb`` dataset: ``text`` and ``label`` (0 negative, 1 positive):
+60 hand-written reviews plus reviews composed from sentence templates and word lists, so that
+a model trained on the sample has seen each sentiment word in several contexts (``This film is
+great`` comes out positive). Every review is distinct and no dev or test review occurs in
+train. It is a demo of the recipe, not a benchmark.
 
     python data/imdb/make_imdb_sample.py
 """
@@ -77,14 +81,65 @@ NEGATIVE = [
 ]
 
 
+NOUNS = ["film", "movie", "story", "acting", "script", "ending", "soundtrack", "direction", "cast", "plot",
+         "dialogue", "photography"]
+WORDS = {
+    1: {"adj": ["great", "wonderful", "brilliant", "excellent", "superb", "moving", "clever", "beautiful",
+                "charming", "fantastic", "funny", "gripping"],
+        "verb": ["loved", "enjoyed", "adored", "admired"],
+        "end": ["Highly recommended.", "I would watch it again.", "A real treat.", "Do not miss it.",
+                "Ten out of ten."]},
+    0: {"adj": ["terrible", "boring", "awful", "dull", "weak", "lazy", "silly", "ugly", "tedious", "dreadful",
+                "painful", "clumsy"],
+        "verb": ["hated", "disliked", "regretted", "endured"],
+        "end": ["Avoid it.", "I want my money back.", "A real waste.", "Skip this one.", "Zero out of ten."]},
+}
+TEMPLATES = [
+    "This {noun} is {adj}.",
+    "The {noun} is {adj} and the {noun2} is {adj2}.",
+    "I {verb} this {noun}.",
+    "What a {adj} {noun}!",
+    "A {adj}, {adj2} {noun}.",
+    "The {noun} felt {adj} from start to finish.",
+    "Honestly, the {noun} was {adj}.",
+]
+NEUTRAL = ["I saw it on a Sunday with friends.", "It runs for about two hours.", "The cinema was full.",
+           "It is based on a novel.", "We watched it at home.", ""]
+
+
+def composed(rng: random.Random, label: int) -> str:
+    words = WORDS[label]
+    parts = []
+    for template in rng.sample(TEMPLATES, rng.randint(1, 2)):
+        adj, adj2 = rng.sample(words["adj"], 2)
+        noun, noun2 = rng.sample(NOUNS, 2)
+        parts.append(template.format(adj=adj, adj2=adj2, noun=noun, noun2=noun2, verb=rng.choice(words["verb"])))
+    parts += [rng.choice(NEUTRAL), rng.choice(words["end"]) if rng.random() < 0.5 else ""]
+    rng.shuffle(parts)
+    text = " ".join(p for p in parts if p)
+    return text[:1].upper() + text[1:]
+
+
 def main() -> None:
-    rows = [{"text": t, "label": 1} for t in POSITIVE] + [{"text": t, "label": 0} for t in NEGATIVE]
-    random.Random(7).shuffle(rows)
-    pos = [r for r in rows if r["label"] == 1]
-    neg = [r for r in rows if r["label"] == 0]
-    splits = {"train": pos[:20] + neg[:20], "dev": pos[20:25] + neg[20:25], "test": pos[25:] + neg[25:]}
+    rng = random.Random(7)
+    written = {1: list(POSITIVE), 0: list(NEGATIVE)}
+    for label in written:
+        rng.shuffle(written[label])
+    seen = set(POSITIVE) | set(NEGATIVE)
+    generated = {0: [], 1: []}
+    for label in generated:
+        while len(generated[label]) < 670:
+            text = composed(rng, label)
+            if text not in seen:
+                seen.add(text)
+                generated[label].append(text)
+    # per label: train 20 written + 580 composed, dev 5 + 45, test 5 + 45
+    cuts = {"train": (slice(0, 20), slice(0, 580)), "dev": (slice(20, 25), slice(580, 625)),
+            "test": (slice(25, 30), slice(625, 670))}
     out = Path(__file__).resolve().parent
-    for name, split in splits.items():
+    for name, (hand, made) in cuts.items():
+        split = [{"text": text, "label": label} for label in (1, 0)
+                 for text in written[label][hand] + generated[label][made]]
         random.Random(name).shuffle(split)
         lines = [json.dumps(r, ensure_ascii=False) for r in split]
         (out / f"{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
