@@ -8,11 +8,13 @@ from typing import Literal
 
 from datasets import Dataset
 
-from lstm_nlp.data.textfiles import iter_lines
+from lstm_nlp.data.textfiles import is_hub_id, iter_lines, load_hub_dataset, sniff_format, sniff_table
 from lstm_nlp.errors import DataFormatError
 
 TagColumn = Literal["upos", "xpos"]
 _COLUMN_INDEX = {"upos": 3, "xpos": 4}
+_EXPECTED = ("expected CoNLL-U: 10 tab-separated columns (ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC), "
+             "one token a line, a blank line between sentences")
 
 
 def read_conllu(path: str | os.PathLike, tag_column: TagColumn = "upos") -> Dataset:
@@ -29,11 +31,16 @@ def read_conllu(path: str | os.PathLike, tag_column: TagColumn = "upos") -> Data
         A dataset with columns ``tokens: list[str]`` and ``tags: list[str]``.
 
     Raises:
-        DataFormatError: wrong column count, a token without a tag, or no sentences at all,
-            with the file and line in the message.
+        DataFormatError: a file that is not CoNLL-U at all (JSON, CSV with a header, binary data,
+            a column file with another column count, plain text: named in the message), wrong
+            column count, a token without a tag, or no sentences at all, with the file and line
+            in the message.
     """
     if tag_column not in _COLUMN_INDEX:
         raise DataFormatError(f"tag_column must be 'upos' or 'xpos', got {tag_column!r}", path)
+    kind = sniff_format(path) if os.path.isfile(path) else None
+    if kind is not None:
+        raise DataFormatError(f"not a CoNLL-U file: it looks like {kind}; {_EXPECTED}", path)
     column = _COLUMN_INDEX[tag_column]
     sentences: list[list[str]] = []
     tags: list[list[str]] = []
@@ -50,6 +57,9 @@ def read_conllu(path: str | os.PathLike, tag_column: TagColumn = "upos") -> Data
             continue
         fields = line.rstrip(" ").split("\t")
         if len(fields) != 10:
+            kind = sniff_table(path, width=10)
+            if kind is not None:
+                raise DataFormatError(f"not a CoNLL-U file: it looks like {kind}; {_EXPECTED}", path)
             hint = "; the columns look space-separated, CoNLL-U needs tabs" if len(line.split()) >= 10 else ""
             raise DataFormatError(
                 f"expected 10 tab-separated CoNLL-U columns, found {len(fields)}{hint}: {line[:80]!r}", path, number)
@@ -88,24 +98,22 @@ def load_tagging_dataset(
 
     Returns:
         A dataset with ``tokens`` and ``tags`` columns.
+
+    Raises:
+        DataFormatError: a missing path (never looked up on the hub: see
+            :func:`lstm_nlp.data.textfiles.is_hub_id` for the rule), a bad file (see
+            :func:`read_conllu`), or a hub id that cannot be loaded (within seconds when offline:
+            see :func:`lstm_nlp.data.textfiles.load_hub_dataset`).
     """
     if Path(source).exists():
         return read_conllu(source, tag_column=tag_column)
-    source = str(source)
-    if source.endswith((".conllu", ".conllu.gz", ".txt", ".gz")) or os.sep in source and not _looks_like_hub_id(source):
+    if not is_hub_id(source):
         raise DataFormatError("file not found", source)
-    return _load_hub_tagging(source, tag_column=tag_column, split=split)
-
-
-def _looks_like_hub_id(source: str) -> bool:
-    return source.count("/") <= 1 and not source.startswith((".", "/"))
+    return _load_hub_tagging(str(source), tag_column=tag_column, split=split)
 
 
 def _load_hub_tagging(source: str, *, tag_column: str, split: str) -> Dataset:
-    from datasets import load_dataset
-
-    name, _, config = source.partition(":")
-    dataset = load_dataset(name, config or None, split=split)
+    dataset = load_hub_dataset(source, split=split, local_hint="a local .conllu file")
     if "tokens" not in dataset.column_names or tag_column not in dataset.column_names:
         raise DataFormatError(
             f"hub dataset has columns {dataset.column_names}; expected 'tokens' and {tag_column!r}", source)

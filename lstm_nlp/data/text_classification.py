@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import ClassLabel, Dataset
 
-from lstm_nlp.data.textfiles import check_json_lines, count_text_lines
+from lstm_nlp.data.textfiles import check_json_lines, count_text_lines, is_hub_id, load_hub_dataset
 from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.data.vocab import PAD, UNK, Vocab
 from lstm_nlp.errors import ConfigError, DataFormatError
@@ -86,6 +86,10 @@ def load_text_classification(
     Args:
         source: An ``aclImdb`` folder, a ``.jsonl``/``.json``/``.csv``/``.tsv``/``.parquet`` file
             (optionally ``.gz``), or a hub id (``stanfordnlp/imdb``) when no such path exists.
+            A missing path is an error, never a hub lookup: see
+            :func:`lstm_nlp.data.textfiles.is_hub_id` for the rule (``missing.tsv``, ``./imdb``
+            and ``a/b/c`` are paths). Offline, a hub id fails within seconds (see
+            :func:`lstm_nlp.data.textfiles.load_hub_dataset`) unless it is in the local cache.
         split: ``aclImdb`` sub-folder or hub split.
         label_names: Names of integer labels (``label_names[i]`` for ``i``), e.g. ``("neg", "pos")``
             for IMDB's 0/1. Hub ``ClassLabel`` columns carry their own names. Without names,
@@ -99,7 +103,7 @@ def load_text_classification(
 
     Raises:
         DataFormatError: missing file or column, unknown format, an empty or null text, a null
-            label, an integer label outside ``label_names``.
+            label, an integer label outside ``label_names``, a hub id that cannot be loaded.
     """
     path = Path(source)
     if path.is_dir():
@@ -107,8 +111,9 @@ def load_text_classification(
     cache = None if cache_dir is None else str(Path(cache_dir).expanduser() / "datasets")
     if path.is_file():
         dataset = _read_file(path, cache)
-    elif _looks_like_hub_id(str(source)):
-        dataset = _read_hub(str(source), split, cache)
+    elif is_hub_id(source):
+        dataset = load_hub_dataset(str(source), split=split, cache_dir=cache,
+                                   local_hint="a local aclImdb folder or jsonl/csv/parquet file")
     else:
         raise DataFormatError("file not found", source)
     return _normalize(dataset, source, text_column, label_column, label_names)
@@ -155,23 +160,6 @@ def _check_json_file(path: Path) -> None:
         if isinstance(value, dict):
             return
     check_json_lines(path)
-
-
-def _looks_like_hub_id(source: str) -> bool:
-    return re.fullmatch(r"[\w.-]+(/[\w.-]+)?", source) is not None and Path(source).suffix.lower() not in (
-        *_FORMATS, ".gz", ".txt")
-
-
-def _read_hub(source: str, split: str, cache_dir: str | None) -> Dataset:
-    from datasets import load_dataset
-
-    try:
-        return load_dataset(source, split=split, cache_dir=cache_dir)
-    except Exception as err:  # offline: ConnectionError, LocalEntryNotFoundError, DatasetNotFoundError, ...
-        raise DataFormatError(
-            f"not a local file or folder, and loading it as a Hugging Face hub dataset (split {split!r}) "
-            f"failed ({type(err).__name__}: {err}); offline, pass a local aclImdb folder or jsonl/csv/parquet "
-            "file", source) from None
 
 
 def _normalize(dataset: Dataset, source, text_column: str, label_column: str,

@@ -1,10 +1,19 @@
-"""Opening text files the way users have them: plain or gzip, BOM or not, CRLF or LF."""
+"""Opening the files users have: plain or gzip, BOM or not, CRLF or LF; naming a file's format when
+it is not the one expected; telling a local path from a Hugging Face hub id, and loading hub ids
+without half a minute of retries when offline."""
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import gzip
 import json
 import os
+import re
+import socket
+import threading
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,3 +81,235 @@ def check_json_lines(path: str | os.PathLike) -> None:
         if not isinstance(value, dict):
             raise DataFormatError(f"expected one JSON object per line, found a {type(value).__name__}",
                                   path, number)
+
+
+# ====================================================================== what a file looks like
+_BINARY_MAGIC = ((b"PAR1", "a Parquet file"), (b"PK\x03\x04", "a zip archive"), (b"\x1f\x8b", "a gzip file"),
+                 (b"ARROW1", "an Arrow file"), (b"\x89HDF", "an HDF5 file"), (b"\x80", "a Python pickle"))
+
+
+def sniff_format(path: str | os.PathLike) -> str | None:
+    """Names the format a file's start clearly shows, for "this is not the format expected" errors.
+
+    Looks at the first 64 KiB (decompressed for ``.gz``) only, and names a format only when the
+    evidence is unambiguous, so that a reader can call it before parsing:
+
+    * binary data (a NUL byte or invalid UTF-8, with the magic bytes of Parquet, zip, gzip
+      without ``.gz``, Arrow, HDF5, pickle; also under a ``.gz`` name): ``"a Parquet file"``,
+      ..., or ``"binary data"`` for other data with NUL bytes;
+    * the first non-blank line is a JSON object or array (``{...}`` / ``[...]``, or a lone ``{``
+      or ``[``): ``"JSON lines"`` or ``"JSON"``.
+
+    Args:
+        path: An existing file.
+
+    Returns:
+        A short description such as ``"JSON lines"``, or ``None`` when nothing is clear.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+        if path.suffix == ".gz" and head.startswith(b"\x1f\x8b"):
+            with gzip.open(path, "rb") as handle:
+                head = handle.read(65536)
+    except (OSError, EOFError):
+        return None  # iter_lines reports unreadable files with their own message
+    try:
+        head.decode("utf-8")
+        text = True
+    except UnicodeDecodeError as err:
+        text = err.start >= len(head) - 3  # a character cut by the 64 KiB limit
+    if b"\x00" in head or not text:  # binary (latin-1 text, with no NUL, is left to iter_lines' message)
+        for magic, name in _BINARY_MAGIC:
+            if head.startswith(magic):
+                return name
+        if b"\x00" in head:
+            return "binary data"
+    first = next((line.strip() for line in head.decode("utf-8", "replace").splitlines() if line.strip()), "")
+    if first in ("{", "["):
+        return "JSON"
+    if first.startswith(("{", "[")):
+        try:
+            value = json.loads(first.lstrip("\ufeff"))
+        except ValueError:
+            return None
+        if isinstance(value, dict):
+            return "JSON lines"
+        if isinstance(value, list):
+            return "JSON"
+    return None
+
+
+def sniff_table(path: str | os.PathLike, *, width: int) -> str | None:
+    """Explains a column-count mismatch when the file as a whole is not a column file.
+
+    Called by the CoNLL readers when a line's column count differs from the expected ``width``.
+    Looks at the first 1,000 non-blank, non-comment lines (``#``) and answers:
+
+    * ``"CSV/TSV with a header row (text, label)"`` when the first line is a header (2 to 20
+      comma- or tab-separated names, no field with a space) and the next line has as many
+      separators;
+    * ``"a column file with 4 columns on most lines, not 10"`` when 80% of at least 5 lines
+      share another whitespace-separated column count;
+    * ``"plain text (N of M lines do not have W columns)"`` when more than half of the lines
+      have a different whitespace-separated column count (with at least 5 lines to judge),
+
+    else ``None`` (a column file with a few bad lines: the caller reports the line).
+
+    Args:
+        path: An existing file.
+        width: The expected number of whitespace-separated columns.
+    """
+    lines = []
+    for _, line in iter_lines(path):
+        if line.strip() and not line.startswith("#"):
+            lines.append(line)
+            if len(lines) >= 1000:
+                break
+    if not lines:
+        return None
+    first = lines[0].strip()
+    for separator in (",", "\t"):
+        names = [name.strip().strip('"') for name in first.split(separator)]
+        if 2 <= len(names) <= 20 and all(name and " " not in name and name[0].isalpha() for name in names):
+            if len(lines) > 1 and lines[1].count(separator) >= len(names) - 1:
+                return f"CSV/TSV with a header row ({', '.join(names)})"
+    if len(lines) < 5:
+        return None  # too few lines to judge the file: the caller reports the line
+    counts = collections.Counter(len(line.split()) for line in lines)
+    common, share = counts.most_common(1)[0]
+    if common != width and common >= 2 and share >= 0.8 * len(lines):
+        return f"a column file with {common} columns on most lines, not {width}"
+    other = len(lines) - counts[width]
+    if other * 2 > len(lines):
+        return f"plain text ({other} of {len(lines)} lines do not have {width} columns)"
+    return None
+
+
+# ====================================================================== local path or hub id
+_DATA_SUFFIXES = {".txt", ".tsv", ".csv", ".json", ".jsonl", ".conll", ".conllu", ".parquet", ".arrow", ".gz",
+                  ".bz2", ".xz", ".zip", ".zst", ".iob", ".bio", ".tok"}
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?(:[\w.-]+)?")
+_TRUE = {"1", "ON", "YES", "TRUE"}
+
+
+def is_hub_id(source: str | os.PathLike) -> bool:
+    """Tells a Hugging Face hub id from a local path that does not exist (yet).
+
+    The rule: ``source`` is a hub id only when it does not exist locally and
+
+    * has the hub's shape: ``name`` or ``owner/name``, optionally ``:config``, made of letters,
+      digits, ``_``, ``-`` and ``.`` (so no second ``/``, no ``\\``, no space, no leading ``.``,
+      ``/`` or ``~``);
+    * does not end in a data-file suffix (``.txt``, ``.tsv``, ``.csv``, ``.json``, ``.jsonl``,
+      ``.conll``, ``.conllu``, ``.parquet``, ``.arrow``, ``.gz``, ``.zip``, ...);
+    * and, for ``owner/name``, ``owner`` is not an existing local folder.
+
+    Anything else is a path, so a mistyped file name is reported as a missing file, never
+    looked up on the hub. Examples: ``stanfordnlp/imdb``, ``conll2003`` and
+    ``universal_dependencies:en_ewt`` are hub ids; ``missing.tsv``, ``./imdb``, ``data/x/y``
+    and ``~/imdb`` are paths.
+    """
+    text = os.fspath(source)
+    if os.path.exists(text) or not _HUB_ID.fullmatch(text):
+        return False
+    name = text.partition(":")[0]
+    if Path(name).suffix.lower() in _DATA_SUFFIXES:
+        return False
+    owner = name.partition("/")[0]
+    return "/" not in name or not Path(owner).is_dir()
+
+
+def hub_offline() -> bool:
+    """Whether offline mode is on: ``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE`` / ``TRANSFORMERS_OFFLINE``
+    in the environment now, or ``huggingface_hub.constants.HF_HUB_OFFLINE`` / ``datasets.config.HF_HUB_OFFLINE``."""
+    if any(os.environ.get(name, "").upper() in _TRUE
+           for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")):
+        return True
+    from datasets import config
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE or config.HF_HUB_OFFLINE)
+
+
+def hub_unreachable(timeout: float = 2.5) -> str | None:
+    """One quick check that the hub endpoint (or the HTTPS proxy) accepts a TCP connection.
+
+    Name resolution and connecting run in a daemon thread, so a hanging DNS lookup also
+    counts against ``timeout``.
+
+    Returns:
+        ``None`` when it is reachable, else why not (e.g. ``"huggingface.co:443: timed out"``).
+    """
+    from huggingface_hub import constants
+
+    url = urllib.parse.urlsplit(constants.ENDPOINT)
+    proxy = urllib.request.getproxies().get(url.scheme)
+    if proxy and not urllib.request.proxy_bypass(url.hostname or ""):
+        url = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    address = (url.hostname or "", url.port or (443 if url.scheme == "https" else 80))
+    outcome: list[str | None] = []
+
+    def connect() -> None:
+        try:
+            socket.create_connection(address, timeout=timeout).close()
+            outcome.append(None)
+        except OSError as err:
+            outcome.append(str(err) or type(err).__name__)
+
+    worker = threading.Thread(target=connect, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    reason = outcome[0] if outcome else "timed out"
+    return None if reason is None else f"{address[0]}:{address[1]}: {reason}"
+
+
+@contextlib.contextmanager
+def _offline_mode() -> Iterator[None]:
+    from datasets import config
+    from huggingface_hub import constants
+
+    saved = constants.HF_HUB_OFFLINE, config.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = config.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE, config.HF_HUB_OFFLINE = saved
+
+
+def load_hub_dataset(source: str, *, split: str, cache_dir: str | None = None, local_hint: str):
+    """``datasets.load_dataset`` for a hub id, failing within seconds when the hub cannot be reached.
+
+    Offline mode (see :func:`hub_offline`) or a failed :func:`hub_unreachable` check loads in
+    ``datasets``' offline mode, from the local cache only, instead of retrying the network for
+    half a minute.
+
+    Args:
+        source: The hub id: ``owner/name`` or ``name``, optionally with ``:config``.
+        split: The split to load.
+        cache_dir: ``datasets``' cache folder (default: its own).
+        local_hint: What to pass instead, for the error message (e.g. ``"a local .conllu file"``).
+
+    Returns:
+        The ``datasets.Dataset``.
+
+    Raises:
+        DataFormatError: ``not a local file or folder, and loading it as a Hugging Face hub dataset
+            (split 'train') failed (...); offline, pass ...``, naming why the hub was not tried.
+    """
+    from datasets import load_dataset
+
+    offline = "offline mode is on (HF_HUB_OFFLINE)" if hub_offline() else None
+    if offline is None:
+        unreachable = hub_unreachable()
+        offline = None if unreachable is None else f"the hub is not reachable: {unreachable}"
+    try:
+        with _offline_mode() if offline else contextlib.nullcontext():
+            path, _, name = source.partition(":")
+            return load_dataset(path, **({"name": name} if name else {}), split=split, cache_dir=cache_dir)
+    except Exception as err:  # ConnectionError, LocalEntryNotFoundError, DatasetNotFoundError, ...
+        where = f"; {offline}, and the dataset is not in the local cache" if offline else ""
+        raise DataFormatError(
+            f"not a local file or folder, and loading it as a Hugging Face hub dataset (split {split!r}) "
+            f"failed ({type(err).__name__}: {err}){where}; offline, pass {local_hint}", source) from None
