@@ -14,7 +14,7 @@ from typing import Literal
 
 from datasets import Dataset
 
-from lstm_nlp.data.textfiles import iter_lines
+from lstm_nlp.data.textfiles import iter_lines, sniff_format, sniff_table
 from lstm_nlp.errors import DataFormatError
 
 DOCSTART = "-DOCSTART-"
@@ -72,27 +72,34 @@ def read_conll(
         token_column: 0-based column of the words.
         tag_column: 0-based column of the tags; negative counts from the end (``-1``: last).
         scheme: The file's tag scheme: ``"iob1"`` converts tags to IOB2 on reading;
-            ``"iob2"`` and ``"none"`` keep them as they are.
+            ``"iob2"`` keeps them and checks that every entity opens with ``B-X`` (an ``I-X`` after
+            ``O``, at a sentence start or after another type is IOB1, and refused before anything
+            trains); ``"none"`` keeps them unchecked (POS-like tags).
 
     Returns:
         A dataset with columns ``tokens: list[str]`` and ``tags: list[str]``.
 
     Raises:
-        DataFormatError: a line whose number of columns differs from the file's first token
-            line, too few columns for ``token_column``/``tag_column``, or no sentences at all;
-            with the file and line in the message.
+        DataFormatError: a file that is not a CoNLL column file at all (JSON, CSV with a header,
+            binary data, plain text: named in the message), a line whose number of columns
+            differs from the file's first token line, too few columns for
+            ``token_column``/``tag_column``, an IOB1 tag with ``scheme="iob2"``, or no sentences
+            at all; with the file and line in the message.
     """
     if scheme not in ("iob1", "iob2", "none"):
         raise DataFormatError(f"scheme must be 'iob1', 'iob2' or 'none', got {scheme!r}", path)
+    _check_looks_like_conll(path)
     sentences: list[list[str]] = []
     tags: list[list[str]] = []
     words: list[str] = []
     labels: list[str] = []
     width: int | None = None
     width_line = 0
+    previous: str | None = None  # the previous tag in the sentence, for the IOB2 check
 
     def close_sentence() -> None:
-        nonlocal words, labels
+        nonlocal words, labels, previous
+        previous = None
         if words:
             sentences.append(words)
             tags.append(iob1_to_iob2(labels) if scheme == "iob1" else labels)
@@ -107,20 +114,55 @@ def read_conll(
             width, width_line = len(fields), number
             needed = max(token_column, tag_column if tag_column >= 0 else -tag_column - 1) + 1
             if width < needed:
+                _check_table(path, width)
                 raise DataFormatError(f"found {width} column(s) but token_column={token_column} and "
                                       f"tag_column={tag_column} need {needed}", path, number)
             if tag_column % width == token_column % width:
+                _check_table(path, width)
                 raise DataFormatError(f"found {width} column(s), so the tokens and the tags would both be column "
                                       f"{token_column % width}; expected 'token ... tag' columns", path, number)
         elif len(fields) != width:
+            _check_table(path, width)
             raise DataFormatError(f"expected {width} columns (as on line {width_line}), found {len(fields)}: "
                                   f"{line[:80]!r}", path, number)
         if fields[0] == DOCSTART:
             close_sentence()
             continue
+        tag = fields[tag_column]
+        if scheme == "iob2":
+            prefix, kind = _split(tag)
+            if prefix == "I" and (previous is None or _split(previous)[1] != kind):  # O has type ""
+                _refuse_iob1(path, number, tag, previous)
+            previous = tag
         words.append(fields[token_column])
-        labels.append(fields[tag_column])
+        labels.append(tag)
     close_sentence()
     if not sentences:
         raise DataFormatError("no sentences found (empty file?)", path)
     return Dataset.from_dict({"tokens": sentences, "tags": tags})
+
+
+_EXPECTED = ("expected a CoNLL column file: whitespace-separated columns 'token ... tag', one token a line, "
+             "a blank line between sentences")
+
+
+def _check_looks_like_conll(path: str | os.PathLike) -> None:
+    """Refuses, before parsing, a file whose start shows another format (JSON, binary)."""
+    if os.path.isfile(path):
+        kind = sniff_format(path)
+        if kind is not None:
+            raise DataFormatError(f"not a CoNLL column file: it looks like {kind}; {_EXPECTED}", path)
+
+
+def _check_table(path: str | os.PathLike, width: int) -> None:
+    """On a column-count error: refuses the whole file when it is clearly not a column file."""
+    kind = sniff_table(path, width=width)
+    if kind is not None:
+        raise DataFormatError(f"not a CoNLL column file: it looks like {kind}; {_EXPECTED}", path)
+
+
+def _refuse_iob1(path: str | os.PathLike, line: int, tag: str, previous: str | None) -> None:
+    after = "at the start of a sentence" if previous is None else f"after {previous!r}"
+    raise DataFormatError(
+        f"tag {tag!r} {after} starts an entity, which IOB2 does not allow (IOB2 would have 'B-{tag[2:]}'): "
+        "the tags look like IOB1. Read the file with scheme=\"iob1\" (recipes: --scheme iob1)", path, line)

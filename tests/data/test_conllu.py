@@ -78,3 +78,36 @@ def test_bundled_sample_loads(sample_dir):
     dataset = load_tagging_dataset(sample_dir / "pos" / "train.conllu")
     assert len(dataset) >= 40
     assert all(len(t) == len(g) for t, g in zip(dataset["tokens"], dataset["tags"]))
+
+
+@pytest.mark.parametrize("name, content, kind", [
+    ("data.jsonl", '{"tokens": ["a", "b"], "upos": ["X", "Y"]}\n', "JSON lines"),
+    ("data.conllu", "[1, 2, 3]\n", "JSON"),
+    ("data.csv", "text,label\n\"A fine, moving film.\",pos\nDull.,neg\n", "CSV/TSV with a header row (text, label)"),
+    ("train.txt", "".join(f"w{i} NN B-NP O\n" for i in range(6)), "a column file with 4 columns on most lines, not 10"),
+    ("data.conllu.gz", b"PK\x03\x04\x14\x00\x00\x00", "a zip archive"),
+    ("data.conllu", b"\x00\x00\x00\x01", "binary data"),
+])
+def test_a_file_that_is_not_conllu_is_named_as_such(tmp_path, name, content, kind):
+    path = tmp_path / name
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    path.write_bytes(data if not name.endswith(".gz") or isinstance(content, bytes) else gzip.compress(data))
+    with pytest.raises(DataFormatError) as info:
+        read_conllu(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: not a CoNLL-U file: it looks like {kind}")
+    assert "expected CoNLL-U: 10 tab-separated columns (ID FORM LEMMA UPOS" in message
+
+
+@pytest.mark.parametrize("source", ["missing.conllu", "./ewt", "a/b/c", "dir/train", "my file", "~/ewt"])
+def test_a_missing_path_is_never_looked_up_on_the_hub(tmp_path, monkeypatch, source):
+    import datasets
+
+    def no_hub(*args, **kwargs):
+        raise AssertionError("looked up on the hub")
+
+    monkeypatch.setattr(datasets, "load_dataset", no_hub)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(DataFormatError, match=f"^{source}: file not found$"):
+        load_tagging_dataset(source)
