@@ -114,6 +114,10 @@ def test_missing_file_unknown_format_and_unparsable_json(tmp_path):
 def test_hub_ids_go_to_load_dataset_and_class_label_names_are_used(monkeypatch):
     import datasets
 
+    from lstm_nlp.data import textfiles
+
+    monkeypatch.setattr(textfiles, "hub_unreachable", lambda timeout=2.5: None)  # no network in tests
+
     features = Features({"text": Value("string"), "label": ClassLabel(names=["neg", "pos"])})
     calls = []
 
@@ -129,6 +133,10 @@ def test_hub_ids_go_to_load_dataset_and_class_label_names_are_used(monkeypatch):
 
 def test_hub_failure_offline_is_a_clear_error(monkeypatch):
     import datasets
+
+    from lstm_nlp.data import textfiles
+
+    monkeypatch.setattr(textfiles, "hub_unreachable", lambda timeout=2.5: None)  # no network in tests
 
     def offline(*args, **kwargs):
         raise ConnectionError("Couldn't reach the Hugging Face Hub")
