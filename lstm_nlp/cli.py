@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import sys
 from collections.abc import Sequence
 
 from lstm_nlp import __version__
 from lstm_nlp.errors import DataFormatError, LstmNlpError
+from lstm_nlp.precision import INFERENCE_PRECISIONS
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="model bundle directory (a recipe's OUTPUT_DIR/model)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     parser.add_argument("--batch-size", type=int, default=256, help="sentences per inference batch")
-    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+    parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="fp32",
                         help="inference precision: bf16 (bf16 weights + autocast) is ~1.6-1.9x faster on CPUs with "
                              "AVX-512 BF16 or AMX and on recent GPUs, with predictions that may differ at a few "
                              "positions; usually slower on CPUs without native bf16 (see docs/benchmarks.md)")
@@ -37,10 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser(
         "predict", help="tag / classify raw text lines from stdin",
-        description="Reads raw text lines from stdin and prints one line per input, in input order: "
-                    "'token/TAG token/TAG ...' for taggers (spaCy English tokenization; an empty input line gives "
-                    "an empty output line), 'label<TAB>probability' for classifiers, the next values for "
-                    "forecasters. Input is read in chunks and batched by length, so any input size works.")
+        description="Reads UTF-8 text lines from stdin (or --input) and prints one line per input line, in input "
+                    "order: 'token/TAG token/TAG ...' for taggers (spaCy English tokenization; an empty input line "
+                    "gives an empty output line), 'label<TAB>probability' for classifiers, and for forecasters the "
+                    "next values of a history given as numbers separated by spaces or commas, oldest first. "
+                    "Lines end at \\n (a \\r before it is dropped); a byte-order mark is ignored. Input is read "
+                    "in chunks and batched by length, so any input size works.")
     _add_common(predict)
     predict.add_argument("--input", help="read lines from this file instead of stdin")
 
@@ -58,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _load_pipeline(path: str, device: str, precision: str = "fp32"):
     from lstm_nlp.inference import prepare_for_inference
     from lstm_nlp.pipelines import load_pipeline
-    from lstm_nlp.training.device import resolve_device
+    from lstm_nlp.device import resolve_device
 
     pipeline = load_pipeline(path, device=resolve_device(device))
     prepare_for_inference(pipeline.model, precision=precision)
@@ -68,32 +72,61 @@ def _load_pipeline(path: str, device: str, precision: str = "fp32"):
     return pipeline
 
 
+def open_lines(path: str | None) -> io.TextIOWrapper:
+    """The input as UTF-8 text lines split at ``\\n`` only, the same for a file and for stdin.
+
+    Undecodable bytes become U+FFFD; a lone ``\\r`` stays inside its line (universal newlines
+    would split there for a file but not for a pipe, and outputs would stop lining up with inputs).
+    """
+    if path is None:
+        binary = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
+        if binary is None:  # stdin replaced by a text stream (tests, embedding): nothing to re-decode
+            return sys.stdin
+        return io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="\n")
+    try:
+        return open(path, encoding="utf-8", errors="replace", newline="\n")
+    except OSError as err:  # missing file, a directory, no permission
+        raise DataFormatError(f"cannot read the input ({err.strerror})", path) from None
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     pipeline = _load_pipeline(args.model, args.device, args.precision)
-    try:
-        stream = open(args.input, encoding="utf-8", errors="replace") if args.input else sys.stdin
-    except OSError as err:  # missing file, a directory, no permission
-        raise DataFormatError(f"cannot read the input ({err.strerror})", args.input) from None
-    if not args.input and hasattr(stream, "reconfigure"):  # undecodable bytes -> U+FFFD, as with --input
-        stream.reconfigure(encoding="utf-8", errors="replace")
+    stream = open_lines(args.input)
     try:
         for line in pipeline.predict_lines(stream, batch_size=args.batch_size):
             sys.stdout.write(line + "\n")
     finally:
         if args.input:
             stream.close()
+        elif stream is not sys.stdin:
+            stream.detach()  # leave sys.stdin's buffer open (main() may run in-process)
     return 0
+
+
+def format_metrics(metrics: dict) -> str:
+    """Metrics as JSON, one line per top-level key (a confusion matrix stays one line, not one per number)."""
+    body = ",\n".join(f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in metrics.items())
+    return "{\n" + body + "\n}" if body else "{}"
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     pipeline = _load_pipeline(args.model, args.device, args.precision)
+    _quiet_datasets()
     dataset = pipeline.read_labelled(args.data, tag_column=args.tag_column)
     metrics = pipeline.evaluate(dataset, batch_size=args.batch_size)
     report = metrics.pop("report", None)
     if report:
-        sys.stderr.write(report + "\n")
-    print(json.dumps(metrics, indent=2))
+        sys.stderr.write(f"{args.data}:\n{report}\n")
+    print(format_metrics({"data": str(args.data), **metrics}))
     return 0
+
+
+def _quiet_datasets() -> None:
+    """Hides the ``datasets`` progress bars ("Generating train split" while reading a test file)."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -38,9 +38,9 @@ import torch
 from torch import nn
 
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.precision import INFERENCE_PRECISIONS
 
 Precision = Literal["fp32", "bf16"]
-PRECISIONS: tuple[str, ...] = ("fp32", "bf16")
 
 
 def bf16_is_native(device: torch.device | str = "cpu") -> bool:
@@ -69,8 +69,8 @@ def prepare_for_inference(model: nn.Module, *, precision: Precision = "fp32") ->
     Raises:
         ConfigError: an unknown precision, or fp32 asked of a model already prepared in bf16.
     """
-    if precision not in PRECISIONS:
-        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision not in INFERENCE_PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(INFERENCE_PRECISIONS)}, got {precision!r}")
     current = getattr(model, "inference_precision", "fp32")
     if current == "bf16" and precision != "bf16":
         raise ConfigError("this model's weights were converted to bf16; reload the bundle to run it in fp32")

@@ -2,18 +2,16 @@
 
 For BIO-tagged tasks (NER, chunking) seqeval scores whole entities (strict IOB2). For tag sets
 without BIO prefixes (POS), each token is scored as a one-token entity of its tag, which makes
-seqeval's per-tag precision/recall/F1 the usual per-class token scores.
+seqeval's per-tag precision/recall/F1 the usual per-class token scores. seqeval (and through it
+scikit-learn, about a second) is imported on first use, so predicting never pays for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
-from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
-from seqeval.scheme import IOB2
-
-TagScheme = Literal["token", "iob2"]
+from lstm_nlp.errors import DataFormatError
+from lstm_nlp.tags import TagScheme, check_scheme
 
 
 def token_accuracy(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> float:
@@ -36,44 +34,63 @@ def _as_single_token_entities(sequences: Sequence[Sequence[str]]) -> list[list[s
     return [[f"B-{tag}" for tag in seq] for seq in sequences]
 
 
+def _check_bio(sequences: Sequence[Sequence[str]], what: str) -> None:
+    """seqeval raises a bare ``KeyError`` on a tag that is not ``O``, ``B-X`` or ``I-X``: name it instead."""
+    for tag in {t for seq in sequences for t in seq}:
+        if tag != "O" and not (len(tag) > 2 and tag[:2] in ("B-", "I-")):
+            raise DataFormatError(f"{what} tag {tag!r} is not an IOB2 tag (O, B-TYPE or I-TYPE); "
+                                  "span scores need IOB2 tags (use scheme 'none' for POS-like tags)")
+
+
 def tagging_metrics(
-    gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], *, scheme: TagScheme = "token"
+    gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], *, scheme: TagScheme = "none"
 ) -> dict:
     """Scores predicted tag sequences against gold ones.
 
     Args:
         gold: Gold tags per sentence.
         predicted: Predicted tags per sentence (same lengths).
-        scheme: ``"token"`` (POS-style tags, per-class token scores) or ``"iob2"`` (entity-level,
-            seqeval ``mode="strict"``, ``scheme=IOB2``).
+        scheme: ``"none"`` (POS-style tags: token accuracy, per-class token scores and their macro
+            F1) or ``"iob2"`` (spans: seqeval ``mode="strict"``, ``scheme=IOB2``, micro
+            precision/recall/F1 over spans). See :mod:`lstm_nlp.tags`.
 
     Returns:
-        ``{"accuracy", "precision", "recall", "f1", "per_tag": {tag: {precision, recall, f1, support}},
-        "report": str}`` (precision/recall/F1 are micro averages).
+        ``{"accuracy", "per_tag": {tag: {precision, recall, f1, support}}, "report": str,
+        "confusion": {"labels", "matrix"}}`` plus ``"precision", "recall", "f1"`` (spans) for
+        ``"iob2"`` or ``"macro_f1"`` for ``"none"`` (micro precision/recall/F1 over tokens would
+        only repeat the accuracy).
+
+    Raises:
+        DataFormatError: with ``"iob2"``, a tag that is not ``O``/``B-X``/``I-X``.
     """
+    from seqeval.metrics import classification_report, f1_score, precision_score, recall_score  # ~1 s of imports
+    from seqeval.scheme import IOB2
+
     _check_aligned(gold, predicted)
-    if scheme == "token":
+    scheme = check_scheme(scheme, allowed=("none", "iob2"))
+    if scheme == "none":
         g, p = _as_single_token_entities(gold), _as_single_token_entities(predicted)
         kwargs = {}
-    elif scheme == "iob2":
+    else:
+        _check_bio(gold, "gold")
+        _check_bio(predicted, "predicted")
         g, p = [list(s) for s in gold], [list(s) for s in predicted]
         kwargs = {"mode": "strict", "scheme": IOB2}
-    else:
-        raise ValueError(f"scheme must be 'token' or 'iob2', got {scheme!r}")
     report_dict = classification_report(g, p, output_dict=True, zero_division=0, **kwargs)
     per_tag = {
         tag: {"precision": v["precision"], "recall": v["recall"], "f1": v["f1-score"], "support": int(v["support"])}
         for tag, v in report_dict.items() if not tag.endswith(" avg")
     }
-    return {
-        "accuracy": token_accuracy(gold, predicted),
-        "precision": precision_score(g, p, zero_division=0, **kwargs),
-        "recall": recall_score(g, p, zero_division=0, **kwargs),
-        "f1": f1_score(g, p, zero_division=0, **kwargs),
-        "per_tag": per_tag,
-        "report": classification_report(g, p, digits=4, zero_division=0, **kwargs),
-        "confusion": confusion_counts([t for s in gold for t in s], [t for s in predicted for t in s]),
-    }
+    metrics = {"accuracy": token_accuracy(gold, predicted)}
+    if scheme == "iob2":
+        metrics.update(precision=precision_score(g, p, zero_division=0, **kwargs),
+                       recall=recall_score(g, p, zero_division=0, **kwargs),
+                       f1=f1_score(g, p, zero_division=0, **kwargs))
+    else:
+        metrics["macro_f1"] = report_dict["macro avg"]["f1-score"] if "macro avg" in report_dict else 0.0
+    metrics.update(per_tag=per_tag, report=classification_report(g, p, digits=4, zero_division=0, **kwargs),
+                   confusion=confusion_counts([t for s in gold for t in s], [t for s in predicted for t in s]))
+    return metrics
 
 
 def confusion_counts(gold: Sequence[str], predicted: Sequence[str]) -> dict:

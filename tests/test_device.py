@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from lstm_nlp.errors import ConfigError
-from lstm_nlp.training import resolve_device
+from lstm_nlp.device import resolve_device
 
 
 def test_cpu_and_auto():

@@ -2,7 +2,8 @@
 
 import pytest
 
-from lstm_nlp.training.metrics import classification_metrics, tagging_metrics, token_accuracy
+from lstm_nlp.errors import DataFormatError
+from lstm_nlp.metrics import classification_metrics, tagging_metrics, token_accuracy
 
 GOLD = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "I-ORG", "I-ORG", "O", "B-PER"]]
 PRED = [["B-PER", "I-PER", "O", "B-ORG"], ["B-ORG", "I-ORG", "O", "O", "I-PER"]]
@@ -23,12 +24,15 @@ def test_iob2_strict_entity_scores_by_hand():
     assert "PER" in metrics["report"] and "micro avg" in metrics["report"]
 
 
-def test_token_scheme_scores_each_token_as_its_tag():
+@pytest.mark.parametrize("scheme", ["none", "token"])  # "token": the name older bundles store
+def test_none_scheme_scores_each_token_as_its_tag(scheme):
     gold = [["DET", "NOUN", "VERB"], ["PRON", "VERB"]]
     pred = [["DET", "VERB", "VERB"], ["PRON", "VERB"]]
-    metrics = tagging_metrics(gold, pred, scheme="token")
+    metrics = tagging_metrics(gold, pred, scheme=scheme)
     assert metrics["accuracy"] == pytest.approx(4 / 5) == token_accuracy(gold, pred)
-    assert metrics["f1"] == pytest.approx(4 / 5)  # micro-averaged over single-token "entities"
+    # micro precision/recall/F1 over tokens would repeat the accuracy: not reported
+    assert not {"precision", "recall", "f1"} & set(metrics)
+    assert metrics["macro_f1"] == pytest.approx((1 + 0 + 1 + 0.8) / 4)
     assert metrics["per_tag"]["VERB"]["precision"] == pytest.approx(2 / 3)
     assert metrics["per_tag"]["NOUN"]["recall"] == 0.0
     assert metrics["confusion"]["labels"] == ["DET", "NOUN", "PRON", "VERB"]
@@ -40,6 +44,12 @@ def test_misaligned_inputs_are_rejected():
         tagging_metrics([["O"]], [["O", "O"]], scheme="iob2")
     with pytest.raises(ValueError, match="scheme"):
         tagging_metrics([["O"]], [["O"]], scheme="bio")
+
+
+def test_span_scores_name_a_tag_that_is_not_iob2():
+    """A POS file scored by a NER model used to end in seqeval's bare ``KeyError: 'P'``."""
+    with pytest.raises(DataFormatError, match="gold tag 'PROPN' is not an IOB2 tag"):
+        tagging_metrics([["PROPN", "O"]], [["B-PER", "O"]], scheme="iob2")
 
 
 def test_classification_metrics_binary_and_macro():

@@ -1,13 +1,6 @@
 """Batching: length-bucketed sampling (torchtext's ``BucketIterator``) and padding collate functions.
 
-Every collate function returns a dict of tensors with the same conventions:
-
-* ``token_ids``: ``LongTensor[batch, seq]``, padded with ``pad_id`` (0 by default);
-* ``mask``: ``BoolTensor[batch, seq]``, True at real tokens;
-* ``lengths``: ``LongTensor[batch]`` (= ``mask.sum(-1)``), on the CPU as packing wants;
-* ``labels``: ``LongTensor[batch, seq]`` for tagging (padding = -100, the ignore index) or
-  ``LongTensor[batch]`` for classification, present only when the examples carry labels;
-* ``index``: ``LongTensor[batch]``, each example's position in the dataset (to restore input order).
+Every collate function returns the batch layout described in :mod:`lstm_nlp.batch`.
 """
 
 from __future__ import annotations
@@ -21,9 +14,8 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
+from lstm_nlp.batch import IGNORE_INDEX
 from lstm_nlp.errors import ConfigError, DataFormatError
-
-IGNORE_INDEX = -100
 
 
 class BucketBatchSampler(Sampler[list[int]]):

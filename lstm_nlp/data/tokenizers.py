@@ -136,10 +136,13 @@ class TextTokenizer:
 
     def fingerprint(self) -> str:
         """A hash of everything that changes the tokens (settings, library version, subword model)."""
-        import spacy
-
         digest = hashlib.sha256(json.dumps(self.settings(), sort_keys=True).encode())
-        digest.update(b"\0" + (spacy.__version__ if self.kind == "spacy" else "").encode())
+        if self.kind == "spacy":  # subword tokenizers work without spaCy installed
+            import spacy
+
+            digest.update(b"\0" + spacy.__version__.encode())
+        else:
+            digest.update(b"\0")
         if self.subword is not None:
             digest.update(b"\0" + self.subword.to_str().encode("utf-8"))
         return digest.hexdigest()[:32]

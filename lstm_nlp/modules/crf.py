@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from lstm_nlp.data.batching import IGNORE_INDEX
+from lstm_nlp.batch import IGNORE_INDEX
 from lstm_nlp.errors import ConfigError
 
 

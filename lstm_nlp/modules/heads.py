@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lstm_nlp.data.batching import IGNORE_INDEX
+from lstm_nlp.batch import IGNORE_INDEX
 
 
 class TokenClassificationHead(nn.Module):

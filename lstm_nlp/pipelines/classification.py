@@ -9,33 +9,30 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Literal
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Literal
 
 import torch
-from datasets import Dataset
-from torch.utils.data import DataLoader
 
-from lstm_nlp.data.batching import BucketBatchSampler, collate_classification
+from lstm_nlp.data.batching import collate_classification
 from lstm_nlp.data.subword import TOKENIZER_FILE, SubwordTokenizer
-from lstm_nlp.data.text_classification import (
-    TextTokenizer,
-    load_text_classification,
-    numericalize_dataset,
-    tokenize_dataset,
-)
+from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.data.vocab import Vocab
+from lstm_nlp.device import move_batch
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.inference import paused_gc
+from lstm_nlp.metrics import classification_metrics
 from lstm_nlp.models.classifier import MODEL_TYPE, TextClassifier
-from lstm_nlp.serialization import read_bundle
-from lstm_nlp.training.device import move_batch, resolve_device
-from lstm_nlp.training.metrics import classification_metrics
+from lstm_nlp.pipelines.base import TaskPipeline, check_gold_labels
+from lstm_nlp.serialization import Bundle
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 logger = logging.getLogger("lstm_nlp")
 
 
-class ClassificationPipeline:
+class ClassificationPipeline(TaskPipeline):
     """A :class:`TextClassifier` plus everything that turns raw text into its inputs.
 
     Args:
@@ -48,6 +45,9 @@ class ClassificationPipeline:
             if it is a class, else the last class in sorted order). Ignored for multi-class.
         max_length: Keep only the first ``max_length`` tokens of each text (``None``: all).
     """
+
+    model_type = MODEL_TYPE
+    collate = staticmethod(collate_classification)
 
     def __init__(self, model: TextClassifier, words: Vocab, labels: Vocab, tokenizer: TextTokenizer, *,
                  label_names: Sequence[str] | None = None, positive_label: str | None = None,
@@ -76,14 +76,6 @@ class ClassificationPipeline:
             raise ConfigError(f"positive_label {positive_label!r} is not one of the classes {self.labels.itos}")
         return positive_label
 
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
-    def to(self, device: str | torch.device) -> ClassificationPipeline:
-        self.model.to(resolve_device(device) if isinstance(device, str) else device)
-        return self
-
     # ------------------------------------------------------------------ encoding
     def prepare(self, dataset: Dataset, *, num_proc: int | None = None,
                 cache_dir: str | os.PathLike | None = None) -> Dataset:
@@ -92,6 +84,8 @@ class ClassificationPipeline:
         Returns:
             The dataset with ``token_ids`` (truncated to ``max_length``) in place of ``text``.
         """
+        from lstm_nlp.data.text_classification import numericalize_dataset, tokenize_dataset
+
         if "token_ids" in dataset.column_names:
             return dataset
         if "tokens" not in dataset.column_names:
@@ -140,14 +134,6 @@ class ClassificationPipeline:
         return [{"token_ids": self.words.encode(tokens[: self.max_length]) or unk, "index": i}
                 for i, tokens in enumerate(self.tokenizer.pipe(texts))]
 
-    def loader(self, examples: list[dict], *, batch_size: int = 32, shuffle: bool = False, seed: int = 0,
-               num_replicas: int = 1, rank: int = 0) -> DataLoader:
-        """A DataLoader with length-bucketed batches over encoded examples."""
-        sampler = BucketBatchSampler([len(e["token_ids"]) for e in examples], batch_size, shuffle=shuffle,
-                                     seed=seed, num_replicas=num_replicas, rank=rank)
-        return DataLoader(examples, batch_sampler=sampler, collate_fn=collate_classification,
-                          pin_memory=self.device.type == "cuda")
-
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
     def predict_examples(self, examples: list[dict], *, batch_size: int = 256) -> torch.Tensor:
@@ -170,30 +156,19 @@ class ClassificationPipeline:
         best, index = probabilities.max(-1) if len(texts) else (torch.empty(0), torch.empty(0, dtype=torch.long))
         return [(self.labels.itos[i], p) for i, p in zip(index.tolist(), best.tolist())]
 
-    def predict_lines(self, lines: Iterable[str], *, batch_size: int = 256, chunk_size: int = 4096) -> Iterator[str]:
-        """Streams ``label<TAB>probability`` for raw text lines, in input order, ``chunk_size`` lines at a time."""
-        chunk: list[str] = []
-        for line in lines:
-            chunk.append(line.rstrip("\r\n"))
-            if len(chunk) >= chunk_size:
-                yield from self._format_lines(chunk, batch_size)
-                chunk = []
-        if chunk:
-            yield from self._format_lines(chunk, batch_size)
+    def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int) -> list[str]:
+        """``label<TAB>probability`` for each raw text line."""
+        return [f"{label}\t{probability:.4f}" for label, probability in self.predict(lines, batch_size=batch_size)]
 
-    def _format_lines(self, texts: list[str], batch_size: int) -> Iterator[str]:
-        with paused_gc():  # one bounded chunk; see paused_gc
-            predictions = self.predict(texts, batch_size=batch_size)
-        for label, probability in predictions:
-            yield f"{label}\t{probability:.4f}"
-
-    def read_labelled(self, path: str | os.PathLike, *, split: str = "test", tag_column: str | None = None,
-                      **kwargs) -> Dataset:
+    def _read_labelled(self, path: str | os.PathLike, *, split: str = "test", tag_column: str | None = None,
+                       **kwargs) -> Dataset:
         """Reads labelled texts (aclImdb folder, jsonl/csv/parquet, hub id) with this model's label names.
 
         ``tag_column`` exists for the CLI's tagger option and must stay ``None``; other keyword
         arguments go to :func:`load_text_classification`.
         """
+        from lstm_nlp.data.text_classification import load_text_classification
+
         if tag_column is not None:
             raise ConfigError("--tag-column applies to taggers; this is a text classifier")
         kwargs.setdefault("label_names", self.label_names)
@@ -209,37 +184,32 @@ class ClassificationPipeline:
             See :func:`classification_metrics` (binary: precision/recall/F1 of ``positive_label``;
             multi-class: macro averages), plus ``unknown_gold_labels``.
         """
-        examples = self.encode(data, unknown_labels="keep") if isinstance(data, Dataset) else data
+        examples = data if isinstance(data, list) else self.encode(data, unknown_labels="keep")
         if not examples or "label" not in examples[0]:
             raise DataFormatError("evaluation data has no labelled examples")
+        gold = [e["unknown_label"] if e["label"] is None else self.labels.itos[e["label"]] for e in examples]
+        unknown = check_gold_labels(gold, self.labels.itos, what="label")
         with paused_gc():  # see paused_gc: the examples are already in memory, so this is bounded
             probabilities = self.predict_examples(examples, batch_size=batch_size)
-        gold = [e["unknown_label"] if e["label"] is None else self.labels.itos[e["label"]] for e in examples]
         predicted = self.labels.decode(probabilities.argmax(-1).tolist())
-        unknown = sum(e["label"] is None for e in examples)
-        if unknown:
-            logger.warning("%d gold label(s) are not among the model's classes %s; they count as errors",
-                           unknown, self.labels.itos)
         metrics = classification_metrics(gold, predicted, labels=self.labels.itos, positive_label=self.positive_label)
         metrics["unknown_gold_labels"] = unknown
         return metrics
 
     # ------------------------------------------------------------------ bundles
-    def save_pretrained(self, directory: str | os.PathLike) -> None:
-        """Writes the model, vocabularies, tokenizer settings (and subword model) to ``directory``."""
+    def bundle_contents(self) -> dict:
         extra = {TOKENIZER_FILE: self.tokenizer.subword.save} if self.tokenizer.subword is not None else None
         meta = {"task": "classification", "tokenizer": self.tokenizer.settings(), "label_names": self.label_names,
                 "positive_label": self.positive_label, "max_length": self.max_length}
-        self.model.save_pretrained(directory, vocabs={"words": self.words, "labels": self.labels}, meta=meta,
-                                   extra_files=extra)
+        return {"vocabs": {"words": self.words, "labels": self.labels}, "meta": meta, "extra_files": extra}
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, *, device: str = "cpu") -> ClassificationPipeline:
-        """Loads a bundle written by :meth:`save_pretrained`."""
-        bundle = read_bundle(directory, expected_type=MODEL_TYPE)
-        for name in ("words", "labels"):
-            if name not in bundle.vocabs:
-                raise BundleError(f"{directory} has no {name}.vocab.json")
+    def required_vocabs(cls, bundle: Bundle) -> dict[str, str]:
+        return {"words": "the word vocabulary", "labels": "the classes"}
+
+    @classmethod
+    def _from_bundle(cls, bundle: Bundle) -> ClassificationPipeline:
+        directory = bundle.path
         settings = dict(bundle.meta.get("tokenizer") or {"kind": "spacy"})
         subword = None
         if settings.get("kind", "spacy") != "spacy":
@@ -253,7 +223,6 @@ class ClassificationPipeline:
             raise BundleError(
                 f"{directory}: unreadable tokenizer settings {bundle.meta.get('tokenizer')} ({err})") from None
         model = TextClassifier.from_bundle(bundle)
-        pipeline = cls(model, bundle.vocabs["words"], bundle.vocabs["labels"], tokenizer,
-                       label_names=bundle.meta.get("label_names"), positive_label=bundle.meta.get("positive_label"),
-                       max_length=bundle.meta.get("max_length"))
-        return pipeline.to(device)
+        return cls(model, bundle.vocabs["words"], bundle.vocabs["labels"], tokenizer,
+                   label_names=bundle.meta.get("label_names"), positive_label=bundle.meta.get("positive_label"),
+                   max_length=bundle.meta.get("max_length"))

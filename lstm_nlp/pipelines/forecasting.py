@@ -2,30 +2,36 @@
 
 Used by ``recipes/forecast.py`` and by ``lstm-nlp predict/evaluate`` for bundles of type ``forecaster``:
 
-* ``predict``: each input line is a history (numbers separated by commas or spaces); the output line
-  holds the next ``horizon`` values. Lines without a number give an empty line.
+* ``predict``: each input line is a history, oldest value first, numbers separated by spaces, commas
+  or semicolons; the output line holds the next ``horizon`` values. An empty line gives an empty
+  line; a value that is not a finite float32 number stops with an error naming the line; a history
+  shorter than the model's window is forecast from what there is, with a warning.
 * ``evaluate --data series.csv``: MAE/RMSE over every window of the file's column (the one the model
   was trained on), next to the naive last-value and seasonal-naive baselines.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
 from lstm_nlp.data.series import make_windows, read_series_csv, window_loader
-from lstm_nlp.errors import ConfigError
+from lstm_nlp.errors import ConfigError, DataFormatError
 from lstm_nlp.models.forecaster import MODEL_TYPE, Forecaster, naive_forecast, seasonal_naive_forecast
-from lstm_nlp.serialization import read_bundle
-from lstm_nlp.training.device import resolve_device
+from lstm_nlp.pipelines.base import TaskPipeline
+from lstm_nlp.serialization import Bundle
+
+logger = logging.getLogger("lstm_nlp")
 
 _NUMBER_SPLIT = re.compile(r"[,;\s]+")
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_SHORT_LINE_WARNINGS = 3  # per chunk of input; more would bury the output
 
 
 def error_metrics(predictions: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
@@ -34,7 +40,7 @@ def error_metrics(predictions: torch.Tensor, targets: torch.Tensor) -> dict[str,
     return {"mae": float(error.abs().mean()), "rmse": float(error.square().mean().sqrt())}
 
 
-class ForecastPipeline:
+class ForecastPipeline(TaskPipeline):
     """A :class:`Forecaster` (with its scaler) plus the task settings of its training data.
 
     Args:
@@ -42,6 +48,8 @@ class ForecastPipeline:
         period: Season length in steps for the seasonal-naive baseline (``None``: no seasonal baseline).
         column: The CSV column the model was trained on (default column for :meth:`read_labelled`).
     """
+
+    model_type = MODEL_TYPE
 
     def __init__(self, model: Forecaster, *, period: int | None = None, column: str | None = None):
         if period is not None and not 1 <= period <= model.config.window:
@@ -58,18 +66,17 @@ class ForecastPipeline:
     def horizon(self) -> int:
         return self.model.config.horizon
 
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
     # ------------------------------------------------------------------ data
     def loader(self, values: np.ndarray, *, batch_size: int = 64, shuffle: bool = False, seed: int = 0) -> DataLoader:
         """Training batches (scaled ``history``/``targets`` + ``mask``) of every window of a raw series."""
         history, targets = make_windows(self.model.scaler.transform(np.asarray(values)), self.window, self.horizon)
         return window_loader(history, targets, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
-    def read_labelled(self, path: str | os.PathLike, column: str | None = None, **_ignored) -> np.ndarray:
+    def _read_labelled(self, path: str | os.PathLike, *, column: str | None = None,
+                       tag_column: str | None = None) -> np.ndarray:
         """Reads a CSV column (default: the training column) for :meth:`evaluate`."""
+        if tag_column is not None:
+            raise ConfigError("--tag-column applies to taggers; this is a forecaster")
         column = column or self.column
         if column is None:
             raise ConfigError("this model does not know its CSV column; pass column=")
@@ -83,18 +90,44 @@ class ForecastPipeline:
                   for start in range(0, len(history), batch_size)]
         return torch.cat(chunks) if chunks else torch.empty(0, self.horizon)
 
-    def predict_lines(self, lines: Iterable[str], *, batch_size: int = 256) -> Iterator[str]:
-        """One line of ``horizon`` space-separated forecasts per input line of past values."""
-        for line in lines:
-            try:
-                values = [float(v) for v in _NUMBER_SPLIT.split(line.strip()) if v]
-            except ValueError:
-                values = []
-            values = [v for v in values if math.isfinite(v)]
+    def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int) -> list[str]:
+        """``horizon`` space-separated forecasts for each line of past values (see the module docstring).
+
+        Raises:
+            DataFormatError: a value that is not a finite float32 number (the line is named).
+        """
+        outputs, short = [], 0
+        for number, line in enumerate(lines, start=first_line):
+            values = self._parse_history(line, number)
             if not values:
-                yield ""
+                outputs.append("")
                 continue
-            yield " ".join(f"{v:.6g}" for v in self.model.forecast(values).tolist())
+            if len(values) < self.window:
+                short += 1
+                if short <= _SHORT_LINE_WARNINGS:
+                    logger.warning("line %d: %d value(s), fewer than the model's window of %d; the forecast uses "
+                                   "what there is", number, len(values), self.window)
+            outputs.append(" ".join(f"{v:.6g}" for v in self.model.forecast(values).tolist()))
+        if short > _SHORT_LINE_WARNINGS:
+            logger.warning("%d more line(s) shorter than the window", short - _SHORT_LINE_WARNINGS)
+        return outputs
+
+    @staticmethod
+    def _parse_history(line: str, number: int) -> list[float]:
+        values = []
+        for token in _NUMBER_SPLIT.split(line.strip()):
+            if not token:
+                continue
+            try:
+                value = float(token)
+            except ValueError:
+                raise DataFormatError(f"line {number}: {token[:40]!r} is not a number; each line holds past values "
+                                      "of the series, oldest first, separated by spaces or commas") from None
+            if not math.isfinite(value) or abs(value) > _FLOAT32_MAX:
+                raise DataFormatError(f"line {number}: {token[:40]!r} is not a finite number the model can take "
+                                      f"(float32: |x| <= {_FLOAT32_MAX:.3g})")
+            values.append(value)
+        return values
 
     def evaluate(self, values: np.ndarray, *, batch_size: int = 256) -> dict:
         """Scores every window of a raw series (its first ``window`` values are context only).
@@ -150,13 +183,9 @@ class ForecastPipeline:
         figure.savefig(path)
 
     # ------------------------------------------------------------------ bundles
-    def save_pretrained(self, directory: str | os.PathLike) -> None:
-        """Writes the model bundle (scaler, period and column in ``meta``)."""
-        self.model.save_pretrained(directory, meta={"period": self.period, "column": self.column})
+    def bundle_contents(self) -> dict:
+        return {"meta": {"period": self.period, "column": self.column}}  # the model adds its scaler
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, *, device: str | torch.device = "cpu") -> ForecastPipeline:
-        """Loads a bundle written by :meth:`save_pretrained` (or ``Forecaster.save_pretrained``)."""
-        bundle = read_bundle(directory, expected_type=MODEL_TYPE)
-        model = Forecaster.from_bundle(bundle).to(resolve_device(device) if isinstance(device, str) else device)
-        return cls(model, period=bundle.meta.get("period"), column=bundle.meta.get("column"))
+    def _from_bundle(cls, bundle: Bundle) -> ForecastPipeline:
+        return cls(Forecaster.from_bundle(bundle), period=bundle.meta.get("period"), column=bundle.meta.get("column"))

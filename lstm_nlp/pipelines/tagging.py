@@ -9,25 +9,26 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
-from datasets import Dataset
-from torch.utils.data import DataLoader
 
-from lstm_nlp.data.batching import BucketBatchSampler, collate_tagging
-from lstm_nlp.data.conll import TagScheme as FileScheme
-from lstm_nlp.data.conll import read_conll
-from lstm_nlp.data.conllu import load_tagging_dataset
+from lstm_nlp.batch import model_inputs
+from lstm_nlp.data.batching import collate_tagging
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
+from lstm_nlp.device import move_batch
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.inference import paused_gc
 from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
-from lstm_nlp.serialization import read_bundle
-from lstm_nlp.training.device import move_batch, resolve_device
-from lstm_nlp.training.metrics import TagScheme, tagging_metrics
+from lstm_nlp.pipelines.base import TaskPipeline, check_gold_labels
+from lstm_nlp.serialization import Bundle
+from lstm_nlp.tags import TagScheme, check_scheme
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 logger = logging.getLogger("lstm_nlp")
 
@@ -46,7 +47,7 @@ def build_char_vocab(sentences: Iterable[Sequence[str]], *, min_freq: int = 1) -
     return Vocab.build(("".join(tokens) for tokens in sentences), min_freq=min_freq)
 
 
-class TaggingPipeline:
+class TaggingPipeline(TaskPipeline):
     """A :class:`SequenceTagger` plus the vocabularies that turn strings into ids.
 
     Args:
@@ -54,16 +55,20 @@ class TaggingPipeline:
         words: Word vocabulary (with ``<pad>`` = 0 and ``<unk>``; may be lower-casing).
         labels: Tag vocabulary (no specials).
         chars: Character vocabulary, required when the model has a character encoder.
-        scheme: ``"token"`` (POS) or ``"iob2"`` (entity-level seqeval scores).
+        scheme: The labels' :data:`~lstm_nlp.tags.TagScheme`: ``"none"`` (POS: token scores) or
+            ``"iob2"`` (entity/chunk spans, seqeval scores); ``"token"`` is read as ``"none"``.
         tag_column: Which column of a labelled file holds the tags: ``"upos"``/``"xpos"`` for
             CoNLL-U, a 0-based column number (negative: from the end) for CoNLL column files.
         token_column: The word column of CoNLL column files.
         file_scheme: Tag scheme of CoNLL column files: ``"iob1"`` files are converted to IOB2 on reading.
     """
 
+    model_type = MODEL_TYPE
+    collate = staticmethod(collate_tagging)
+
     def __init__(self, model: SequenceTagger, words: Vocab, labels: Vocab, *, chars: Vocab | None = None,
-                 scheme: TagScheme = "token", tag_column: str | int = "upos", token_column: int = 0,
-                 file_scheme: FileScheme = "none"):
+                 scheme: TagScheme = "none", tag_column: str | int = "upos", token_column: int = 0,
+                 file_scheme: TagScheme = "none"):
         if model.config.vocab_size != len(words):
             raise BundleError(f"model expects {model.config.vocab_size} words but the vocabulary has {len(words)}")
         if model.config.num_labels != len(labels):
@@ -79,20 +84,12 @@ class TaggingPipeline:
         self.words = words
         self.labels = labels
         self.chars = chars if model.config.char_encoder != "none" else None
-        self.scheme = scheme
+        self.scheme = check_scheme(scheme, allowed=("none", "iob2"))
         self.tag_column = tag_column
         self.token_column = token_column
-        self.file_scheme = file_scheme
+        self.file_scheme = check_scheme(file_scheme)
         self._tokenizer: SpacyTokenizer | None = None
         self._char_ids: dict[str, tuple[int, ...]] = {}  # spelling -> char ids, filled by featurize
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
-    def to(self, device: str | torch.device) -> TaggingPipeline:
-        self.model.to(resolve_device(device) if isinstance(device, str) else device)
-        return self
 
     # ------------------------------------------------------------------ encoding
     def featurize(self, tokens: Sequence[str]) -> dict:
@@ -148,14 +145,6 @@ class TaggingPipeline:
             logger.warning("cut %d sentence(s) longer than max_length=%d tokens", truncated, max_length)
         return examples
 
-    def loader(self, examples: list[dict], *, batch_size: int = 32, shuffle: bool = False, seed: int = 0,
-               num_replicas: int = 1, rank: int = 0) -> DataLoader:
-        """A DataLoader with length-bucketed batches over encoded examples."""
-        sampler = BucketBatchSampler([len(e["token_ids"]) for e in examples], batch_size, shuffle=shuffle,
-                                     seed=seed, num_replicas=num_replicas, rank=rank)
-        return DataLoader(examples, batch_sampler=sampler, collate_fn=collate_tagging,
-                          pin_memory=self.device.type == "cuda")
-
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
     def predict_tokens(self, sentences: Sequence[Sequence[str]], *, batch_size: int = 256) -> list[list[str]]:
@@ -171,7 +160,7 @@ class TaggingPipeline:
         for batch in self.loader(examples, batch_size=batch_size):
             indices = batch["index"].tolist()
             batch = move_batch(batch, self.device)
-            output = self.model(**{k: v for k, v in batch.items() if k not in ("lengths", "index", "labels")})
+            output = self.model(**model_inputs(batch, with_labels=False))
             for index, ids in zip(indices, self.model.decode(output)):
                 results[index] = self.labels.decode(ids)
         return results
@@ -188,24 +177,12 @@ class TaggingPipeline:
         tags = self.predict_tokens(sentences, batch_size=batch_size)
         return [list(zip(tokens, seq)) for tokens, seq in zip(sentences, tags)]
 
-    def predict_lines(self, lines: Iterable[str], *, batch_size: int = 256, chunk_size: int = 4096) -> Iterator[str]:
-        """Streams ``token/TAG token/TAG ...`` for raw text lines, in input order, ``chunk_size`` lines at a time."""
-        chunk: list[str] = []
-        for line in lines:
-            chunk.append(line.rstrip("\r\n"))
-            if len(chunk) >= chunk_size:
-                yield from self._format_lines(chunk, batch_size)
-                chunk = []
-        if chunk:
-            yield from self._format_lines(chunk, batch_size)
+    def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int) -> list[str]:
+        """``token/TAG token/TAG ...`` for each raw text line (spaCy tokenization)."""
+        return [" ".join(f"{token}/{tag}" for token, tag in pairs)
+                for pairs in self.predict_text(lines, batch_size=batch_size)]
 
-    def _format_lines(self, texts: list[str], batch_size: int) -> Iterator[str]:
-        with paused_gc():  # one bounded chunk; see paused_gc
-            tagged = self.predict_text(texts, batch_size=batch_size)
-        for pairs in tagged:
-            yield " ".join(f"{token}/{tag}" for token, tag in pairs)
-
-    def read_labelled(self, path: str | os.PathLike, *, tag_column: str | int | None = None) -> Dataset:
+    def _read_labelled(self, path: str | os.PathLike, *, tag_column: str | int | None = None) -> Dataset:
         """Reads a labelled file: CoNLL-U for ``.conllu``/``.conllu.gz`` paths (or hub ids for a model
         trained on CoNLL-U), CoNLL columns otherwise, with this model's column settings.
 
@@ -214,6 +191,9 @@ class TaggingPipeline:
             tag_column: Override the tag column (``"upos"``/``"xpos"`` for CoNLL-U, a column number,
                 also as a string, for column files).
         """
+        from lstm_nlp.data.conll import read_conll  # readers load `datasets` (~1 s): only when reading
+        from lstm_nlp.data.conllu import load_tagging_dataset
+
         column = self.tag_column if tag_column is None else tag_column
         if is_conllu(path) or (not Path(path).exists() and isinstance(self.tag_column, str)):
             if column not in ("upos", "xpos"):
@@ -234,37 +214,44 @@ class TaggingPipeline:
 
         Gold tags the model never saw are scored as errors (they cannot be predicted); their
         count is reported as ``unknown_gold_tags``.
+
+        Raises:
+            DataFormatError: most gold tags are unknown to the model (data made for another model),
+                see :func:`~lstm_nlp.pipelines.base.check_gold_labels`.
         """
+        from lstm_nlp.metrics import tagging_metrics  # seqeval: ~1 s of imports, not needed to predict
+
+        if "tags" not in dataset.column_names:
+            raise DataFormatError(f"evaluation data has columns {dataset.column_names}; expected 'tokens' and 'tags'")
         with paused_gc():  # see paused_gc: the dataset is already in memory, so this is bounded
             gold = [list(t) for t in dataset["tags"]]
+            unknown = check_gold_labels((tag for seq in gold for tag in seq), self.labels.itos, what="tag")
             predicted = self.predict_tokens(dataset["tokens"], batch_size=batch_size)
         metrics = tagging_metrics(gold, predicted, scheme=self.scheme)
-        unknown = sum(tag not in self.labels for seq in gold for tag in seq)
-        if unknown:
-            logger.warning("%d gold tag(s) are not in the model's label set; they count as errors", unknown)
         metrics["unknown_gold_tags"] = unknown
         return metrics
 
     # ------------------------------------------------------------------ bundles
-    def save_pretrained(self, directory: str | os.PathLike) -> None:
-        """Writes the model, the vocabularies and the task settings to ``directory``."""
+    def bundle_contents(self) -> dict:
         vocabs = {"words": self.words, "labels": self.labels}
         if self.chars is not None:
             vocabs["chars"] = self.chars
-        self.model.save_pretrained(directory, vocabs=vocabs, meta={
+        return {"vocabs": vocabs, "meta": {
             "task": "tagging", "scheme": self.scheme, "tag_column": self.tag_column,
-            "token_column": self.token_column, "file_scheme": self.file_scheme})
+            "token_column": self.token_column, "file_scheme": self.file_scheme}}
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, *, device: str = "cpu") -> TaggingPipeline:
-        """Loads a bundle written by :meth:`save_pretrained`."""
-        bundle = read_bundle(directory, expected_type=MODEL_TYPE)
-        for name in ("words", "labels"):
-            if name not in bundle.vocabs:
-                raise BundleError(f"{directory} has no {name}.vocab.json")
-        model = SequenceTagger.from_bundle(bundle)
+    def required_vocabs(cls, bundle: Bundle) -> dict[str, str]:
+        needed = {"words": "the word vocabulary", "labels": "the tag set"}
+        char_encoder = bundle.config.get("char_encoder", "none") if isinstance(bundle.config, dict) else "none"
+        if char_encoder != "none":
+            needed["chars"] = f"the character vocabulary of its {char_encoder!r} character encoder"
+        return needed
+
+    @classmethod
+    def _from_bundle(cls, bundle: Bundle) -> TaggingPipeline:
         meta = bundle.meta
-        pipeline = cls(model, bundle.vocabs["words"], bundle.vocabs["labels"], chars=bundle.vocabs.get("chars"),
-                       scheme=meta.get("scheme", "token"), tag_column=meta.get("tag_column", "upos"),
-                       token_column=meta.get("token_column", 0), file_scheme=meta.get("file_scheme", "none"))
-        return pipeline.to(device)
+        return cls(SequenceTagger.from_bundle(bundle), bundle.vocabs["words"], bundle.vocabs["labels"],
+                   chars=bundle.vocabs.get("chars"), scheme=meta.get("scheme", "none"),
+                   tag_column=meta.get("tag_column", "upos"), token_column=meta.get("token_column", 0),
+                   file_scheme=meta.get("file_scheme", "none"))

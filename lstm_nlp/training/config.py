@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import torch
 
 from lstm_nlp.errors import ConfigError
-from lstm_nlp.training.optim import OPTIMIZERS, SCHEDULERS
+from lstm_nlp.precision import PRECISIONS
 
-PRECISIONS = ("fp32", "bf16", "fp16", "amp")
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULERS = ("none", "plateau", "linear", "step")
 _PRECISION_ALIASES = {"32": "fp32", "float32": "fp32", "no": "fp32", "bfloat16": "bf16", "16": "fp16",
                       "float16": "fp16", "half": "fp16", "auto": "amp"}
 

@@ -18,7 +18,7 @@ import torch
 import torch.distributed as dist
 
 from lstm_nlp.errors import ConfigError
-from lstm_nlp.training.device import resolve_device
+from lstm_nlp.device import resolve_device
 
 logger = logging.getLogger("lstm_nlp")
 

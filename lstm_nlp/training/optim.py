@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-if TYPE_CHECKING:
-    from lstm_nlp.training.trainer import TrainerConfig
+from lstm_nlp.training.config import OPTIMIZERS, SCHEDULERS
 
-OPTIMIZERS = ("adam", "adamw", "sgd")
-SCHEDULERS = ("none", "plateau", "linear", "step")
+if TYPE_CHECKING:
+    from lstm_nlp.training.config import TrainerConfig
+
 
 
 def build_optimizer(model: nn.Module, config: TrainerConfig) -> torch.optim.Optimizer:

@@ -32,7 +32,9 @@ from lstm_nlp.training import distributed as dist_utils
 from lstm_nlp.training.checkpoint import (CHECKPOINT_DIR, CHECKPOINT_FORMAT_VERSION, CheckpointManager,
                                           capture_rng_state, load_checkpoint, resolve_resume, restore_rng_state)
 from lstm_nlp.training.config import TrainerConfig, resolve_precision
-from lstm_nlp.training.device import move_batch
+from lstm_nlp.batch import model_inputs
+from lstm_nlp.device import move_batch
+from lstm_nlp.precision import autocast_dtype
 from lstm_nlp.training.interrupts import StopRequest, TrainingInterrupted
 from lstm_nlp.training.optim import LRSchedule, build_optimizer
 from lstm_nlp.training.run_state import RunState
@@ -40,8 +42,6 @@ from lstm_nlp.training.tracking import RunLog, summary_table
 
 logger = logging.getLogger("lstm_nlp")
 
-NON_MODEL_KEYS = ("lengths", "index")
-_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 __all__ = ["NonFiniteLossError", "TrainResult", "Trainer", "TrainerConfig", "TrainingInterrupted", "build_optimizer",
            "seed_everything"]
@@ -295,7 +295,7 @@ class Trainer:
         total = len(self.train_loader) if hasattr(self.train_loader, "__len__") else None
         bar = tqdm(total=total, initial=skip, desc=f"epoch {epoch}", leave=False, unit="batch",
                    disable=not (cfg.progress and self.dist.is_main))
-        autocast = torch.autocast(self.device.type, dtype=_DTYPES.get(self.precision, torch.float32),
+        autocast = torch.autocast(self.device.type, dtype=autocast_dtype(self.precision),
                                   enabled=self.precision != "fp32")
         stop_pending, index = False, skip
         for batch, is_last in _with_last(iterator):
@@ -306,7 +306,7 @@ class Trainer:
             with sync:
                 batch = move_batch(batch, self.device)
                 with autocast:
-                    output = self.train_model(**{k: v for k, v in batch.items() if k not in NON_MODEL_KEYS})
+                    output = self.train_model(**model_inputs(batch))
                 loss = output.loss
                 if loss is None:
                     raise ConfigError("the model returned no loss: training batches must carry labels")

@@ -28,3 +28,10 @@ def test_tokenizer_strips_html_breaks_lowercases_and_pickles_cheaply():
     assert TextTokenizer("spacy", lower=False).fingerprint() != tokenizer.fingerprint()
     with pytest.raises(ConfigError, match="TextTokenizer.fit"):
         TextTokenizer("bpe")
+
+
+def test_a_subword_tokenizer_needs_no_spacy(monkeypatch):
+    """``--tokenizer bpe`` failed with ``No module named 'spacy'`` where spaCy was not installed."""
+    tokenizer = TextTokenizer.fit(["a good film", "a bad film"] * 20, "bpe", vocab_size=60)
+    monkeypatch.setitem(__import__("sys").modules, "spacy", None)  # `import spacy` now raises ImportError
+    assert len(tokenizer.fingerprint()) == 32 and tokenizer("a good film")

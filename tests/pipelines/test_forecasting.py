@@ -7,7 +7,7 @@ import torch
 from lstm_nlp.data.series import Scaler, make_windows, synthetic_series
 from lstm_nlp.errors import DataFormatError
 from lstm_nlp.models import Forecaster, ForecasterConfig, naive_forecast
-from lstm_nlp.pipelines import PIPELINES, ForecastPipeline, load_pipeline
+from lstm_nlp.pipelines import ForecastPipeline, load_pipeline, pipeline_class
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def pipeline():
 
 
 def test_registered_for_the_cli():
-    assert PIPELINES["forecaster"] is ForecastPipeline
+    assert pipeline_class("forecaster") is ForecastPipeline
 
 
 def test_evaluate_reports_model_and_baselines_in_raw_units(pipeline):
@@ -34,14 +34,27 @@ def test_evaluate_reports_model_and_baselines_in_raw_units(pipeline):
     assert "seasonal_naive" in metrics["report"]
 
 
-def test_predict_lines_one_output_per_input_line(pipeline):
-    lines = ["1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12", "", "not numbers", "4 5 6"]
+def test_predict_lines_one_output_per_input_line(pipeline, caplog):
+    lines = ["1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12", "", "4 5 6"]
     out = list(pipeline.predict_lines(lines))
-    assert len(out) == 4 and out[1] == "" and out[2] == ""
+    assert len(out) == 3 and out[1] == ""
     first = [float(v) for v in out[0].split()]
     assert len(first) == 4
     assert np.allclose(first, pipeline.model.forecast(np.arange(1.0, 13.0)).numpy(), atol=1e-4)
-    assert len(out[3].split()) == 4  # a history shorter than the window still gets a forecast
+    assert len(out[2].split()) == 4  # a history shorter than the window still gets a forecast...
+    assert "line 3: 3 value(s), fewer than the model's window of 12" in caplog.text  # ...and a warning
+
+
+@pytest.mark.parametrize("line, message", [
+    ("1 2 abc", "line 2: 'abc' is not a number"),
+    ("hello", "line 2: 'hello' is not a number"),
+    ("1 2 1e308", "line 2: '1e308' is not a finite number"),
+    ("1 nan 2", "line 2: 'nan' is not a finite number"),
+])
+def test_predict_lines_refuses_what_is_not_a_history(pipeline, line, message):
+    """These used to print an empty line (or ``nan``) with exit 0."""
+    with pytest.raises(DataFormatError, match=message):
+        list(pipeline.predict_lines(["1 2 3", line]))
 
 
 def test_read_labelled_uses_the_training_column(tmp_path, pipeline):

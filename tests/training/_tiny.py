@@ -38,7 +38,9 @@ def model(seed: int = 0, dropout: float = 0.3) -> SequenceTagger:
 @torch.no_grad()
 def accuracy(net: SequenceTagger, data: list[dict]) -> float:
     correct = total = 0
+    device = next(net.parameters()).device
     for batch in loader(data, batch_size=32, shuffle=False):
+        batch = {k: v.to(device) for k, v in batch.items()}  # the model may be on CUDA
         labels = batch.pop("labels")
         output = net(batch["token_ids"], mask=batch["mask"])
         predicted = output.logits.argmax(-1)

@@ -1,0 +1,181 @@
+"""The task contract: what every pipeline (tagging, classification, forecasting) shares.
+
+A pipeline is a trained model plus whatever turns the user's data into its inputs and its
+outputs back into the user's terms. :class:`TaskPipeline` owns the parts that are the same for
+every task, so that each gets the same checks:
+
+* the device (:attr:`device`, :meth:`to`) and length-bucketed batches (:meth:`loader`);
+* streaming prediction over text lines (:meth:`predict_lines`): one rule for line ends, a UTF-8
+  byte-order mark dropped, bounded chunks with the garbage collector paused;
+* reading labelled files (:meth:`read_labelled`) and the label-set check of evaluation
+  (:func:`check_gold_labels`);
+* bundles: :meth:`save_pretrained` / :meth:`from_pretrained`, with every required vocabulary
+  file named when it is missing.
+
+A task supplies only what differs: ``collate`` (its batch layout, see :mod:`lstm_nlp.batch`),
+:meth:`format_predictions` (featurize, run, decode, format a chunk of lines), ``_read_labelled``,
+``evaluate`` (its metrics), :meth:`bundle_contents` and ``_from_bundle``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from lstm_nlp.data.batching import BucketBatchSampler
+from lstm_nlp.device import resolve_device
+from lstm_nlp.errors import BundleError, DataFormatError
+from lstm_nlp.inference import paused_gc
+from lstm_nlp.serialization import VOCAB_SUFFIX, Bundle, read_bundle
+
+logger = logging.getLogger("lstm_nlp")
+
+BOM = "\ufeff"
+#: Shown in label-set errors: this many labels of each side.
+_SHOWN_LABELS = 8
+
+
+class TaskPipeline:
+    """Base of the task pipelines: a model, its device, batching, streaming prediction and bundle I/O.
+
+    Subclasses set :attr:`model_type` (the bundle's ``model_type``) and ``collate`` and implement
+    the hooks named in the module docstring.
+    """
+
+    model: nn.Module
+    #: ``model_type`` in a bundle's ``config.json`` that this pipeline loads.
+    model_type: ClassVar[str]
+    #: Collate function of :meth:`loader` (``None``: the task has its own loader).
+    collate: ClassVar[Callable[[list[dict]], dict[str, torch.Tensor]] | None] = None
+
+    # ------------------------------------------------------------------ device and batches
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def to(self, device: str | torch.device) -> TaskPipeline:
+        """Moves the model to ``device`` (``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"``)."""
+        self.model.to(resolve_device(device) if isinstance(device, str) else device)
+        return self
+
+    def loader(self, examples: list[dict], *, batch_size: int = 32, shuffle: bool = False, seed: int = 0,
+               num_replicas: int = 1, rank: int = 0) -> DataLoader:
+        """A DataLoader with length-bucketed batches over encoded examples (each with ``token_ids``)."""
+        sampler = BucketBatchSampler([len(e["token_ids"]) for e in examples], batch_size, shuffle=shuffle,
+                                     seed=seed, num_replicas=num_replicas, rank=rank)
+        return DataLoader(examples, batch_sampler=sampler, collate_fn=type(self).collate,
+                          pin_memory=self.device.type == "cuda")
+
+    # ------------------------------------------------------------------ prediction
+    def predict_lines(self, lines: Iterable[str], *, batch_size: int = 256, chunk_size: int = 4096) -> Iterator[str]:
+        """Streams one output line per input line, in input order, ``chunk_size`` lines at a time.
+
+        Line ends (``\\n``, ``\\r\\n``) are stripped and a UTF-8 byte-order mark at the start of the
+        input is dropped; what an output line holds is the task's (:meth:`format_predictions`).
+        """
+        chunk: list[str] = []
+        first_line = 1
+        for number, line in enumerate(lines, start=1):
+            line = line.rstrip("\n").removesuffix("\r")
+            chunk.append(line.removeprefix(BOM) if number == 1 else line)
+            if len(chunk) >= chunk_size:
+                yield from self._predict_chunk(chunk, batch_size, first_line)
+                first_line += len(chunk)
+                chunk = []
+        if chunk:
+            yield from self._predict_chunk(chunk, batch_size, first_line)
+
+    def _predict_chunk(self, lines: list[str], batch_size: int, first_line: int) -> list[str]:
+        with paused_gc():  # one bounded chunk; see paused_gc
+            return self.format_predictions(lines, batch_size=batch_size, first_line=first_line)
+
+    def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int) -> list[str]:
+        """The output line of each input line (``first_line``: the 1-based number of ``lines[0]``)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ labelled data
+    def read_labelled(self, path: str | os.PathLike, **options: Any):
+        """Reads a labelled file for :meth:`evaluate`, with this model's column and label settings.
+
+        ``options`` are the task's (e.g. ``tag_column`` for taggers); an option the task does not
+        take is a :class:`~lstm_nlp.errors.ConfigError` naming it.
+        """
+        return self._read_labelled(path, **options)
+
+    def _read_labelled(self, path: str | os.PathLike, **options: Any):
+        raise NotImplementedError
+
+    def evaluate(self, data: Any, *, batch_size: int = 256) -> dict:
+        """The task's metrics on labelled data (what :meth:`read_labelled` returns)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ bundles
+    def bundle_contents(self) -> dict:
+        """Keyword arguments of the model's ``save_pretrained``: ``vocabs``, ``meta``, ``extra_files``."""
+        raise NotImplementedError
+
+    def save_pretrained(self, directory: str | os.PathLike) -> None:
+        """Writes the model, its vocabularies and the task settings to ``directory`` (atomically)."""
+        self.model.save_pretrained(directory, **self.bundle_contents())
+
+    @classmethod
+    def required_vocabs(cls, bundle: Bundle) -> dict[str, str]:
+        """Vocabulary files ``bundle`` must hold: ``{name: what it is for}``."""
+        return {}
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, *, device: str | torch.device = "cpu"):
+        """Loads a bundle written by :meth:`save_pretrained` (no code in it is executed).
+
+        Raises:
+            BundleError: a missing or unreadable file (named), or a bundle of another task.
+        """
+        bundle = read_bundle(directory, expected_type=cls.model_type)
+        for name, purpose in cls.required_vocabs(bundle).items():
+            if name not in bundle.vocabs:
+                raise BundleError(f"{bundle.path} has no {name}{VOCAB_SUFFIX} ({purpose}); was the bundle copied "
+                                  "without it?")
+        return cls._from_bundle(bundle).to(device)
+
+    @classmethod
+    def _from_bundle(cls, bundle: Bundle) -> TaskPipeline:
+        raise NotImplementedError
+
+
+def check_gold_labels(gold: Iterable[str], known: Collection[str], *, what: str = "label",
+                      shared: Collection[str] = ("O",)) -> int:
+    """Checks that gold labels of labelled data belong to the model; returns how many do not.
+
+    A few unknown labels are scored as errors (the model cannot predict them) and logged. When
+    most gold labels are unknown, the data was not made for this model (a NER model on a POS file,
+    a chunker on NER data) and its scores would mean nothing: that is an error listing a few labels
+    of each side. Labels in ``shared`` (``O``, outside any span, which every BIO tag set has) do
+    not count towards "most": NER data is mostly ``O``, which a chunker knows too.
+
+    Raises:
+        DataFormatError: most gold labels outside ``shared`` are unknown to the model.
+    """
+    counts = Counter(gold)
+    unknown = {label: n for label, n in counts.items() if label not in known}
+    n_unknown = sum(unknown.values())
+    judged = sum(n for label, n in counts.items() if label not in shared)
+    if unknown and n_unknown * 2 > judged:
+        total = sum(counts.values())
+        data_side = ", ".join(map(repr, sorted(unknown, key=lambda label: -unknown[label])[:_SHOWN_LABELS]))
+        model_side = ", ".join(map(repr, list(known)[:_SHOWN_LABELS]))
+        raise DataFormatError(
+            f"the data does not match the model's {what} set: {n_unknown} of its {total} gold {what}s "
+            f"({len(unknown)} of {len(counts)} distinct) are unknown to the model. The data has {data_side}"
+            f"{', ...' if len(unknown) > _SHOWN_LABELS else ''}; the model knows {model_side}"
+            f"{', ...' if len(known) > _SHOWN_LABELS else ''}. Is it the right file (and column) for this model?")
+    if unknown:
+        logger.warning("%d gold %s(s) are not in the model's %s set (%s); they count as errors", n_unknown, what,
+                       what, ", ".join(sorted(unknown)[:_SHOWN_LABELS]))
+    return n_unknown

@@ -1,0 +1,82 @@
+"""``lstm-nlp``: one line-splitting rule for files and stdin, readable evaluate output, clear errors, lean imports."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lstm_nlp import cli
+from lstm_nlp.data import Vocab
+from lstm_nlp.data.series import Scaler
+from lstm_nlp.models import Forecaster, ForecasterConfig, SequenceTagger, TaggerConfig
+from lstm_nlp.pipelines import ForecastPipeline, TaggingPipeline
+
+RAW = "\ufeffThe dog sleeps .\r\nA cat\rsat .\n\nend".encode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def tagger(tmp_path_factory):
+    words = Vocab.build([["the", "dog", "sleeps", "."]])
+    labels = Vocab.build_labels([["DET", "NOUN", "VERB", "PUNCT"]])
+    config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=4, hidden_size=4, num_layers=1)
+    path = tmp_path_factory.mktemp("bundles") / "pos"
+    TaggingPipeline(SequenceTagger(config), words, labels).save_pretrained(path)
+    return path
+
+
+def test_predict_splits_lines_the_same_way_for_a_file_and_for_stdin(tagger, tmp_path, capsys, monkeypatch):
+    (tmp_path / "in.txt").write_bytes(RAW)
+    assert cli.main(["predict", "--model", str(tagger), "--input", str(tmp_path / "in.txt")]) == 0
+    from_file = capsys.readouterr().out
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(RAW)))
+    assert cli.main(["predict", "--model", str(tagger)]) == 0
+    from_stdin = capsys.readouterr().out
+    lines = from_file.split("\n")
+    assert from_file == from_stdin and len(lines) == 5 and lines[2] == "" and lines[3].startswith("end/")
+    assert lines[0].startswith("The/")  # the byte-order mark is not part of the first token
+    assert [t.split("/")[0] for t in lines[1].split()] == ["A", "cat", "sat", "."]  # a lone CR splits no line
+
+
+def test_evaluate_prints_one_line_per_metric_and_names_the_data(tagger, tmp_path, capsys):
+    data = tmp_path / "gold.conllu"
+    data.write_text("1\tThe\tthe\tDET\tDT\t_\t2\tdet\t_\t_\n2\tdog\tdog\tNOUN\tNN\t_\t3\tnsubj\t_\t_\n"
+                    "3\tsleeps\tsleep\tVERB\tVBZ\t_\t0\troot\t_\t_\n\n", encoding="utf-8")
+    assert cli.main(["evaluate", "--model", str(tagger), "--data", str(data)]) == 0
+    out, err = capsys.readouterr()
+    metrics = json.loads(out)
+    assert metrics["data"] == str(data) and len(out.splitlines()) == len(metrics) + 2  # the confusion matrix too
+    assert set(metrics["confusion"]) == {"labels", "matrix"} and str(data) in err  # the report says what it scores
+
+
+def test_evaluate_of_data_for_another_model_is_one_line_and_exit_2(tagger, sample_dir, capsys):
+    assert cli.main(["evaluate", "--model", str(tagger), "--data", str(sample_dir / "ner" / "dev.txt")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lstm-nlp evaluate: error: the data does not match the model's tag set")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("line", ["1 2 abc", "hello", "1e308"])
+def test_forecaster_predict_refuses_a_line_that_is_not_a_history(tmp_path, capsys, line):
+    model = Forecaster(ForecasterConfig(window=4, horizon=2, hidden_size=4), scaler=Scaler(0.0, 1.0))
+    ForecastPipeline(model).save_pretrained(tmp_path / "model")
+    (tmp_path / "in.txt").write_text(f"1 2 3 4\n{line}\n", encoding="utf-8")
+    assert cli.main(["predict", "--model", str(tmp_path / "model"), "--input", str(tmp_path / "in.txt")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lstm-nlp predict: error: line 2: ") and err.count("\n") == 1
+
+
+def test_predicting_with_a_tagger_imports_only_what_predicting_needs(tagger, tmp_path):
+    """seqeval (+ scikit-learn), datasets (+ pyarrow) and the training code cost seconds of start-up."""
+    (tmp_path / "in.txt").write_text("The dog sleeps .\n", encoding="utf-8")
+    heavy = ["datasets", "seqeval", "sklearn", "pyarrow", "lstm_nlp.training", "lstm_nlp.pipelines.forecasting",
+             "lstm_nlp.pipelines.classification"]
+    code = ("import sys; from lstm_nlp.cli import main; "
+            f"main(['predict', '--model', {str(tagger)!r}, '--input', {str(tmp_path / 'in.txt')!r}]); "
+            f"print([m for m in {heavy!r} if m in sys.modules], file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "[]"
