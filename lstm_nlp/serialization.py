@@ -60,7 +60,7 @@ def write_bundle(
 
     Args:
         directory: Target directory (created; an existing bundle there is replaced).
-        model_type: Name that :func:`lstm_nlp.models.load_model` dispatches on.
+        model_type: Name that :func:`lstm_nlp.pipelines.load_pipeline` dispatches on.
         config: JSON-serialisable model configuration.
         state_dict: Tensors to store (made contiguous and moved to CPU).
         vocabs: Named vocabularies, written as ``NAME.vocab.json``.

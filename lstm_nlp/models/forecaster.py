@@ -24,7 +24,9 @@ from torch import nn
 
 from lstm_nlp.data.series import Scaler
 from lstm_nlp.errors import BundleError, ConfigError
-from lstm_nlp.modules import ForecastHead, LSTMEncoder, final_states
+from lstm_nlp.modules.encoder import LSTMEncoder
+from lstm_nlp.modules.forecast_head import ForecastHead
+from lstm_nlp.modules.pooling import final_states
 from lstm_nlp.serialization import Bundle, load_state_dict_strict, read_bundle, write_bundle
 
 MODEL_TYPE = "forecaster"

@@ -1,58 +1,24 @@
-"""Regression on top of an LSTM: per-time-step outputs (the classic ``RegLSTM``) and multi-step forecasts.
+"""Regression on top of an LSTM: per-time-step outputs (the classic ``RegLSTM``).
 
 * :class:`SequenceRegressionHead`: a linear layer applied at every time step (``[batch, seq, F]`` ->
   ``[batch, seq, output_size]``), loss averaged over real positions only.
 * :class:`RegLSTM`: the tutorial model, ``LSTMEncoder`` outputs -> :class:`SequenceRegressionHead`.
-* :class:`ForecastHead`: one summary vector per sequence -> the next ``horizon`` values.
-* :func:`final_states`: the summary a forecaster wants, each direction's last state of the top layer
-  taken from ``h_n`` (see ``docs/lstm-shapes.md`` for why not ``outputs[:, -1]``).
+
+Teaching/seed code from the LSTM tutorials, kept out of the import path of the toolkit's models:
+:class:`~lstm_nlp.models.Forecaster` uses :mod:`lstm_nlp.modules.forecast_head` (the loss and
+``ForecastHead``, re-exported here for old imports).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 from torch import nn
 
-from lstm_nlp.errors import ConfigError
 from lstm_nlp.modules.encoder import LSTMEncoder
-from lstm_nlp.modules.pooling import final_states  # noqa: F401  (re-exported: forecasters use it)
-
-RegressionLoss = Literal["l1", "mse"]
-
-
-def regression_loss(
-    predictions: torch.Tensor, targets: torch.Tensor, *, mask: torch.Tensor | None = None, kind: RegressionLoss = "l1"
-) -> torch.Tensor:
-    """Mean absolute (``"l1"``) or squared (``"mse"``) error over real positions.
-
-    Args:
-        predictions: ``FloatTensor[batch, ...]``.
-        targets: Same shape as ``predictions``.
-        mask: Optional ``BoolTensor`` broadcastable to ``predictions`` from the left
-            (``[batch, seq]`` for ``[batch, seq, k]`` predictions), True where the loss counts.
-        kind: ``"l1"`` or ``"mse"``.
-
-    Returns:
-        A scalar: the mean over every counted element (positions x output values).
-    """
-    if targets.shape != predictions.shape:
-        raise ValueError(f"targets shape {tuple(targets.shape)} != predictions shape {tuple(predictions.shape)}")
-    error = predictions.float() - targets.float()
-    error = error.abs() if kind == "l1" else error.square()
-    if mask is None:
-        return error.mean()
-    while mask.dim() < error.dim():
-        mask = mask.unsqueeze(-1)
-    weights = mask.expand_as(error).to(error.dtype)
-    return (error * weights).sum() / weights.sum().clamp(min=1.0)
-
-
-def _check_loss(loss: str) -> None:
-    if loss not in ("l1", "mse"):
-        raise ConfigError(f"loss must be 'l1' or 'mse', got {loss!r}")
+from lstm_nlp.modules.forecast_head import ForecastHead, RegressionLoss, _check_loss, regression_loss
+from lstm_nlp.modules.pooling import final_states  # noqa: F401  (re-exported for old imports)
 
 
 class SequenceRegressionHead(nn.Module):
@@ -143,43 +109,6 @@ class RegLSTM(nn.Module):
         features = self.encoder(inputs, mask=mask).outputs  # [batch, seq, output_dim]
         predictions, loss = self.head(features, mask=mask, targets=targets)
         return RegressionOutput(predictions, mask, loss)
-
-
-class ForecastHead(nn.Module):
-    """One summary vector per sequence -> the next ``horizon`` values.
-
-    Args:
-        input_dim: Size of the summary vector (e.g. ``LSTMEncoder.output_dim``).
-        horizon: Number of future values predicted.
-        dropout: Dropout on the summary before the projection.
-        loss: ``"l1"`` or ``"mse"``.
-    """
-
-    def __init__(self, input_dim: int, horizon: int, *, dropout: float = 0.0, loss: RegressionLoss = "l1"):
-        super().__init__()
-        _check_loss(loss)
-        if horizon < 1:
-            raise ConfigError(f"horizon must be >= 1, got {horizon}")
-        self.loss = loss
-        self.dropout = nn.Dropout(dropout)
-        self.projection = nn.Linear(input_dim, horizon)
-
-    def forward(
-        self, summary: torch.Tensor, *, targets: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Forecasts.
-
-        Args:
-            summary: ``FloatTensor[batch, input_dim]``.
-            targets: Optional ``FloatTensor[batch, horizon]``.
-
-        Returns:
-            ``(predictions, loss)``: ``FloatTensor[batch, horizon]`` and, with targets, the loss
-            averaged over the batch and the horizon (scalar), else ``None``.
-        """
-        predictions = self.projection(self.dropout(summary))
-        loss = None if targets is None else regression_loss(predictions, targets, kind=self.loss)
-        return predictions, loss
 
 
 __all__ = ["ForecastHead", "RegLSTM", "RegressionOutput", "SequenceRegressionHead", "final_states",

@@ -172,9 +172,6 @@ class Trainer:
         """Asks :meth:`fit` to checkpoint and raise :class:`TrainingInterrupted` after the current step."""
         self._stop.set()
 
-    def config_dict(self) -> dict:
-        return asdict(self.config)
-
     # ------------------------------------------------------------------ fit
     def fit(self, resume: str | bool | None = None) -> TrainResult:
         """Trains up to ``config.epochs`` epochs and leaves the best dev-metric weights in the model.
