@@ -6,8 +6,8 @@
   (the chunking recipe carves one from train, as for the real corpus).
 
 Every sentence of a sample is distinct: the dev and test sentences never occur in its train
-file. Written for this project (no third-party text); a demo of the recipes, not a benchmark. Run ``python data/make_conll_samples.py`` to
-regenerate; the output is deterministic.
+file. Written for this project (no third-party text); a demo of the recipes, not a benchmark.
+Run ``python data/make_conll_samples.py`` to regenerate; the output is deterministic.
 """
 
 import random
