@@ -33,7 +33,7 @@ from flops import ceiling, linear_training_matmuls, lstm_forward_flops_per_token
 from lstm_nlp.data import Vocab, load_tagging_dataset
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.pipelines import TaggingPipeline
-from lstm_nlp.recipe_args import trainer_config
+from lstm_nlp.recipe_kit import trainer_config
 from lstm_nlp.training import Trainer, TrainerConfig
 
 P = POS_DEFAULTS

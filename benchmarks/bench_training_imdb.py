@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader
 from common import (BenchResult, TimedLoader, base_parser, fmt, imdb_texts, markdown_table, median, recipe_defaults,
                     repeats, setup)
 from lstm_nlp.data import Vocab
-from lstm_nlp.recipe_args import trainer_config
+from lstm_nlp.recipe_kit import trainer_config
 from lstm_nlp.training import Trainer, TrainerConfig
 
 

@@ -1,6 +1,6 @@
 """Phrase chunking (CoNLL-2000 format) with a BiLSTM-CRF over word + character-CNN features.
 
-    python recipes/chunking.py                      # the bundled sample in data/chunking (seconds)
+    python recipes/chunking.py                      # the bundled demo sample in data/chunking (seconds)
     python recipes/chunking.py --train $LSTM_NLP_DATA/conll2000/train.txt --output-dir runs/chunk_conll00
 
 Files have whitespace columns ``token POS chunk`` (tags in the last column, IOB2). Without
@@ -8,116 +8,35 @@ Files have whitespace columns ``token POS chunk`` (tags in the last column, IOB2
 (``--split-seed``; CoNLL-2000 has no dev set). Scores are seqeval chunk-level precision/recall/F1
 (strict IOB2); the best epoch is selected on dev F1. Writes OUTPUT_DIR/metrics.json
 ({split: {f1, precision, recall, ...}}), metrics.jsonl (per epoch), report_<split>.txt (per chunk
-type) and the bundle OUTPUT_DIR/model/.
+type) and the bundle OUTPUT_DIR/model/. The body is
+:func:`lstm_nlp.recipe_kit.tagging.run_bio_tagger`, shared with ``ner.py``.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from pathlib import Path
 
-from lstm_nlp.data import Vocab
-from lstm_nlp.data.conll import read_conll
-from lstm_nlp.data.vectors import embedding_matrix, extend_vocab, load_embedding, read_vectors, vocab_keep_set
-from lstm_nlp.models import SequenceTagger, TaggerConfig
-from lstm_nlp.modules.crf import allowed_transitions
-from lstm_nlp.pipelines import TaggingPipeline
-from lstm_nlp.pipelines.tagging import build_char_vocab
-from lstm_nlp.recipe_args import SAMPLE_DIR, recipe_parser, setup_logging, trainer_config, save_model, write_metrics, run
-from lstm_nlp.training import Trainer, seed_everything
+from lstm_nlp.recipe_kit import data_paths, recipe_parser, run, setup_logging
+from lstm_nlp.recipe_kit.tagging import add_bio_tagger_options, run_bio_tagger
 
-logger = logging.getLogger("lstm_nlp")
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "chunking"
 
 
 def parse_args(argv=None):
     parser = recipe_parser(__doc__.split("\n")[0], epochs=30, batch_size=16, lr=1e-3, output_dir="runs/chunking",
                            scheduler="plateau", lr_patience=2)
-    data = parser.add_argument_group("columns")
-    data.add_argument("--token-column", type=int, default=0, help="0-based column of the words")
-    data.add_argument("--tag-column", type=int, default=-1, help="0-based column of the tags (-1: last)")
-    data.add_argument("--dev-fraction", type=float, default=0.1, help="held-out share of train when --dev is not given")
-    data.add_argument("--split-seed", type=int, default=0, help="seed of the held-out dev split")
-    data.add_argument("--scheme", choices=["iob1", "iob2"], default="iob2", help="tag scheme of the files")
-    data.add_argument("--max-length", type=int, default=None, help="train on the first N tokens of longer sentences")
-    model = parser.add_argument_group("model")
-    model.add_argument("--embedding-dim", type=int, default=100, help="ignored with --vectors (their size)")
-    model.add_argument("--hidden-size", type=int, default=200, help="LSTM size per direction")
-    model.add_argument("--num-layers", type=int, default=1)
-    model.add_argument("--dropout", type=float, default=0.5)
-    model.add_argument("--min-freq", type=int, default=2, help="rarer training words become <unk>")
-    model.add_argument("--word-dropout", type=float, default=0.05, help="training words replaced by <unk>")
-    model.add_argument("--cased-words", action="store_true",
-                       help="keep case in the word vocabulary (default: lower-cased; the characters keep case)")
-    model.add_argument("--char-encoder", choices=["none", "cnn", "lstm"], default="cnn", help="character features")
-    model.add_argument("--char-dim", type=int, default=30, help="character vector size")
-    model.add_argument("--char-hidden", type=int, default=50, help="CNN filters or char-LSTM size per direction")
-    model.add_argument("--head", choices=["softmax", "crf"], default="crf")
-    vectors = parser.add_argument_group("pretrained vectors")
-    vectors.add_argument("--vectors", help="GloVe / word2vec / fastText text file (.gz ok)")
-    vectors.add_argument("--freeze-vectors", action="store_true", help="do not fine-tune the vectors")
-    vectors.add_argument("--extend-vocab", action="store_true", help="add the vectors' words to the vocabulary")
-    args = parser.parse_args(argv)
-    if args.train is None:
-        args.train, args.test = (str(SAMPLE_DIR / "chunking" / f"{s}.txt") for s in ("train", "test"))
-    return args
+    add_bio_tagger_options(parser, tag_column=-1)
+    split = parser.add_argument_group("dev split")
+    split.add_argument("--dev-fraction", type=float, default=0.1,
+                       help="held-out share of train when --dev is not given")
+    split.add_argument("--split-seed", type=int, default=0, help="seed of the held-out dev split")
+    return data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".txt")
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
     setup_logging()
-    seed_everything(args.seed)
-    load = lambda path: read_conll(path, token_column=args.token_column, tag_column=args.tag_column,  # noqa: E731
-                                   scheme=args.scheme)
-    train = load(args.train)
-    if args.dev:
-        dev = load(args.dev)
-    else:
-        split = train.train_test_split(test_size=args.dev_fraction, seed=args.split_seed)
-        train, dev = split["train"], split["test"]
-    logger.info("train: %d sentences%s", len(train), f", dev: {len(dev)}" if dev else "")
-
-    words = Vocab.build(train["tokens"], min_freq=args.min_freq, lower=not args.cased_words)
-    labels = Vocab.build_labels(train["tags"])
-    chars = build_char_vocab(train["tokens"])
-    matrix = None
-    if args.vectors:
-        vectors = read_vectors(args.vectors, keep=None if args.extend_vocab else vocab_keep_set(words))
-        words = extend_vocab(words, vectors) if args.extend_vocab else words
-        matrix, coverage = embedding_matrix(words, vectors)
-        logger.info("pretrained vectors: %s", coverage)
-    config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), hidden_size=args.hidden_size,
-                          embedding_dim=args.embedding_dim if matrix is None else matrix.shape[1],
-                          num_layers=args.num_layers, dropout=args.dropout, char_encoder=args.char_encoder,
-                          char_vocab_size=len(chars), char_embedding_dim=args.char_dim,
-                          char_hidden_size=args.char_hidden, head=args.head, freeze_embeddings=args.freeze_vectors,
-                          word_dropout=args.word_dropout)
-    model = SequenceTagger(config, constraints=allowed_transitions(labels.itos) if args.head == "crf" else None)
-    if matrix is not None:
-        load_embedding(model.embedding.embedding, matrix, freeze=args.freeze_vectors)
-    pipeline = TaggingPipeline(model, words, labels, chars=chars, scheme="iob2", tag_column=args.tag_column,
-                               token_column=args.token_column, file_scheme=args.scheme)
-
-    trainer = Trainer(
-        pipeline.model,
-        trainer_config(args, metric="f1"),
-        train_loader=pipeline.loader(pipeline.encode(train, max_length=args.max_length), batch_size=args.batch_size,
-                                     shuffle=True, seed=args.seed),
-        evaluate=(lambda model: pipeline.evaluate(dev)) if dev is not None else None,
-    )
-    result = trainer.fit()
-
-    metrics = {"train": pipeline.evaluate(train)}
-    if dev is not None:
-        metrics["dev"] = pipeline.evaluate(dev)
-    if args.test:
-        metrics["test"] = pipeline.evaluate(load(args.test))
-    write_metrics(args.output_dir, metrics)
-    save_model(pipeline, args.output_dir)
-    print(metrics["dev" if dev is not None else "train"]["report"])
-    print(json.dumps({split: {k: round(m[k], 4) for k in ("f1", "precision", "recall")} for split, m in metrics.items()}
-                     | {"best_epoch": result.best_epoch, "model": str(Path(args.output_dir) / "model")}))
-    return metrics
+    args = parse_args(argv)
+    return run_bio_tagger(args, dev_fraction=args.dev_fraction, split_seed=args.split_seed)
 
 
 if __name__ == "__main__":

@@ -3,24 +3,24 @@
     python recipes/forecast.py                          # a generated series: trend + seasonality + noise
     python recipes/forecast.py --csv load.csv --column demand --period 24 --window 48 --horizon 12
 
-The series is cut chronologically (train | val | test); the scaler is fitted on train only; the
-model minimises L1 with Adam + weight decay, halving the learning rate when validation MAE stops
-improving, and the epoch with the best validation MAE is kept. Writes OUTPUT_DIR/metrics.json
-(MAE/RMSE of the model, the naive last-value and the seasonal-naive forecasts on val and test),
+The series is cut chronologically (train | dev | test); the scaler is fitted on train only; the
+model minimises L1 with Adam + weight decay, halving the learning rate when dev MAE stops
+improving, and the epoch with the best dev MAE is kept. The data comes from ``--csv``/``--column``
+(there are no ``--train/--dev/--test`` options). Writes OUTPUT_DIR/metrics.json
+(MAE/RMSE of the model, the naive last-value and the seasonal-naive forecasts on dev and test),
 report_<split>.txt, forecast.png (test forecasts vs. truth) and the bundle OUTPUT_DIR/model/
 (``ForecastPipeline.from_pretrained`` or ``lstm-nlp predict --model OUTPUT_DIR/model``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 
 from lstm_nlp.data.series import Scaler, chronological_split, read_series_csv, synthetic_series
 from lstm_nlp.models import Forecaster, ForecasterConfig
 from lstm_nlp.pipelines import ForecastPipeline
-from lstm_nlp.recipe_args import recipe_parser, setup_logging, trainer_config, save_model, write_metrics, run
+from lstm_nlp.recipe_kit import evaluate_splits, finish, local_output_dir, recipe_parser, run, setup_logging
+from lstm_nlp.recipe_kit import trainer_config
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
@@ -28,14 +28,15 @@ logger = logging.getLogger("lstm_nlp")
 
 def parse_args(argv=None):
     parser = recipe_parser(__doc__.split("\n")[0], epochs=20, batch_size=64, lr=3e-3, output_dir="runs/forecast",
-                           optimizer="adam", weight_decay=1e-5, scheduler="plateau", lr_patience=1, lr_factor=0.5)
+                           data=False, optimizer="adam", weight_decay=1e-5, scheduler="plateau", lr_patience=1,
+                           lr_factor=0.5)
     series = parser.add_argument_group("series")
     series.add_argument("--csv", help="CSV file with a header row (default: a generated series)")
     series.add_argument("--column", help="name of the CSV column to forecast (required with --csv)")
     series.add_argument("--period", type=int, default=24, help="season length, for the seasonal-naive baseline")
     series.add_argument("--length", type=int, default=2000, help="length of the generated series")
-    series.add_argument("--val-fraction", type=float, default=0.15)
-    series.add_argument("--test-fraction", type=float, default=0.15)
+    series.add_argument("--dev-fraction", type=float, default=0.15, help="share of the series after train: dev")
+    series.add_argument("--test-fraction", type=float, default=0.15, help="share at the end of the series: test")
     model = parser.add_argument_group("model")
     model.add_argument("--window", type=int, default=48, help="history length fed to the model")
     model.add_argument("--horizon", type=int, default=12, help="future values predicted at once")
@@ -43,25 +44,22 @@ def parse_args(argv=None):
     model.add_argument("--num-layers", type=int, default=1)
     model.add_argument("--dropout", type=float, default=0.0)
     args = parser.parse_args(argv)
-    if args.train or args.dev or args.test:
-        parser.error("forecast.py cuts one series chronologically: pass it with --csv and --column "
-                     "(--train/--dev/--test are not used)")
     if args.csv and not args.column:
         parser.error("--csv needs --column (the name of the column to forecast)")
     return args
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
     setup_logging()
+    args = parse_args(argv)
     seed_everything(args.seed)
     if args.csv:
         values = read_series_csv(args.csv, args.column, min_length=args.window + args.horizon)
     else:
         values = synthetic_series(args.length, period=args.period, seed=args.seed)
     split = chronological_split(values, window=args.window, horizon=args.horizon,
-                                val_fraction=args.val_fraction, test_fraction=args.test_fraction)
-    logger.info("series: %d values; train %d, val from %d, test from %d", len(values), len(split.train),
+                                val_fraction=args.dev_fraction, test_fraction=args.test_fraction)
+    logger.info("series: %d values; train %d, dev from %d, test from %d", len(values), len(split.train),
                 split.val_start, split.test_start)
 
     config = ForecasterConfig(window=args.window, horizon=args.horizon, hidden_size=args.hidden_size,
@@ -71,24 +69,19 @@ def main(argv=None) -> dict:
         logger.warning("--period %d > --window %d: no seasonal-naive baseline", args.period, args.window)
     pipeline = ForecastPipeline(model, period=args.period if args.period <= args.window else None,
                                 column=args.column or "value")
-    # Adam + weight decay, ReduceLROnPlateau on val MAE and best-epoch selection all come from the Trainer.
+    # Adam + weight decay, ReduceLROnPlateau on dev MAE and best-epoch selection all come from the Trainer.
     trainer = Trainer(model, trainer_config(args, metric="mae", mode="min"),
                       train_loader=pipeline.loader(split.train, batch_size=args.batch_size, shuffle=True,
                                                    seed=args.seed),
                       evaluate=lambda _model: pipeline.evaluate(split.val))
     result = trainer.fit()
 
-    metrics = {"val": pipeline.evaluate(split.val), "test": pipeline.evaluate(split.test)}
-    write_metrics(args.output_dir, metrics)
-    save_model(pipeline, args.output_dir)
-    plot_path = Path(args.output_dir) / "forecast.png"
+    metrics = evaluate_splits(pipeline.evaluate, {"dev": split.val, "test": split.test})
+    plot_path = local_output_dir(args.output_dir) / "forecast.png"
     pipeline.plot(split.test, plot_path, start=split.test_start - args.window,
                   title=f"Test period: BiLSTM forecast vs. truth ({args.csv or 'generated series'})")
-    print(metrics["test"]["report"])
-    print(json.dumps({split_name: {k: round(v, 4) for k, v in m.items() if k.endswith(("mae", "rmse"))}
-                      for split_name, m in metrics.items()}
-                     | {"best_epoch": result.best_epoch, "plot": str(plot_path),
-                        "model": str(Path(args.output_dir) / "model")}))
+    finish(pipeline, metrics, args.output_dir, keys=[k for k in metrics["test"] if k.endswith(("mae", "rmse"))],
+           best_epoch=result.best_epoch, plot=str(plot_path))
     return metrics
 
 

@@ -1,9 +1,10 @@
 """IMDB sentiment with a BiLSTM text classifier: the torchtext.legacy tutorial, rebuilt.
 
-    python recipes/imdb_sentiment.py                         # the bundled sample in data/imdb (seconds)
+    python recipes/imdb_sentiment.py                         # the bundled demo sample in data/imdb (seconds)
     python recipes/imdb_sentiment.py --train $LSTM_NLP_DATA/imdb/train.jsonl --output-dir runs/imdb
     python recipes/imdb_sentiment.py --train aclImdb/ --test aclImdb/ --tokenizer bpe
     python recipes/imdb_sentiment.py --train stanfordnlp/imdb --test stanfordnlp/imdb   # hub, online
+    python recipes/imdb_sentiment.py --train reviews.csv --text-column review --label-column sentiment
 
 Without --dev a seeded, stratified validation split (--val-fraction) is carved from --train and
 selects the best epoch. Writes OUTPUT_DIR/metrics.json (accuracy, precision, recall, f1 per
@@ -13,7 +14,6 @@ split), metrics.jsonl (per epoch), report_<split>.txt and the bundle OUTPUT_DIR/
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -22,16 +22,19 @@ from lstm_nlp.data import TextTokenizer, Vocab, build_vocab, load_text_classific
 from lstm_nlp.data import train_validation_split
 from lstm_nlp.models import ClassifierConfig, TextClassifier
 from lstm_nlp.pipelines import ClassificationPipeline
-from lstm_nlp.recipe_args import SAMPLE_DIR, recipe_parser, setup_logging, trainer_config, save_model, write_metrics, run
+from lstm_nlp.recipe_kit import data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging, trainer_config
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "imdb"
 
 
 def parse_args(argv=None):
     parser = recipe_parser(__doc__.split("\n")[0], epochs=4, batch_size=64, lr=2e-3, output_dir="runs/imdb")
     data = parser.add_argument_group("text")
     data.add_argument("--val-fraction", type=float, default=0.1, help="validation share carved from train (no --dev)")
+    data.add_argument("--text-column", default="text", help="column of the texts (jsonl/csv/parquet/hub data)")
+    data.add_argument("--label-column", default="label", help="column of the labels (jsonl/csv/parquet/hub data)")
     data.add_argument("--label-names", default="neg,pos", help="names of integer labels 0,1,... ('' = digits)")
     data.add_argument("--tokenizer", choices=["spacy", "bpe", "wordpiece"], default="spacy")
     data.add_argument("--subword-vocab-size", type=int, default=16000, help="pieces of a bpe/wordpiece model")
@@ -47,20 +50,19 @@ def parse_args(argv=None):
     model.add_argument("--num-layers", type=int, default=1)
     model.add_argument("--dropout", type=float, default=0.4)
     parser.set_defaults(patience=1)  # IMDB overfits after a few epochs: stop at the first dev drop
-    args = parser.parse_args(argv)
-    if args.train is None:
-        args.train, args.dev, args.test = (str(SAMPLE_DIR / "imdb" / f"{s}.jsonl") for s in ("train", "dev", "test"))
+    args = data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".jsonl", hub_ids=True)
     args.label_names = [n for n in args.label_names.split(",") if n] or None
     return args
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
     setup_logging()
+    args = parse_args(argv)
     seed_everything(args.seed)
     start = time.perf_counter()
     load = lambda source, split: load_text_classification(  # noqa: E731
-        source, split=split, label_names=args.label_names, cache_dir=args.cache_dir)
+        source, split=split, label_names=args.label_names, text_column=args.text_column,
+        label_column=args.label_column, cache_dir=args.cache_dir)
     train = load(args.train, "train")
     if args.dev:
         dev = load(args.dev, "validation")
@@ -91,19 +93,13 @@ def main(argv=None) -> dict:
     )
     result = trainer.fit()
 
-    metrics = {"dev": pipeline.evaluate(dev_examples)}
-    if args.test:
-        metrics["test"] = pipeline.evaluate(encode(load(args.test, "test")))
-    write_metrics(args.output_dir, metrics)
-    save_model(pipeline, args.output_dir)
-    print(metrics["dev"]["report"])
-    summary = {split: {k: round(m[k], 4) for k in ("accuracy", "precision", "recall", "f1")}
-               for split, m in metrics.items()}
-    summary["epochs"] = [{"epoch": r["epoch"], "dev_accuracy": round(r.get("dev_accuracy", float("nan")), 4),
-                          "train_tokens_per_s": round(r["train_tokens_per_s"])} for r in result.history]
-    summary.update(best_epoch=result.best_epoch, wall_seconds=round(time.perf_counter() - start, 1),
-                   model=str(Path(args.output_dir) / "model"))
-    print(json.dumps(summary))
+    metrics = evaluate_splits(pipeline.evaluate, {
+        "train": train_examples if args.eval_train else None, "dev": dev_examples,
+        "test": encode(load(args.test, "test")) if args.test else None})
+    epochs = [{"epoch": r["epoch"], "dev_accuracy": round(r.get("dev_accuracy", float("nan")), 4),
+               "train_tokens_per_s": round(r["train_tokens_per_s"])} for r in result.history]
+    finish(pipeline, metrics, args.output_dir, keys=("accuracy", "precision", "recall", "f1"), epochs=epochs,
+           best_epoch=result.best_epoch, wall_seconds=round(time.perf_counter() - start, 1))
     return metrics
 
 

@@ -1,6 +1,6 @@
 """Part-of-speech tagging with a BiLSTM over word + character-BiLSTM features: train, select on dev, evaluate, save.
 
-    python recipes/pos_tagger.py                    # the bundled sample in data/pos (seconds)
+    python recipes/pos_tagger.py                    # the bundled demo sample in data/pos (seconds)
     python recipes/pos_tagger.py \
         --train $LSTM_NLP_DATA/ud_english_ewt/en_ewt-ud-train.conllu \
         --dev   $LSTM_NLP_DATA/ud_english_ewt/en_ewt-ud-dev.conllu --output-dir runs/pos_ewt
@@ -11,18 +11,18 @@ bundle OUTPUT_DIR/model/ (load it with ``TaggingPipeline.from_pretrained`` or ``
 
 from __future__ import annotations
 
-import json
-import logging
+import functools
 from pathlib import Path
 
 from lstm_nlp.data import Vocab, load_tagging_dataset
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.pipelines import TaggingPipeline
 from lstm_nlp.pipelines.tagging import build_char_vocab
-from lstm_nlp.recipe_args import SAMPLE_DIR, recipe_parser, setup_logging, trainer_config, save_model, write_metrics, run
-from lstm_nlp.training import Trainer, seed_everything
+from lstm_nlp.recipe_kit import data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging
+from lstm_nlp.recipe_kit.tagging import fit_tagger
+from lstm_nlp.training import seed_everything
 
-logger = logging.getLogger("lstm_nlp")
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "pos"
 
 
 def parse_args(argv=None):
@@ -41,20 +41,16 @@ def parse_args(argv=None):
     model.add_argument("--char-dim", type=int, default=50, help="character vector size")
     model.add_argument("--char-hidden", type=int, default=50, help="CNN filters or char-LSTM size per direction")
     model.add_argument("--head", choices=["softmax", "crf"], default="softmax")
-    args = parser.parse_args(argv)
-    if args.train is None:
-        args.train, args.dev, args.test = (str(SAMPLE_DIR / "pos" / f"{s}.conllu") for s in ("train", "dev", "test"))
-    return args
+    return data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".conllu", hub_ids=True)
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
     setup_logging()
+    args = parse_args(argv)
     seed_everything(args.seed)
-    load = lambda path: load_tagging_dataset(path, tag_column=args.tag_column)  # noqa: E731
+    load = functools.partial(load_tagging_dataset, tag_column=args.tag_column)
     train = load(args.train)
-    dev = load(args.dev) if args.dev else None
-    logger.info("train: %d sentences%s", len(train), f", dev: {len(dev)}" if dev else "")
+    dev = load(args.dev, split="validation") if args.dev else None
 
     words = Vocab.build(train["tokens"], min_freq=args.min_freq)
     labels = Vocab.build_labels(train["tags"])
@@ -65,27 +61,11 @@ def main(argv=None) -> dict:
                           char_hidden_size=args.char_hidden, head=args.head, word_dropout=args.word_dropout)
     pipeline = TaggingPipeline(SequenceTagger(config), words, labels, chars=chars, scheme="token",
                                tag_column=args.tag_column)
+    result = fit_tagger(pipeline, args, train, dev, metric="accuracy")
 
-    trainer = Trainer(
-        pipeline.model,
-        trainer_config(args, metric="accuracy"),
-        train_loader=pipeline.loader(pipeline.encode(train, max_length=args.max_length), batch_size=args.batch_size,
-                                     shuffle=True, seed=args.seed),
-        evaluate=(lambda model: pipeline.evaluate(dev)) if dev is not None else None,
-    )
-    result = trainer.fit()
-
-    metrics = {"train": pipeline.evaluate(train)}
-    if dev is not None:
-        metrics["dev"] = pipeline.evaluate(dev)
-    if args.test:
-        metrics["test"] = pipeline.evaluate(load(args.test))
-    write_metrics(args.output_dir, metrics)
-    save_model(pipeline, args.output_dir)
-    final = "dev" if dev is not None else "train"
-    print(metrics[final]["report"])
-    print(json.dumps({split: {"accuracy": round(m["accuracy"], 4)} for split, m in metrics.items()}
-                     | {"best_epoch": result.best_epoch, "model": str(Path(args.output_dir) / "model")}))
+    metrics = evaluate_splits(pipeline.evaluate, {"train": train if args.eval_train else None, "dev": dev,
+                                                  "test": load(args.test, split="test") if args.test else None})
+    finish(pipeline, metrics, args.output_dir, keys=("accuracy",), best_epoch=result.best_epoch)
     return metrics
 
 

@@ -1,0 +1,191 @@
+"""The command line every recipe shares, the bundled sample, and the ``TrainerConfig`` of the options.
+
+Every recipe builds its parser with :func:`recipe_parser`, fills in and checks its data paths
+with :func:`data_paths` and turns the options into a :class:`~lstm_nlp.training.TrainerConfig`
+with :func:`trainer_config`, so the training options here (optimiser, schedule, early stopping,
+precision, checkpoints, ``--resume``, TensorBoard) reach every recipe without editing it.
+
+Defaults are stated once: a training option's default is the ``TrainerConfig`` field's default
+(the parser reads it from there), a recipe's own defaults are the keyword arguments of its
+:func:`recipe_parser` call, and :func:`trainer_config` only maps names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+from pathlib import Path
+
+from lstm_nlp.errors import ConfigError
+from lstm_nlp.training.config import PRECISIONS, TrainerConfig
+from lstm_nlp.training.optim import OPTIMIZERS, SCHEDULERS
+
+logger = logging.getLogger("lstm_nlp")
+
+DATA_SPLITS = ("train", "dev", "test")
+_TRAINER_DEFAULTS = TrainerConfig()
+# Options whose TrainerConfig field has the same name and meaning.
+_SAME_NAME = ("epochs", "lr", "device", "seed", "optimizer", "weight_decay", "momentum", "grad_accum", "scheduler",
+              "warmup_steps", "lr_factor", "lr_patience", "lr_step_size", "min_lr", "precision", "checkpoint_every",
+              "keep_checkpoints", "resume", "tensorboard")
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")  # owner/name
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except where there is nothing to show (``None``, off flags) or the help says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, output_dir: str,
+                  data: bool = True, **defaults) -> argparse.ArgumentParser:
+    """An ``ArgumentParser`` with the options every recipe accepts.
+
+    Args:
+        description: The recipe's one-line description.
+        epochs: Default ``--epochs``.
+        batch_size: Default ``--batch-size``.
+        lr: Default ``--lr``.
+        output_dir: Default ``--output-dir``.
+        data: Add ``--train/--dev/--test/--eval-train`` (a recipe that reads its data otherwise,
+            such as forecasting, passes ``False`` and shows none of them).
+        **defaults: Other defaults by destination name, e.g. ``optimizer="sgd", scheduler="plateau",
+            patience=5``.
+
+    Raises:
+        ConfigError: a key of ``defaults`` that is not an option.
+    """
+    parser = argparse.ArgumentParser(description=description, formatter_class=_HelpFormatter,
+                                     conflict_handler="resolve")  # a recipe may redefine any option below
+    if data:
+        group = parser.add_argument_group("data")
+        group.add_argument("--train", help="training data (default: the bundled sample)")
+        group.add_argument("--dev", help="development data that selects the best epoch (default: the bundled "
+                                         "sample's, when --train is not given either)")
+        group.add_argument("--test", help="held-out test data, scored once at the end (default: the bundled "
+                                          "sample's, when --train is not given either)")
+        group.add_argument("--eval-train", action=argparse.BooleanOptionalAction, default=False,
+                           help="after training, also score the whole training set (one more pass over it, slow "
+                                "on a large corpus; default: off, the per-epoch training loss is in metrics.jsonl)")
+    run = parser.add_argument_group("run")
+    run.add_argument("--output-dir", default=output_dir, help="where metrics.json, logs and model/ are written")
+    run.add_argument("--epochs", type=int, default=epochs, help="training epochs (the total, also with --resume)")
+    run.add_argument("--batch-size", type=int, default=batch_size, help="examples per batch")
+    run.add_argument("--lr", type=float, default=lr, help="learning rate")
+    run.add_argument("--seed", type=int, default=1, help="random seed")
+    run.add_argument("--device", default=_TRAINER_DEFAULTS.device, help="auto, cpu, cuda, cuda:N or mps")
+    run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    _add_training_options(parser)
+    unknown = sorted(set(defaults) - {action.dest for action in parser._actions})
+    if unknown:
+        raise ConfigError(f"recipe_parser: unknown default(s) {unknown}")
+    parser.set_defaults(**defaults)
+    return parser
+
+
+def _add_training_options(parser: argparse.ArgumentParser) -> None:
+    d = _TRAINER_DEFAULTS
+    optim = parser.add_argument_group("optimisation")
+    optim.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="optimiser (sgd uses --momentum)")
+    optim.add_argument("--weight-decay", type=float, default=d.weight_decay,
+                       help="L2 (adam, sgd) / decoupled (adamw) decay")
+    optim.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum")
+    optim.add_argument("--grad-clip", type=float, default=d.grad_clip or 0.0,
+                       help="clip the gradient norm to this (0: off)")
+    optim.add_argument("--grad-accum", type=int, default=d.grad_accum, help="batches per optimizer step")
+    optim.add_argument("--scheduler", choices=SCHEDULERS, default=d.scheduler,
+                       help="lr schedule: plateau (x lr-factor after lr-patience epochs without dev gain), "
+                            "linear (warm-up then linear decay), step (x lr-factor every lr-step-size epochs)")
+    optim.add_argument("--warmup-steps", type=int, default=d.warmup_steps,
+                       help="linear warm-up steps (scheduler linear)")
+    optim.add_argument("--lr-factor", type=float, default=d.lr_factor, help="lr multiplier of plateau / step")
+    optim.add_argument("--lr-patience", type=int, default=d.lr_patience,
+                       help="epochs without dev gain before plateau decays")
+    optim.add_argument("--lr-step-size", type=int, default=d.lr_step_size, help="epochs between step decays")
+    optim.add_argument("--min-lr", type=float, default=d.min_lr, help="lower bound of plateau")
+    optim.add_argument("--patience", type=int, default=d.patience or 0,
+                       help="early stopping: stop after this many epochs without dev gain (0: off)")
+    optim.add_argument("--precision", choices=PRECISIONS, default=d.precision,
+                       help="mixed precision: bf16, fp16 (CUDA, with a gradient scaler), amp (bf16 or fp16 on CUDA)")
+    optim.add_argument("--amp", dest="precision", action="store_const", const="amp",
+                       help="shorthand for --precision amp (no effect on CPU)")
+    runs = parser.add_argument_group("checkpoints and logging")
+    runs.add_argument("--resume", nargs="?", const="auto", default=d.resume, metavar="CHECKPOINT",
+                      help="continue a run: the latest checkpoint in OUTPUT_DIR/checkpoints (no value), or a "
+                           "checkpoint file/folder")
+    runs.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every,
+                      help="also checkpoint every N optimizer steps (0: only at epoch ends)")
+    runs.add_argument("--keep-checkpoints", type=int, default=d.keep_checkpoints,
+                      help="recent checkpoints to keep (plus the best)")
+    runs.add_argument("--no-checkpoints", action="store_true", help="write no checkpoints")
+    runs.add_argument("--tensorboard", action="store_true",
+                      help="log to OUTPUT_DIR/tensorboard (needs the tensorboard package)")
+
+
+def data_paths(args: argparse.Namespace, sample_dir: str | os.PathLike, *, suffix: str,
+               hub_ids: bool = False) -> argparse.Namespace:
+    """Checks the given ``--train/--dev/--test`` and fills in the bundled sample where none was given.
+
+    A given path is always used. Without ``--train`` the sample's ``train`` file is used for
+    training, and its ``dev``/``test`` files (those it has) for the splits not given either.
+
+    Args:
+        args: Parsed options of a :func:`recipe_parser` parser (changed in place).
+        sample_dir: The recipe's sample folder, found by the recipe relative to its own file (see
+            :mod:`lstm_nlp.recipe_kit`), holding ``train{suffix}`` and optionally ``dev``/``test``.
+        suffix: File ending of the sample files, e.g. ``".conllu"``.
+        hub_ids: Whether the recipe also reads Hugging Face hub ids (``owner/name``, ``name``,
+            ``name:config``); then only values that look like files (with a suffix, or a path
+            that is not ``owner/name``) must exist.
+
+    Returns:
+        ``args``, with ``args.sample_splits`` listing the splits taken from the sample.
+
+    Raises:
+        ConfigError: a given path that looks like a file but does not exist (naming the flag).
+    """
+    for split in DATA_SPLITS:
+        value = getattr(args, split)
+        if value is not None and _looks_like_file(value, hub_ids) and not Path(value).expanduser().exists():
+            raise ConfigError(f"--{split}: no such file or folder: {value}")
+    args.sample_splits = []
+    if args.train is None:
+        sample_dir = Path(sample_dir)
+        for split in DATA_SPLITS:
+            path = sample_dir / f"{split}{suffix}"
+            if getattr(args, split) is None and path.exists():
+                setattr(args, split, str(path))
+                args.sample_splits.append(split)
+        logger.info("no --train given: using the bundled demo sample %s for %s (a small synthetic sample that "
+                    "shows the recipe working; its scores say little about real text)", sample_dir,
+                    "/".join(args.sample_splits))
+    return args
+
+
+def _looks_like_file(value: str, hub_ids: bool) -> bool:
+    if not hub_ids:
+        return True
+    has_separator = "/" in value or os.sep in value
+    return bool(Path(value).suffix) or (has_separator and not _HUB_ID.fullmatch(value))
+
+
+def trainer_config(args: argparse.Namespace, *, metric: str, mode: str = "max", **overrides) -> TrainerConfig:
+    """The :class:`TrainerConfig` for the common recipe options in ``args``.
+
+    Args:
+        args: Parsed options of a :func:`recipe_parser` parser.
+        metric: Dev metric that selects the best epoch.
+        mode: ``"max"`` or ``"min"`` for ``metric``.
+        **overrides: Any other ``TrainerConfig`` field, taking precedence over ``args``.
+    """
+    values = {name: getattr(args, name) for name in _SAME_NAME}
+    values.update(metric=metric, mode=mode, output_dir=args.output_dir, progress=not args.no_progress,
+                  grad_clip=args.grad_clip or None, patience=args.patience or None,
+                  save_checkpoints=not args.no_checkpoints)
+    values.update(overrides)
+    return TrainerConfig(**values)

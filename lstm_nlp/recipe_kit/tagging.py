@@ -1,0 +1,122 @@
+"""The tagging recipes' shared steps, and the whole BIO-tagger recipe of ``ner.py`` and ``chunking.py``.
+
+``recipes/ner.py`` and ``recipes/chunking.py`` train the same model on the same kind of file
+(whitespace columns, IOB tags, scored with seqeval); they differ only in their defaults and in
+where the dev split comes from. They add their options with :func:`add_bio_tagger_options` and
+run :func:`run_bio_tagger`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+
+from lstm_nlp.data import Vocab
+from lstm_nlp.data.conll import read_conll
+from lstm_nlp.data.vectors import embedding_matrix, extend_vocab, load_embedding, read_vectors, vocab_keep_set
+from lstm_nlp.models import SequenceTagger, TaggerConfig
+from lstm_nlp.modules.crf import allowed_transitions
+from lstm_nlp.pipelines import TaggingPipeline
+from lstm_nlp.pipelines.tagging import build_char_vocab
+from lstm_nlp.recipe_kit.args import trainer_config
+from lstm_nlp.recipe_kit.outputs import evaluate_splits, finish
+from lstm_nlp.training import Trainer, seed_everything
+
+logger = logging.getLogger("lstm_nlp")
+
+
+def fit_tagger(pipeline: TaggingPipeline, args: argparse.Namespace, train, dev, *, metric: str):
+    """Trains ``pipeline.model`` on ``train`` (first ``--max-length`` tokens), selecting the epoch on ``dev``.
+
+    Returns:
+        The Trainer's ``FitResult``.
+    """
+    logger.info("train: %d sentences%s", len(train), f", dev: {len(dev)}" if dev is not None else "")
+    trainer = Trainer(
+        pipeline.model,
+        trainer_config(args, metric=metric),
+        train_loader=pipeline.loader(pipeline.encode(train, max_length=args.max_length), batch_size=args.batch_size,
+                                     shuffle=True, seed=args.seed),
+        evaluate=(lambda model: pipeline.evaluate(dev)) if dev is not None else None,
+    )
+    return trainer.fit()
+
+
+def add_bio_tagger_options(parser: argparse.ArgumentParser, *, tag_column: int) -> None:
+    """The column, model and pretrained-vector options of the BIO-tagger recipes."""
+    data = parser.add_argument_group("columns")
+    data.add_argument("--token-column", type=int, default=0, help="0-based column of the words")
+    data.add_argument("--tag-column", type=int, default=tag_column, help="0-based column of the tags (-1: last)")
+    data.add_argument("--scheme", choices=["iob1", "iob2"], default="iob2", help="tag scheme of the files")
+    data.add_argument("--max-length", type=int, default=None, help="train on the first N tokens of longer sentences")
+    model = parser.add_argument_group("model")
+    model.add_argument("--embedding-dim", type=int, default=100, help="ignored with --vectors (their size)")
+    model.add_argument("--hidden-size", type=int, default=200, help="LSTM size per direction")
+    model.add_argument("--num-layers", type=int, default=1)
+    model.add_argument("--dropout", type=float, default=0.5)
+    model.add_argument("--min-freq", type=int, default=2, help="rarer training words become <unk>")
+    model.add_argument("--word-dropout", type=float, default=0.05, help="training words replaced by <unk>")
+    model.add_argument("--cased-words", action="store_true",
+                       help="keep case in the word vocabulary (default: lower-cased; the characters keep case)")
+    model.add_argument("--char-encoder", choices=["none", "cnn", "lstm"], default="cnn", help="character features")
+    model.add_argument("--char-dim", type=int, default=30, help="character vector size")
+    model.add_argument("--char-hidden", type=int, default=50, help="CNN filters or char-LSTM size per direction")
+    model.add_argument("--head", choices=["softmax", "crf"], default="crf")
+    vectors = parser.add_argument_group("pretrained vectors")
+    vectors.add_argument("--vectors", help="GloVe / word2vec / fastText text file (.gz ok)")
+    vectors.add_argument("--freeze-vectors", action="store_true", help="do not fine-tune the vectors")
+    vectors.add_argument("--extend-vocab", action="store_true", help="add the vectors' words to the vocabulary")
+
+
+def bio_tagger_pipeline(args: argparse.Namespace, train) -> TaggingPipeline:
+    """A fresh BiLSTM(-CRF) tagger pipeline with vocabularies (and vectors) from ``train``."""
+    words = Vocab.build(train["tokens"], min_freq=args.min_freq, lower=not args.cased_words)
+    labels = Vocab.build_labels(train["tags"])
+    chars = build_char_vocab(train["tokens"])
+    matrix = None
+    if args.vectors:
+        vectors = read_vectors(args.vectors, keep=None if args.extend_vocab else vocab_keep_set(words))
+        words = extend_vocab(words, vectors) if args.extend_vocab else words
+        matrix, coverage = embedding_matrix(words, vectors)
+        logger.info("pretrained vectors: %s", coverage)
+    config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), hidden_size=args.hidden_size,
+                          embedding_dim=args.embedding_dim if matrix is None else matrix.shape[1],
+                          num_layers=args.num_layers, dropout=args.dropout, char_encoder=args.char_encoder,
+                          char_vocab_size=len(chars), char_embedding_dim=args.char_dim,
+                          char_hidden_size=args.char_hidden, head=args.head, freeze_embeddings=args.freeze_vectors,
+                          word_dropout=args.word_dropout)
+    model = SequenceTagger(config, constraints=allowed_transitions(labels.itos) if args.head == "crf" else None)
+    if matrix is not None:
+        load_embedding(model.embedding.embedding, matrix, freeze=args.freeze_vectors)
+    return TaggingPipeline(model, words, labels, chars=chars, scheme="iob2", tag_column=args.tag_column,
+                           token_column=args.token_column, file_scheme=args.scheme)
+
+
+def run_bio_tagger(args: argparse.Namespace, *, dev_fraction: float | None = None, split_seed: int = 0) -> dict:
+    """Trains, scores and saves a BIO tagger: the body of ``recipes/ner.py`` and ``recipes/chunking.py``.
+
+    Args:
+        args: Parsed options (:func:`~lstm_nlp.recipe_kit.args.recipe_parser` plus
+            :func:`add_bio_tagger_options`), data paths already filled in.
+        dev_fraction: Without ``--dev``, hold out this seeded share of the training sentences as
+            the dev split (``None``: no dev split).
+        split_seed: Seed of that held-out split.
+
+    Returns:
+        ``{split: scores}`` of the splits scored after training (seqeval, strict IOB2).
+    """
+    seed_everything(args.seed)
+    load = functools.partial(read_conll, token_column=args.token_column, tag_column=args.tag_column,
+                             scheme=args.scheme)
+    train = load(args.train)
+    dev = load(args.dev) if args.dev else None
+    if dev is None and dev_fraction:
+        split = train.train_test_split(test_size=dev_fraction, seed=split_seed)
+        train, dev = split["train"], split["test"]
+    pipeline = bio_tagger_pipeline(args, train)
+    result = fit_tagger(pipeline, args, train, dev, metric="f1")
+    metrics = evaluate_splits(pipeline.evaluate, {"train": train if args.eval_train else None, "dev": dev,
+                                                  "test": load(args.test) if args.test else None})
+    finish(pipeline, metrics, args.output_dir, keys=("f1", "precision", "recall"), best_epoch=result.best_epoch)
+    return metrics
