@@ -1,9 +1,16 @@
-"""Shared fixtures. Real-data tests read $LSTM_NLP_DATA and are skipped when it is unset."""
+"""Shared fixtures: the repository root, the recipes as modules, the bundled samples, real corpora.
+
+Real-data tests read $LSTM_NLP_DATA and are skipped when it is unset.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
+from typing import Callable
 
 # Tests use tiny models: one thread each is plenty, and on a busy machine a second OpenMP thread
 # waits at every barrier for a core another process holds (10x+ slower). Children inherit it.
@@ -18,8 +25,16 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = REPO_ROOT / "data"
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the one place the tests compute it: use the repo_root fixture
+
+
+@functools.cache
+def _import_recipe(name: str) -> ModuleType:
+    path = REPO_ROOT / "recipes" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"recipe_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def real_data_dir() -> Path | None:
@@ -45,6 +60,19 @@ def real_data() -> Path:
     return root
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository checkout the tests run from."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
 def sample_dir() -> Path:
-    return SAMPLE_DIR
+    """The bundled samples (``data/`` of the checkout)."""
+    return REPO_ROOT / "data"
+
+
+@pytest.fixture(scope="session")
+def load_recipe() -> Callable[[str], ModuleType]:
+    """``load_recipe("pos_tagger")``: ``recipes/pos_tagger.py`` imported as a module (once per session)."""
+    return _import_recipe

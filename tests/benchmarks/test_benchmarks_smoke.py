@@ -7,20 +7,17 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["training", "training_imdb", "encoder", "padding", "inference", "time_to_accuracy"])
-def test_benchmark_smoke_run_writes_sections_and_metrics(name, tmp_path):
+def test_benchmark_smoke_run_writes_sections_and_metrics(name, tmp_path, repo_root):
     out = tmp_path / f"{name}.json"
     env = {**os.environ, "LSTM_NLP_BENCH_CACHE": str(tmp_path / "cache")}
-    done = subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / f"bench_{name}.py"), "--smoke",
-                           "--repeats", "1", "--json", str(out)], cwd=REPO_ROOT, env=env, capture_output=True,
+    done = subprocess.run([sys.executable, str(repo_root / "benchmarks" / f"bench_{name}.py"), "--smoke",
+                           "--repeats", "1", "--json", str(out)], cwd=repo_root, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(out.read_text())
@@ -30,10 +27,10 @@ def test_benchmark_smoke_run_writes_sections_and_metrics(name, tmp_path):
 
 
 @pytest.mark.slow
-def test_run_all_renders_the_report_with_acceptance_table(tmp_path):
+def test_run_all_renders_the_report_with_acceptance_table(tmp_path, repo_root):
     report = tmp_path / "benchmarks.md"
-    done = subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / "run_all.py"), "--smoke", "--only",
-                           "padding", "encoder", "--output", str(report)], cwd=REPO_ROOT, capture_output=True,
+    done = subprocess.run([sys.executable, str(repo_root / "benchmarks" / "run_all.py"), "--smoke", "--only",
+                           "padding", "encoder", "--output", str(report)], cwd=repo_root, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     text = report.read_text()

@@ -2,15 +2,12 @@
 
 import os
 import re
-from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_quick_start_block_runs(tmp_path, monkeypatch):
-    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+def test_quick_start_block_runs(tmp_path, monkeypatch, repo_root):
+    text = (repo_root / "README.md").read_text(encoding="utf-8")
     block = re.search(r"## Quick start.*?```python\n(.*?)```", text, re.S).group(1)
-    monkeypatch.chdir(REPO_ROOT)
+    monkeypatch.chdir(repo_root)
     block = block.replace('"my_tagger"', repr(str(tmp_path / "my_tagger")))
     namespace: dict = {}
     exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102

@@ -1,9 +1,13 @@
-"""The shared recipe options: training flags reach TrainerConfig; torchrun ranks > 0 write nowhere shared."""
+"""The shared recipe options: training flags reach TrainerConfig, defaults come from it, data paths are checked."""
+
+import argparse
+import dataclasses
 
 import pytest
 
 from lstm_nlp.errors import ConfigError
-from lstm_nlp.recipe_args import recipe_parser, trainer_config
+from lstm_nlp.recipe_kit.args import data_paths, recipe_parser, trainer_config
+from lstm_nlp.training import TrainerConfig
 
 
 def parser(**defaults):
@@ -22,10 +26,17 @@ def test_training_options_reach_the_trainer_config():
     assert (config.metric, config.epochs, config.lr, config.output_dir) == ("f1", 4, 0.1, "runs/x")
 
 
-def test_defaults_are_backward_compatible_and_overridable():
+def test_the_training_defaults_are_the_trainer_configs_own():
     config = trainer_config(parser().parse_args([]), metric="accuracy")
-    assert (config.optimizer, config.scheduler, config.grad_clip, config.patience, config.resume) == \
-        ("adam", "none", 5.0, None, None)
+    shared = {"optimizer", "weight_decay", "momentum", "grad_clip", "grad_accum", "scheduler", "warmup_steps",
+              "lr_factor", "lr_patience", "lr_step_size", "min_lr", "patience", "precision", "checkpoint_every",
+              "keep_checkpoints", "save_checkpoints", "resume", "tensorboard", "device", "progress"}
+    defaults = TrainerConfig()
+    assert {f: getattr(config, f) for f in shared} == {f: getattr(defaults, f) for f in shared}
+    assert {f.name for f in dataclasses.fields(TrainerConfig)} >= shared
+
+
+def test_recipe_defaults_and_overrides():
     recipe = parser(optimizer="sgd", scheduler="plateau").parse_args(["--resume", "ckpt.pt"])
     config = trainer_config(recipe, metric="accuracy", mode="min", lr_factor=0.25)
     assert (config.optimizer, config.scheduler, config.resume, config.mode, config.lr_factor) == \
@@ -40,12 +51,57 @@ def test_a_recipe_may_redefine_a_shared_option():
     assert trainer_config(p.parse_args([]), metric="accuracy").patience == 7
 
 
-def test_other_torchrun_ranks_get_a_private_output_dir(monkeypatch, tmp_path):
-    monkeypatch.setenv("WORLD_SIZE", "2")
-    monkeypatch.setenv("RANK", "1")
-    args = parser().parse_args(["--output-dir", str(tmp_path / "shared")])
-    assert args.main_output_dir == str(tmp_path / "shared") and args.output_dir != args.main_output_dir
-    assert trainer_config(args, metric="accuracy").output_dir == str(tmp_path / "shared")
-    monkeypatch.setenv("RANK", "0")
-    args = parser().parse_args(["--output-dir", str(tmp_path / "shared")])
-    assert args.output_dir == args.main_output_dir
+def test_a_parser_without_data_options_has_none_of_them():
+    p = recipe_parser("test", epochs=1, batch_size=1, lr=0.1, output_dir="x", data=False)
+    flags = {flag for action in p._actions for flag in action.option_strings}
+    assert "--epochs" in flags and not flags & {"--train", "--dev", "--test", "--eval-train", "--no-eval-train"}
+
+
+def test_eval_train_is_off_by_default_and_says_why(capsys):
+    assert parser().parse_args([]).eval_train is False
+    assert parser().parse_args(["--eval-train"]).eval_train is True
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--help"])
+    assert "default: off" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.fixture
+def sample(tmp_path):
+    for split in ("train", "dev", "test"):
+        (tmp_path / f"{split}.conllu").write_text("x\n")
+    return tmp_path
+
+
+def paths(args: argparse.Namespace) -> tuple:
+    return args.train, args.dev, args.test
+
+
+def test_the_sample_fills_only_the_splits_not_given(sample, tmp_path):
+    mine = tmp_path / "my.conllu"
+    mine.write_text("x\n")
+    s = lambda split: str(sample / f"{split}.conllu")  # noqa: E731
+    assert paths(data_paths(parser().parse_args([]), sample, suffix=".conllu")) == (s("train"), s("dev"), s("test"))
+    args = data_paths(parser().parse_args(["--test", str(mine)]), sample, suffix=".conllu")
+    assert paths(args) == (s("train"), s("dev"), str(mine)) and args.sample_splits == ["train", "dev"]
+    args = data_paths(parser().parse_args(["--train", str(mine)]), sample, suffix=".conllu")
+    assert paths(args) == (str(mine), None, None) and args.sample_splits == []
+
+
+@pytest.mark.parametrize("flag", ["--train", "--dev", "--test"])
+def test_a_missing_file_is_an_error_naming_the_flag_and_the_path(sample, flag):
+    with pytest.raises(ConfigError, match=f"^{flag}: no such file or folder: nope.conllu$"):
+        data_paths(parser().parse_args([flag, "nope.conllu"]), sample, suffix=".conllu", hub_ids=True)
+
+
+@pytest.mark.parametrize("value,hub_ids,ok", [
+    ("stanfordnlp/imdb", True, True), ("imdb", True, True), ("universal_dependencies:en_ewt", True, True),
+    ("stanfordnlp/imdb", False, False), ("data/nope.jsonl", True, False), ("./nope", True, False),
+    ("a/b/c", True, False),
+])
+def test_hub_ids_pass_where_the_recipe_reads_them(sample, value, hub_ids, ok):
+    args = parser().parse_args(["--train", value])
+    if ok:
+        assert data_paths(args, sample, suffix=".conllu", hub_ids=hub_ids).train == value
+    else:
+        with pytest.raises(ConfigError, match="--train: no such file"):
+            data_paths(args, sample, suffix=".conllu", hub_ids=hub_ids)

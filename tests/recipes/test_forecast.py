@@ -1,7 +1,9 @@
 """The forecasting recipe end to end (tiny settings), its CSV errors, the CLI, and (slow) the acceptance run."""
 
+import contextlib
+import io
 import json
-import sys
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,18 +13,13 @@ from lstm_nlp import cli
 from lstm_nlp.data.series import synthetic_series
 from lstm_nlp.errors import DataFormatError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--epochs", "2", "--window", "24", "--horizon", "6", "--hidden-size", "8", "--no-progress",
         "--device", "cpu"]
 
 
-def _recipe():
-    sys.path.insert(0, str(REPO_ROOT / "recipes"))
-    try:
-        import forecast
-    finally:
-        sys.path.pop(0)
-    return forecast
+@pytest.fixture(scope="module")
+def recipe(load_recipe):
+    return load_recipe("forecast")
 
 
 def _write_csv(path: Path, values, *, column="load") -> Path:
@@ -31,17 +28,20 @@ def _write_csv(path: Path, values, *, column="load") -> Path:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, recipe):
     out = tmp_path_factory.mktemp("forecast")
     csv = _write_csv(out / "series.csv", synthetic_series(400, seed=5))
-    metrics = _recipe().main(["--csv", str(csv), "--column", "load", "--output-dir", str(out), *TINY])
-    return out, metrics
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        metrics = recipe.main(["--csv", str(csv), "--column", "load", "--output-dir", str(out), *TINY])
+    return out, metrics, stdout.getvalue()
 
 
 def test_recipe_writes_metrics_plot_and_bundle(trained):
-    out, metrics = trained
+    out, metrics, stdout = trained
     saved = json.loads((out / "metrics.json").read_text())
-    assert set(saved) == {"val", "test"}
+    assert set(saved) == {"dev", "test"}  # "dev", as the README names the split (it was "val")
+    assert "== dev ==" in stdout and "== test ==" in stdout and set(json.loads(stdout.splitlines()[-1])) >= {"dev"}
     for key in ("mae", "rmse", "naive_last_mae", "naive_last_rmse", "seasonal_naive_mae", "seasonal_naive_rmse"):
         assert saved["test"][key] == pytest.approx(metrics["test"][key]), key
     assert saved["test"]["windows"] == 60 - 6 + 1  # 15% of 400 values, every 6-step window
@@ -53,7 +53,7 @@ def test_recipe_writes_metrics_plot_and_bundle(trained):
 
 
 def test_cli_predict_and_evaluate_the_bundle(trained, tmp_path, capsys):
-    out, _ = trained
+    out, *_ = trained
     histories = tmp_path / "histories.txt"
     histories.write_text("1,2,3,4,5\n\n")
     assert cli.main(["predict", "--model", str(out / "model"), "--input", str(histories)]) == 0
@@ -69,28 +69,32 @@ def test_cli_predict_and_evaluate_the_bundle(trained, tmp_path, capsys):
     ("text", r"series\.csv:8: non-numeric value 'oops' in column 'load'"),
     ("short", r"has 20 values but at least 30 are needed"),
 ])
-def test_bad_csv_gets_a_clear_error(tmp_path, bad, message):
+def test_bad_csv_gets_a_clear_error(tmp_path, bad, message, recipe):
     values = [str(v) for v in synthetic_series(20 if bad == "short" else 400)]
     if bad != "short":
         values[6] = "" if bad == "missing" else "oops"  # data row 7 = line 8 of the file
     csv = _write_csv(tmp_path / "series.csv", values)
     with pytest.raises(DataFormatError, match=message):
-        _recipe().main(["--csv", str(csv), "--column", "load", "--output-dir", str(tmp_path / "out"), *TINY])
+        recipe.main(["--csv", str(csv), "--column", "load", "--output-dir", str(tmp_path / "out"), *TINY])
 
 
-def test_csv_needs_a_column_and_data_flags_are_refused(tmp_path, capsys):
+def test_csv_needs_a_column_and_data_flags_are_neither_shown_nor_taken(tmp_path, capsys, recipe):
     with pytest.raises(SystemExit):
-        _recipe().main(["--csv", "x.csv"])
+        recipe.main(["--csv", "x.csv"])
     assert "--column" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        _recipe().main(["--train", "x.csv"])
-    assert "--csv" in capsys.readouterr().err
+        recipe.main(["--help"])
+    shown = capsys.readouterr().out
+    assert "--csv" in shown and not re.search(r"--(train|dev|test|eval-train)(?![\w-])", shown)
+    with pytest.raises(SystemExit):
+        recipe.main(["--train", "x.csv"])
+    assert "unrecognized arguments: --train" in capsys.readouterr().err
 
 
 @pytest.mark.slow
-def test_default_run_beats_both_naive_baselines(tmp_path):
+def test_default_run_beats_both_naive_baselines(tmp_path, recipe):
     """The acceptance run (about 10 s on one CPU core): default settings on the generated series."""
-    metrics = _recipe().main(["--output-dir", str(tmp_path), "--no-progress", "--device", "cpu"])
+    metrics = recipe.main(["--output-dir", str(tmp_path), "--no-progress", "--device", "cpu"])
     test = metrics["test"]
     assert test["mae"] < test["seasonal_naive_mae"] < test["naive_last_mae"]
     assert test["rmse"] < test["seasonal_naive_rmse"]

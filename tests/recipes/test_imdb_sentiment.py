@@ -1,33 +1,23 @@
 """The IMDB recipe end to end on the bundled sample, then its bundle through the CLI."""
 
+import csv
 import io
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
 from lstm_nlp import cli
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = REPO_ROOT / "data" / "imdb"
-
-
-def _recipe():
-    sys.path.insert(0, str(REPO_ROOT / "recipes"))
-    try:
-        import imdb_sentiment
-    finally:
-        sys.path.pop(0)
-    return imdb_sentiment
+from lstm_nlp.errors import ConfigError
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, load_recipe):
     out = tmp_path_factory.mktemp("imdb")
-    metrics = _recipe().main(["--output-dir", str(out), "--cache-dir", str(out / "cache"), "--epochs", "6",
-                              "--patience", "0", "--batch-size", "8", "--lr", "0.01", "--dropout", "0.2",
-                              "--embedding-dim", "32", "--hidden-size", "32", "--no-progress", "--device", "cpu"])
+    metrics = load_recipe("imdb_sentiment").main(
+        ["--output-dir", str(out), "--cache-dir", str(out / "cache"), "--epochs", "3",
+         "--patience", "0", "--batch-size", "32", "--lr", "0.01", "--dropout", "0.2",
+         "--embedding-dim", "32", "--hidden-size", "32", "--no-progress", "--device", "cpu"])
     return out, metrics
 
 
@@ -39,7 +29,7 @@ def test_recipe_trains_on_the_sample_and_writes_its_outputs(trained):
         assert {"accuracy", "precision", "recall", "f1"} <= set(split)
     assert saved["test"]["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
     epochs = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    assert [e["epoch"] for e in epochs] == list(range(1, 7))
+    assert [e["epoch"] for e in epochs] == list(range(1, 4))
     assert epochs[-1]["train_loss"] < 0.8 * epochs[0]["train_loss"]
     assert "positive class 'pos'" in (out / "report_dev.txt").read_text()
     assert {"config.json", "model.safetensors", "words.vocab.json", "labels.vocab.json"} <= {
@@ -53,16 +43,49 @@ def test_the_bundle_predicts_through_the_cli(trained, monkeypatch, capsys):
     assert cli.main(["predict", "--model", str(out / "model")]) == 0
     rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
     assert len(rows) == 3 and all(label in ("neg", "pos") and 0.5 <= float(p) <= 1 for label, p in rows)
+    assert [rows[0][0], rows[2][0]] == ["pos", "neg"]
 
 
-def test_carved_validation_split_subword_tokenizer_and_final_pooling(tmp_path):
-    metrics = _recipe().main([
-        "--train", str(SAMPLE / "train.jsonl"), "--val-fraction", "0.25", "--tokenizer", "bpe",
-        "--subword-vocab-size", "200", "--pooling", "final", "--max-length", "12", "--epochs", "1",
-        "--embedding-dim", "8", "--hidden-size", "8", "--output-dir", str(tmp_path), "--cache-dir",
+def test_the_demo_model_is_not_absurd(trained):
+    from lstm_nlp.pipelines import load_pipeline
+
+    out, _ = trained
+    predicted = load_pipeline(out / "model").predict(["This film is great", "This film is terrible"])
+    assert [label for label, _ in predicted] == ["pos", "neg"]  # the old 40-review sample said neg for both
+
+
+def _csv_with_other_columns(sample_dir, path, count: int = 40):
+    """The first ``count`` sample reviews as CSV with the columns ``review`` and ``sentiment``."""
+    rows = [json.loads(line) for line in (sample_dir / "imdb" / "train.jsonl").read_text().splitlines()[:count]]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "review", "sentiment"])
+        writer.writerows([i, row["text"], row["label"]] for i, row in enumerate(rows))
+    return path
+
+
+def test_named_columns_carved_validation_split_subword_tokenizer_and_final_pooling(load_recipe, sample_dir,
+                                                                                    tmp_path):
+    reviews = _csv_with_other_columns(sample_dir, tmp_path / "reviews.csv")
+    metrics = load_recipe("imdb_sentiment").main([
+        "--train", str(reviews), "--text-column", "review", "--label-column", "sentiment", "--val-fraction", "0.25",
+        "--tokenizer", "bpe", "--subword-vocab-size", "200", "--pooling", "final", "--max-length", "12",
+        "--epochs", "1", "--embedding-dim", "8", "--hidden-size", "8", "--output-dir", str(tmp_path), "--cache-dir",
         str(tmp_path / "cache"), "--no-progress", "--device", "cpu"])
     assert set(metrics) == {"dev"}
-    assert sum(sum(metrics["dev"]["confusion"]["matrix"], [])) == 10  # 25% of 20 + 20 reviews
+    assert sum(sum(metrics["dev"]["confusion"]["matrix"], [])) == 10  # 25% of 40 reviews
     assert (tmp_path / "model" / "tokenizer.json").exists()
     meta = json.loads((tmp_path / "model" / "config.json").read_text())
     assert meta["config"]["pooling"] == "final" and meta["meta"]["max_length"] == 12
+
+
+def test_given_paths_are_used_hub_ids_pass_and_missing_files_stop(load_recipe, sample_dir, tmp_path):
+    recipe = load_recipe("imdb_sentiment")
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text('{"text": "ok", "label": 1}\n')
+    args = recipe.parse_args(["--test", str(mine)])
+    assert (args.train, args.dev, args.test) == (str(sample_dir / "imdb" / "train.jsonl"),
+                                                 str(sample_dir / "imdb" / "dev.jsonl"), str(mine))
+    assert recipe.parse_args(["--train", "stanfordnlp/imdb"]).train == "stanfordnlp/imdb"
+    with pytest.raises(ConfigError, match="--dev: no such file or folder: nope.jsonl"):
+        recipe.parse_args(["--dev", "nope.jsonl"])

@@ -14,19 +14,13 @@ from safetensors.torch import load_file
 
 from lstm_nlp.training import CheckpointManager, load_checkpoint
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--embedding-dim", "16", "--hidden-size", "16", "--num-layers", "2", "--dropout", "0.3", "--batch-size", "16",
         "--no-progress", "--device", "cpu", "--seed", "3"]
 
 
 @pytest.fixture(scope="module")
-def pos_tagger():
-    sys.path.insert(0, str(REPO_ROOT / "recipes"))
-    try:
-        import pos_tagger
-    finally:
-        sys.path.pop(0)
-    return pos_tagger
+def pos_tagger(load_recipe):
+    return load_recipe("pos_tagger")
 
 
 def epochs_without_timing(out: Path) -> list[dict]:
@@ -47,21 +41,21 @@ def test_three_epochs_equal_one_epoch_then_resume_for_two_more(tmp_path, pos_tag
         assert (resumed / name).is_file()
 
 
-def test_a_sigkilled_run_leaves_a_loadable_checkpoint_and_resumes(tmp_path, pos_tagger):
+def test_a_sigkilled_run_leaves_a_loadable_checkpoint_and_resumes(tmp_path, pos_tagger, repo_root):
     out = tmp_path / "run"
     args = ["--output-dir", str(out), *TINY, "--batch-size", "4", "--checkpoint-every", "3"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     log = tmp_path / "killed_run.log"
     with log.open("w") as stream:
-        process = subprocess.Popen([sys.executable, str(REPO_ROOT / "recipes" / "pos_tagger.py"), *args,
+        process = subprocess.Popen([sys.executable, str(repo_root / "recipes" / "pos_tagger.py"), *args,
                                     "--epochs", "1000"], env=env, stdout=stream, stderr=subprocess.STDOUT)
     index = out / "checkpoints" / "index.json"
     deadline = time.monotonic() + 90
     try:
-        # 50 batches per epoch: wait until the run is inside its second epoch, then kill it mid-write or mid-step.
+        # 75 batches per epoch: wait until the run is inside its second epoch, then kill it mid-write or mid-step.
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                if int(json.loads(index.read_text())["latest"][5:14]) >= 60:
+                if int(json.loads(index.read_text())["latest"][5:14]) >= 90:
                     break
             except (OSError, ValueError, KeyError):
                 pass
@@ -72,7 +66,7 @@ def test_a_sigkilled_run_leaves_a_loadable_checkpoint_and_resumes(tmp_path, pos_
         process.kill()
         process.wait(timeout=30)
     state = load_checkpoint(CheckpointManager(out / "checkpoints").latest())
-    assert state["global_step"] >= 60 and state["epoch"] >= 1, log.read_text()[-3000:]
+    assert state["global_step"] >= 90 and state["epoch"] >= 1, log.read_text()[-3000:]
     total = state["epoch"] + 1
     metrics = pos_tagger.main([*args, "--epochs", str(total), "--resume"])
     assert [r["epoch"] for r in epochs_without_timing(out)] == list(range(1, total + 1))

@@ -11,9 +11,6 @@ from pathlib import Path
 
 import pytest
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data"
-
-
 def _fit(pipeline, examples) -> None:
     from lstm_nlp.training import Trainer, TrainerConfig
 
@@ -22,14 +19,14 @@ def _fit(pipeline, examples) -> None:
 
 
 @pytest.fixture(scope="session")
-def tagger_bundle(tmp_path_factory) -> Path:
+def tagger_bundle(tmp_path_factory, sample_dir) -> Path:
     """A POS tagger (word + char-CNN features) bundle trained on data/pos/train.conllu."""
     from lstm_nlp.data import Vocab, read_conllu
     from lstm_nlp.models import SequenceTagger, TaggerConfig
     from lstm_nlp.pipelines import TaggingPipeline
     from lstm_nlp.pipelines.tagging import build_char_vocab
 
-    train = read_conllu(SAMPLE_DIR / "pos" / "train.conllu")
+    train = read_conllu(sample_dir / "pos" / "train.conllu")
     words = Vocab.build(train["tokens"], min_freq=2)
     labels = Vocab.build_labels(train["tags"])
     chars = build_char_vocab(train["tokens"])
@@ -44,14 +41,14 @@ def tagger_bundle(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def classifier_bundle(tmp_path_factory) -> Path:
+def classifier_bundle(tmp_path_factory, sample_dir) -> Path:
     """A sentiment classifier bundle (spaCy words, max_length 64) trained on data/imdb/train.jsonl."""
     from lstm_nlp.data import TextTokenizer, Vocab, build_vocab, load_text_classification, tokenize_dataset
     from lstm_nlp.models import ClassifierConfig, TextClassifier
     from lstm_nlp.pipelines import ClassificationPipeline
 
     cache = tmp_path_factory.mktemp("hf_cache")
-    train = load_text_classification(SAMPLE_DIR / "imdb" / "train.jsonl", label_names=["neg", "pos"],
+    train = load_text_classification(sample_dir / "imdb" / "train.jsonl", label_names=["neg", "pos"],
                                      cache_dir=cache)
     tokenizer = TextTokenizer("spacy")
     words = build_vocab(tokenize_dataset(train, tokenizer, cache_dir=cache))

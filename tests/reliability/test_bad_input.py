@@ -358,14 +358,8 @@ def test_tagger_training_truncation_option(tagger_bundle, caplog):
 
 
 @pytest.mark.parametrize("recipe", ["pos_tagger", "ner", "chunking", "imdb_sentiment"])
-def test_every_text_recipe_has_a_max_length_option(recipe):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(f"recipe_{recipe}", Path(__file__).resolve().parents[2]
-                                                  / "recipes" / f"{recipe}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.parse_args(["--max-length", "7"]).max_length == 7
+def test_every_text_recipe_has_a_max_length_option(recipe, load_recipe):
+    assert load_recipe(recipe).parse_args(["--max-length", "7"]).max_length == 7
 
 
 @pytest.mark.parametrize("args, message", [

@@ -5,15 +5,12 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 import torch
 
 from lstm_nlp import cli
 from lstm_nlp.training import distributed
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Runs a recipe unchanged, recording which examples this rank's training batch sampler yields per
 # epoch and the parameters the Trainer ends with.
@@ -61,13 +58,13 @@ def test_single_process_helpers(monkeypatch):
     assert not distributed.is_main_process()
 
 
-def test_torchrun_two_ranks_train_the_pos_recipe(tmp_path):
+def test_torchrun_two_ranks_train_the_pos_recipe(tmp_path, repo_root):
     wrapper = tmp_path / "rank_wrapper.py"
     wrapper.write_text(RANK_WRAPPER)
     out = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "LSTM_NLP_LOGLEVEL": "WARNING"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(wrapper),
-               str(tmp_path), str(REPO_ROOT / "recipes" / "pos_tagger.py"), "--output-dir", str(out), "--epochs", "2",
+               str(tmp_path), str(repo_root / "recipes" / "pos_tagger.py"), "--output-dir", str(out), "--epochs", "2",
                "--device", "cpu", "--no-progress", "--embedding-dim", "16", "--hidden-size", "16", "--num-layers", "1"]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -96,7 +93,7 @@ def test_torchrun_two_ranks_train_the_pos_recipe(tmp_path):
 
     on_disk = load_file(out / "model" / "model.safetensors")
     assert all(torch.equal(bundle[k], on_disk[k]) for k in bundle)
-    printed = _cli_json(["evaluate", "--model", str(out / "model"), "--data", str(REPO_ROOT / "data/pos/dev.conllu")])
+    printed = _cli_json(["evaluate", "--model", str(out / "model"), "--data", str(repo_root / "data/pos/dev.conllu")])
     assert printed["accuracy"] == pytest.approx(saved["dev"]["accuracy"], abs=1e-12)
     assert records[-1]["dev_accuracy"] == pytest.approx(saved["dev"]["accuracy"], abs=1e-12)
 
