@@ -216,7 +216,7 @@ def test_an_unseen_gold_tag_is_counted_as_an_error_and_reported(tagger_bundle, t
     unseen = write(tmp_path / "unseen.conllu", CONLLU.replace("\tdog\tNOUN\t", "\tdog\tNEWTAG\t", 1))
     with caplog.at_level(logging.WARNING, logger="lstm_nlp"):
         metrics = pipeline.evaluate(pipeline.read_labelled(unseen))
-    assert "1 gold tag(s) are not in the model's label set; they count as errors" in caplog.text
+    assert "1 gold tag(s) are not in the model's tag set (NEWTAG); they count as errors" in caplog.text
     assert metrics["unknown_gold_tags"] == 1 and baseline["unknown_gold_tags"] == 0
     dataset = pipeline.read_labelled(unseen)
     predicted = [tag for sentence in pipeline.predict_tokens(dataset["tokens"]) for tag in sentence]
@@ -236,7 +236,7 @@ def test_a_classifier_counts_an_unseen_gold_label_as_an_error_and_reports_it(cla
     dataset = pipeline.read_labelled(path, cache_dir=tmp_path)
     with caplog.at_level(logging.WARNING, logger="lstm_nlp"):
         metrics = pipeline.evaluate(dataset)
-    assert "1 gold label(s) are not among the model's classes" in caplog.text
+    assert "1 gold label(s) are not in the model's label set (meh); they count as errors" in caplog.text
     assert metrics["unknown_gold_labels"] == 1
     predicted = [label for label, _ in pipeline.predict(["Fine.", "Meh."])]
     assert metrics["accuracy"] == pytest.approx((predicted[0] == "pos") / 2)
