@@ -99,6 +99,8 @@ def shown(code: int, out: str, err: str, *, max_chars: int = 220) -> str:
     err_lines = [line for line in err.splitlines() if line.strip() and "examples/s" not in line]
     if any(line.startswith("Traceback") for line in err_lines):
         text = f"traceback ending in `{err_lines[-1]}`"
+    elif code != 0 and err_lines and err_lines[0].startswith("usage:"):  # argparse: the usage, then the error
+        text = f"exit {code}: `{err_lines[-1]}` (after the usage)"
     elif code != 0:
         text = f"exit {code}: `{' / '.join(err_lines)}`"
     else:
