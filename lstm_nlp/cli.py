@@ -54,8 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "(the seqeval report goes to stderr).")
     _add_common(evaluate)
     evaluate.add_argument("--data", required=True, help="labelled data (e.g. a .conllu file)")
-    evaluate.add_argument("--tag-column", choices=["upos", "xpos"], default=None,
-                          help="CoNLL-U tag column (default: the one the model was trained on)")
+    evaluate.add_argument("--tag-column", default=None,
+                          help="taggers: the tag column, upos or xpos for CoNLL-U, a 0-based number for CoNLL "
+                               "column files (default: the one the model was trained on)")
+    evaluate.add_argument("--scheme", choices=["iob1", "iob2"], default=None,
+                          help="taggers: tag scheme of a CoNLL column file; iob1 files are converted to IOB2 "
+                               "(default: the scheme of the model's training files)")
     return parser
 
 
@@ -112,7 +116,7 @@ def format_metrics(metrics: dict) -> str:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     pipeline = _load_pipeline(args.model, args.device, args.precision)
     _quiet_datasets()
-    dataset = pipeline.read_labelled(args.data, tag_column=args.tag_column)
+    dataset = pipeline.read_labelled(args.data, tag_column=args.tag_column, scheme=args.scheme)
     metrics = pipeline.evaluate(dataset, batch_size=args.batch_size)
     report = metrics.pop("report", None)
     if report:

@@ -8,6 +8,7 @@ scikit-learn, about a second) is imported on first use, so predicting never pays
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 from lstm_nlp.errors import DataFormatError
@@ -76,7 +77,9 @@ def tagging_metrics(
         _check_bio(predicted, "predicted")
         g, p = [list(s) for s in gold], [list(s) for s in predicted]
         kwargs = {"mode": "strict", "scheme": IOB2}
-    report_dict = classification_report(g, p, output_dict=True, zero_division=0, **kwargs)
+    with warnings.catch_warnings():  # numpy's "mean of empty slice" when there is no span at all
+        warnings.simplefilter("ignore", RuntimeWarning)
+        report_dict = classification_report(g, p, output_dict=True, zero_division=0, **kwargs)
     per_tag = {
         tag: {"precision": v["precision"], "recall": v["recall"], "f1": v["f1-score"], "support": int(v["support"])}
         for tag, v in report_dict.items() if not tag.endswith(" avg")
@@ -88,7 +91,10 @@ def tagging_metrics(
                        f1=f1_score(g, p, zero_division=0, **kwargs))
     else:
         metrics["macro_f1"] = report_dict["macro avg"]["f1-score"] if "macro avg" in report_dict else 0.0
-    metrics.update(per_tag=per_tag, report=classification_report(g, p, digits=4, zero_division=0, **kwargs),
+    # seqeval's text report fails (max() of an empty sequence) when no span exists on either side
+    report = (classification_report(g, p, digits=4, zero_division=0, **kwargs) if per_tag
+              else "no spans in the gold or the predicted tags (every tag is O): nothing to report per type\n")
+    metrics.update(per_tag=per_tag, report=report,
                    confusion=confusion_counts([t for s in gold for t in s], [t for s in predicted for t in s]))
     return metrics
 

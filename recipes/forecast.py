@@ -70,7 +70,7 @@ def main(argv=None) -> dict:
     pipeline = ForecastPipeline(model, period=args.period if args.period <= args.window else None,
                                 column=args.column or "value")
     # Adam + weight decay, ReduceLROnPlateau on dev MAE and best-epoch selection all come from the Trainer.
-    trainer = Trainer(model, trainer_config(args, metric="mae", mode="min"),
+    trainer = Trainer(model, trainer_config(args, metric="mae", mode="min", throughput_unit="windows"),
                       train_loader=pipeline.loader(split.train, batch_size=args.batch_size, shuffle=True,
                                                    seed=args.seed),
                       evaluate=lambda _model: pipeline.evaluate(split.val))

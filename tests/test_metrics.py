@@ -62,3 +62,10 @@ def test_classification_metrics_binary_and_macro():
     assert macro["precision"] == pytest.approx((2 / 3 + 0.5) / 2)
     assert macro["confusion"]["matrix"] == [[2, 1], [1, 1]]
     assert "positive class 'pos'" in binary["report"] and "macro" in macro["report"]
+
+
+def test_span_scores_without_any_span_report_zero_instead_of_crashing():
+    """seqeval's report raised ``max() arg is an empty sequence``, after a whole training run."""
+    metrics = tagging_metrics([["O", "O"]], [["O", "O"]], scheme="iob2")
+    assert (metrics["f1"], metrics["accuracy"], metrics["per_tag"]) == (0.0, 1.0, {})
+    assert "no spans" in metrics["report"]

@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader
 
 from lstm_nlp.data.batching import BucketBatchSampler
 from lstm_nlp.device import resolve_device
-from lstm_nlp.errors import BundleError, DataFormatError
+from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.inference import paused_gc
 from lstm_nlp.serialization import VOCAB_SUFFIX, Bundle, read_bundle
 
@@ -54,6 +54,10 @@ class TaskPipeline:
     model_type: ClassVar[str]
     #: Collate function of :meth:`loader` (``None``: the task has its own loader).
     collate: ClassVar[Callable[[list[dict]], dict[str, torch.Tensor]] | None] = None
+    #: What the task is called in messages ("tagger", "text classifier", ...).
+    task_name: ClassVar[str] = "model"
+    #: Keyword options of :meth:`read_labelled` for this task; others given a value are refused.
+    read_options: ClassVar[tuple[str, ...]] = ()
 
     # ------------------------------------------------------------------ device and batches
     @property
@@ -104,10 +108,14 @@ class TaskPipeline:
     def read_labelled(self, path: str | os.PathLike, **options: Any):
         """Reads a labelled file for :meth:`evaluate`, with this model's column and label settings.
 
-        ``options`` are the task's (e.g. ``tag_column`` for taggers); an option the task does not
-        take is a :class:`~lstm_nlp.errors.ConfigError` naming it.
+        ``options`` are the task's (:attr:`read_options`, e.g. ``tag_column`` for taggers); one the
+        task does not take is a :class:`~lstm_nlp.errors.ConfigError` naming it, unless it is ``None``.
         """
-        return self._read_labelled(path, **options)
+        refused = sorted(k for k, v in options.items() if v is not None and k not in self.read_options)
+        if refused:
+            raise ConfigError(f"{', '.join(refused)} does not apply to a {self.task_name}; it reads labelled data "
+                              f"with {', '.join(self.read_options) or 'no options'}")
+        return self._read_labelled(path, **{k: v for k, v in options.items() if k in self.read_options})
 
     def _read_labelled(self, path: str | os.PathLike, **options: Any):
         raise NotImplementedError

@@ -48,6 +48,8 @@ class ClassificationPipeline(TaskPipeline):
 
     model_type = MODEL_TYPE
     collate = staticmethod(collate_classification)
+    task_name = "text classifier"
+    read_options = ("split", "text_column", "label_column", "label_names", "cache_dir")
 
     def __init__(self, model: TextClassifier, words: Vocab, labels: Vocab, tokenizer: TextTokenizer, *,
                  label_names: Sequence[str] | None = None, positive_label: str | None = None,
@@ -160,17 +162,13 @@ class ClassificationPipeline(TaskPipeline):
         """``label<TAB>probability`` for each raw text line."""
         return [f"{label}\t{probability:.4f}" for label, probability in self.predict(lines, batch_size=batch_size)]
 
-    def _read_labelled(self, path: str | os.PathLike, *, split: str = "test", tag_column: str | None = None,
-                       **kwargs) -> Dataset:
+    def _read_labelled(self, path: str | os.PathLike, *, split: str = "test", **kwargs) -> Dataset:
         """Reads labelled texts (aclImdb folder, jsonl/csv/parquet, hub id) with this model's label names.
 
-        ``tag_column`` exists for the CLI's tagger option and must stay ``None``; other keyword
-        arguments go to :func:`load_text_classification`.
+        Keyword arguments (:attr:`read_options`) go to :func:`load_text_classification`.
         """
         from lstm_nlp.data.text_classification import load_text_classification
 
-        if tag_column is not None:
-            raise ConfigError("--tag-column applies to taggers; this is a text classifier")
         kwargs.setdefault("label_names", self.label_names)
         return load_text_classification(path, split=split, **kwargs)
 

@@ -50,6 +50,8 @@ class ForecastPipeline(TaskPipeline):
     """
 
     model_type = MODEL_TYPE
+    task_name = "forecaster"
+    read_options = ("column",)
 
     def __init__(self, model: Forecaster, *, period: int | None = None, column: str | None = None):
         if period is not None and not 1 <= period <= model.config.window:
@@ -72,11 +74,8 @@ class ForecastPipeline(TaskPipeline):
         history, targets = make_windows(self.model.scaler.transform(np.asarray(values)), self.window, self.horizon)
         return window_loader(history, targets, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
-    def _read_labelled(self, path: str | os.PathLike, *, column: str | None = None,
-                       tag_column: str | None = None) -> np.ndarray:
+    def _read_labelled(self, path: str | os.PathLike, *, column: str | None = None) -> np.ndarray:
         """Reads a CSV column (default: the training column) for :meth:`evaluate`."""
-        if tag_column is not None:
-            raise ConfigError("--tag-column applies to taggers; this is a forecaster")
         column = column or self.column
         if column is None:
             raise ConfigError("this model does not know its CSV column; pass column=")

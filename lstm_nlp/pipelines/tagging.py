@@ -65,6 +65,8 @@ class TaggingPipeline(TaskPipeline):
 
     model_type = MODEL_TYPE
     collate = staticmethod(collate_tagging)
+    task_name = "tagger"
+    read_options = ("tag_column", "scheme")
 
     def __init__(self, model: SequenceTagger, words: Vocab, labels: Vocab, *, chars: Vocab | None = None,
                  scheme: TagScheme = "none", tag_column: str | int = "upos", token_column: int = 0,
@@ -182,7 +184,8 @@ class TaggingPipeline(TaskPipeline):
         return [" ".join(f"{token}/{tag}" for token, tag in pairs)
                 for pairs in self.predict_text(lines, batch_size=batch_size)]
 
-    def _read_labelled(self, path: str | os.PathLike, *, tag_column: str | int | None = None) -> Dataset:
+    def _read_labelled(self, path: str | os.PathLike, *, tag_column: str | int | None = None,
+                       scheme: TagScheme | None = None) -> Dataset:
         """Reads a labelled file: CoNLL-U for ``.conllu``/``.conllu.gz`` paths (or hub ids for a model
         trained on CoNLL-U), CoNLL columns otherwise, with this model's column settings.
 
@@ -190,6 +193,7 @@ class TaggingPipeline(TaskPipeline):
             path: The file.
             tag_column: Override the tag column (``"upos"``/``"xpos"`` for CoNLL-U, a column number,
                 also as a string, for column files).
+            scheme: Override the tag scheme of column files (``"iob1"`` files are converted to IOB2).
         """
         from lstm_nlp.data.conll import read_conll  # readers load `datasets` (~1 s): only when reading
         from lstm_nlp.data.conllu import load_tagging_dataset
@@ -207,7 +211,8 @@ class TaggingPipeline(TaskPipeline):
                     raise DataFormatError(f"tag column {column!r} is for CoNLL-U files; give a column number "
                                           "for CoNLL column files", path) from None
                 column = -1  # a CoNLL-U model scored on a column file: tags in the last column
-        return read_conll(path, token_column=self.token_column, tag_column=column, scheme=self.file_scheme)
+        return read_conll(path, token_column=self.token_column, tag_column=column,
+                          scheme=self.file_scheme if scheme is None else check_scheme(scheme))
 
     def evaluate(self, dataset: Dataset, *, batch_size: int = 256) -> dict:
         """Metrics on a labelled dataset (see :func:`tagging_metrics`).

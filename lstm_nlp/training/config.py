@@ -53,6 +53,9 @@ class TrainerConfig:
         tensorboard: Log to ``output_dir/tensorboard`` when the tensorboard package is installed.
         find_unused_parameters: Passed to ``DistributedDataParallel`` (models with branches
             that some batches skip).
+        throughput_unit: What the logged throughput counts: ``"tokens"`` (real tokens of each
+            batch), or any other name for examples (e.g. ``"windows"`` of a forecaster). The
+            ``metrics.jsonl`` key stays ``train_tokens_per_s``.
     """
 
     epochs: int = 10
@@ -83,6 +86,7 @@ class TrainerConfig:
     plots: bool = True
     tensorboard: bool = False
     find_unused_parameters: bool = False
+    throughput_unit: str = "tokens"
 
     def __post_init__(self) -> None:
         self.precision = _PRECISION_ALIASES.get(str(self.precision).lower(), str(self.precision).lower())

@@ -111,14 +111,14 @@ def _tensorboard_writer(directory: Path):
     return SummaryWriter(log_dir=str(directory))
 
 
-def summary_table(history: Sequence[Mapping], *, metric: str | None, best_epoch: int) -> str:
+def summary_table(history: Sequence[Mapping], *, metric: str | None, best_epoch: int, unit: str = "tokens") -> str:
     """A fixed-width table of the run, one row per epoch, the selected epoch marked with ``*``.
 
-    Columns: epoch, train loss, dev metric (if any), learning rate, tokens/s and seconds.
+    Columns: epoch, train loss, dev metric (if any), learning rate, ``unit``/s and seconds.
     """
     dev_key = f"dev_{metric}" if metric else None
     has_dev = dev_key is not None and any(dev_key in r for r in history)
-    header = ["epoch", "train loss"] + ([f"dev {metric}"] if has_dev else []) + ["lr", "tokens/s", "seconds"]
+    header = ["epoch", "train loss"] + ([f"dev {metric}"] if has_dev else []) + ["lr", f"{unit}/s", "seconds"]
     rows = []
     for r in history:
         row = [f"{r['epoch']}{'*' if r['epoch'] == best_epoch else ''}", _fmt(r.get("train_loss"), ".4f")]

@@ -228,7 +228,7 @@ class Trainer:
                              stopped_early=state.stopped_early, global_step=state.global_step,
                              checkpoint=str(self._last_checkpoint) if self._last_checkpoint else None)
         result.summary = summary_table(state.history, metric=cfg.metric if self.evaluate else None,
-                                       best_epoch=state.best_epoch)
+                                       best_epoch=state.best_epoch, unit=cfg.throughput_unit)
         self._info("training summary (%s):\n%s", "stopped early" if state.stopped_early else "finished",
                    result.summary)
         dist_utils.barrier()
@@ -258,7 +258,7 @@ class Trainer:
             if cfg.patience and state.bad_epochs >= cfg.patience:
                 state.stopped_early = True
             run_log.epoch(record, state.history, state.best_epoch)
-            self._info("epoch %d: loss %.4f, %.0f tokens/s, lr %.3g%s", epoch, record["train_loss"],
+            self._info(f"epoch %d: loss %.4f, %.0f {cfg.throughput_unit}/s, lr %.3g%s", epoch, record["train_loss"],
                        record["train_tokens_per_s"], record["lr"],
                        f", dev {cfg.metric} {metric:.4f}" if metric is not None else "")
             self._save(state, is_best=improved)
@@ -298,7 +298,10 @@ class Trainer:
         for batch, is_last in _with_last(iterator):
             index += 1
             boundary = is_last or index % cfg.grad_accum == 0
-            tokens = int(batch["lengths"].sum()) if "lengths" in batch else int(batch["mask"].sum())
+            if cfg.throughput_unit != "tokens":
+                tokens = int(batch["mask"].shape[0])  # examples (e.g. forecast windows), not time steps
+            else:
+                tokens = int(batch["lengths"].sum()) if "lengths" in batch else int(batch["mask"].sum())
             sync = self.train_model.no_sync() if self.dist.enabled and not boundary else nullcontext()
             with sync:
                 batch = move_batch(batch, self.device)

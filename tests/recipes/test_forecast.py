@@ -37,6 +37,12 @@ def trained(tmp_path_factory, recipe):
     return out, metrics, stdout.getvalue()
 
 
+def test_training_log_counts_windows_not_tokens(tmp_path, recipe, caplog):
+    with caplog.at_level("INFO", logger="lstm_nlp"), contextlib.redirect_stdout(io.StringIO()):
+        recipe.main(["--output-dir", str(tmp_path), "--length", "300", *TINY])
+    assert re.search(r"epoch 1: loss [\d.]+, \d+ windows/s", caplog.text) and "tokens/s" not in caplog.text
+
+
 def test_recipe_writes_metrics_plot_and_bundle(trained):
     out, metrics, stdout = trained
     saved = json.loads((out / "metrics.json").read_text())

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lstm_nlp.recipe_args import write_metrics
+from lstm_nlp.recipe_kit.outputs import write_metrics
 from lstm_nlp.training.plots import OTHER_LABEL, _cap_labels, plot_confusion_matrix, plot_training_curve
 from lstm_nlp.training.tracking import RunLog, summary_table
 
