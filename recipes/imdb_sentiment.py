@@ -68,6 +68,7 @@ def main(argv=None) -> dict:
         dev = load(args.dev, "validation")
     else:
         train, dev = train_validation_split(train, fraction=args.val_fraction, seed=args.seed)
+    test = load(args.test, "test") if args.test else None  # read now: a bad file must not wait for training
     logger.info("train: %d texts, dev: %d%s", len(train), len(dev), "" if args.dev else " (carved from train)")
 
     tokenizer = TextTokenizer.fit(train.with_format("arrow")["text"].to_pylist(), args.tokenizer,
@@ -95,7 +96,7 @@ def main(argv=None) -> dict:
 
     metrics = evaluate_splits(pipeline.evaluate, {
         "train": train_examples if args.eval_train else None, "dev": dev_examples,
-        "test": encode(load(args.test, "test")) if args.test else None})
+        "test": encode(test) if test is not None else None})
     epochs = [{"epoch": r["epoch"], "dev_accuracy": round(r.get("dev_accuracy", float("nan")), 4),
                "train_tokens_per_s": round(r["train_tokens_per_s"])} for r in result.history]
     finish(pipeline, metrics, args.output_dir, keys=("accuracy", "precision", "recall", "f1"), epochs=epochs,

@@ -51,6 +51,7 @@ def main(argv=None) -> dict:
     load = functools.partial(load_tagging_dataset, tag_column=args.tag_column)
     train = load(args.train)
     dev = load(args.dev, split="validation") if args.dev else None
+    test = load(args.test, split="test") if args.test else None  # read now: a bad file must not wait for training
 
     words = Vocab.build(train["tokens"], min_freq=args.min_freq)
     labels = Vocab.build_labels(train["tags"])
@@ -59,12 +60,12 @@ def main(argv=None) -> dict:
                           hidden_size=args.hidden_size, num_layers=args.num_layers, dropout=args.dropout,
                           char_encoder=args.char_encoder, char_vocab_size=len(chars), char_embedding_dim=args.char_dim,
                           char_hidden_size=args.char_hidden, head=args.head, word_dropout=args.word_dropout)
-    pipeline = TaggingPipeline(SequenceTagger(config), words, labels, chars=chars, scheme="token",
+    pipeline = TaggingPipeline(SequenceTagger(config), words, labels, chars=chars, scheme="none",
                                tag_column=args.tag_column)
     result = fit_tagger(pipeline, args, train, dev, metric="accuracy")
 
     metrics = evaluate_splits(pipeline.evaluate, {"train": train if args.eval_train else None, "dev": dev,
-                                                  "test": load(args.test, split="test") if args.test else None})
+                                                  "test": test})
     finish(pipeline, metrics, args.output_dir, keys=("accuracy",), best_epoch=result.best_epoch)
     return metrics
 

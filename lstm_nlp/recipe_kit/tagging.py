@@ -111,12 +111,13 @@ def run_bio_tagger(args: argparse.Namespace, *, dev_fraction: float | None = Non
                              scheme=args.scheme)
     train = load(args.train)
     dev = load(args.dev) if args.dev else None
+    test = load(args.test) if args.test else None  # read now: a bad test file must not wait for training
     if dev is None and dev_fraction:
         split = train.train_test_split(test_size=dev_fraction, seed=split_seed)
         train, dev = split["train"], split["test"]
     pipeline = bio_tagger_pipeline(args, train)
     result = fit_tagger(pipeline, args, train, dev, metric="f1")
     metrics = evaluate_splits(pipeline.evaluate, {"train": train if args.eval_train else None, "dev": dev,
-                                                  "test": load(args.test) if args.test else None})
+                                                  "test": test})
     finish(pipeline, metrics, args.output_dir, keys=("f1", "precision", "recall"), best_epoch=result.best_epoch)
     return metrics
