@@ -96,7 +96,7 @@ def main(argv=None) -> BenchResult:
             metrics[f"{scenario} | {mode}"] = {"dense_tokens_per_s": d, "packed_tokens_per_s": p, "speedup": d / p}
     result = BenchResult("encoder")
     result.add_section(
-        "Encoder fast path: dense vs packed on IMDB-length batches (issue 6)",
+        "Encoder fast path: dense vs packed on IMDB-length batches",
         f"`TextClassifier` at the IMDB sizes ({config.embedding_dim}-d embeddings, BiLSTM 1x{config.hidden_size}, "
         f"{config.pooling} pooling), batch {batch_size}, real tokens/s, median of {n_repeats} interleaved repeats "
         "after a warm-up; both paths share the same weights and see the same batches.\n\n"

@@ -12,7 +12,7 @@ folder (first run) and again with the caches in place (cached run, a fresh ``loa
 3. ``build_vocab`` (25,000 most frequent tokens, counted in Arrow);
 4. ``numericalize_dataset`` (Arrow ``index_in``) via ``datasets.map``.
 
-Targets (issue 3): <= 20 s first, <= 3 s cached. Writes ``docs/benchmarks-imdb-tokenization.md``
+Targets: <= 20 s first, <= 3 s cached. Writes ``docs/benchmarks-imdb-tokenization.md``
 (not with ``--smoke``). Turning the ids into Python lists for the DataLoader
 (``ClassificationPipeline.encode``) is reported separately.
 """

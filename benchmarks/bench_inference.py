@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from common import (CACHE_DIR, REPO_ROOT, BenchResult, base_parser, ewt_paths, fmt, imdb_texts, markdown_table, median,
-                    recipe_defaults, repeats, setup)
+                    portable, recipe_defaults, repeats, setup)
 from lstm_nlp.inference import bf16_is_native, prepare_for_inference
 from lstm_nlp.pipelines import load_pipeline
 
@@ -61,7 +61,7 @@ def run_recipe(name: str, argv: list[str]) -> None:
 def pos_model(args, extra_args: tuple[str, ...] = (), tag: str = "") -> tuple[Path, str]:
     """A POS bundle trained once with the recipe (its defaults + ``extra_args``), cached; or ``--pos-model``."""
     if args.pos_model and not extra_args:
-        return Path(args.pos_model), f"given: {args.pos_model}"
+        return Path(args.pos_model), f"given: {portable(args.pos_model)}"
     train, dev = ewt_paths(args.smoke)
     described = f"recipes/pos_tagger.py defaults{' ' + ' '.join(extra_args) if extra_args else ''}"
     if args.smoke:
@@ -75,7 +75,7 @@ def pos_model(args, extra_args: tuple[str, ...] = (), tag: str = "") -> tuple[Pa
         run_recipe("pos_tagger", ["--train", str(train), "--dev", str(dev), "--output-dir", str(out),
                                   "--epochs", str(POS_EPOCHS), "--no-progress", "--device", "cpu", *extra_args])
         (out / "trained_seconds.txt").write_text(f"{time.perf_counter() - start:.0f}")
-    return out / "model", f"{described}, --epochs {POS_EPOCHS}, EWT train (cached in {out})"
+    return out / "model", f"{described}, --epochs {POS_EPOCHS}, EWT train (cached in {portable(out)})"
 
 
 def dev_text_lines(path: Path) -> list[str]:
@@ -217,7 +217,7 @@ def pos_section(args, result: BenchResult, n_repeats: int, *, variant: str = "",
                      f"{100 * accuracy[name]:.2f}%", f"{100 * (accuracy[name] - accuracy['fp32']):+.2f}"])
     config = pipeline.model.config
     result.add_section(
-        f"Inference: POS tagger on EWT dev{' (' + variant + ')' if variant else ' (issue 6)'}",
+        f"Inference: POS tagger on EWT dev{' (' + variant + ')' if variant else ''}",
         f"Model: {provenance}; word embedding {config.embedding_dim}, BiLSTM {config.num_layers}x{config.hidden_size}, "
         f"char encoder {getattr(config, 'char_encoder', 'none')}, head {getattr(config, 'head', 'softmax')}. "
         f"{len(lines)} raw dev sentences, batch {args.batch_size}, median of {n_repeats} interleaved repeats. "
@@ -256,11 +256,11 @@ def imdb_section(args, result: BenchResult, n_repeats: int) -> None:
     texts = [t.replace("\n", " ") for t in texts[::step]]  # both classes (the file is sorted by label)
     gold = gold[::step]
     if args.imdb_model and not (Path(args.imdb_model) / "config.json").exists():
-        result.notes.append(f"--imdb-model {args.imdb_model} has no bundle (yet): untrained IMDB model used")
+        result.notes.append(f"--imdb-model {portable(args.imdb_model)} has no bundle (yet): untrained IMDB model used")
         args.imdb_model = None
     if args.imdb_model:
         pipeline = load_pipeline(args.imdb_model, device="cpu")
-        provenance = f"trained bundle {args.imdb_model}"
+        provenance = f"trained bundle {portable(args.imdb_model)}"
     else:
         recipe = recipe_defaults("imdb_sentiment")
         tokenizer = TextTokenizer("spacy")

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import BenchResult, base_parser, ewt_paths, markdown_table, median, setup
+from common import BenchResult, base_parser, ewt_paths, markdown_table, median, portable, setup
 from lstm_nlp.pipelines import load_pipeline
 
 
@@ -58,7 +58,7 @@ def analyse(run_dir: Path, dev_path: Path, target: float) -> dict:
         if reached is None and accuracy >= target:
             reached = (record["epoch"], accuracy, elapsed)
     train_tps = [r["train_tokens_per_s"] for r in records if "train_tokens_per_s" in r]
-    return {"run": str(run_dir), "epochs": len(records), "eval_seconds": per_eval, "reached": reached, "best": best,
+    return {"run": portable(run_dir), "epochs": len(records), "eval_seconds": per_eval, "reached": reached, "best": best,
             "total_minutes": elapsed / 60, "median_train_tokens_per_s": median(train_tps),
             "model": describe(run_dir / "model")}
 

@@ -208,7 +208,7 @@ def main(argv=None) -> BenchResult:
                      " / ".join(f"{t / s:,.0f}" for t, s, _ in runs[key])])
     result = BenchResult("training")
     result.add_section(
-        "Training throughput: POS tagger (issue 2)",
+        "Training throughput: POS tagger",
         f"{'Bundled sample (smoke run)' if args.smoke else 'UD English-EWT train'}, first {len(train)} sentences; naive loop on the first {len(naive_examples)}. "
         f"Model: the POS recipe defaults (embedding {P['embedding_dim']}, BiLSTM {P['num_layers']}x{P['hidden_size']}, "
         f"dropout {P['dropout']}), batch {P['batch_size']}, Adam lr {P['lr']}, clip {P['grad_clip']}. "

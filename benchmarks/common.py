@@ -69,6 +69,23 @@ def ewt_paths(smoke: bool) -> tuple[Path, Path]:
     return ewt / "en_ewt-ud-train.conllu", ewt / "en_ewt-ud-dev.conllu"
 
 
+def portable(text: object) -> str:
+    """``text`` with this machine's folders replaced by placeholders, for records kept in ``docs/``.
+
+    The repository becomes ``.``, the corpora ``$LSTM_NLP_DATA``, the benchmark cache
+    ``$LSTM_NLP_BENCH_CACHE``, the temporary folder ``$TMPDIR`` and the home folder ``~``.
+    """
+    import tempfile
+
+    text = str(text)
+    root = data_root()
+    for folder, name in ((CACHE_DIR, "$LSTM_NLP_BENCH_CACHE"), (root, "$LSTM_NLP_DATA"), (REPO_ROOT, "."),
+                         (Path(tempfile.gettempdir()), "$TMPDIR"), (Path.home(), "~")):
+        if folder is not None:
+            text = text.replace(str(Path(folder).resolve()), name).replace(str(folder), name)
+    return text
+
+
 def base_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--smoke", action="store_true", help="tiny run on the bundled sample (checks code paths)")
@@ -254,7 +271,7 @@ class BenchResult:
         print(f"\npeak RSS of this benchmark process: {self.metrics['peak_rss_mb']:.0f} MiB")
         if args.json:
             payload = {"name": self.name, "sections": self.sections, "metrics": self.metrics, "notes": self.notes,
-                       "smoke": bool(args.smoke), "argv": sys.argv[1:],
+                       "smoke": bool(args.smoke), "argv": [portable(a) for a in sys.argv[1:]],
                        "threads": torch.get_num_threads()}
             Path(args.json).parent.mkdir(parents=True, exist_ok=True)
             Path(args.json).write_text(json.dumps(payload, indent=2), encoding="utf-8")

@@ -12,13 +12,15 @@ mkdir -p "$OUT/runs"
 LOG="$OUT/log.txt"
 exec > >(tee -a "$LOG") 2>&1
 export PYTHONUNBUFFERED=1 HF_DATASETS_OFFLINE=1 HF_HUB_OFFLINE=1 LSTM_NLP_LOGLEVEL=INFO
+SCRATCH=$(mktemp -d)
+SITE="$SCRATCH/site"
 if [ -n "${WHEELS:-}" ]; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$WHEELS"/*.whl
-  export PYTHONPATH="$PWD:/tmp/site"
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" "$WHEELS"/*.whl
+  export PYTHONPATH="$PWD:$SITE"
 else
   export PYTHONPATH="$PWD"
 fi
-D=/tmp/lstm_nlp_data
+D="$SCRATCH/data"
 mkdir -p "$D" && tar xzf "${DATA_TGZ:?set DATA_TGZ}" -C "$D"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'cudnn', torch.backends.cudnn.version())"
@@ -41,6 +43,6 @@ step "ner CoNLL-2003 bf16" 80 python3 recipes/ner.py "${common[@]}" --epochs 8 -
 step "chunking CoNLL-2000 bf16" 50 python3 recipes/chunking.py "${common[@]}" --epochs 8 \
   --output-dir "$OUT/runs/chunking" --train $D/conll2000/train.txt
 step "imdb bpe bf16" 90 python3 recipes/imdb_sentiment.py "${common[@]}" --epochs 3 --tokenizer bpe --num-proc 8 \
-  --cache-dir /tmp/lstm_nlp_cache --output-dir "$OUT/runs/imdb" --train $D/imdb/train.jsonl
+  --cache-dir "$SCRATCH/cache" --output-dir "$OUT/runs/imdb" --train $D/imdb/train.jsonl
 step "forecast" 30 python3 recipes/forecast.py "${common[@]}" --output-dir "$OUT/runs/forecast"
 (cd "$OUT" && tar czf runs.tgz --exclude='*.safetensors' --exclude='*.png' runs && rm -rf runs)
