@@ -17,19 +17,12 @@ import time
 
 import torch
 
+from bench_encoder import VOCAB, make_batch
 from lstm_nlp.models.classifier import ClassifierConfig, TextClassifier
 from lstm_nlp.models.tagger import SequenceTagger, TaggerConfig
 
-VOCAB = 20000
-
-
 def classifier_batch(lengths: list[int], gen: torch.Generator, device) -> dict[str, torch.Tensor]:
-    lengths_t = torch.tensor(lengths)
-    width = int(lengths_t.max())
-    mask = torch.arange(width)[None, :] < lengths_t[:, None]
-    ids = torch.randint(1, VOCAB, (len(lengths), width), generator=gen).masked_fill(~mask, 0)
-    return {"token_ids": ids.to(device), "mask": mask.to(device),
-            "labels": torch.randint(0, 2, (len(lengths),), generator=gen).to(device)}
+    return {k: v.to(device) for k, v in make_batch(lengths, gen).items()}
 
 
 def tagger_batch(lengths: list[int], gen: torch.Generator, device, chars: int = 80) -> dict[str, torch.Tensor]:
