@@ -1,0 +1,95 @@
+"""An lstm_nlp model as a spaCy pipeline component: ``nlp.add_pipe("lstm_nlp_tagger", config={"model": DIR})``.
+
+The factory is registered through the ``spacy_factories`` entry point, so no import is needed::
+
+    import spacy
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lstm_nlp_tagger", config={"model": "runs/pos/model"})
+    [(t.text, t.pos_) for t in nlp("The cat sat.")]
+
+What the component sets depends on the bundle:
+
+* POS taggers (tag scheme ``none``): ``token.pos_`` for a model trained on CoNLL-U UPOS, else
+  ``token.tag_`` (XPOS, or tags of a CoNLL column file);
+* span taggers (``iob2``: NER, chunking): ``doc.ents`` from the BIO spans (an ``I-X`` that follows
+  no ``X`` opens a span, as conlleval reads it), replacing earlier entities;
+* text classifiers: ``doc.cats``, every class's probability.
+
+The model tags spaCy's own tokens (no second tokenization); ``nlp.pipe`` batches documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import minibatch
+
+from lstm_nlp.errors import ConfigError
+from lstm_nlp.pipelines import ClassificationPipeline, TaggingPipeline, load_pipeline
+
+FACTORY = "lstm_nlp_tagger"
+
+
+def bio_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
+    """``(start, end, type)`` spans of IOB2 tags; an ``I-X`` after anything but ``X`` starts a span."""
+    spans: list[tuple[int, int, str]] = []
+    start, kind = None, None
+    for i, tag in enumerate([*tags, "O"]):
+        prefix, _, label = tag.partition("-")
+        continues = prefix == "I" and label == kind
+        if start is not None and not continues:
+            spans.append((start, i, kind))
+            start, kind = None, None
+        if prefix in ("B", "I") and not continues:
+            start, kind = i, label
+    return spans
+
+
+class LstmNlpComponent:
+    """Runs a saved lstm_nlp bundle on spaCy ``Doc`` objects (see the module docstring)."""
+
+    def __init__(self, name: str, model: str, *, device: str = "cpu", batch_size: int = 256):
+        if not model:
+            raise ConfigError(f"the {FACTORY!r} component needs config={{'model': 'path/to/bundle'}}")
+        self.name = name
+        self.batch_size = batch_size
+        self.pipeline = load_pipeline(model, device=device)
+        if not isinstance(self.pipeline, (TaggingPipeline, ClassificationPipeline)):
+            raise ConfigError(f"{model} holds a {type(self.pipeline).__name__}; the spaCy component takes taggers "
+                              "and text classifiers")
+
+    def __call__(self, doc: Doc) -> Doc:
+        self._annotate([doc])
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], *, batch_size: int | None = None) -> Iterator[Doc]:
+        for batch in minibatch(docs, size=batch_size or self.batch_size):
+            self._annotate(batch)
+            yield from batch
+
+    def _annotate(self, docs: list[Doc]) -> None:
+        if isinstance(self.pipeline, ClassificationPipeline):
+            labels = self.pipeline.labels.itos
+            probabilities = self.pipeline.predict_examples(self.pipeline.featurize([doc.text for doc in docs]),
+                                                           batch_size=self.batch_size)
+            for doc, row in zip(docs, probabilities.tolist()):
+                doc.cats = dict(zip(labels, row))
+            return
+        tagged = self.pipeline.predict_tokens([[token.text for token in doc] for doc in docs],
+                                              batch_size=self.batch_size)
+        if self.pipeline.scheme == "iob2":
+            for doc, tags in zip(docs, tagged):
+                doc.ents = [Span(doc, start, end, label=kind) for start, end, kind in bio_spans(tags)]
+            return
+        attribute = "pos_" if self.pipeline.tag_column == "upos" else "tag_"
+        for doc, tags in zip(docs, tagged):
+            for token, tag in zip(doc, tags):
+                setattr(token, attribute, tag)
+
+
+@Language.factory(FACTORY, default_config={"model": "", "device": "cpu", "batch_size": 256})
+def make_component(nlp: Language, name: str, model: str, device: str, batch_size: int) -> LstmNlpComponent:
+    """spaCy factory of :class:`LstmNlpComponent` (``config``: ``model`` bundle folder, ``device``, ``batch_size``)."""
+    return LstmNlpComponent(name, model, device=device, batch_size=batch_size)

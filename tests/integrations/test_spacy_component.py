@@ -1,0 +1,74 @@
+"""The spaCy component, found through its entry point: POS tags, entities and categories on spacy.blank("en")."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+import torch
+
+from lstm_nlp.data import Vocab
+from lstm_nlp.data.series import Scaler
+from lstm_nlp.data.tokenizers import TextTokenizer
+from lstm_nlp.errors import ConfigError
+from lstm_nlp.integrations.spacy_component import bio_spans
+from lstm_nlp.models import (ClassifierConfig, Forecaster, ForecasterConfig, SequenceTagger, TaggerConfig,
+                             TextClassifier)
+from lstm_nlp.pipelines import ClassificationPipeline, ForecastPipeline, TaggingPipeline
+
+WORDS = Vocab.build([["the", "cat", "sat", "on", "mat", "."]])
+
+
+def tagger_bundle(path, labels, *, scheme="none", always=None):
+    config = TaggerConfig(vocab_size=len(WORDS), num_labels=len(labels), embedding_dim=4, hidden_size=4,
+                          num_layers=1)
+    model, label_vocab = SequenceTagger(config), Vocab.build_labels([labels])
+    if always is not None:  # make the untrained model predict one tag everywhere
+        with torch.no_grad():
+            model.head.projection.bias[label_vocab.stoi[always]] = 100.0
+    TaggingPipeline(model, WORDS, label_vocab, scheme=scheme).save_pretrained(path)
+    return str(path)
+
+
+def test_pos_model_sets_token_pos(tmp_path):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lstm_nlp_tagger", config={"model": tagger_bundle(tmp_path / "pos", ["DET", "NOUN", "VERB"])})
+    doc = nlp("The cat sat.")
+    assert [t.text for t in doc] == ["The", "cat", "sat", "."]  # spaCy's tokens, tagged as they are
+    assert all(t.pos_ in ("DET", "NOUN", "VERB") for t in doc)
+
+
+def test_ner_model_sets_doc_ents_and_pipe_batches(tmp_path):
+    model = tagger_bundle(tmp_path / "ner", ["O", "B-PER", "I-PER"], scheme="iob2", always="B-PER")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lstm_nlp_tagger", config={"model": model, "batch_size": 2})
+    docs = list(nlp.pipe(["The cat sat.", "On the mat", "the", "cat sat", "."], batch_size=2))
+    assert [len(doc.ents) for doc in docs] == [4, 3, 1, 2, 1]  # B-PER on every token: one-token PER spans
+    assert {ent.label_ for doc in docs for ent in doc.ents} == {"PER"}
+
+
+def test_classifier_sets_doc_cats(tmp_path):
+    labels = Vocab.build_labels(["neg", "pos"])
+    model = TextClassifier(ClassifierConfig(vocab_size=len(WORDS), num_labels=2, embedding_dim=4, hidden_size=4))
+    ClassificationPipeline(model, WORDS, labels, TextTokenizer("spacy")).save_pretrained(tmp_path / "clf")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lstm_nlp_tagger", config={"model": str(tmp_path / "clf")})
+    cats = nlp("This film is great").cats
+    assert set(cats) == {"neg", "pos"} and sum(cats.values()) == pytest.approx(1.0)
+
+
+def test_a_forecaster_or_no_model_is_a_clear_error(tmp_path):
+    ForecastPipeline(Forecaster(ForecasterConfig(window=4, horizon=2, hidden_size=4), scaler=Scaler(0.0, 1.0))
+                     ).save_pretrained(tmp_path / "fc")
+    with pytest.raises(ConfigError, match="takes taggers and text classifiers"):
+        spacy.blank("en").add_pipe("lstm_nlp_tagger", config={"model": str(tmp_path / "fc")})
+    with pytest.raises(ConfigError, match="needs config"):
+        spacy.blank("en").add_pipe("lstm_nlp_tagger")
+
+
+@pytest.mark.parametrize("tags, spans", [
+    (["B-PER", "I-PER", "O", "B-LOC"], [(0, 2, "PER"), (3, 4, "LOC")]),
+    (["I-PER", "I-PER", "B-PER", "I-LOC"], [(0, 2, "PER"), (2, 3, "PER"), (3, 4, "LOC")]),  # I- opens, as conlleval
+    (["O", "O"], []),
+])
+def test_bio_spans(tags, spans):
+    assert bio_spans(tags) == spans
