@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Sequence
 
 from lstm_nlp.errors import DataFormatError
-from lstm_nlp.tags import TagScheme, check_scheme
+from lstm_nlp.tags import TagScheme, check_scheme, to_spans
 
 
 def token_accuracy(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> float:
@@ -59,7 +59,11 @@ def tagging_metrics(
         ``{"accuracy", "per_tag": {tag: {precision, recall, f1, support}}, "report": str,
         "confusion": {"labels", "matrix"}}`` plus ``"precision", "recall", "f1"`` (spans) for
         ``"iob2"`` or ``"macro_f1"`` for ``"none"`` (micro precision/recall/F1 over tokens would
-        only repeat the accuracy).
+        only repeat the accuracy). For ``"iob2"`` also ``"precision_conlleval"``,
+        ``"recall_conlleval"``, ``"f1_conlleval"``: the spans as the CoNLL shared tasks' conlleval
+        script reads them, where a stray ``I-X`` (after ``O`` or another type) opens a span. The
+        strict figures (seqeval) count no span there. On well-formed sequences, e.g. from a CRF
+        with constrained decoding, both are equal.
 
     Raises:
         DataFormatError: with ``"iob2"``, a tag that is not ``O``/``B-X``/``I-X``.
@@ -89,14 +93,29 @@ def tagging_metrics(
         metrics.update(precision=precision_score(g, p, zero_division=0, **kwargs),
                        recall=recall_score(g, p, zero_division=0, **kwargs),
                        f1=f1_score(g, p, zero_division=0, **kwargs))
+        metrics.update({f"{k}_conlleval": v for k, v in conlleval_scores(gold, predicted).items()})
     else:
         metrics["macro_f1"] = report_dict["macro avg"]["f1-score"] if "macro avg" in report_dict else 0.0
     # seqeval's text report fails (max() of an empty sequence) when no span exists on either side
     report = (classification_report(g, p, digits=4, zero_division=0, **kwargs) if per_tag
               else "no spans in the gold or the predicted tags (every tag is O): nothing to report per type\n")
+    if scheme == "iob2":
+        report += (f"\nspans, strict IOB2 (seqeval; a stray I-X is no span): F1 {100 * metrics['f1']:.2f}\n"
+                   f"spans, as conlleval reads them (a stray I-X opens one):  F1 {100 * metrics['f1_conlleval']:.2f}\n")
     metrics.update(per_tag=per_tag, report=report,
                    confusion=confusion_counts([t for s in gold for t in s], [t for s in predicted for t in s]))
     return metrics
+
+
+def conlleval_scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Micro precision/recall/F1 over spans read as conlleval reads IOB2 (see :func:`lstm_nlp.tags.to_spans`)."""
+    gold_spans = {(i, *span) for i, tags in enumerate(gold) for span in to_spans(tags, "iob2")}
+    predicted_spans = {(i, *span) for i, tags in enumerate(predicted) for span in to_spans(tags, "iob2")}
+    correct = len(gold_spans & predicted_spans)
+    precision = correct / len(predicted_spans) if predicted_spans else 0.0
+    recall = correct / len(gold_spans) if gold_spans else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
 
 
 def confusion_counts(gold: Sequence[str], predicted: Sequence[str]) -> dict:

@@ -43,7 +43,7 @@ def test_misaligned_inputs_are_rejected():
     with pytest.raises(ValueError, match="sentence 0"):
         tagging_metrics([["O"]], [["O", "O"]], scheme="iob2")
     with pytest.raises(ValueError, match="scheme"):
-        tagging_metrics([["O"]], [["O"]], scheme="bio")
+        tagging_metrics([["O"]], [["O"]], scheme="bilu")
 
 
 def test_span_scores_name_a_tag_that_is_not_iob2():
@@ -69,3 +69,14 @@ def test_span_scores_without_any_span_report_zero_instead_of_crashing():
     metrics = tagging_metrics([["O", "O"]], [["O", "O"]], scheme="iob2")
     assert (metrics["f1"], metrics["accuracy"], metrics["per_tag"]) == (0.0, 1.0, {})
     assert "no spans" in metrics["report"]
+
+
+def test_conlleval_reading_counts_a_stray_inside_tag_as_a_span():
+    # PRED sentence 2: the stray I-PER is no span for seqeval (strict), a PER span for conlleval, which also
+    # reads "B-ORG I-ORG O" as ORG(0:2): 4 predicted spans, PER(0:2) and PER(4) correct -> P 2/4, R 2/4.
+    metrics = tagging_metrics(GOLD, PRED, scheme="iob2")
+    assert metrics["f1"] == pytest.approx(2 / 7)
+    assert (metrics["precision_conlleval"], metrics["recall_conlleval"]) == pytest.approx((2 / 4, 2 / 4))
+    assert "as conlleval reads them" in metrics["report"]
+    valid = tagging_metrics(GOLD, GOLD, scheme="iob2")
+    assert valid["f1"] == valid["f1_conlleval"] == 1.0  # well-formed sequences: both readings agree

@@ -20,17 +20,19 @@ from torch import nn
 
 from lstm_nlp.batch import IGNORE_INDEX
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.tags import TagScheme, transition_allowed
 
 
-def allowed_transitions(labels: Sequence[str]) -> list[tuple[int, int]]:
-    """The transitions a BIO (IOB2) tag sequence may take.
+def allowed_transitions(labels: Sequence[str], scheme: TagScheme = "iob2") -> list[tuple[int, int]]:
+    """The transitions a well-formed tag sequence of ``scheme`` may take (see :func:`lstm_nlp.tags.transition_allowed`).
 
-    ``I-X`` may only follow ``B-X`` or ``I-X``; everything else (``O``, ``B-Y``, or any tag without a
-    ``B-``/``I-`` prefix, which counts as outside) may follow anything and end a sentence, and a
-    sentence cannot start with ``I-X``.
+    IOB2: ``I-X`` may only follow ``B-X`` or ``I-X``, and a sentence cannot start with ``I-X``.
+    BIOES/BILOU: also ``B-X``/``I-X`` must be followed by ``I-X`` or ``E-X`` (``L-X``), so a span
+    is always closed. Tags without a span prefix count as outside.
 
     Args:
         labels: Tag strings in id order (e.g. ``Vocab.itos`` of the label vocabulary).
+        scheme: The labels' span scheme: ``"iob2"`` (default), ``"bioes"`` or ``"bilou"``.
 
     Returns:
         Allowed ``(from, to)`` id pairs, where id ``len(labels)`` stands for START (only as *from*)
@@ -41,29 +43,11 @@ def allowed_transitions(labels: Sequence[str]) -> list[tuple[int, int]]:
         [(0, 0), (0, 1), (0, 2)]
     """
     num_tags = len(labels)
-    start, end = num_tags, num_tags + 1
-
-    def split(label: str) -> tuple[str, str]:
-        if label.startswith(("B-", "I-")) and len(label) > 2:
-            return label[0], label[2:]
-        return "O", ""
-
-    parsed = [split(label) for label in labels]
-    allowed: list[tuple[int, int]] = []
-    for i in range(num_tags + 1):  # every tag, then START
-        for j in range(num_tags + 2):  # every tag, then (START: never) END
-            if j == start:
-                continue
-            if j == end:
-                if i != start:
-                    allowed.append((i, j))
-                continue
-            to_prefix, to_type = parsed[j]
-            if to_prefix != "I":
-                allowed.append((i, j))
-            elif i != start and parsed[i][0] in ("B", "I") and parsed[i][1] == to_type:
-                allowed.append((i, j))
-    return allowed
+    sources = [*labels, None]  # None: START
+    targets = [*labels, None]  # None: END
+    return [(i, j if j < num_tags else num_tags + 1)
+            for i, previous in enumerate(sources) for j, tag in enumerate(targets)
+            if not (previous is None and tag is None) and transition_allowed(scheme, previous, tag)]
 
 
 class ConditionalRandomField(nn.Module):
