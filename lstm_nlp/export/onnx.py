@@ -1,0 +1,214 @@
+"""ONNX export of taggers (softmax and CRF, character encoders included) and text classifiers.
+
+    from lstm_nlp.export.onnx import export_onnx, OnnxPipeline
+    export_onnx(load_pipeline("runs/ner/model"), "ner.onnx")
+    runner = OnnxPipeline("ner.onnx", "runs/ner/model")      # onnxruntime, same featurization
+    runner.predict_tokens([["EU", "rejects", "German", "call"]])
+
+The graph takes ``token_ids [batch, seq]``, ``mask [batch, seq]`` (and ``char_ids [batch, seq,
+chars]``), every axis dynamic, and returns the tag scores ``[batch, seq, tags]`` of a tagger (CRF
+emissions for a CRF head) or the class probabilities ``[batch, classes]`` of a classifier. It is
+the encoder's exact dense path (:class:`~lstm_nlp.modules.LSTMEncoder`: saturated gates carry the
+state through padding) without the per-batch Python decisions: no length grouping, no
+de-duplication of words. CRF decoding is :func:`lstm_nlp.export.viterbi.viterbi_decode`, a numpy
+Viterbi; the transition scores and the allowed moves travel in the file's metadata
+(``lstm_nlp`` key, JSON), with the labels.
+
+Needs the ``onnx`` extra (``pip install "lstm_nlp[onnx]"``: onnx, onnxruntime).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstm_nlp import __version__
+from lstm_nlp.errors import ConfigError
+from lstm_nlp.export.viterbi import viterbi_decode
+from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder
+from lstm_nlp.modules.encoder import LSTMEncoder
+from lstm_nlp.pipelines import ClassificationPipeline, TaggingPipeline, load_pipeline
+
+METADATA_KEY = "lstm_nlp"
+OPSET = 17
+
+
+def _require(module: str):
+    try:
+        return __import__(module)
+    except ImportError:
+        raise ConfigError(f"ONNX export and inference need the {module} package: pip install \"lstm_nlp[onnx]\"") \
+            from None
+
+
+def _dense(encoder: LSTMEncoder, inputs: torch.Tensor, mask: torch.Tensor):
+    return encoder._forward_dense(inputs, mask, mask.sum(-1), None)
+
+
+def _char_features(encoder: nn.Module, char_ids: torch.Tensor) -> torch.Tensor:
+    """The character encoder over every word position (no de-duplication): ``[batch, seq, dim]``."""
+    batch, seq, width = char_ids.shape
+    words = char_ids.reshape(batch * seq, width)
+    chars = words != encoder.padding_idx
+    is_word = chars[:, :1]  # a padding word has no first character
+    embedded = encoder.embedding(words)
+    if isinstance(encoder, CharCNNEncoder):
+        convolved = encoder.conv(embedded.transpose(1, 2))
+        pooled = convolved.masked_fill(~chars.unsqueeze(1), float("-inf")).amax(dim=2)
+        features = torch.where(is_word, pooled, torch.zeros_like(pooled))
+    else:
+        # Padding words get one dummy character (every row needs a token); their output is zeroed.
+        first = torch.arange(width, device=words.device)[None, :] == 0
+        h_n = _dense(encoder.lstm, embedded, chars | (~is_word & first)).h_n
+        features = torch.cat([h_n[0], h_n[1]], dim=-1) * is_word.to(h_n.dtype)
+    return features.view(batch, seq, -1)
+
+
+class _TaggerGraph(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, token_ids, mask, char_ids=None):
+        model = self.model
+        embedded = model.embedding(token_ids)
+        if model.char_encoder is not None:
+            embedded = torch.cat([embedded, _char_features(model.char_encoder, char_ids)], dim=-1)
+        features = _dense(model.encoder, embedded, mask).outputs
+        return model.head.projection(features).float()
+
+
+class _ClassifierGraph(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, token_ids, mask):
+        model = self.model
+        encoded = _dense(model.encoder, model.embedding(token_ids), mask)
+        pooled = model.pooler(encoded.outputs, mask=mask, h_n=encoded.h_n)
+        return model.output(pooled).float().softmax(-1)
+
+
+def _example_batch(pipeline) -> dict[str, torch.Tensor]:
+    """Two rows with padding (words and characters), so the traced graph is the padded one."""
+    token_ids = torch.tensor([[2, 3, 4], [2, 3, 0]])
+    batch = {"token_ids": token_ids, "mask": token_ids != 0}
+    if getattr(pipeline, "chars", None) is not None:
+        batch["char_ids"] = torch.tensor([[[2, 3, 0], [2, 0, 0], [3, 2, 2]], [[2, 2, 0], [3, 0, 0], [0, 0, 0]]])
+    return batch
+
+
+def _metadata(pipeline) -> dict:
+    meta = {"lstm_nlp_version": __version__, "labels": list(pipeline.labels.itos)}
+    if isinstance(pipeline, ClassificationPipeline):
+        return {**meta, "task": "classification"}
+    meta.update(task="tagging", scheme=pipeline.scheme, crf=None)
+    crf = getattr(pipeline.model.head, "crf", None)
+    if crf is not None:
+        meta["crf"] = {"transitions": crf.transitions.detach().float().tolist(),
+                       "start": crf.start_transitions.detach().float().tolist(),
+                       "end": crf.end_transitions.detach().float().tolist(),
+                       "allowed": crf.allowed.tolist()}
+    return meta
+
+
+def export_onnx(pipeline, path: str | os.PathLike, *, opset: int = OPSET) -> Path:
+    """Writes ``pipeline``'s model as an ONNX graph with dynamic batch and sequence axes.
+
+    Args:
+        pipeline: A loaded :class:`TaggingPipeline` or :class:`ClassificationPipeline` (fp32).
+        path: The ``.onnx`` file to write.
+        opset: ONNX opset version.
+
+    Returns:
+        ``path``.
+
+    Raises:
+        ConfigError: another kind of model, or the onnx package missing.
+    """
+    _require("onnx")
+    import onnx
+
+    if isinstance(pipeline, TaggingPipeline):
+        graph = _TaggerGraph(pipeline.model)
+    elif isinstance(pipeline, ClassificationPipeline):
+        graph = _ClassifierGraph(pipeline.model)
+    else:
+        raise ConfigError(f"ONNX export takes taggers and text classifiers, not a {type(pipeline).__name__}")
+    graph = graph.to("cpu").eval()
+    example = _example_batch(pipeline)
+    axes = {"token_ids": {0: "batch", 1: "seq"}, "mask": {0: "batch", 1: "seq"}}
+    if "char_ids" in example:
+        axes["char_ids"] = {0: "batch", 1: "seq", 2: "chars"}
+    output = "probabilities" if isinstance(pipeline, ClassificationPipeline) else "scores"
+    axes[output] = {0: "batch"} if output == "probabilities" else {0: "batch", 1: "seq"}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer warnings about Python branches, decided for padded input
+        torch.onnx.export(graph, tuple(example.values()), str(path), input_names=list(example),
+                          output_names=[output], dynamic_axes=axes, opset_version=opset, dynamo=False)
+    model = onnx.load(str(path))
+    entry = model.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, json.dumps(_metadata(pipeline))
+    onnx.save(model, str(path))
+    return path
+
+
+class OnnxPipeline:
+    """Runs an exported graph with onnxruntime, featurizing with the bundle it was exported from.
+
+    Args:
+        onnx_path: The ``.onnx`` file written by :func:`export_onnx`.
+        bundle: The bundle folder (its vocabularies and tokenizer turn text into the graph's inputs).
+        threads: onnxruntime intra-op threads (0: its default).
+    """
+
+    def __init__(self, onnx_path: str | os.PathLike, bundle: str | os.PathLike, *, threads: int = 0):
+        ort = _require("onnxruntime")
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        meta = self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
+        if meta is None:
+            raise ConfigError(f"{onnx_path} was not written by lstm_nlp's export (no {METADATA_KEY!r} metadata)")
+        self.meta = json.loads(meta)
+        self.pipeline = load_pipeline(bundle)
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        crf = self.meta.get("crf")
+        self._crf = None if crf is None else {k: np.asarray(v) for k, v in crf.items()}
+
+    def _run(self, batch: dict[str, torch.Tensor]) -> np.ndarray:
+        return self.session.run(None, {name: batch[name].numpy() for name in self.inputs})[0]
+
+    def predict_tokens(self, sentences, *, batch_size: int = 256) -> list[list[str]]:
+        """Tags pre-tokenized sentences, in order (see :meth:`TaggingPipeline.predict_tokens`)."""
+        labels = self.meta["labels"]
+        results: list[list[str]] = [[] for _ in sentences]
+        examples = [{**self.pipeline.featurize(tokens), "index": i} for i, tokens in enumerate(sentences) if tokens]
+        for batch in self.pipeline.loader(examples, batch_size=batch_size):
+            scores, mask = self._run(batch), batch["mask"].numpy()
+            for row, index in enumerate(batch["index"].tolist()):
+                length = int(mask[row].sum())
+                if self._crf is None:
+                    ids = scores[row, :length].argmax(-1).tolist()
+                else:
+                    ids = viterbi_decode(scores[row, :length], **self._crf)
+                results[index] = [labels[i] for i in ids]
+        return results
+
+    def predict_probabilities(self, texts, *, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities ``[len(texts), classes]`` of raw texts (classifiers)."""
+        examples = self.pipeline.featurize(texts)
+        out = np.zeros((len(examples), len(self.meta["labels"])), dtype=np.float32)
+        for batch in self.pipeline.loader(examples, batch_size=batch_size):
+            out[batch["index"].numpy()] = self._run(batch)
+        return out
