@@ -5,12 +5,14 @@
     runner = OnnxPipeline("ner.onnx", "runs/ner/model")      # onnxruntime, same featurization
     runner.predict_tokens([["EU", "rejects", "German", "call"]])
 
-The graph takes ``token_ids [batch, seq]``, ``mask [batch, seq]`` (and ``char_ids [batch, seq,
-chars]``), every axis dynamic, and returns the tag scores ``[batch, seq, tags]`` of a tagger (CRF
-emissions for a CRF head) or the class probabilities ``[batch, classes]`` of a classifier. It is
-the encoder's exact dense path (:class:`~lstm_nlp.modules.LSTMEncoder`: saturated gates carry the
-state through padding) without the per-batch Python decisions: no length grouping, no
-de-duplication of words. CRF decoding is :func:`lstm_nlp.export.viterbi.viterbi_decode`, a numpy
+The graph takes ``token_ids [batch, seq]`` and ``mask [batch, seq]``, and with character features
+``words [n_words, chars]`` (each distinct spelling of the batch once, as character ids) and
+``word_index [batch, seq]`` (each position's row in ``words``; ``n_words`` at padding), every axis
+dynamic. It returns the tag scores ``[batch, seq, tags]`` of a tagger (CRF emissions for a CRF
+head) or the class probabilities ``[batch, classes]`` of a classifier. It is the encoder's exact
+dense path (:class:`~lstm_nlp.modules.LSTMEncoder`: saturated gates carry the state through
+padding) without the per-batch Python decisions (no length grouping); :class:`OnnxPipeline`
+finds the distinct words of a batch with numpy, as the PyTorch model does with ``torch.unique``. CRF decoding is :func:`lstm_nlp.export.viterbi.viterbi_decode`, a numpy
 Viterbi; the transition scores and the allowed moves travel in the file's metadata
 (``lstm_nlp`` key, JSON), with the labels.
 
@@ -51,23 +53,19 @@ def _dense(encoder: LSTMEncoder, inputs: torch.Tensor, mask: torch.Tensor):
     return encoder._forward_dense(inputs, mask, mask.sum(-1), None)
 
 
-def _char_features(encoder: nn.Module, char_ids: torch.Tensor) -> torch.Tensor:
-    """The character encoder over every word position (no de-duplication): ``[batch, seq, dim]``."""
-    batch, seq, width = char_ids.shape
-    words = char_ids.reshape(batch * seq, width)
+def _char_features(encoder: nn.Module, words: torch.Tensor, word_index: torch.Tensor) -> torch.Tensor:
+    """The character encoder over distinct ``words [n, chars]`` (each with a character), gathered to
+    ``word_index [batch, seq]`` (``n``: a padding word, zeros) -> ``[batch, seq, dim]``."""
     chars = words != encoder.padding_idx
-    is_word = chars[:, :1]  # a padding word has no first character
     embedded = encoder.embedding(words)
     if isinstance(encoder, CharCNNEncoder):
         convolved = encoder.conv(embedded.transpose(1, 2))
-        pooled = convolved.masked_fill(~chars.unsqueeze(1), float("-inf")).amax(dim=2)
-        features = torch.where(is_word, pooled, torch.zeros_like(pooled))
+        features = convolved.masked_fill(~chars.unsqueeze(1), float("-inf")).amax(dim=2)
     else:
-        # Padding words get one dummy character (every row needs a token); their output is zeroed.
-        first = torch.arange(width, device=words.device)[None, :] == 0
-        h_n = _dense(encoder.lstm, embedded, chars | (~is_word & first)).h_n
-        features = torch.cat([h_n[0], h_n[1]], dim=-1) * is_word.to(h_n.dtype)
-    return features.view(batch, seq, -1)
+        h_n = _dense(encoder.lstm, embedded, chars).h_n
+        features = torch.cat([h_n[0], h_n[1]], dim=-1)
+    features = torch.cat([features, features.new_zeros(1, features.shape[1])])
+    return features[word_index]
 
 
 class _TaggerGraph(nn.Module):
@@ -75,11 +73,11 @@ class _TaggerGraph(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, token_ids, mask, char_ids=None):
+    def forward(self, token_ids, mask, words=None, word_index=None):
         model = self.model
         embedded = model.embedding(token_ids)
         if model.char_encoder is not None:
-            embedded = torch.cat([embedded, _char_features(model.char_encoder, char_ids)], dim=-1)
+            embedded = torch.cat([embedded, _char_features(model.char_encoder, words, word_index)], dim=-1)
         features = _dense(model.encoder, embedded, mask).outputs
         return model.head.projection(features).float()
 
@@ -97,12 +95,28 @@ class _ClassifierGraph(nn.Module):
 
 
 def _example_batch(pipeline) -> dict[str, torch.Tensor]:
-    """Two rows with padding (words and characters), so the traced graph is the padded one."""
+    """Two rows with padding (tokens and characters), so the traced graph is the padded one."""
     token_ids = torch.tensor([[2, 3, 4], [2, 3, 0]])
     batch = {"token_ids": token_ids, "mask": token_ids != 0}
     if getattr(pipeline, "chars", None) is not None:
-        batch["char_ids"] = torch.tensor([[[2, 3, 0], [2, 0, 0], [3, 2, 2]], [[2, 2, 0], [3, 0, 0], [0, 0, 0]]])
+        batch["words"] = torch.tensor([[2, 3, 2], [2, 3, 0], [3, 0, 0]])
+        batch["word_index"] = torch.tensor([[0, 1, 2], [2, 1, 3]])
     return batch
+
+
+def unique_words(char_ids: np.ndarray, padding_idx: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``char_ids [batch, seq, chars]`` -> ``(words [n, chars], word_index [batch, seq])``: each distinct
+    spelling once, and each position's row (``n`` for a padding word)."""
+    batch, seq, width = char_ids.shape
+    flat = char_ids.reshape(batch * seq, width)
+    words, inverse = np.unique(flat, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    real = (words != padding_idx).any(axis=1)
+    if not real.all():  # drop the all-padding row; its positions point one past the end
+        new_id = np.cumsum(real) - 1
+        inverse = np.where(real[inverse], new_id[inverse], int(real.sum()))
+        words = words[real]
+    return words, inverse.reshape(batch, seq)
 
 
 def _metadata(pipeline) -> dict:
@@ -145,8 +159,9 @@ def export_onnx(pipeline, path: str | os.PathLike, *, opset: int = OPSET) -> Pat
     graph = graph.to("cpu").eval()
     example = _example_batch(pipeline)
     axes = {"token_ids": {0: "batch", 1: "seq"}, "mask": {0: "batch", 1: "seq"}}
-    if "char_ids" in example:
-        axes["char_ids"] = {0: "batch", 1: "seq", 2: "chars"}
+    if "words" in example:
+        axes["words"] = {0: "words", 1: "chars"}
+        axes["word_index"] = {0: "batch", 1: "seq"}
     output = "probabilities" if isinstance(pipeline, ClassificationPipeline) else "scores"
     axes[output] = {0: "batch"} if output == "probabilities" else {0: "batch", 1: "seq"}
     path = Path(path)
@@ -187,7 +202,10 @@ class OnnxPipeline:
         self._crf = None if crf is None else {k: np.asarray(v) for k, v in crf.items()}
 
     def _run(self, batch: dict[str, torch.Tensor]) -> np.ndarray:
-        return self.session.run(None, {name: batch[name].numpy() for name in self.inputs})[0]
+        feed = {name: batch[name].numpy() for name in self.inputs if name in batch}
+        if "words" in self.inputs:
+            feed["words"], feed["word_index"] = unique_words(batch["char_ids"].numpy())
+        return self.session.run(None, feed)[0]
 
     def predict_tokens(self, sentences, *, batch_size: int = 256) -> list[list[str]]:
         """Tags pre-tokenized sentences, in order (see :meth:`TaggingPipeline.predict_tokens`)."""
