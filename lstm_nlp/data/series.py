@@ -16,13 +16,13 @@ from __future__ import annotations
 import csv
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Sampler
 
 from lstm_nlp.errors import ConfigError, DataFormatError
 
@@ -227,10 +227,39 @@ def collate_windows(examples: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> di
             "targets": torch.stack([e[1] for e in examples])}
 
 
+class EpochShuffleSampler(Sampler[int]):
+    """A random order of ``range(size)`` that depends only on ``seed + epoch`` (like ``BucketBatchSampler``).
+
+    It holds no generator state between epochs, so a run resumed from a checkpoint (which calls
+    :meth:`set_epoch` before each epoch) sees exactly the order the uninterrupted run saw.
+
+    Args:
+        size: Number of examples.
+        seed: Base seed; the epoch set by :meth:`set_epoch` is added to it.
+    """
+
+    def __init__(self, size: int, *, seed: int = 0):
+        self.size, self.seed, self.epoch = size, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Selects the order of ``epoch`` (the Trainer calls it before every epoch)."""
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        return iter(torch.randperm(self.size, generator=generator).tolist())
+
+    def __len__(self) -> int:
+        return self.size
+
+
 def window_loader(history: torch.Tensor, targets: torch.Tensor, *, batch_size: int = 64, shuffle: bool = False,
                   seed: int = 0) -> DataLoader:
-    """A DataLoader of window batches for the Trainer (keys ``history``, ``mask``, ``targets``)."""
-    generator = torch.Generator().manual_seed(seed) if shuffle else None
+    """A DataLoader of window batches for the Trainer (keys ``history``, ``mask``, ``targets``).
+
+    With ``shuffle`` the order of epoch ``e`` is drawn from ``seed + e`` (:class:`EpochShuffleSampler`),
+    never from a generator whose state would have to be checkpointed.
+    """
     pairs = list(zip(history, targets))
-    return DataLoader(pairs, batch_size=batch_size, shuffle=shuffle, generator=generator,
-                      collate_fn=collate_windows)
+    sampler = EpochShuffleSampler(len(pairs), seed=seed) if shuffle else None
+    return DataLoader(pairs, batch_size=batch_size, sampler=sampler, collate_fn=collate_windows)
