@@ -14,21 +14,22 @@ Layout of ``OUTPUT_DIR/checkpoints/``::
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import random
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import torch
 
 from lstm_nlp import __version__
-from lstm_nlp.errors import BundleError
+from lstm_nlp.errors import BundleError, LstmNlpError
 
 logger = logging.getLogger("lstm_nlp")
 
@@ -41,36 +42,82 @@ REQUIRED_KEYS = ("format_version", "model", "optimizer", "epoch", "batches_done"
 
 
 # ---------------------------------------------------------------------- files
-def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
-    """``torch.save`` to a temporary file next to ``path``, fsync, then ``os.replace`` into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+class CheckpointWriteError(LstmNlpError, OSError):
+    """A checkpoint (or its index) could not be written; the message names the path and why."""
+
+    def __str__(self) -> str:  # the message alone, without OSError's "[Errno 28]" prefix
+        return str(self.strerror)
+
+
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def umask_modes() -> tuple[int, int]:
+    """``(file mode, directory mode)`` that ``open``/``mkdir`` give under the current umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask, 0o777 & ~mask
+
+
+def _free_bytes(directory: Path) -> int | None:
     try:
+        stats = os.statvfs(directory)
+    except (OSError, AttributeError):  # no statvfs on Windows
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
+def _write_error(err: BaseException, path: Path) -> CheckpointWriteError:
+    """The clear error for a failed write of ``path``: disk full (ENOSPC, EDQUOT, or torch's zip writer failing
+    with ``unexpected pos`` on a full disk), or the OS's reason."""
+    if isinstance(err, OSError) and err.errno in _DISK_FULL:
+        return CheckpointWriteError(err.errno, f"no space left on device ({path})")
+    if isinstance(err, OSError):
+        return CheckpointWriteError(err.errno, f"could not write {path}: {err.strerror or err}")
+    free = _free_bytes(path.parent)
+    if free is not None and free < 1 << 20:  # torch reports a short write as "unexpected pos ..."
+        return CheckpointWriteError(errno.ENOSPC, f"no space left on device ({path})")
+    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return CheckpointWriteError(errno.EIO, f"could not write {path}: {reason}")
+
+
+def _atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise _write_error(err, path) from None
+    try:
+        os.fchmod(handle, umask_modes()[0]) if hasattr(os, "fchmod") else None  # mkstemp makes it 0600
         with os.fdopen(handle, "wb") as stream:
-            torch.save(obj, stream)
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, (OSError, RuntimeError)) and not isinstance(err, LstmNlpError):
+            raise _write_error(err, path) from None
         raise
     return path
+
+
+def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
+    """``torch.save`` to a temporary file next to ``path``, fsync, then ``os.replace`` into place.
+
+    The file gets the umask's mode (like any file ``open`` creates), not the temporary file's 0600.
+
+    Raises:
+        CheckpointWriteError: the write failed; ``"no space left on device (PATH)"`` when the disk or
+            quota is full. ``path`` is then unchanged.
+    """
+    return _atomic_write(path, lambda stream: torch.save(obj, stream))
 
 
 def atomic_write_text(text: str, path: str | os.PathLike) -> Path:
-    """Writes a small text file atomically (temporary file + ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Writes a small text file atomically (temporary file + ``os.replace``); errors as :func:`atomic_save`."""
+    return _atomic_write(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
 def load_checkpoint(path: str | os.PathLike, *, map_location: str | torch.device = "cpu") -> dict:
@@ -105,7 +152,85 @@ def load_checkpoint(path: str | os.PathLike, *, map_location: str | torch.device
     missing = [key for key in REQUIRED_KEYS if key not in state]
     if missing:
         raise BundleError(f"{path} lacks checkpoint field(s) {missing}")
+    problem = checkpoint_field_problem(state)
+    if problem is not None:
+        raise BundleError(f"{path} is not a valid lstm_nlp checkpoint: {problem}")
     return state
+
+
+# ---------------------------------------------------------------------- schema
+def _is_int(value: Any, low: int = 0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _tensor_dict(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
+
+
+def _rng_problem(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return f"is {type(value).__name__}, not dict"
+    python, numpy = value.get("python"), value.get("numpy")
+    checks = [
+        (isinstance(python, dict) and _is_int(python.get("version"))
+         and isinstance(python.get("state"), torch.Tensor) and python["state"].dtype == torch.int64
+         and python["state"].dim() == 1 and (python.get("gauss") is None or _is_number(python["gauss"])), "python"),
+        (isinstance(numpy, dict) and isinstance(numpy.get("keys"), torch.Tensor) and numpy["keys"].shape == (624,)
+         and _is_int(numpy.get("pos")) and _is_int(numpy.get("has_gauss"))
+         and _is_number(numpy.get("cached_gaussian")), "numpy"),
+        (isinstance(value.get("torch"), torch.Tensor) and value["torch"].dtype == torch.uint8, "torch"),
+        (isinstance(value.get("cuda", []), list)
+         and all(isinstance(t, torch.Tensor) and t.dtype == torch.uint8 for t in value.get("cuda", [])), "cuda"),
+    ]
+    bad = next((name for ok, name in checks if not ok), None)
+    return None if bad is None else f"has a malformed {bad!r} generator state"
+
+
+def checkpoint_field_problem(state: Mapping) -> str | None:
+    """What is wrong with the fields of a loaded checkpoint (types and ranges), or ``None``.
+
+    The answer names the field, e.g. ``"field 'epoch' must be an integer >= 0, got str"``; the
+    file passed the safe loader, so this catches checkpoints that are well-formed pickles of the
+    wrong values (hand-edited, from another program, or crafted).
+    """
+    def got(value: Any) -> str:
+        return type(value).__name__
+
+    rules: list[tuple[str, Callable[[Any], bool], str]] = [
+        ("format_version", lambda v: _is_int(v, 1), "an integer >= 1"),
+        ("model", _tensor_dict, "a dict of name -> tensor"),
+        ("optimizer", lambda v: isinstance(v, dict), "a dict (an optimizer state_dict)"),
+        ("epoch", _is_int, "an integer >= 0"),
+        ("batches_done", _is_int, "an integer >= 0"),
+        ("global_step", _is_int, "an integer >= 0"),
+        ("history", lambda v: isinstance(v, list) and all(isinstance(r, dict) and _is_int(r.get("epoch"), 1)
+                                                          for r in v), "a list of epoch records (dicts with an epoch)"),
+        ("config", lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v), "a dict of options"),
+        ("world_size", lambda v: _is_int(v, 1), "an integer >= 1"),
+        ("rng", lambda v: isinstance(v, list), "a list of per-rank generator states"),
+        ("best_epoch", _is_int, "an integer >= 0"),
+        ("best_metric", lambda v: v is None or _is_number(v), "a number or None"),
+        ("best_model", lambda v: v is None or _tensor_dict(v), "None or a dict of name -> tensor"),
+        ("bad_epochs", _is_int, "an integer >= 0"),
+        ("stopped_early", lambda v: isinstance(v, bool), "true or false"),
+        ("epoch_stats", lambda v: isinstance(v, dict) and set(v) >= {"loss_sum", "batches", "tokens", "seconds"}
+         and all(_is_number(v[k]) for k in ("loss_sum", "batches", "tokens", "seconds")),
+         "a dict of loss_sum, batches, tokens, seconds (numbers)"),
+        ("scheduler", lambda v: v is None or isinstance(v, dict), "None or a dict"),
+        ("scaler", lambda v: v is None or isinstance(v, dict), "None or a dict"),
+    ]
+    for name, ok, expected in rules:
+        if name in state and not ok(state[name]):
+            return f"field {name!r} must be {expected}, got {got(state[name])}"
+    for rank, rng in enumerate(state.get("rng") or []):
+        problem = _rng_problem(rng)
+        if problem is not None:
+            return f"field 'rng' (rank {rank}) {problem}"
+    return None
 
 
 # ---------------------------------------------------------------------- rotation
@@ -147,16 +272,28 @@ class CheckpointManager:
         files = self.checkpoints()
         return files[-1] if files else None
 
-    def save(self, state: Mapping[str, Any], *, global_step: int, is_best: bool) -> Path:
+    def save(self, state: Mapping[str, Any], *, global_step: int, is_best: bool, replace_others: bool = False) -> Path:
         """Writes ``state`` atomically, updates ``index.json`` and removes old checkpoints.
 
         A later save at the same ``global_step`` (the end-of-epoch save after a step save)
         replaces the earlier file.
+
+        Args:
+            replace_others: The first save of a fresh run: once the new file is safely on disk,
+                every other checkpoint in the folder (an earlier run's) is removed. If the write
+                fails they are all still there.
+
+        Raises:
+            CheckpointWriteError: the file or the index could not be written (e.g. the disk is full).
         """
         path = atomic_save(dict(state), self.directory / self.file_name(global_step))
-        index = self.index()
+        index = {} if replace_others else self.index()
         best = path.name if is_best else index.get("best")
         atomic_write_text(json.dumps({"latest": path.name, "best": best}), self.directory / INDEX_NAME)
+        if replace_others:
+            for file in self.checkpoints():
+                if file.name != path.name:
+                    file.unlink(missing_ok=True)
         self._prune(keep_names={path.name, best})
         return path
 

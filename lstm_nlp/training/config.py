@@ -56,6 +56,9 @@ class TrainerConfig:
         throughput_unit: What the logged throughput counts: ``"tokens"`` (real tokens of each
             batch), or any other name for examples (e.g. ``"windows"`` of a forecaster). The
             ``metrics.jsonl`` key stays ``train_tokens_per_s``.
+        run_options: Options of the program around the trainer (a recipe's command line: data,
+            batch size, model sizes...) as plain values. Saved in every checkpoint and compared on
+            resume like the fields above (see :data:`lstm_nlp.training.trainer.RESUMABLE_CHANGES`).
     """
 
     epochs: int = 10
@@ -87,11 +90,12 @@ class TrainerConfig:
     tensorboard: bool = False
     find_unused_parameters: bool = False
     throughput_unit: str = "tokens"
+    run_options: dict | None = None
 
     def __post_init__(self) -> None:
         self.precision = _PRECISION_ALIASES.get(str(self.precision).lower(), str(self.precision).lower())
         checks = [
-            (self.epochs >= 0, f"epochs must be >= 0, got {self.epochs}"),
+            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"),
             (self.lr > 0, f"lr must be > 0, got {self.lr}"),
             (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}"),

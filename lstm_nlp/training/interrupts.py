@@ -22,11 +22,22 @@ class TrainingInterrupted(KeyboardInterrupt):
 
     Attributes:
         checkpoint: The checkpoint written before stopping (``None`` if checkpoints are off).
+        signal_name: ``"SIGINT"``, ``"SIGTERM"``, or the reason given to :meth:`StopRequest.set`.
+        exit_code: The shell's code for the signal: 130 for SIGINT, 143 for SIGTERM (``128 + signum``),
+            1 for a stop requested in code.
     """
 
-    def __init__(self, message: str, checkpoint: str | None = None):
+    def __init__(self, message: str, checkpoint: str | None = None, signal_name: str | None = None):
         super().__init__(message)
         self.checkpoint = checkpoint
+        self.signal_name = signal_name
+
+    @property
+    def exit_code(self) -> int:
+        try:
+            return 128 + int(signal.Signals[self.signal_name or ""])
+        except KeyError:
+            return 1
 
 
 class StopRequest:

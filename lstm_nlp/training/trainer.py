@@ -16,7 +16,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,14 +37,15 @@ from lstm_nlp.device import move_batch
 from lstm_nlp.precision import autocast_dtype
 from lstm_nlp.training.interrupts import StopRequest, TrainingInterrupted
 from lstm_nlp.training.optim import LRSchedule, build_optimizer
+from lstm_nlp.training.run_lock import RunLock
 from lstm_nlp.training.run_state import RunState
 from lstm_nlp.training.tracking import RunLog, summary_table
 
 logger = logging.getLogger("lstm_nlp")
 
 
-__all__ = ["NonFiniteLossError", "TrainResult", "Trainer", "TrainerConfig", "TrainingInterrupted", "build_optimizer",
-           "seed_everything"]
+__all__ = ["RESUMABLE_CHANGES", "NonFiniteLossError", "TrainResult", "Trainer", "TrainerConfig", "TrainingInterrupted",
+           "build_optimizer", "changed_options", "seed_everything"]
 
 
 class NonFiniteLossError(LstmNlpError, FloatingPointError):
@@ -79,6 +80,43 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+#: TrainerConfig fields (and recipe options in ``run_options``) that may differ between a checkpoint
+#: and the run resuming it: how long it runs, where, and how it is logged and checkpointed. Anything
+#: else (data, batch size, seed, optimiser, schedule, model sizes, precision...) changes the run.
+RESUMABLE_CHANGES = frozenset({
+    "epochs", "device", "output_dir", "progress", "no_progress", "checkpoint_every", "keep_checkpoints",
+    "save_checkpoints", "no_checkpoints", "resume", "plots", "tensorboard", "throughput_unit",
+    "find_unused_parameters", "eval_train", "test", "num_proc", "cache_dir"})
+
+
+def changed_options(saved: Mapping, current: Mapping) -> list[str]:
+    """``["--name old -> new", ...]`` for each option that differs and may not change on resume.
+
+    Both arguments are ``asdict(TrainerConfig)``; their ``run_options`` (the recipe's command-line
+    options) are compared too. Options the checkpoint does not record are not compared. With
+    ``scheduler="linear"`` the schedule's length depends on ``epochs``, which then may not change either.
+    """
+    def flat(config: Mapping) -> dict:
+        values = {k: v for k, v in config.items() if k != "run_options"}
+        values.update(config.get("run_options") or {})
+        return values
+
+    old, new = flat(saved), flat(current)
+    allowed = set(RESUMABLE_CHANGES)
+    if new.get("scheduler") == "linear":
+        allowed.discard("epochs")
+    out = []
+    for name in sorted(old.keys() & new.keys() - allowed):
+        a, b = old[name], new[name]
+        if a != b and not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and list(a) == list(b)):
+            out.append(f"--{name.replace('_', '-')} {_show(a)} -> {_show(b)}")
+    return out
+
+
+def _show(value) -> str:
+    return value if isinstance(value, str) and value and " " not in value else repr(value)
 
 
 def _with_last(iterator: Iterator) -> Iterator[tuple[object, bool]]:
@@ -183,8 +221,30 @@ class Trainer:
         Raises:
             NonFiniteLossError: the loss became NaN/inf (no checkpoint is written after it).
             TrainingInterrupted: Ctrl-C, SIGTERM or :meth:`request_stop`; a checkpoint was written first.
-            BundleError: the checkpoint to resume from is missing, unsafe, corrupt or too new.
+            BundleError: the checkpoint to resume from is missing, unsafe, corrupt, too new or holds
+                fields of the wrong type.
+            ConfigError: the checkpoint was saved with other options (see :data:`RESUMABLE_CHANGES`).
+            RunLockedError: another live process trains into the same ``output_dir`` (its lock
+                ``OUTPUT_DIR/.lstm_nlp.lock`` is held for the whole of ``fit``).
+            CheckpointWriteError: a checkpoint could not be written (e.g. no space left on device).
         """
+        lock, error = None, None
+        if self.config.output_dir and self.dist.is_main:
+            try:
+                lock = RunLock(self.config.output_dir).acquire()
+            except ConfigError as err:
+                error = err
+        message = dist_utils.broadcast_object(None if error is None else str(error))  # every rank stops together
+        if message is not None:
+            self.dist.close()
+            raise error if error is not None else ConfigError(message)
+        try:
+            return self._fit(resume)
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _fit(self, resume: str | bool | None) -> TrainResult:
         cfg = self.config
         seed_everything(cfg.seed + self.dist.rank)
         out = Path(cfg.output_dir) if cfg.output_dir else None
@@ -386,9 +446,9 @@ class Trainer:
         where = self._last_checkpoint if self._last_checkpoint else "nowhere (checkpoints are off)"
         reason = self._stop.signal_name or "signal"
         message = (f"training stopped at epoch {epoch}, step {state.global_step} ({reason}); "
-                   f"checkpoint written to {where}; continue with --resume")
-        self._info(message)
-        raise TrainingInterrupted(message, str(self._last_checkpoint) if self._last_checkpoint else None)
+                   f"checkpoint written to {where}; continue with the same command plus --resume")
+        raise TrainingInterrupted(message, str(self._last_checkpoint) if self._last_checkpoint else None,
+                                  self._stop.signal_name)
 
     # ------------------------------------------------------------------ checkpoints
     def _save(self, state: RunState, *, is_best: bool) -> None:
@@ -398,25 +458,24 @@ class Trainer:
         if not self.dist.is_main:  # rank 0 writes it
             self._last_checkpoint = self._manager.directory / self._manager.file_name(state.global_step)
             return
-        if self._replace_old_checkpoints:
-            self._manager.clear()
-            self._replace_old_checkpoints = False
         payload = {
             "format_version": CHECKPOINT_FORMAT_VERSION, "lstm_nlp_version": __version__,
             "config": asdict(self.config), "world_size": self.dist.world_size, "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(), "scheduler": self.schedule.state_dict(),
             "scaler": self.scaler.state_dict(), "rng": rngs, **state.to_checkpoint(),
         }
-        self._last_checkpoint = self._manager.save(payload, global_step=state.global_step, is_best=is_best)
+        self._last_checkpoint = self._manager.save(payload, global_step=state.global_step, is_best=is_best,
+                                                   replace_others=self._replace_old_checkpoints)
+        self._replace_old_checkpoints = False
 
     def _restore(self, ckpt: dict, path: Path) -> tuple[RunState, dict | None]:
         """Loads a checkpoint into the model, optimizer, schedule and scaler; returns the run state and this
         rank's RNG state (``None`` if the checkpoint has none for this rank)."""
-        saved = ckpt.get("config", {})
-        for name in ("optimizer", "scheduler"):
-            if saved.get(name, getattr(self.config, name)) != getattr(self.config, name):
-                raise ConfigError(f"{path} was trained with {name} {saved[name]!r}, not "
-                                  f"{getattr(self.config, name)!r}; resume with the same --{name}")
+        changed = changed_options(ckpt.get("config", {}), asdict(self.config))
+        if changed:
+            raise ConfigError(f"{path} was saved with other options: {', '.join(changed)}; resume with the "
+                              "checkpoint's values (only --epochs, --device, progress, logging and checkpoint "
+                              "options may change) or start a fresh run without --resume")
         world = ckpt.get("world_size", 1)
         if ckpt["batches_done"] and world != self.dist.world_size:
             raise ConfigError(f"{path} was saved mid-epoch by {world} rank(s); resume it with the same number of "
@@ -427,8 +486,9 @@ class Trainer:
             self.schedule.load_state_dict(ckpt.get("scheduler"))
             if ckpt.get("scaler") and self.scaler.is_enabled():
                 self.scaler.load_state_dict(ckpt["scaler"])
-        except (RuntimeError, ValueError, KeyError) as err:
-            raise BundleError(f"{path} does not fit this model or optimizer: {err}") from None
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise BundleError(f"{path} does not fit this model or optimizer: {reason}") from None
         state = RunState.from_checkpoint(ckpt)
         rngs = ckpt.get("rng") or []
         if len(rngs) == self.dist.world_size:
