@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lstm_nlp.recipe_kit import data_paths, recipe_parser, run, setup_logging
+from lstm_nlp.recipe_kit.args import PROBABILITY, SEED
 from lstm_nlp.recipe_kit.tagging import add_bio_tagger_options, run_bio_tagger
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "chunking"
@@ -27,9 +28,9 @@ def parse_args(argv=None):
                            scheduler="plateau", lr_patience=2)
     add_bio_tagger_options(parser, tag_column=-1)
     split = parser.add_argument_group("dev split")
-    split.add_argument("--dev-fraction", type=float, default=0.1,
+    split.add_argument("--dev-fraction", type=PROBABILITY, default=0.1,
                        help="held-out share of train when --dev is not given")
-    split.add_argument("--split-seed", type=int, default=0, help="seed of the held-out dev split")
+    split.add_argument("--split-seed", type=SEED, default=0, help="seed of the held-out dev split")
     return data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".txt")
 
 

@@ -21,6 +21,7 @@ from lstm_nlp.models import Forecaster, ForecasterConfig
 from lstm_nlp.pipelines import ForecastPipeline
 from lstm_nlp.recipe_kit import evaluate_splits, finish, local_output_dir, recipe_parser, run, setup_logging
 from lstm_nlp.recipe_kit import trainer_config
+from lstm_nlp.recipe_kit.args import FRACTION, POSITIVE_INT, PROBABILITY
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
@@ -33,16 +34,17 @@ def parse_args(argv=None):
     series = parser.add_argument_group("series")
     series.add_argument("--csv", help="CSV file with a header row (default: a generated series)")
     series.add_argument("--column", help="name of the CSV column to forecast (required with --csv)")
-    series.add_argument("--period", type=int, default=24, help="season length, for the seasonal-naive baseline")
-    series.add_argument("--length", type=int, default=2000, help="length of the generated series")
-    series.add_argument("--dev-fraction", type=float, default=0.15, help="share of the series after train: dev")
-    series.add_argument("--test-fraction", type=float, default=0.15, help="share at the end of the series: test")
+    series.add_argument("--period", type=POSITIVE_INT, default=24,
+                        help="season length, for the seasonal-naive baseline")
+    series.add_argument("--length", type=POSITIVE_INT, default=2000, help="length of the generated series")
+    series.add_argument("--dev-fraction", type=PROBABILITY, default=0.15, help="share of the series after train: dev")
+    series.add_argument("--test-fraction", type=FRACTION, default=0.15, help="share at the end of the series: test")
     model = parser.add_argument_group("model")
-    model.add_argument("--window", type=int, default=48, help="history length fed to the model")
-    model.add_argument("--horizon", type=int, default=12, help="future values predicted at once")
-    model.add_argument("--hidden-size", type=int, default=32, help="LSTM size per direction")
-    model.add_argument("--num-layers", type=int, default=1)
-    model.add_argument("--dropout", type=float, default=0.0)
+    model.add_argument("--window", type=POSITIVE_INT, default=48, help="history length fed to the model")
+    model.add_argument("--horizon", type=POSITIVE_INT, default=12, help="future values predicted at once")
+    model.add_argument("--hidden-size", type=POSITIVE_INT, default=32, help="LSTM size per direction")
+    model.add_argument("--num-layers", type=POSITIVE_INT, default=1)
+    model.add_argument("--dropout", type=PROBABILITY, default=0.0)
     args = parser.parse_args(argv)
     if args.csv and not args.column:
         parser.error("--csv needs --column (the name of the column to forecast)")

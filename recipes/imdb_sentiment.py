@@ -22,6 +22,7 @@ from lstm_nlp.data import TextTokenizer, Vocab, build_vocab, load_text_classific
 from lstm_nlp.data import train_validation_split
 from lstm_nlp.models import ClassifierConfig, TextClassifier
 from lstm_nlp.pipelines import ClassificationPipeline
+from lstm_nlp.recipe_kit.args import FRACTION, POSITIVE_INT, PROBABILITY
 from lstm_nlp.recipe_kit import data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging, trainer_config
 from lstm_nlp.training import Trainer, seed_everything
 
@@ -32,23 +33,24 @@ SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "imdb"
 def parse_args(argv=None):
     parser = recipe_parser(__doc__.split("\n")[0], epochs=4, batch_size=64, lr=2e-3, output_dir="runs/imdb")
     data = parser.add_argument_group("text")
-    data.add_argument("--val-fraction", type=float, default=0.1, help="validation share carved from train (no --dev)")
+    data.add_argument("--val-fraction", type=FRACTION, default=0.1,
+                      help="validation share carved from train (no --dev)")
     data.add_argument("--text-column", default="text", help="column of the texts (jsonl/csv/parquet/hub data)")
     data.add_argument("--label-column", default="label", help="column of the labels (jsonl/csv/parquet/hub data)")
     data.add_argument("--label-names", default="neg,pos", help="names of integer labels 0,1,... ('' = digits)")
     data.add_argument("--tokenizer", choices=["spacy", "bpe", "wordpiece"], default="spacy")
-    data.add_argument("--subword-vocab-size", type=int, default=16000, help="pieces of a bpe/wordpiece model")
-    data.add_argument("--max-length", type=int, default=400, help="keep the first N tokens of a review")
-    data.add_argument("--max-vocab", type=int, default=25000, help="most frequent training tokens kept")
-    data.add_argument("--min-freq", type=int, default=2, help="rarer training tokens become <unk>")
-    data.add_argument("--num-proc", type=int, default=None, help="processes for tokenization (datasets.map)")
+    data.add_argument("--subword-vocab-size", type=POSITIVE_INT, default=16000, help="pieces of a bpe/wordpiece model")
+    data.add_argument("--max-length", type=POSITIVE_INT, default=400, help="keep the first N tokens of a review")
+    data.add_argument("--max-vocab", type=POSITIVE_INT, default=25000, help="most frequent training tokens kept")
+    data.add_argument("--min-freq", type=POSITIVE_INT, default=2, help="rarer training tokens become <unk>")
+    data.add_argument("--num-proc", type=POSITIVE_INT, default=None, help="processes for tokenization (datasets.map)")
     data.add_argument("--cache-dir", default="~/.cache/lstm_nlp", help="Arrow caches of parsed/tokenized data")
     model = parser.add_argument_group("model")
     model.add_argument("--pooling", choices=["final", "mean", "max"], default="max")
-    model.add_argument("--embedding-dim", type=int, default=128)
-    model.add_argument("--hidden-size", type=int, default=128, help="LSTM size per direction")
-    model.add_argument("--num-layers", type=int, default=1)
-    model.add_argument("--dropout", type=float, default=0.4)
+    model.add_argument("--embedding-dim", type=POSITIVE_INT, default=128)
+    model.add_argument("--hidden-size", type=POSITIVE_INT, default=128, help="LSTM size per direction")
+    model.add_argument("--num-layers", type=POSITIVE_INT, default=1)
+    model.add_argument("--dropout", type=PROBABILITY, default=0.4)
     parser.set_defaults(patience=1)  # IMDB overfits after a few epochs: stop at the first dev drop
     args = data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".jsonl", hub_ids=True)
     args.label_names = [n for n in args.label_names.split(",") if n] or None

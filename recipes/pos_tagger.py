@@ -19,6 +19,7 @@ from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.pipelines import TaggingPipeline
 from lstm_nlp.pipelines.tagging import build_char_vocab
 from lstm_nlp.recipe_kit import data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging
+from lstm_nlp.recipe_kit.args import POSITIVE_INT, PROBABILITY
 from lstm_nlp.recipe_kit.tagging import fit_tagger
 from lstm_nlp.training import seed_everything
 
@@ -30,16 +31,18 @@ def parse_args(argv=None):
                            scheduler="plateau", lr_patience=1)
     model = parser.add_argument_group("model")
     model.add_argument("--tag-column", choices=["upos", "xpos"], default="upos", help="CoNLL-U tag column")
-    model.add_argument("--max-length", type=int, default=None, help="train on the first N tokens of longer sentences")
-    model.add_argument("--embedding-dim", type=int, default=100)
-    model.add_argument("--hidden-size", type=int, default=128, help="LSTM size per direction")
-    model.add_argument("--num-layers", type=int, default=2)
-    model.add_argument("--dropout", type=float, default=0.33)
-    model.add_argument("--min-freq", type=int, default=1, help="rarer training words become <unk>")
-    model.add_argument("--word-dropout", type=float, default=0.1, help="training words replaced by <unk>")
+    model.add_argument("--max-length", type=POSITIVE_INT, default=None,
+                       help="train on the first N tokens of longer sentences")
+    model.add_argument("--embedding-dim", type=POSITIVE_INT, default=100)
+    model.add_argument("--hidden-size", type=POSITIVE_INT, default=128, help="LSTM size per direction")
+    model.add_argument("--num-layers", type=POSITIVE_INT, default=2)
+    model.add_argument("--dropout", type=PROBABILITY, default=0.33)
+    model.add_argument("--min-freq", type=POSITIVE_INT, default=1, help="rarer training words become <unk>")
+    model.add_argument("--word-dropout", type=PROBABILITY, default=0.1, help="training words replaced by <unk>")
     model.add_argument("--char-encoder", choices=["none", "cnn", "lstm"], default="lstm", help="character features")
-    model.add_argument("--char-dim", type=int, default=50, help="character vector size")
-    model.add_argument("--char-hidden", type=int, default=50, help="CNN filters or char-LSTM size per direction")
+    model.add_argument("--char-dim", type=POSITIVE_INT, default=50, help="character vector size")
+    model.add_argument("--char-hidden", type=POSITIVE_INT, default=50,
+                       help="CNN filters or char-LSTM size per direction")
     model.add_argument("--head", choices=["softmax", "crf"], default="softmax")
     return data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".conllu", hub_ids=True)
 

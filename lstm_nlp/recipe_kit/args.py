@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import re
 from pathlib import Path
+from typing import Callable
 
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.training.config import PRECISIONS, TrainerConfig
 from lstm_nlp.training.optim import OPTIMIZERS, SCHEDULERS
+from lstm_nlp.training.run_lock import check_not_locked
 
 logger = logging.getLogger("lstm_nlp")
 
@@ -30,7 +33,95 @@ _TRAINER_DEFAULTS = TrainerConfig()
 _SAME_NAME = ("epochs", "lr", "device", "seed", "optimizer", "weight_decay", "momentum", "grad_accum", "scheduler",
               "warmup_steps", "lr_factor", "lr_patience", "lr_step_size", "min_lr", "precision", "checkpoint_every",
               "keep_checkpoints", "resume", "tensorboard")
+_NOT_OPTIONS = ("sample_splits",)  # set by data_paths, not by the user
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")  # owner/name
+
+
+# ---------------------------------------------------------------------- value checks (argparse type=)
+def int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type=`` for integers ``>= low`` (and ``<= high``): a bad value is a one-line error (exit 2)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f">= {low}" if high is None else f"in [{low}, {high}]"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+def float_between(low: float, high: float = math.inf, *, low_open: bool = False,
+                  high_open: bool = False) -> Callable[[str], float]:
+    """An argparse ``type=`` for finite floats in ``[low, high]`` (``(`` / ``)`` with ``low_open`` / ``high_open``)."""
+    interval = f"{'(' if low_open else '['}{low:g}, {'inf' if high == math.inf else f'{high:g}'}" \
+               f"{')' if high_open or high == math.inf else ']'}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        inside = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+        if not math.isfinite(value) or not inside:
+            raise argparse.ArgumentTypeError(f"must be in {interval}, got {text}")
+        return value
+
+    parse.__name__ = f"number in {interval}"
+    return parse
+
+
+POSITIVE_INT = int_at_least(1)
+NON_NEGATIVE_INT = int_at_least(0)
+POSITIVE_FLOAT = float_between(0.0, low_open=True)
+NON_NEGATIVE_FLOAT = float_between(0.0)
+PROBABILITY = float_between(0.0, 1.0, high_open=True)  # dropout rates, momentum: [0, 1)
+FRACTION = float_between(0.0, 1.0, low_open=True, high_open=True)  # (0, 1)
+SEED = int_at_least(0, 2**32 - 1)
+
+
+class _RecipeParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` that also checks ``--output-dir`` once the options are parsed.
+
+    The folder (or the nearest existing folder above it) must be a writable folder, and no other
+    live training run may hold its lock: both fail at parse time, before any data is read.
+    """
+
+    def error(self, message: str):
+        """Exits with one line, ``PROG: error: MESSAGE`` (see --help), and code 2: no usage block."""
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        output_dir = getattr(namespace, "output_dir", None)
+        if output_dir:
+            problem = output_dir_problem(output_dir)
+            if problem is not None:
+                self.error(problem)
+            try:
+                check_not_locked(Path(output_dir).expanduser())
+            except ConfigError as err:
+                self.error(str(err))
+        return namespace, extras
+
+
+def output_dir_problem(output_dir: str | os.PathLike) -> str | None:
+    """Why a run cannot write to ``output_dir`` (a file, under a file, not writable, read-only), or ``None``."""
+    path = Path(output_dir).expanduser()
+    probe = path
+    while not probe.exists() and probe != probe.parent and not probe.is_symlink():
+        probe = probe.parent
+    if probe == path and path.exists() and not path.is_dir():
+        return f"--output-dir {output_dir} is a file, not a folder"
+    if not probe.is_dir():
+        return f"--output-dir {output_dir}: {probe} is not a folder, so the output folder cannot be created there"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return (f"--output-dir {output_dir}: {probe} is not writable (no write permission, or a read-only file "
+                "system)")
+    return None
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -60,7 +151,7 @@ def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, 
     Raises:
         ConfigError: a key of ``defaults`` that is not an option.
     """
-    parser = argparse.ArgumentParser(description=description, formatter_class=_HelpFormatter,
+    parser = _RecipeParser(description=description, formatter_class=_HelpFormatter,
                                      conflict_handler="resolve")  # a recipe may redefine any option below
     if data:
         group = parser.add_argument_group("data")
@@ -74,10 +165,11 @@ def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, 
                                 "on a large corpus; default: off, the per-epoch training loss is in metrics.jsonl)")
     run = parser.add_argument_group("run")
     run.add_argument("--output-dir", default=output_dir, help="where metrics.json, logs and model/ are written")
-    run.add_argument("--epochs", type=int, default=epochs, help="training epochs (the total, also with --resume)")
-    run.add_argument("--batch-size", type=int, default=batch_size, help="examples per batch")
-    run.add_argument("--lr", type=float, default=lr, help="learning rate")
-    run.add_argument("--seed", type=int, default=1, help="random seed")
+    run.add_argument("--epochs", type=POSITIVE_INT, default=epochs,
+                     help="training epochs (the total, also with --resume)")
+    run.add_argument("--batch-size", type=POSITIVE_INT, default=batch_size, help="examples per batch")
+    run.add_argument("--lr", type=POSITIVE_FLOAT, default=lr, help="learning rate")
+    run.add_argument("--seed", type=SEED, default=1, help="random seed")
     run.add_argument("--device", default=_TRAINER_DEFAULTS.device, help="auto, cpu, cuda, cuda:N or mps")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     _add_training_options(parser)
@@ -92,23 +184,23 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     d = _TRAINER_DEFAULTS
     optim = parser.add_argument_group("optimisation")
     optim.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="optimiser (sgd uses --momentum)")
-    optim.add_argument("--weight-decay", type=float, default=d.weight_decay,
+    optim.add_argument("--weight-decay", type=NON_NEGATIVE_FLOAT, default=d.weight_decay,
                        help="L2 (adam, sgd) / decoupled (adamw) decay")
-    optim.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum")
-    optim.add_argument("--grad-clip", type=float, default=d.grad_clip or 0.0,
+    optim.add_argument("--momentum", type=PROBABILITY, default=d.momentum, help="SGD momentum")
+    optim.add_argument("--grad-clip", type=NON_NEGATIVE_FLOAT, default=d.grad_clip or 0.0,
                        help="clip the gradient norm to this (0: off)")
-    optim.add_argument("--grad-accum", type=int, default=d.grad_accum, help="batches per optimizer step")
+    optim.add_argument("--grad-accum", type=POSITIVE_INT, default=d.grad_accum, help="batches per optimizer step")
     optim.add_argument("--scheduler", choices=SCHEDULERS, default=d.scheduler,
                        help="lr schedule: plateau (x lr-factor after lr-patience epochs without dev gain), "
                             "linear (warm-up then linear decay), step (x lr-factor every lr-step-size epochs)")
-    optim.add_argument("--warmup-steps", type=int, default=d.warmup_steps,
+    optim.add_argument("--warmup-steps", type=NON_NEGATIVE_INT, default=d.warmup_steps,
                        help="linear warm-up steps (scheduler linear)")
-    optim.add_argument("--lr-factor", type=float, default=d.lr_factor, help="lr multiplier of plateau / step")
-    optim.add_argument("--lr-patience", type=int, default=d.lr_patience,
+    optim.add_argument("--lr-factor", type=FRACTION, default=d.lr_factor, help="lr multiplier of plateau / step")
+    optim.add_argument("--lr-patience", type=NON_NEGATIVE_INT, default=d.lr_patience,
                        help="epochs without dev gain before plateau decays")
-    optim.add_argument("--lr-step-size", type=int, default=d.lr_step_size, help="epochs between step decays")
-    optim.add_argument("--min-lr", type=float, default=d.min_lr, help="lower bound of plateau")
-    optim.add_argument("--patience", type=int, default=d.patience or 0,
+    optim.add_argument("--lr-step-size", type=POSITIVE_INT, default=d.lr_step_size, help="epochs between step decays")
+    optim.add_argument("--min-lr", type=NON_NEGATIVE_FLOAT, default=d.min_lr, help="lower bound of plateau")
+    optim.add_argument("--patience", type=NON_NEGATIVE_INT, default=d.patience or 0,
                        help="early stopping: stop after this many epochs without dev gain (0: off)")
     optim.add_argument("--precision", choices=PRECISIONS, default=d.precision,
                        help="mixed precision: bf16, fp16 (CUDA, with a gradient scaler), amp (bf16 or fp16 on CUDA)")
@@ -117,10 +209,13 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     runs = parser.add_argument_group("checkpoints and logging")
     runs.add_argument("--resume", nargs="?", const="auto", default=d.resume, metavar="CHECKPOINT",
                       help="continue a run: the latest checkpoint in OUTPUT_DIR/checkpoints (no value), or a "
-                           "checkpoint file/folder")
-    runs.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every,
+                           "checkpoint file/folder. Give the interrupted run's options: only --epochs (the total; "
+                           "not with --scheduler linear), --device, --no-progress, --output-dir, the checkpoint and "
+                           "logging options, and those that only choose what is scored or cached after training "
+                           "may change; any other difference is refused, naming each option (old -> new)")
+    runs.add_argument("--checkpoint-every", type=NON_NEGATIVE_INT, default=d.checkpoint_every,
                       help="also checkpoint every N optimizer steps (0: only at epoch ends)")
-    runs.add_argument("--keep-checkpoints", type=int, default=d.keep_checkpoints,
+    runs.add_argument("--keep-checkpoints", type=POSITIVE_INT, default=d.keep_checkpoints,
                       help="recent checkpoints to keep (plus the best)")
     runs.add_argument("--no-checkpoints", action="store_true", help="write no checkpoints")
     runs.add_argument("--tensorboard", action="store_true",
@@ -174,6 +269,15 @@ def _looks_like_file(value: str, hub_ids: bool) -> bool:
     return bool(Path(value).suffix) or (has_separator and not _HUB_ID.fullmatch(value))
 
 
+def _plain(value):
+    """``value`` as a plain value a safe checkpoint load accepts (``str()`` of anything else, e.g. a ``Path``)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
 def trainer_config(args: argparse.Namespace, *, metric: str, mode: str = "max", **overrides) -> TrainerConfig:
     """The :class:`TrainerConfig` for the common recipe options in ``args``.
 
@@ -187,5 +291,7 @@ def trainer_config(args: argparse.Namespace, *, metric: str, mode: str = "max", 
     values.update(metric=metric, mode=mode, output_dir=args.output_dir, progress=not args.no_progress,
                   grad_clip=args.grad_clip or None, patience=args.patience or None,
                   save_checkpoints=not args.no_checkpoints)
+    # Saved in each checkpoint: --resume refuses a run whose data, model or batching options differ.
+    values["run_options"] = {k: _plain(v) for k, v in vars(args).items() if k not in _NOT_OPTIONS}
     values.update(overrides)
     return TrainerConfig(**values)

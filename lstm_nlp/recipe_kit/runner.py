@@ -1,14 +1,17 @@
-"""Running a recipe's ``main()``: logging set-up and the one-line error convention."""
+"""Running a recipe's ``main()``: logging set-up, the one-line error convention and the exit codes."""
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Callable
 
 from lstm_nlp.errors import LstmNlpError
+from lstm_nlp.training.distributed import is_main_process
+from lstm_nlp.training.interrupts import TrainingInterrupted
 
 
 def setup_logging() -> None:
@@ -18,9 +21,23 @@ def setup_logging() -> None:
 
 
 def run(main: Callable[[], object]) -> None:
-    """Runs a recipe's ``main()``; the toolkit's own errors end it with one clear line and exit code 2."""
+    """Runs a recipe's ``main()`` and turns the ways it can stop into one line on stderr and an exit code.
+
+    * the toolkit's own errors (:class:`~lstm_nlp.errors.LstmNlpError`): ``RECIPE: error: MESSAGE``, exit 2;
+    * Ctrl-C or SIGTERM during training (the Trainer checkpoints first): ``RECIPE: MESSAGE`` saying
+      where the checkpoint is and how to resume, exit 130 (SIGINT) or 143 (SIGTERM);
+    * Ctrl-C anywhere else: ``RECIPE: interrupted``, exit 130.
+    """
+    name = Path(sys.argv[0]).name
     try:
         main()
+    except TrainingInterrupted as stop:
+        if is_main_process():
+            sys.stderr.write(f"{name}: {stop}\n")
+        raise SystemExit(stop.exit_code) from None
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{name}: interrupted\n")
+        raise SystemExit(128 + signal.SIGINT) from None
     except LstmNlpError as err:
-        sys.stderr.write(f"{Path(sys.argv[0]).name}: error: {err}\n")
+        sys.stderr.write(f"{name}: error: {err}\n")
         raise SystemExit(2) from None

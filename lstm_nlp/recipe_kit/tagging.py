@@ -19,7 +19,7 @@ from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.modules.crf import allowed_transitions
 from lstm_nlp.pipelines import TaggingPipeline
 from lstm_nlp.pipelines.tagging import build_char_vocab
-from lstm_nlp.recipe_kit.args import trainer_config
+from lstm_nlp.recipe_kit.args import NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY, int_at_least, trainer_config
 from lstm_nlp.recipe_kit.outputs import evaluate_splits, finish
 from lstm_nlp.training import Trainer, seed_everything
 
@@ -46,22 +46,25 @@ def fit_tagger(pipeline: TaggingPipeline, args: argparse.Namespace, train, dev, 
 def add_bio_tagger_options(parser: argparse.ArgumentParser, *, tag_column: int) -> None:
     """The column, model and pretrained-vector options of the BIO-tagger recipes."""
     data = parser.add_argument_group("columns")
-    data.add_argument("--token-column", type=int, default=0, help="0-based column of the words")
-    data.add_argument("--tag-column", type=int, default=tag_column, help="0-based column of the tags (-1: last)")
+    data.add_argument("--token-column", type=NON_NEGATIVE_INT, default=0, help="0-based column of the words")
+    data.add_argument("--tag-column", type=int_at_least(-1), default=tag_column,
+                      help="0-based column of the tags (-1: last)")
     data.add_argument("--scheme", choices=["iob1", "iob2"], default="iob2", help="tag scheme of the files")
-    data.add_argument("--max-length", type=int, default=None, help="train on the first N tokens of longer sentences")
+    data.add_argument("--max-length", type=POSITIVE_INT, default=None,
+                      help="train on the first N tokens of longer sentences")
     model = parser.add_argument_group("model")
-    model.add_argument("--embedding-dim", type=int, default=100, help="ignored with --vectors (their size)")
-    model.add_argument("--hidden-size", type=int, default=200, help="LSTM size per direction")
-    model.add_argument("--num-layers", type=int, default=1)
-    model.add_argument("--dropout", type=float, default=0.5)
-    model.add_argument("--min-freq", type=int, default=2, help="rarer training words become <unk>")
-    model.add_argument("--word-dropout", type=float, default=0.05, help="training words replaced by <unk>")
+    model.add_argument("--embedding-dim", type=POSITIVE_INT, default=100, help="ignored with --vectors (their size)")
+    model.add_argument("--hidden-size", type=POSITIVE_INT, default=200, help="LSTM size per direction")
+    model.add_argument("--num-layers", type=POSITIVE_INT, default=1)
+    model.add_argument("--dropout", type=PROBABILITY, default=0.5)
+    model.add_argument("--min-freq", type=POSITIVE_INT, default=2, help="rarer training words become <unk>")
+    model.add_argument("--word-dropout", type=PROBABILITY, default=0.05, help="training words replaced by <unk>")
     model.add_argument("--cased-words", action="store_true",
                        help="keep case in the word vocabulary (default: lower-cased; the characters keep case)")
     model.add_argument("--char-encoder", choices=["none", "cnn", "lstm"], default="cnn", help="character features")
-    model.add_argument("--char-dim", type=int, default=30, help="character vector size")
-    model.add_argument("--char-hidden", type=int, default=50, help="CNN filters or char-LSTM size per direction")
+    model.add_argument("--char-dim", type=POSITIVE_INT, default=30, help="character vector size")
+    model.add_argument("--char-hidden", type=POSITIVE_INT, default=50,
+                       help="CNN filters or char-LSTM size per direction")
     model.add_argument("--head", choices=["softmax", "crf"], default="crf")
     vectors = parser.add_argument_group("pretrained vectors")
     vectors.add_argument("--vectors", help="GloVe / word2vec / fastText text file (.gz ok)")
