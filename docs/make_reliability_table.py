@@ -396,6 +396,96 @@ def wrong_kind() -> None:
             f"after {time.perf_counter() - start:.0f} s, {result}")
 
 
+# ---------------------------------------------------------------------- training runs (issue: interruptions, locks, resume)
+FORECAST = ["--no-progress", "--device", "cpu", "--hidden-size", "8", "--length", "400", "--window", "24",
+            "--horizon", "6"]
+HOLD_LOCK = ("import sys, time; from lstm_nlp.training.run_lock import RunLock; RunLock(sys.argv[1]).acquire(); "
+             "print('locked', flush=True); time.sleep(120)")
+
+
+def same_bundle_weights(a: str, b: str) -> bool:
+    import torch
+    from safetensors.torch import load_file
+
+    wa, wb = load_file(f"{a}/model/model.safetensors"), load_file(f"{b}/model/model.safetensors")
+    return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def signalled_run(signum: int, out: str) -> tuple[int, str, str]:
+    """forecast.py in its own process, sent ``signum`` once a few step checkpoints exist."""
+    process = subprocess.Popen([sys.executable, str(REPO / "recipes" / "forecast.py"), *FORECAST, "--epochs", "1000",
+                                "--checkpoint-every", "1", "--batch-size", "8", "--output-dir", out], env=ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline and not list(Path(out).glob("checkpoints/ckpt-*")):
+        time.sleep(0.01)
+    time.sleep(0.2)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=120)
+    return process.returncode, stdout, stderr
+
+
+def training_runs() -> None:
+    section = "Training runs: interruptions, locks, resume"
+    for name, option, value in (("forecast", "--epochs", "0"), ("imdb_sentiment", "--num-proc", "-1"),
+                                ("pos_tagger", "--batch-size", "0"), ("ner", "--dropout", "1.5"),
+                                ("imdb_sentiment", "--val-fraction", "2"), ("chunking", "--lr", "-1"),
+                                ("forecast", "--grad-accum", "0")):
+        add(section, f"`{option} {value}`", f"`python recipes/{name}.py {option} {value}`",
+            shown(*recipe(name, [option, value, "--output-dir", "unused_run"])))
+    write("a_file", "not a folder")
+    for target in ("a_file", "a_file/run"):
+        add(section, f"`--output-dir` {'is a file' if target == 'a_file' else 'under a file'}",
+            f"`python recipes/forecast.py --output-dir {target}`", shown(*recipe("forecast", ["--output-dir", target])))
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, "busy_run"], stdout=subprocess.PIPE, text=True,
+                              env=ENV)
+    try:
+        holder.stdout.readline()
+        result = shown(*recipe("forecast", [*FORECAST, "--epochs", "1", "--output-dir", "busy_run"]))
+    finally:
+        holder.kill()
+        holder.wait()
+    add(section, "a second run into an `--output-dir` another live run trains into",
+        "`python recipes/forecast.py --output-dir busy_run` (twice)", result.replace(str(holder.pid), "<pid>"))
+    write("stale_run/.lstm_nlp.lock", f"999999999 {socket.gethostname()}\n")
+    code, out, err = recipe("forecast", [*FORECAST, "--epochs", "1", "--output-dir", "stale_run"])
+    add(section, "a stale lock file left by a dead process (PID 999999999)",
+        "`python recipes/forecast.py --output-dir stale_run`", f"exit {code}: the lock is taken over, the run trains")
+    recipe("forecast", [*FORECAST, "--epochs", "2", "--output-dir", "straight_run"])
+    recipe("forecast", [*FORECAST, "--epochs", "1", "--output-dir", "resumed_run"])
+    code, _, err = recipe("forecast", [*FORECAST, "--epochs", "2", "--resume", "--output-dir", "resumed_run"])
+    add(section, "forecast: `--epochs 1`, then `--epochs 2 --resume`, against one 2-epoch run",
+        "`python recipes/forecast.py ... --resume`",
+        f"exit {code}; weights bit-identical: {'yes' if same_bundle_weights('straight_run', 'resumed_run') else 'NO'}")
+    add(section, "`--resume` with another `--batch-size` and `--lr`",
+        "`python recipes/forecast.py --epochs 3 --resume --batch-size 16 --lr 0.01`",
+        shown(*recipe("forecast", [*FORECAST, "--epochs", "3", "--resume", "--batch-size", "16", "--lr", "0.01",
+                                   "--output-dir", "resumed_run"])))
+    import torch
+
+    checkpoint = sorted(Path("resumed_run/checkpoints").glob("ckpt-*.pt"))[-1]
+    state = torch.load(checkpoint, weights_only=True)
+    state["history"] = {"epoch": "two"}
+    torch.save(state, checkpoint)
+    add(section, "a checkpoint whose `history` is a dict (it passes the safe loader)",
+        "`python recipes/forecast.py --epochs 3 --resume`",
+        shown(*recipe("forecast", [*FORECAST, "--epochs", "3", "--resume", "--output-dir", "resumed_run"])))
+    for signum in (2, 15):
+        code, out, err = signalled_run(signum, f"signal_{signum}_run")
+        add(section, f"{'Ctrl-C (SIGINT)' if signum == 2 else 'SIGTERM'} during training",
+            "`python recipes/forecast.py --epochs 1000`", shown(code, out, err))
+    mount = Path("tiny_tmpfs").resolve()
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", str(mount)],
+                      capture_output=True).returncode == 0:
+        try:
+            add(section, "disk full while writing a checkpoint (a 32 KiB tmpfs)",
+                "`python recipes/forecast.py --output-dir tiny_tmpfs/run`",
+                shown(*recipe("forecast", [*FORECAST, "--epochs", "1", "--output-dir", "tiny_tmpfs/run"])))
+        finally:
+            subprocess.run(["umount", str(mount)], check=False)
+
+
 def render() -> str:
     crashes = sum("traceback ending in" in result for *_, result in rows)
     tracebacks = (f"{crashes} row(s) show a Python traceback (summarised by its last line): those are crashes "
@@ -432,6 +522,7 @@ def main(argv=None) -> None:
         bundles()
         command_line()
         inference()
+        training_runs()
     output.write_text(render(), encoding="utf-8")
     print(f"wrote {output} ({len(rows)} rows, {time.perf_counter() - start:.0f} s)")
 

@@ -91,8 +91,8 @@ class _RecipeParser(argparse.ArgumentParser):
     """
 
     def error(self, message: str):
-        """Exits with one line, ``PROG: error: MESSAGE`` (see --help), and code 2: no usage block."""
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        """Exits with one line, ``PROG: error: MESSAGE``, and code 2 (no usage block: ``--help`` shows it)."""
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
     def parse_known_args(self, args=None, namespace=None):
         namespace, extras = super().parse_known_args(args, namespace)
