@@ -1,4 +1,4 @@
-"""The encoder on CUDA: cuDNN over packed sequences vs the dense path, fp32 and bf16 autocast.
+"""The encoder on CUDA: cuDNN over packed sequences vs the dense path (grouped or one call), fp32 and bf16.
 
     python benchmarks/bench_gpu.py --json gpu.json         # needs a CUDA device; about a minute
 
@@ -11,6 +11,7 @@ around each timed pass; real (unpadded) tokens per second. On CPU the dense path
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import time
@@ -20,6 +21,7 @@ import torch
 from bench_encoder import VOCAB, make_batch
 from lstm_nlp.models.classifier import ClassifierConfig, TextClassifier
 from lstm_nlp.models.tagger import SequenceTagger, TaggerConfig
+from lstm_nlp.modules import encoder as encoder_module
 
 def classifier_batch(lengths: list[int], gen: torch.Generator, device) -> dict[str, torch.Tensor]:
     return {k: v.to(device) for k, v in make_batch(lengths, gen).items()}
@@ -57,25 +59,40 @@ def timed(model, batches, train: bool, dtype) -> tuple[int, float]:
     return tokens, time.perf_counter() - start
 
 
+@contextlib.contextmanager
+def one_dense_call():
+    """Disables the dense path's length grouping: every batch is one call per layer and direction."""
+    saved = encoder_module._MIN_EFFICIENCY
+    encoder_module._MIN_EFFICIENCY = 0.0
+    try:
+        yield
+    finally:
+        encoder_module._MIN_EFFICIENCY = saved
+
+
 def compare(name: str, make_model, batches, repeats: int) -> list[dict]:
+    """Tokens/s of the packed path, the dense path with length grouping and the dense path in one call."""
     torch.manual_seed(0)
     packed = make_model("packed")
     dense = make_model("dense")
     dense.load_state_dict(packed.state_dict())
+    variants = {"packed": (packed, contextlib.nullcontext), "dense, grouped": (dense, contextlib.nullcontext),
+                "dense, one call": (dense, one_dense_call)}
     rows = []
     for precision, dtype in (("fp32", None), ("bf16", torch.bfloat16)):
         for mode, train in (("train", True), ("inference", False)):
-            results = {"packed": [], "dense": []}
+            results = {variant: [] for variant in variants}
             for r in range(repeats + 1):  # round 0 warms up cuDNN plans and the allocator
-                for impl, model in (("packed", packed), ("dense", dense)):
-                    tokens, seconds = timed(model, batches, train, dtype)
+                for variant, (model, context) in variants.items():
+                    with context():
+                        tokens, seconds = timed(model, batches, train, dtype)
                     if r:
-                        results[impl].append(tokens / seconds)
-            p, d = statistics.median(results["packed"]), statistics.median(results["dense"])
-            rows.append({"model": name, "precision": precision, "mode": mode, "packed_tok_s": p, "dense_tok_s": d,
-                         "packed_over_dense": p / d})
-            print(f"{name:32s} {precision} {mode:9s} packed {p:12,.0f} tok/s  dense {d:12,.0f} tok/s  "
-                  f"packed/dense {p / d:5.2f}x", flush=True)
+                        results[variant].append(tokens / seconds)
+            medians = {variant: statistics.median(v) for variant, v in results.items()}
+            rows.append({"model": name, "precision": precision, "mode": mode,
+                         **{f"{variant} tok/s": value for variant, value in medians.items()}})
+            print(f"{name:34s} {precision} {mode:9s} " + "  ".join(f"{v} {x:11,.0f}" for v, x in medians.items()),
+                  flush=True)
     return rows
 
 
