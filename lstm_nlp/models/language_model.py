@@ -1,0 +1,189 @@
+"""``BiLanguageModel``: a forward and a backward word-level LSTM language model with an adaptive softmax.
+
+The two directions share the word embedding and the output layer (as in ELMo) and nothing else:
+the forward LSTM reads ``w_1..w_t`` and predicts ``w_{t+1}``, the backward LSTM reads
+``w_T..w_t`` and predicts ``w_{t-1}``. Each direction is its own unidirectional
+:class:`~lstm_nlp.modules.LSTMEncoder`, so a stacked model never lets one direction see the
+other's context (a bidirectional ``nn.LSTM`` would feed layer 2 both directions of layer 1).
+Their weights map one to one onto the two directions of a classifier's or tagger's BiLSTM
+(``forward.lstm.weight_ih_l0`` -> ``encoder.lstm.weight_ih_l0``, ``backward.lstm.weight_ih_l0``
+-> ``encoder.lstm.weight_ih_l0_reverse``): see :mod:`lstm_nlp.models.warm_start`.
+
+``nn.AdaptiveLogSoftmaxWithLoss`` makes a large vocabulary affordable on CPU: the most frequent
+``cutoffs[0]`` words get a full softmax, rarer ones share cheaper, smaller clusters. Word ids
+must therefore be sorted by frequency (``Vocab.build`` does this; ``<pad>``/``<unk>`` come first).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from lstm_nlp.errors import BundleError, ConfigError
+from lstm_nlp.modules import LSTMEncoder, WordEmbedding
+from lstm_nlp.serialization import read_bundle, write_bundle
+
+MODEL_TYPE = "bilm"
+
+
+@dataclass(frozen=True)
+class LanguageModelConfig:
+    """Sizes of a :class:`BiLanguageModel`.
+
+    Attributes:
+        vocab_size: Word vocabulary size (``<pad>`` at id 0), ids sorted by frequency.
+        embedding_dim: Word vector size.
+        hidden_size: LSTM size of each direction.
+        num_layers: Stacked LSTM layers per direction.
+        dropout: Dropout on the embeddings, between layers and on the LSTM outputs.
+        cutoffs: Adaptive-softmax cluster boundaries (increasing, all below ``vocab_size``;
+            those that are not are dropped when the model is built, so a small vocabulary works;
+            see :attr:`effective_cutoffs`).
+        div_value: Each further cluster's projection is this many times smaller.
+    """
+
+    vocab_size: int
+    embedding_dim: int = 128
+    hidden_size: int = 128
+    num_layers: int = 1
+    dropout: float = 0.1
+    cutoffs: tuple[int, ...] = (2000, 10000)
+    div_value: float = 4.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cutoffs", tuple(int(c) for c in self.cutoffs))
+        for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"LanguageModelConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.vocab_size < 3:
+            raise ConfigError(f"LanguageModelConfig.vocab_size must be >= 3 (<pad>, <unk> and a word), "
+                              f"got {self.vocab_size}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"LanguageModelConfig.dropout must be in [0, 1), got {self.dropout}")
+        if list(self.cutoffs) != sorted(set(self.cutoffs)) or any(c < 1 for c in self.cutoffs):
+            raise ConfigError(f"LanguageModelConfig.cutoffs must be increasing positive ids, got {self.cutoffs}")
+        if self.div_value < 1.0:
+            raise ConfigError(f"LanguageModelConfig.div_value must be >= 1, got {self.div_value}")
+
+    @property
+    def effective_cutoffs(self) -> list[int]:
+        """The cutoffs below ``vocab_size - 1`` (``nn.AdaptiveLogSoftmaxWithLoss`` needs at least one:
+        ``[vocab_size // 2]`` when none is)."""
+        return [c for c in self.cutoffs if c < self.vocab_size - 1] or [self.vocab_size // 2]
+
+
+@dataclass
+class LanguageModelOutput:
+    """What :class:`BiLanguageModel` returns.
+
+    Attributes:
+        loss: Mean of the two directions' mean negative log-likelihoods (nats per predicted word).
+        forward_loss: Forward direction's mean NLL (scalar).
+        backward_loss: Backward direction's mean NLL (scalar).
+        predicted: Number of predicted words per direction (``LongTensor`` scalar).
+    """
+
+    loss: torch.Tensor
+    forward_loss: torch.Tensor
+    backward_loss: torch.Tensor
+    predicted: torch.Tensor
+
+
+class BiLanguageModel(nn.Module):
+    """``WordEmbedding`` -> forward and backward ``LSTMEncoder`` -> dropout -> shared adaptive softmax.
+
+    Args:
+        config: Model sizes.
+    """
+
+    def __init__(self, config: LanguageModelConfig):
+        super().__init__()
+        self.config = config
+        self.embedding = WordEmbedding(config.vocab_size, config.embedding_dim, padding_idx=0, dropout=config.dropout)
+        self.forward_lstm = self._direction(config)
+        self.backward_lstm = self._direction(config)
+        self.dropout = nn.Dropout(config.dropout)
+        self.softmax = nn.AdaptiveLogSoftmaxWithLoss(config.hidden_size, config.vocab_size,
+                                                     cutoffs=config.effective_cutoffs, div_value=config.div_value)
+
+    @staticmethod
+    def _direction(config: LanguageModelConfig) -> LSTMEncoder:
+        return LSTMEncoder(config.embedding_dim, config.hidden_size, num_layers=config.num_layers,
+                           bidirectional=False, dropout=config.dropout)
+
+    def forward(self, token_ids: torch.Tensor, *, mask: torch.Tensor) -> LanguageModelOutput:
+        """Both directions' language-modelling losses on a padded batch.
+
+        Args:
+            token_ids: ``LongTensor[batch, seq]``, padded with 0 at the end of each row.
+            mask: ``BoolTensor[batch, seq]``, True at real tokens (which come first in each row).
+
+        Returns:
+            :class:`LanguageModelOutput`; each row of length ``n`` gives ``n - 1`` predictions per direction.
+        """
+        embedded = self.embedding(token_ids)  # [batch, seq, embedding_dim]
+        forward = self.forward_lstm(embedded, mask=mask).outputs  # [batch, seq, hidden]
+        lengths = mask.sum(-1)
+        positions = torch.arange(token_ids.shape[1], device=token_ids.device)[None, :]
+        # Backward LM: reverse each row within its length, run forward, reverse back.
+        reverse_index = torch.where(mask, (lengths - 1)[:, None] - positions, positions)  # [batch, seq]
+        reversed_ids = token_ids.gather(1, reverse_index)
+        backward = self.backward_lstm(self.embedding(reversed_ids), mask=mask).outputs
+        backward = backward.gather(1, reverse_index.unsqueeze(-1).expand_as(backward))  # back in text order
+        pairs = mask[:, 1:] & mask[:, :-1]  # [batch, seq - 1]: a word and its successor are both real
+        forward_loss = self._nll(forward[:, :-1][pairs], token_ids[:, 1:][pairs])
+        backward_loss = self._nll(backward[:, 1:][pairs], token_ids[:, :-1][pairs])
+        return LanguageModelOutput(loss=(forward_loss + backward_loss) / 2, forward_loss=forward_loss,
+                                   backward_loss=backward_loss, predicted=pairs.sum())
+
+    def _nll(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Mean NLL of ``targets: LongTensor[n]`` given ``hidden: FloatTensor[n, hidden_size]``."""
+        if targets.numel() == 0:
+            return hidden.sum() * 0.0
+        return self.softmax(self.dropout(hidden).float(), targets).loss
+
+    # ------------------------------------------------------------------ bundles
+    def save_pretrained(self, directory: str | os.PathLike, *, vocabs=None, meta=None, extra_files=None) -> None:
+        """Writes ``config.json`` + ``model.safetensors`` (+ vocabularies and extra files) to ``directory``."""
+        config = dataclasses.asdict(self.config)
+        config["cutoffs"] = list(config["cutoffs"])
+        write_bundle(directory, model_type=MODEL_TYPE, config=config, state_dict=self.state_dict(), vocabs=vocabs,
+                     meta=meta, extra_files=extra_files)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike) -> BiLanguageModel:
+        """Rebuilds the model from a bundle and loads its weights strictly."""
+        return cls.from_bundle(read_bundle(directory, expected_type=MODEL_TYPE))
+
+    @classmethod
+    def from_bundle(cls, bundle) -> BiLanguageModel:
+        """Rebuilds the model from a read bundle and loads its weights strictly.
+
+        Raises:
+            BundleError: a config that does not fit :class:`LanguageModelConfig`, or weights that do
+                not fit the config (names and shapes are compared before loading).
+        """
+        config_file = bundle.path / "config.json"
+        fields = {f.name for f in dataclasses.fields(LanguageModelConfig)}
+        unknown = sorted(set(bundle.config) - fields)
+        if unknown or not isinstance(bundle.config.get("vocab_size"), int):
+            raise BundleError(f"{config_file}: config does not fit LanguageModelConfig (unknown fields {unknown} "
+                              "or no integer vocab_size)")
+        try:
+            config = LanguageModelConfig(**bundle.config)
+        except (TypeError, ValueError) as err:
+            raise BundleError(f"{config_file}: {err}") from None
+        with torch.device("meta"):
+            expected = {k: tuple(v.shape) for k, v in cls(config).state_dict().items()}
+        state = bundle.state_dict
+        found = {k: tuple(v.shape) for k, v in state.items()}
+        if found != expected:
+            wrong = sorted(k for k in expected.keys() | found.keys() if expected.get(k) != found.get(k))
+            raise BundleError(f"{bundle.path}: weights do not match the config ({', '.join(wrong[:5])})")
+        model = cls(config)
+        model.load_state_dict(state, strict=True)
+        return model.eval()

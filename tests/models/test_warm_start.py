@@ -1,0 +1,79 @@
+"""init_from: embedding rows where the vocabularies agree, LSTM directions where the shapes agree."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lstm_nlp.data.vocab import Vocab
+from lstm_nlp.errors import BundleError, ConfigError
+from lstm_nlp.models import ClassifierConfig, SequenceTagger, TaggerConfig, TextClassifier
+from lstm_nlp.models.language_model import BiLanguageModel, LanguageModelConfig
+from lstm_nlp.models.warm_start import init_from
+
+LM_WORDS = Vocab(["<pad>", "<unk>", "<eos>", "the", "film", "good", "bad"], lower=True)
+
+
+@pytest.fixture
+def lm_dir(tmp_path):
+    torch.manual_seed(1)
+    lm = BiLanguageModel(LanguageModelConfig(vocab_size=len(LM_WORDS), embedding_dim=8, hidden_size=6, num_layers=2))
+    lm.save_pretrained(tmp_path / "lm", vocabs={"words": LM_WORDS})
+    return tmp_path / "lm", lm
+
+
+def test_copies_shared_rows_and_both_directions(lm_dir):
+    path, lm = lm_dir
+    words = Vocab(["<pad>", "<unk>", "film", "The", "plot"])
+    model = TextClassifier(ClassifierConfig(vocab_size=len(words), num_labels=2, embedding_dim=8, hidden_size=6))
+    report = init_from(model, path, words)
+    table, source = model.embedding.embedding.weight, lm.embedding.embedding.weight
+    assert torch.equal(table[2], source[4]) and torch.equal(table[3], source[3])  # "The" found lower-cased
+    assert torch.equal(table[1], source[1]) and not torch.equal(table[4], source[1])  # <unk>; "plot" kept
+    assert torch.equal(table[0], torch.zeros(8))
+    assert (report.coverage.found, report.coverage.total) == (2, 3)
+    lstm = model.encoder.lstm
+    assert torch.equal(lstm.weight_hh_l0, lm.forward_lstm.lstm.weight_hh_l0)
+    assert torch.equal(lstm.weight_ih_l0_reverse, lm.backward_lstm.lstm.weight_ih_l0)
+    assert "embedding.embedding.weight" in report.copied and len(report.copied) == 9
+    assert "2/3 words" in str(report)
+
+
+def test_second_bilstm_layer_input_and_other_sizes_are_reported_not_copied(lm_dir):
+    path, lm = lm_dir
+    words = Vocab(["<pad>", "<unk>", "film"])
+    model = TextClassifier(ClassifierConfig(vocab_size=3, num_labels=2, embedding_dim=8, hidden_size=6,
+                                            num_layers=2))
+    report = init_from(model, path, words)
+    assert torch.equal(model.encoder.lstm.weight_hh_l1, lm.forward_lstm.lstm.weight_hh_l1)
+    assert any(s.startswith("encoder.lstm.weight_ih_l1:") for s in report.skipped)  # reads 2 x 6, the LM 6
+    small = TextClassifier(ClassifierConfig(vocab_size=3, num_labels=2, embedding_dim=4, hidden_size=6))
+    report = init_from(small, path, words)
+    assert report.coverage.found == 0 and any("embedding: size 4" in s for s in report.skipped)
+
+
+def test_a_tagger_is_warm_started_too(lm_dir):
+    path, lm = lm_dir
+    words = Vocab(["<pad>", "<unk>", "good"])
+    tagger = SequenceTagger(TaggerConfig(vocab_size=3, num_labels=3, embedding_dim=8, hidden_size=6))
+    report = init_from(tagger, path, words)
+    assert report.coverage.found == 1
+    assert torch.equal(tagger.encoder.lstm.weight_hh_l0_reverse, lm.backward_lstm.lstm.weight_hh_l0)
+
+
+def test_errors(lm_dir, tmp_path):
+    path, lm = lm_dir
+    words = Vocab(["<pad>", "<unk>", "film"])
+    model = TextClassifier(ClassifierConfig(vocab_size=3, num_labels=2, embedding_dim=8, hidden_size=6))
+    with pytest.raises(ConfigError, match="4 words"):
+        init_from(model, path, Vocab(["<pad>", "<unk>", "a", "b"]))
+    with pytest.raises(ConfigError, match="embedding.embedding and encoder.lstm"):
+        init_from(torch.nn.Linear(2, 2), path, words)
+    with pytest.raises(ConfigError, match="lm_vocab"):
+        init_from(model, lm, words)
+    model.save_pretrained(tmp_path / "clf")
+    with pytest.raises(BundleError, match="expected 'bilm'"):
+        init_from(model, tmp_path / "clf", words)
+    other = TextClassifier(ClassifierConfig(vocab_size=3, num_labels=2, embedding_dim=4, hidden_size=5))
+    with pytest.raises(ConfigError, match="nothing could be copied"):
+        init_from(other, path, words)
