@@ -1,0 +1,167 @@
+"""Pretrain forward + backward word-level LSTM language models (adaptive softmax) on raw text.
+
+    python recipes/pretrain_lm.py                                   # the bundled IMDB sample (seconds)
+    python recipes/pretrain_lm.py --corpus $LSTM_NLP_DATA/imdb/unsup.jsonl $LSTM_NLP_DATA/imdb/train.jsonl \\
+        --vectors runs/vectors/imdb.fasttext.128d.vec --output-dir runs/lm
+    torchrun --nproc_per_node 2 recipes/pretrain_lm.py --corpus ...    # each rank reads its own shard
+
+The corpus is streamed and tokenized on the fly (memory stays flat as it grows): one pass builds
+the vocabulary and counts each rank's tokens, then every epoch reads it again. The first
+--heldout-texts texts are held out and give the perplexity that selects the best epoch. Writes
+OUTPUT_DIR/metrics.json, metrics.jsonl, checkpoints/ (--resume continues) and the bundle
+OUTPUT_DIR/model/ (config.json, model.safetensors, words.vocab.json), which the classifier and
+tagger warm starts read (lstm_nlp.models.warm_start.init_from).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from pathlib import Path
+
+import torch
+
+from lstm_nlp.data.corpus import TextCorpus
+from lstm_nlp.data.lm_batches import LMBatches, batches_per_epoch, build_lm_vocab
+from lstm_nlp.data.tokenizers import TextTokenizer
+from lstm_nlp.data.vectors import embedding_matrix, load_embedding, read_vectors, vocab_keep_set
+from lstm_nlp.errors import ConfigError
+from lstm_nlp.models.language_model import BiLanguageModel, LanguageModelConfig
+from lstm_nlp.recipe_kit import recipe_parser, run, setup_logging, trainer_config
+from lstm_nlp.training import Trainer, is_main_process, seed_everything
+
+logger = logging.getLogger("lstm_nlp")
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "imdb" / "train.jsonl"
+
+
+def _int(low: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < low:
+            raise ValueError(text)
+        return value
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+def parse_args(argv=None):
+    parser = recipe_parser(__doc__.split("\n")[0], epochs=1, batch_size=64, lr=2e-3, output_dir="runs/lm",
+                           data=False, grad_clip=1.0)
+    data = parser.add_argument_group("corpus")
+    data.add_argument("--corpus", nargs="+", default=[str(SAMPLE)],
+                      help="raw text: .jsonl/.csv/.parquet/.txt files (.gz ok), folders of them, or hub ids")
+    data.add_argument("--text-column", default="text", help="column of the texts (jsonl/csv/parquet/hub data)")
+    data.add_argument("--split", default="train", help="split of hub datasets (stanfordnlp/imdb: unsupervised)")
+    data.add_argument("--max-texts", type=_int(0), default=0, help="train on at most N texts (0: all)")
+    data.add_argument("--repeat", type=_int(1), default=1, help="read the corpus N times per epoch (benchmarks)")
+    data.add_argument("--heldout-texts", type=_int(1), default=500,
+                      help="the corpus' first N texts are held out for perplexity")
+    data.add_argument("--window", type=_int(2), default=64, help="tokens per training window (BPTT length)")
+    data.add_argument("--shuffle-buffer", type=_int(0), default=2048, help="windows mixed before batching")
+    data.add_argument("--max-vocab", type=_int(1), default=50000, help="most frequent words kept")
+    data.add_argument("--min-freq", type=_int(1), default=3, help="rarer words become <unk>")
+    model = parser.add_argument_group("model")
+    model.add_argument("--embedding-dim", type=_int(1), default=128, help="word vector size (ignored with --vectors)")
+    model.add_argument("--hidden-size", type=_int(1), default=128,
+                       help="LSTM size per direction (match the downstream model's --hidden-size to warm-start it)")
+    model.add_argument("--num-layers", type=_int(1), default=1, help="LSTM layers per direction")
+    model.add_argument("--dropout", type=float, default=0.1, help="dropout on embeddings, between layers, on outputs")
+    model.add_argument("--cutoffs", default="2000,10000", help="adaptive softmax cluster boundaries (word ids)")
+    model.add_argument("--vectors", help="initialise the embedding from this vectors text file (train_vectors.py)")
+    args = parser.parse_args(argv)
+    try:
+        args.cutoffs = [int(c) for c in args.cutoffs.split(",") if c.strip()]
+    except ValueError:
+        parser.error(f"--cutoffs must be comma-separated integers, got {args.cutoffs!r}")
+    return args
+
+
+def heldout_batches(corpus: TextCorpus, tokenizer: TextTokenizer, vocab, *, window: int, batch_size: int) -> list:
+    """The held-out texts as full windows (the same layout as training, unshuffled), kept in memory."""
+    loader = LMBatches(corpus, tokenizer, vocab, batch_size=batch_size, window=window, num_batches=1 << 62,
+                       shuffle_buffer=0)
+    batches, rows = [], []
+    for ids in loader.windows():
+        rows.append(ids)
+        if len(rows) == batch_size:
+            batches.append(torch.tensor(rows))
+            rows = []
+    if rows:
+        batches.append(torch.tensor(rows))
+    if not batches:
+        raise ConfigError(f"the {corpus.limit} held-out texts hold fewer than --window {window} tokens; "
+                          "raise --heldout-texts")
+    return batches
+
+
+@torch.no_grad()
+def perplexity(model: BiLanguageModel, batches: list) -> dict:
+    """Per-direction and mean perplexity over ``batches`` (weighted by predicted words)."""
+    device = next(model.parameters()).device
+    sums, count = [0.0, 0.0], 0
+    for ids in batches:
+        ids = ids.to(device)
+        out = model(ids, mask=torch.ones_like(ids, dtype=torch.bool))
+        n = int(out.predicted)
+        sums[0] += float(out.forward_loss) * n
+        sums[1] += float(out.backward_loss) * n
+        count += n
+    forward, backward = sums[0] / count, sums[1] / count
+    return {"perplexity": math.exp((forward + backward) / 2), "forward_perplexity": math.exp(forward),
+            "backward_perplexity": math.exp(backward)}
+
+
+def main(argv=None) -> dict:
+    setup_logging()
+    args = parse_args(argv)
+    seed_everything(args.seed)
+    start = time.perf_counter()
+    tokenizer = TextTokenizer("spacy")  # what the classifier recipes use: spaCy rules, lower-cased, no <br />
+    source = dict(sources=args.corpus, text_column=args.text_column, split=args.split)
+    train = TextCorpus(**source, skip=args.heldout_texts, limit=args.max_texts or None, repeat=args.repeat)
+    heldout = TextCorpus(**source, limit=args.heldout_texts, rank=0, world_size=1)
+    rank, world = train.shard()
+    vocab, tokens_per_shard = build_lm_vocab(TextCorpus(**source, skip=args.heldout_texts,
+                                                        limit=args.max_texts or None), tokenizer,
+                                             min_freq=args.min_freq, max_size=args.max_vocab, world_size=world)
+    tokens_per_shard = [n * args.repeat for n in tokens_per_shard]
+    num_batches = batches_per_epoch(tokens_per_shard, batch_size=args.batch_size, window=args.window)
+    logger.info("vocabulary: %d words; %d training tokens (%d per rank), %d batches of %dx%d per epoch; %.0f s",
+                len(vocab), sum(tokens_per_shard), tokens_per_shard[rank], num_batches, args.batch_size, args.window,
+                time.perf_counter() - start)
+    config = LanguageModelConfig(vocab_size=len(vocab), embedding_dim=args.embedding_dim, hidden_size=args.hidden_size,
+                                 num_layers=args.num_layers, dropout=args.dropout, cutoffs=tuple(args.cutoffs))
+    if args.vectors:
+        vectors = read_vectors(args.vectors, keep=vocab_keep_set(vocab))
+        config = LanguageModelConfig(**{**config.__dict__, "embedding_dim": vectors.dim})
+    model = BiLanguageModel(config)
+    if args.vectors:
+        matrix, coverage = embedding_matrix(vocab, vectors, generator=torch.Generator().manual_seed(args.seed))
+        load_embedding(model.embedding.embedding, matrix)
+        logger.info("embedding from %s: %s", args.vectors, coverage)
+    loader = LMBatches(train, tokenizer, vocab, batch_size=args.batch_size, window=args.window,
+                       num_batches=num_batches, shuffle_buffer=args.shuffle_buffer, seed=args.seed,
+                       progress=not args.no_progress)
+    held = heldout_batches(heldout, tokenizer, vocab, window=args.window, batch_size=args.batch_size)
+    trainer = Trainer(model, trainer_config(args, metric="perplexity", mode="min", progress=False),
+                      train_loader=loader, evaluate=lambda m: perplexity(m, held))
+    result = trainer.fit()
+    seconds = round(time.perf_counter() - start, 1)
+    metrics = {"heldout": perplexity(model.eval(), held), "best_epoch": result.best_epoch, "vocab_size": len(vocab),
+               "train_tokens": sum(tokens_per_shard), "wall_seconds": seconds,
+               "train_tokens_per_s": [round(r["train_tokens_per_s"]) for r in result.history]}
+    if is_main_process():
+        out = Path(args.output_dir)
+        model.save_pretrained(out / "model", vocabs={"words": vocab},
+                              meta={"tokenizer": tokenizer.settings(), "heldout_perplexity": metrics["heldout"]})
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        logger.info("held-out perplexity %.1f (forward %.1f, backward %.1f); bundle in %s; %.0f s",
+                    metrics["heldout"]["perplexity"], metrics["heldout"]["forward_perplexity"],
+                    metrics["heldout"]["backward_perplexity"], out / "model", seconds)
+    return metrics
+
+
+if __name__ == "__main__":
+    run(main)
