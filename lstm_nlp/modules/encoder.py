@@ -4,10 +4,12 @@ Two interchangeable implementations share one ``nn.LSTM``'s parameters (so state
 identical and either path can load the other's weights):
 
 * ``"packed"``: the reference. ``pack_padded_sequence`` -> ``nn.LSTM`` -> ``pad_packed_sequence``.
-  This is what cuDNN handles well, so it is the default on CUDA.
-* ``"dense"``: the CPU fast path. On CPU, ``nn.LSTM`` over a ``PackedSequence`` with unequal
-  lengths leaves oneDNN's fused kernel and runs step by step, 5-10x slower than a dense call.
-  The dense path calls the fused kernel once per layer and direction on the padded batch:
+  The default on devices other than CPU and CUDA (MPS).
+* ``"dense"``: the fast path, the default on CPU and CUDA. On CPU, ``nn.LSTM`` over a
+  ``PackedSequence`` with unequal lengths leaves oneDNN's fused kernel and runs step by step,
+  5-10x slower than a dense call; on an H100, cuDNN over packed sequences measured 1.4-9x slower
+  than one dense call (``benchmarks/bench_gpu.py``, ``docs/benchmarks.md``). The dense path calls
+  the fused kernel once per layer and direction on the padded batch:
 
   - an extra input feature, 1 at padding, drives the forget gate to +1e4 and the input gate
     to -1e4. The sigmoid saturates to exactly 1 and 0, so ``c`` passes through padding
@@ -19,7 +21,10 @@ identical and either path can load the other's weights):
     ``[<pad> c b a]``): a zero initial state stays exactly zero through the leading padding
     (``c = 0``, ``h = o * tanh(0) = 0``). With a given initial state each row is instead
     reversed within its own length (``[c b a <pad>]``). The output is reversed back;
-  - a batch with no padding at all takes one plain ``nn.LSTM`` call.
+  - a batch with no padding at all takes one plain ``nn.LSTM`` call;
+  - on CPU, a batch with much padding is first split into groups of similar lengths (padding
+    costs CPU time); on a GPU, padding is cheap and each call costs a launch, so the batch stays
+    one call.
 
 Both paths return zeros at padding positions.
 """
@@ -71,7 +76,7 @@ class LSTMEncoder(nn.Module):
         bidirectional: Run a backward direction too; outputs then have ``2 * hidden_size``.
         dropout: Dropout between layers (as in ``nn.LSTM``, not after the last layer).
         batch_first: Inputs/outputs are ``[batch, seq, feature]`` (default) or ``[seq, batch, feature]``.
-        impl: ``"packed"``, ``"dense"`` or ``"auto"`` (dense on CPU, packed elsewhere).
+        impl: ``"packed"``, ``"dense"`` or ``"auto"`` (dense on CPU and CUDA, packed elsewhere).
     """
 
     def __init__(
@@ -114,7 +119,9 @@ class LSTMEncoder(nn.Module):
         """The implementation ``forward`` uses for inputs on ``device``."""
         if self.impl != "auto":
             return self.impl
-        return "dense" if device.type == "cpu" and torch.backends.mkldnn.is_available() else "packed"
+        if device.type == "cuda" or (device.type == "cpu" and torch.backends.mkldnn.is_available()):
+            return "dense"
+        return "packed"
 
     def forward(
         self,
@@ -144,7 +151,8 @@ class LSTMEncoder(nn.Module):
         if bool((lengths == 0).any()):
             raise ValueError("every sequence needs at least one token (found a length-0 row in mask)")
         if self.resolve_impl(inputs.device) == "dense":
-            result = self._forward_dense_grouped(inputs, mask, lengths, initial_state)
+            dense = self._forward_dense_grouped if inputs.device.type == "cpu" else self._forward_dense
+            result = dense(inputs, mask, lengths, initial_state)
         else:
             result = self._forward_packed(inputs, lengths, initial_state)
         if not self.batch_first:

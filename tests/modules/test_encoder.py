@@ -59,7 +59,8 @@ def test_dense_fast_path_equals_packed_reference_outputs_states_and_gradients(la
 def test_auto_picks_dense_on_cpu_and_state_dicts_are_nn_lstm_compatible():
     encoder = LSTMEncoder(4, 3, num_layers=2)
     assert encoder.resolve_impl(torch.device("cpu")) in ("dense", "packed")
-    assert encoder.resolve_impl(torch.device("cuda")) == "packed"
+    assert encoder.resolve_impl(torch.device("cuda")) == "dense"  # measured faster on an H100
+    assert encoder.resolve_impl(torch.device("mps")) == "packed"
     reference = torch.nn.LSTM(4, 3, num_layers=2, bidirectional=True, batch_first=True)
     reference.load_state_dict({k.removeprefix("lstm."): v for k, v in encoder.state_dict().items()})
 
@@ -120,3 +121,30 @@ def test_grouped_dense_path_equals_packed_on_a_padding_heavy_batch(given_state, 
     fast = encoder(inputs, mask=mask, initial_state=state)
     for name in ("outputs", "h_n", "c_n"):
         torch.testing.assert_close(getattr(fast, name), getattr(reference, name), rtol=0, atol=1e-12)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("dtype", [None, torch.bfloat16], ids=["fp32", "bf16-autocast"])
+def test_dense_path_on_cuda_equals_packed_cudnn(dtype):
+    """The saturated gates must hold in cuDNN's kernels too (fp32 and under bf16 autocast)."""
+    torch.manual_seed(3)
+    encoder = LSTMEncoder(6, 5, num_layers=2, impl="packed").cuda()
+    inputs, mask = _batch([9, 3, 1, 9, 5, 6], seed=4)
+    inputs, mask = inputs.float().cuda().requires_grad_(), mask.cuda()
+    results = {}
+    for impl in ("packed", "dense"):
+        encoder.impl = impl
+        encoder.zero_grad()
+        inputs.grad = None
+        with torch.autocast("cuda", dtype=dtype or torch.float32, enabled=dtype is not None):
+            out = encoder(inputs, mask=mask)
+            (out.outputs.float().pow(2).sum() + out.h_n.float().sum()).backward()
+        results[impl] = (out, [inputs.grad.clone()] + [p.grad.clone() for p in encoder.parameters()])
+    (ref, ref_grads), (fast, fast_grads) = results["packed"], results["dense"]
+    tol = {"rtol": 1e-4, "atol": 1e-5} if dtype is None else {"rtol": 5e-2, "atol": 5e-2}
+    torch.testing.assert_close(fast.outputs.float(), ref.outputs.float(), **tol)
+    torch.testing.assert_close(fast.h_n.float(), ref.h_n.float(), **tol)
+    assert not fast.outputs[~mask].any()
+    for a, b in zip(fast_grads, ref_grads):
+        torch.testing.assert_close(a.float(), b.float(), **({"rtol": 1e-3, "atol": 1e-4} if dtype is None else tol))
