@@ -8,11 +8,10 @@
     # peak RSS of pretrain_lm.py on the first N texts, read 1x and 8x (--repeat) per epoch
     python benchmarks/bench_pretraining.py memory --corpus $LSTM_NLP_DATA/imdb/unsup.jsonl --max-texts 2000
 
-``imdb`` runs ``recipes/imdb_sentiment.py``'s own ``main`` with what its ``--vectors`` /
-``--init-from`` / ``--lr-decay`` options would do applied at the same points (the embedding
-filled from vectors, then :func:`lstm_nlp.models.warm_start.init_from`, when the pipeline is
-built; discriminative learning rates when the Trainer is built), so the figures are those the
-recipe gives once wired (docs/pretraining.md). ``--smoke`` runs both on the bundled sample.
+``imdb`` runs ``recipes/imdb_sentiment.py``'s own ``main`` with the warm start of
+:mod:`lstm_nlp.recipe_kit.pretrained` applied where the recipe's ``--vectors`` / ``--init-from`` /
+``--lr-decay`` options act once wired (``warm_start`` when the pipeline is built,
+``apply_lr_decay`` when the Trainer is built), so the figures are the recipe's (docs/pretraining.md). ``--smoke`` runs both on the bundled sample.
 """
 
 from __future__ import annotations
@@ -43,31 +42,23 @@ def _load_recipe(name: str):
 
 def run_imdb(args: argparse.Namespace, recipe_argv: list[str]) -> dict:
     """Runs the IMDB recipe with the warm start of ``args``; returns its metrics, the warm-start report and times."""
-    from lstm_nlp.data.vectors import embedding_matrix, load_embedding, read_vectors, vocab_keep_set
-    from lstm_nlp.models.warm_start import init_from
-    from lstm_nlp.training.finetune import use_discriminative_lrs
+    from lstm_nlp.recipe_kit.pretrained import apply_lr_decay, load_vectors, warm_start
 
     recipe = _load_recipe("imdb_sentiment")
     notes: dict = {}
     real_pipeline, real_trainer = recipe.ClassificationPipeline, recipe.Trainer
+    options = argparse.Namespace(vectors=args.vectors, init_from=args.init_from, lr_decay=args.lr_decay, seed=1)
 
-    def pipeline(model, words, *rest, **kwargs):  # where --vectors / --init-from would act
-        if args.vectors:
-            vectors = read_vectors(args.vectors, keep=vocab_keep_set(words))
-            matrix, coverage = embedding_matrix(words, vectors, generator=torch.Generator().manual_seed(0))
-            load_embedding(model.embedding.embedding, matrix)
-            notes["vectors_coverage"] = str(coverage)
-        if args.init_from:
-            report = init_from(model, args.init_from, words)
-            notes["init_from"] = str(report)
-            notes["lm_coverage"] = report.coverage.ratio
-        logger.info("warm start: %s", notes or "none (from scratch)")
+    def pipeline(model, words, *rest, **kwargs):  # where the recipe's --vectors / --init-from act
+        vectors = load_vectors(options, words)
+        if vectors is not None and vectors.dim != model.config.embedding_dim:
+            raise SystemExit(f"pass --embedding-dim {vectors.dim} after -- (the vectors' size)")
+        notes.update(warm_start(model, words, options, vectors))
         return real_pipeline(model, words, *rest, **kwargs)
 
-    def trainer(model, config, **kwargs):  # where --lr-decay would act
+    def trainer(model, config, **kwargs):  # where the recipe's --lr-decay acts
         built = real_trainer(model, config, **kwargs)
-        if args.lr_decay != 1.0:
-            notes["group_lrs"] = use_discriminative_lrs(built, args.lr_decay)
+        notes["group_lrs"] = apply_lr_decay(built, options)
         return built
 
     recipe.ClassificationPipeline, recipe.Trainer = pipeline, trainer
