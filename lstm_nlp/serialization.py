@@ -2,7 +2,12 @@
 
 Nothing here unpickles: weights are safetensors, everything else is JSON. A bundle is written
 into a temporary sibling directory and swapped into place, so a crash or a full disk while
-saving leaves the previous bundle loadable.
+saving leaves the previous bundle loadable; it gets the modes of any other output (the umask's).
+
+Reading trusts nothing in the files: each is read only if it is a regular file of bounded size
+(see :mod:`lstm_nlp.schema`), ``config.json`` is checked against a schema, and a model is built
+(:func:`build_from_bundle`) only after its size and every weight shape in the safetensors header
+agree with the config, so a crafted size allocates nothing.
 """
 
 from __future__ import annotations
@@ -11,39 +16,70 @@ import json
 import logging
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from lstm_nlp import __version__
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.errors import BundleError, VocabError
+from lstm_nlp.schema import MAX_PARAMETERS, Field, check_fields, check_regular_file, read_json_file
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 VOCAB_SUFFIX = ".vocab.json"
 FORMAT_VERSION = 1
 _BACKUP_PREFIX = ".{name}.old-"
+#: The top level of ``config.json``; ``config`` and ``meta`` are checked by the model and the task.
+HEADER_SCHEMA = {
+    "model_type": Field((str,), required=True),
+    "format_version": Field((int,), low=1, high=FORMAT_VERSION),
+    "lstm_nlp_version": Field((str,)),
+    "config": Field((dict,), required=True),
+    "meta": Field((dict,)),
+}
 
 logger = logging.getLogger("lstm_nlp")
 
 
 @dataclass
 class Bundle:
-    """The contents of a bundle directory, read and checked for well-formedness."""
+    """The contents of a bundle directory, read and checked for well-formedness.
+
+    The weights are not read yet: :attr:`weight_shapes` comes from the safetensors header, and
+    :meth:`load_state_dict` reads the tensors (see :func:`build_from_bundle`).
+    """
 
     path: Path
     model_type: str
     config: dict
-    state_dict: dict[str, torch.Tensor]
+    weight_shapes: dict[str, tuple[int, ...]]
     vocabs: dict[str, Vocab]
     meta: dict
+
+    @property
+    def config_file(self) -> Path:
+        return self.path / CONFIG_NAME
+
+    def load_state_dict(self) -> dict[str, torch.Tensor]:
+        """Reads the tensors of ``model.safetensors`` (memory: the file's size)."""
+        weights_path = self.path / WEIGHTS_NAME
+        check_regular_file(weights_path)
+        try:
+            return load_file(str(weights_path))
+        except (SafetensorError, OSError, ValueError) as err:
+            raise BundleError(f"{weights_path} is not a readable safetensors file ({err})") from None
+
+    @property
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """The tensors of ``model.safetensors``, read on each access (see :meth:`load_state_dict`)."""
+        return self.load_state_dict()
 
 
 def write_bundle(
@@ -74,7 +110,7 @@ def write_bundle(
     if target.exists() and not target.is_dir():
         raise BundleError(f"{target} exists and is not a directory; save_pretrained needs a directory path")
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
+    staging = _make_staging_dir(target)
     try:
         header = {"model_type": model_type, "format_version": FORMAT_VERSION, "lstm_nlp_version": __version__,
                   "config": dict(config), "meta": dict(meta or {})}
@@ -90,6 +126,20 @@ def write_bundle(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def _make_staging_dir(target: Path) -> Path:
+    """A new sibling directory for the files of ``target``, with the umask's modes.
+
+    (``tempfile.mkdtemp`` would make it 0700, and the swapped-in bundle unreadable by others.)
+    """
+    while True:
+        staging = target.with_name(f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            staging.mkdir(mode=0o777)  # minus the umask, like every other output
+            return staging
+        except FileExistsError:
+            continue
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:
@@ -149,32 +199,40 @@ def _locate(directory: str | os.PathLike) -> Path:
 
 
 def read_header(directory: str | os.PathLike) -> dict:
-    """Reads and checks a bundle's ``config.json`` (``model_type``, ``format_version``, ``config``, ``meta``)."""
+    """Reads and checks a bundle's ``config.json`` (``model_type``, ``format_version``, ``config``, ``meta``).
+
+    Raises:
+        BundleError: no bundle there, ``config.json`` missing, not a regular file, over
+            :data:`~lstm_nlp.schema.MAX_JSON_BYTES`, not JSON, a newer format version, or a top-level
+            field of the wrong type (one line naming the file and field).
+    """
     path = _locate(directory)
     if not path.is_dir():
         raise BundleError(f"model bundle not found: {path} is not a directory")
     config_path = path / CONFIG_NAME
     try:
-        header = json.loads(config_path.read_text(encoding="utf-8"))
+        header = read_json_file(config_path)
     except FileNotFoundError:
         raise BundleError(f"{path} has no {CONFIG_NAME}; is it a model saved with save_pretrained?") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise BundleError(f"{config_path} is not valid JSON ({err})") from None
-    if not isinstance(header, dict) or "model_type" not in header or "config" not in header:
-        raise BundleError(f"{config_path} lacks 'model_type' / 'config'")
-    version = header.get("format_version", 1)
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise BundleError(
-            f"{config_path} has bundle format version {version}; this lstm_nlp ({__version__}) reads up to "
-            f"{FORMAT_VERSION}. Upgrade lstm_nlp to load it.")
+    if isinstance(header, dict):
+        version = header.get("format_version", 1)
+        if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+            raise BundleError(
+                f"{config_path} has bundle format version {version}; this lstm_nlp ({__version__}) reads up to "
+                f"{FORMAT_VERSION}. Upgrade lstm_nlp to load it.")
+    check_fields(header, HEADER_SCHEMA, source=config_path, what="a bundle's config.json")
     return header
 
 
 def read_bundle(directory: str | os.PathLike, *, expected_type: str | None = None) -> Bundle:
     """Reads and checks a bundle directory (no code from the files is executed).
 
+    Reads ``config.json``, the vocabularies and the safetensors *header* (names and shapes); the
+    tensors are read by :meth:`Bundle.load_state_dict`, once the config has been checked against them.
+
     Raises:
-        BundleError: missing files, unreadable JSON or safetensors, a newer format version, or a
+        BundleError: missing files, files that are not regular files of bounded size (a FIFO, a
+            device, a directory), unreadable JSON or safetensors, a newer format version, or a
             ``model_type`` other than ``expected_type``.
     """
     path = _locate(directory)
@@ -182,10 +240,13 @@ def read_bundle(directory: str | os.PathLike, *, expected_type: str | None = Non
     if expected_type is not None and header["model_type"] != expected_type:
         raise BundleError(f"{path} holds a {header['model_type']!r} model, expected {expected_type!r}")
     weights_path = path / WEIGHTS_NAME
-    if not weights_path.exists():
-        raise BundleError(f"{path} has no {WEIGHTS_NAME}")
     try:
-        state_dict = load_file(str(weights_path))
+        check_regular_file(weights_path)  # a FIFO would block, /dev/zero never end
+    except FileNotFoundError:
+        raise BundleError(f"{path} has no {WEIGHTS_NAME}") from None
+    try:
+        with safe_open(str(weights_path), framework="pt") as weights:  # the header only (the rest is mapped)
+            shapes = {name: tuple(weights.get_slice(name).get_shape()) for name in weights.keys()}
     except (SafetensorError, OSError, ValueError) as err:
         raise BundleError(f"{weights_path} is not a readable safetensors file ({err})") from None
     vocabs = {}
@@ -194,19 +255,59 @@ def read_bundle(directory: str | os.PathLike, *, expected_type: str | None = Non
             vocabs[file.name[: -len(VOCAB_SUFFIX)]] = Vocab.load(file)
         except VocabError as err:
             raise BundleError(str(err)) from None
-    return Bundle(path, header["model_type"], header["config"], state_dict, vocabs, header.get("meta", {}))
+    return Bundle(path, header["model_type"], header["config"], shapes, vocabs, header.get("meta", {}))
 
 
-def load_state_dict_strict(model: torch.nn.Module, state_dict: Mapping[str, torch.Tensor], source: str) -> None:
-    """Loads weights, refusing missing/unexpected keys or shape mismatches with a clear message."""
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(own))
+def check_config(bundle: Bundle, config_class: type, schema: Mapping[str, Field]):
+    """The config dataclass of a bundle, after its schema check.
+
+    Raises:
+        BundleError: a field of the wrong type or out of range, unknown or missing (naming
+            ``config.json`` and the field), or a value the dataclass refuses.
+    """
+    check_fields(bundle.config, schema, source=bundle.config_file, prefix="config.", what=config_class.__name__)
+    try:
+        return config_class(**bundle.config)
+    except ValueError as err:  # ConfigError from __post_init__
+        raise BundleError(f"{bundle.config_file}: {err}") from None
+
+
+def build_from_bundle(build: Callable[[], torch.nn.Module], bundle: Bundle) -> torch.nn.Module:
+    """Builds a model and loads the bundle's weights strictly, allocating nothing a crafted config asks for.
+
+    ``build()`` first runs on the ``meta`` device (no memory): the model's parameter count is
+    bounded by :data:`~lstm_nlp.schema.MAX_PARAMETERS` and each weight's shape must match the
+    safetensors header. Only then is the real model built and the tensors read.
+
+    Raises:
+        BundleError: too many parameters, missing/unexpected weights or a shape mismatch (named).
+    """
+    try:
+        with torch.device("meta"):
+            skeleton = build()
+    except ValueError as err:  # a ConfigError from a module's own checks
+        raise BundleError(f"{bundle.config_file}: {err}") from None
+    total = sum(p.numel() for p in skeleton.parameters())
+    if total > MAX_PARAMETERS:
+        raise BundleError(f"{bundle.config_file}: the config asks for a model of {total:,} parameters, more than "
+                          f"the {MAX_PARAMETERS:,} a bundle may hold")
+    check_weight_shapes({k: tuple(v.shape) for k, v in skeleton.state_dict().items()}, bundle.weight_shapes,
+                        str(bundle.path))
+    del skeleton
+    model = build()
+    model.load_state_dict(bundle.load_state_dict(), strict=True)
+    return model
+
+
+def check_weight_shapes(expected: Mapping[str, tuple[int, ...]], found: Mapping[str, tuple[int, ...]],
+                        source: str) -> None:
+    """Refuses missing/unexpected weight names or shape mismatches with a clear message."""
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
     if missing or unexpected:
         raise BundleError(f"{source}: weights do not match the config (missing {missing[:5]}, "
                           f"unexpected {unexpected[:5]})")
-    for key, tensor in own.items():
-        if tuple(state_dict[key].shape) != tuple(tensor.shape):
-            raise BundleError(f"{source}: weight {key!r} has shape {tuple(state_dict[key].shape)} but the "
-                              f"config implies {tuple(tensor.shape)}")
-    model.load_state_dict(state_dict, strict=True)
+    for key, shape in expected.items():
+        if tuple(found[key]) != tuple(shape):
+            raise BundleError(f"{source}: weight {key!r} has shape {tuple(found[key])} but the config implies "
+                              f"{tuple(shape)}")

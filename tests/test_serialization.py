@@ -73,3 +73,19 @@ def test_save_pretrained_rejects_a_file_path(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(BundleError, match="needs a directory"):
         _model().save_pretrained(tmp_path / "file")
+
+
+def test_bundles_are_written_with_the_umask_modes_not_temp_file_modes(tmp_path):
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        _model().save_pretrained(tmp_path / "m")
+        Vocab.build([["a"]]).save(tmp_path / "m" / "extra.vocab.json")
+        _model().save_pretrained(tmp_path / "m")  # a second save swaps a new directory in
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "m").stat().st_mode) == 0o755
+    for file in (tmp_path / "m").iterdir():
+        assert stat.S_IMODE(file.stat().st_mode) == 0o644, file

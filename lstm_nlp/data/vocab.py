@@ -9,9 +9,17 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from lstm_nlp.errors import VocabError
+from lstm_nlp.schema import Field, check_fields, read_json_file
 
 PAD = "<pad>"
 UNK = "<unk>"
+#: What a vocabulary file holds (see :mod:`lstm_nlp.schema`).
+VOCAB_SCHEMA = {
+    "itos": Field((list,), items=Field((str,)), required=True),
+    "pad_token": Field((str, type(None))),
+    "unk_token": Field((str, type(None))),
+    "lower": Field((bool,)),
+}
 
 
 class Vocab:
@@ -156,12 +164,20 @@ class Vocab:
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "<dict>") -> Vocab:
+        """Rebuilds a vocabulary from :meth:`to_dict` output, checking every field's type (:data:`VOCAB_SCHEMA`).
+
+        Raises:
+            VocabError: not an object with an ``itos`` list of strings, a field of the wrong type
+                (``"lower": "false"`` is not ``false``), or a special token missing from ``itos``.
+        """
         if not isinstance(data, dict) or not isinstance(data.get("itos"), list):
             raise VocabError(f"{source}: not a vocabulary file (expected a JSON object with an 'itos' list)")
-        if not all(isinstance(t, str) for t in data["itos"]):
-            raise VocabError(f"{source}: vocabulary entries must all be strings")
-        return cls(data["itos"], pad_token=data.get("pad_token"), unk_token=data.get("unk_token"),
-                   lower=bool(data.get("lower", False)))
+        check_fields(data, VOCAB_SCHEMA, source=source, error=VocabError, what="a vocabulary file")
+        try:
+            return cls(data["itos"], pad_token=data.get("pad_token"), unk_token=data.get("unk_token"),
+                       lower=data.get("lower", False))
+        except VocabError as err:
+            raise VocabError(f"{source}: {err}") from None
 
     def save(self, path: str | os.PathLike) -> None:
         """Writes the vocabulary as JSON."""
@@ -171,9 +187,7 @@ class Vocab:
     def load(cls, path: str | os.PathLike) -> Vocab:
         """Reads a vocabulary written by :meth:`save`."""
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = read_json_file(path, error=VocabError)  # a regular file of bounded size only
         except FileNotFoundError:
             raise VocabError(f"vocabulary file not found: {path}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise VocabError(f"{path}: not valid JSON ({err})") from None
         return cls.from_dict(data, source=str(path))

@@ -13,7 +13,8 @@ from torch import nn
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.modules import LSTMEncoder, WordEmbedding
 from lstm_nlp.modules.pooling import POOLING_METHODS, SequencePooler
-from lstm_nlp.serialization import load_state_dict_strict, read_bundle, write_bundle
+from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
+from lstm_nlp.serialization import build_from_bundle, check_config, read_bundle, write_bundle
 
 MODEL_TYPE = "text_classifier"
 
@@ -55,6 +56,12 @@ class ClassifierConfig:
             raise ConfigError(f"ClassifierConfig.pooling must be one of {POOLING_METHODS}, got {self.pooling!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"ClassifierConfig.dropout must be in [0, 1), got {self.dropout}")
+
+
+#: What ``config.json``'s ``config`` may hold: :class:`ClassifierConfig`'s field types, with bounded sizes.
+CONFIG_SCHEMA = dataclass_schema(ClassifierConfig, bounds={
+    "vocab_size": (1, MAX_VOCAB), "num_labels": (2, MAX_VOCAB), "num_layers": (1, MAX_LAYERS),
+    "embedding_dim": (1, MAX_DIM), "hidden_size": (1, MAX_DIM)})
 
 
 @dataclass
@@ -123,10 +130,7 @@ class TextClassifier(nn.Module):
 
     @classmethod
     def from_bundle(cls, bundle) -> TextClassifier:
-        try:
-            config = ClassifierConfig(**bundle.config)
-        except TypeError as err:
-            raise ConfigError(f"{bundle.path}: config.json does not fit ClassifierConfig ({err})") from None
-        model = cls(config)
-        load_state_dict_strict(model, bundle.state_dict, str(bundle.path))
-        return model.eval()
+        """Rebuilds the model from a read bundle: config checked (:data:`CONFIG_SCHEMA`), weight shapes
+        compared with it before anything is allocated (see :func:`~lstm_nlp.serialization.build_from_bundle`)."""
+        config = check_config(bundle, ClassifierConfig, CONFIG_SCHEMA)
+        return build_from_bundle(lambda: cls(config), bundle).eval()

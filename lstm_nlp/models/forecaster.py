@@ -27,7 +27,8 @@ from lstm_nlp.errors import BundleError, ConfigError
 from lstm_nlp.modules.encoder import LSTMEncoder
 from lstm_nlp.modules.forecast_head import ForecastHead
 from lstm_nlp.modules.pooling import final_states
-from lstm_nlp.serialization import Bundle, load_state_dict_strict, read_bundle, write_bundle
+from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, Field, check_fields, dataclass_schema
+from lstm_nlp.serialization import Bundle, build_from_bundle, check_config, read_bundle, write_bundle
 
 MODEL_TYPE = "forecaster"
 SCALER_KEY = "scaler"  # where the bundle's meta keeps the scaler
@@ -69,6 +70,15 @@ class ForecasterConfig:
             raise ConfigError(f"ForecasterConfig.anchor must be 'last' or 'none', got {self.anchor!r}")
         if self.loss not in ("l1", "mse"):
             raise ConfigError(f"ForecasterConfig.loss must be 'l1' or 'mse', got {self.loss!r}")
+
+
+#: What ``config.json``'s ``config`` may hold: :class:`ForecasterConfig`'s field types, with bounded sizes.
+CONFIG_SCHEMA = dataclass_schema(ForecasterConfig, bounds={
+    "window": (1, MAX_DIM), "horizon": (1, MAX_DIM), "hidden_size": (1, MAX_DIM), "num_layers": (1, MAX_LAYERS)})
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: ``meta.scaler``: finite float32 numbers, a positive ``std``.
+SCALER_SCHEMA = {"mean": Field((float,), low=-_FLOAT32_MAX, high=_FLOAT32_MAX, required=True),
+                 "std": Field((float,), low=1e-30, high=_FLOAT32_MAX, required=True)}
 
 
 @dataclass
@@ -166,18 +176,16 @@ class Forecaster(nn.Module):
 
     @classmethod
     def from_bundle(cls, bundle: Bundle) -> Forecaster:
-        try:
-            config = ForecasterConfig(**bundle.config)
-        except TypeError as err:
-            raise ConfigError(f"{bundle.path}: config.json does not fit ForecasterConfig ({err})") from None
-        try:
-            scaler = Scaler.from_dict(bundle.meta[SCALER_KEY])
-        except (KeyError, TypeError, ValueError):
-            raise BundleError(f"{bundle.path}: config.json has no valid meta.{SCALER_KEY} "
-                              "(expected {'mean': float, 'std': float})") from None
-        model = cls(config, scaler=scaler)
-        load_state_dict_strict(model, bundle.state_dict, str(bundle.path))
-        return model.eval()
+        """Rebuilds the model and its scaler (``meta.scaler``, :data:`SCALER_SCHEMA`) from a read bundle; the
+        config is checked (:data:`CONFIG_SCHEMA`) and the weight shapes compared with it before anything is
+        allocated (see :func:`~lstm_nlp.serialization.build_from_bundle`)."""
+        config = check_config(bundle, ForecasterConfig, CONFIG_SCHEMA)
+        if SCALER_KEY not in bundle.meta:
+            raise BundleError(f"{bundle.config_file}: meta.{SCALER_KEY} is missing (expected {{'mean': float, "
+                              "'std': float}})")
+        check_fields(bundle.meta[SCALER_KEY], SCALER_SCHEMA, source=bundle.config_file, prefix=f"meta.{SCALER_KEY}.")
+        scaler = Scaler.from_dict(bundle.meta[SCALER_KEY])
+        return build_from_bundle(lambda: cls(config, scaler=scaler), bundle).eval()
 
 
 def naive_forecast(history: torch.Tensor, horizon: int) -> torch.Tensor:

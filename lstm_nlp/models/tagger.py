@@ -15,7 +15,8 @@ from lstm_nlp.errors import ConfigError
 from lstm_nlp.modules import LSTMEncoder, TokenClassificationHead, WordEmbedding
 from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder
 from lstm_nlp.modules.crf import CRFHead
-from lstm_nlp.serialization import read_bundle, write_bundle, load_state_dict_strict
+from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
+from lstm_nlp.serialization import build_from_bundle, check_config, read_bundle, write_bundle
 
 MODEL_TYPE = "sequence_tagger"
 UNK_ID = 1  # Vocab.build puts <pad> at 0 and <unk> at 1
@@ -82,6 +83,13 @@ class TaggerConfig:
                               f"(<pad>, <unk> and the characters), got {self.char_vocab_size}")
         if self.head not in ("softmax", "crf"):
             raise ConfigError(f"TaggerConfig.head must be 'softmax' or 'crf', got {self.head!r}")
+
+
+#: What ``config.json``'s ``config`` may hold: :class:`TaggerConfig`'s field types, with bounded sizes.
+CONFIG_SCHEMA = dataclass_schema(TaggerConfig, bounds={
+    "vocab_size": (1, MAX_VOCAB), "num_labels": (1, MAX_VOCAB), "char_vocab_size": (0, MAX_VOCAB),
+    "num_layers": (1, MAX_LAYERS), "embedding_dim": (1, MAX_DIM), "hidden_size": (1, MAX_DIM),
+    "char_embedding_dim": (1, MAX_DIM), "char_hidden_size": (1, MAX_DIM), "char_kernel_size": (1, MAX_DIM)})
 
 
 @dataclass
@@ -194,11 +202,10 @@ class SequenceTagger(nn.Module):
 
     @classmethod
     def from_bundle(cls, bundle) -> SequenceTagger:
-        """Rebuilds the model from a read bundle (CRF constraints come back with the weights)."""
-        try:
-            config = TaggerConfig(**bundle.config)
-        except TypeError as err:
-            raise ConfigError(f"{bundle.path}: config.json does not fit TaggerConfig ({err})") from None
-        model = cls(config)
-        load_state_dict_strict(model, bundle.state_dict, str(bundle.path))
-        return model.eval()
+        """Rebuilds the model from a read bundle (CRF constraints come back with the weights).
+
+        The config is checked (:data:`CONFIG_SCHEMA`) and every weight shape compared with it
+        before anything is allocated (see :func:`~lstm_nlp.serialization.build_from_bundle`).
+        """
+        config = check_config(bundle, TaggerConfig, CONFIG_SCHEMA)
+        return build_from_bundle(lambda: cls(config), bundle).eval()

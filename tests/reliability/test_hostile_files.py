@@ -167,7 +167,7 @@ DAMAGES = {
                            r"config.json does not fit .*Config .*attention"),
     "unknown model_type": (CONFIG_NAME, lambda h: h.update(model_type="transformer"),
                            r"unknown model_type 'transformer'"),
-    "no config": (CONFIG_NAME, lambda h: h.pop("config"), r"lacks 'model_type' / 'config'"),
+    "no config": (CONFIG_NAME, lambda h: h.pop("config"), r"config.json: config is missing"),
     "newer format": (CONFIG_NAME, lambda h: h.update(format_version=FORMAT_VERSION + 1),
                      rf"bundle format version {FORMAT_VERSION + 1}; this lstm_nlp .* reads up to {FORMAT_VERSION}"),
     "word vocabulary size": ("words.vocab.json", lambda v: v["itos"].append("zzz-extra"),
