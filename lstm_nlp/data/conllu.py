@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +14,8 @@ from lstm_nlp.errors import DataFormatError
 
 TagColumn = Literal["upos", "xpos"]
 _COLUMN_INDEX = {"upos": 3, "xpos": 4}
+_WORD_ID = re.compile(r"[1-9][0-9]*")
+_SKIPPED_ID = re.compile(r"[1-9][0-9]*-[1-9][0-9]*|[0-9]+\.[1-9][0-9]*")  # multiword token 3-4, empty node 5.1
 _EXPECTED = ("expected CoNLL-U: 10 tab-separated columns (ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC), "
              "one token a line, a blank line between sentences")
 
@@ -33,7 +36,8 @@ def read_conllu(path: str | os.PathLike, tag_column: TagColumn = "upos") -> Data
     Raises:
         DataFormatError: a file that is not CoNLL-U at all (JSON, CSV with a header, binary data,
             a column file with another column count, plain text: named in the message), wrong
-            column count, a token without a tag, or no sentences at all, with the file and line
+            column count, a token id that is not a positive integer, ``3-4`` or ``5.1`` (``-1``,
+            ``0``, ``x``), a token without a tag, or no sentences at all, with the file and line
             in the message.
     """
     if tag_column not in _COLUMN_INDEX:
@@ -64,10 +68,11 @@ def read_conllu(path: str | os.PathLike, tag_column: TagColumn = "upos") -> Data
             raise DataFormatError(
                 f"expected 10 tab-separated CoNLL-U columns, found {len(fields)}{hint}: {line[:80]!r}", path, number)
         token_id = fields[0]
-        if "-" in token_id or "." in token_id:
+        if _SKIPPED_ID.fullmatch(token_id):
             continue
-        if not token_id.isdigit():
-            raise DataFormatError(f"token id must be an integer, got {token_id!r}", path, number)
+        if not _WORD_ID.fullmatch(token_id):
+            raise DataFormatError(f"token id must be a positive integer (or a range 3-4 for a multiword token, "
+                                  f"a decimal 5.1 for an empty node), got {token_id!r}", path, number)
         tag = fields[column].strip()
         if tag in ("", "_"):
             raise DataFormatError(f"token {fields[1]!r} has no {tag_column.upper()} tag", path, number)

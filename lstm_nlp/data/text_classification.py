@@ -31,7 +31,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import ClassLabel, Dataset
 
-from lstm_nlp.data.textfiles import check_json_lines, count_text_lines, is_hub_id, load_hub_dataset
+from lstm_nlp.data.textfiles import (
+    check_data_path, check_json_lines, count_text_lines, is_hub_id, load_hub_dataset, parse_json_value,
+)
 from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.data.vocab import PAD, UNK, Vocab
 from lstm_nlp.errors import ConfigError, DataFormatError
@@ -106,6 +108,7 @@ def load_text_classification(
             label, an integer label outside ``label_names``, a hub id that cannot be loaded.
     """
     path = Path(source)
+    check_data_path(path)  # a FIFO or a device (/dev/zero) would block the reader or never end
     if path.is_dir():
         return read_aclimdb(path, split=split)
     cache = None if cache_dir is None else str(Path(cache_dir).expanduser() / "datasets")
@@ -150,9 +153,11 @@ def _check_json_file(path: Path) -> None:
     """A JSON array of objects or JSON lines (one object per line); else DataFormatError with the line."""
     if path.suffix.lower() == ".json":
         try:
-            value = json.loads(path.read_bytes())
-        except (ValueError, UnicodeDecodeError):
+            value = parse_json_value(path.read_bytes())
+        except (json.JSONDecodeError, UnicodeDecodeError):
             value = None  # maybe JSON lines under a .json name: checked line by line below
+        except ValueError as err:  # valid JSON, but nested too deeply or with a huge number
+            raise DataFormatError(f"JSON that cannot be data: {err}", path) from None
         if isinstance(value, list):
             if not all(isinstance(row, dict) for row in value):
                 raise DataFormatError("expected a JSON array of objects (or one JSON object per line)", path)
@@ -208,10 +213,16 @@ def _labels_as_strings(dataset: Dataset, source, label_names: Sequence[str] | No
     if not pa.types.is_integer(labels.type):
         raise DataFormatError(f"labels must be strings or integers, found {labels.type}", source)
     names = list(feature.names) if isinstance(feature, ClassLabel) else label_names
-    if names is None:
-        mapping = pa.array([str(i) for i in range(pc.max(labels).as_py() + 1)]) if len(labels) else None
-    else:
-        mapping = pa.array([str(n) for n in names])
+    if not names:  # no names (None, or [] from `--label-names ''`): integers as decimal strings
+        negative = pc.less(labels, 0)
+        if pc.any(negative).as_py():
+            row = _first(negative)
+            raise DataFormatError(f"record {row + 1} has label {labels[row].as_py()}; integer labels must be >= 0",
+                                  source)
+        # Cast, never a lookup table sized by the largest label (a label of 10**10 would allocate 10**10 names).
+        return _cached_map(dataset, _decimal_batch, fingerprint=_hash(dataset._fingerprint, "labels-decimal"),
+                           cache_dir=None, arrow=True, desc="label names")
+    mapping = pa.array([str(n) for n in names])
     outside = pc.or_(pc.less(labels, 0), pc.greater_equal(labels, len(mapping)))
     if pc.any(outside).as_py():
         row = _first(outside)
@@ -220,6 +231,11 @@ def _labels_as_strings(dataset: Dataset, source, label_names: Sequence[str] | No
     fingerprint = _hash(dataset._fingerprint, "labels", *mapping.to_pylist())
     return _cached_map(dataset, _names_batch, fingerprint=fingerprint, cache_dir=None, arrow=True,
                        fn_kwargs={"mapping": mapping}, desc="label names")
+
+
+def _decimal_batch(table: pa.Table) -> pa.Table:
+    index = table.schema.get_field_index("label")
+    return table.set_column(index, "label", pc.cast(table.column("label"), pa.string()))
 
 
 def _names_batch(table: pa.Table, mapping: pa.Array) -> pa.Table:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import socket
+import stat
 import threading
 import urllib.parse
 import urllib.request
@@ -18,26 +19,61 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lstm_nlp.errors import DataFormatError
+from lstm_nlp.schema import FILE_KINDS
+
+#: Longest line a data file may have (bytes): far beyond any CoNLL token line or JSON-lines review,
+#: and a bound on what one line of a file without line ends (a disk image, ``/dev/zero``) can take.
+MAX_LINE_BYTES = 64 * 2**20
+#: Deepest nesting of arrays/objects checked JSON data may have.
+MAX_JSON_DEPTH = 100
+#: Integers in JSON data with more digits are refused (no label or count needs them).
+MAX_JSON_INT_DIGITS = 30
+
+
+def check_data_path(path: str | os.PathLike, *, folder_ok: bool = True) -> None:
+    """Refuses a data path that exists but is neither a regular file nor (with ``folder_ok``) a folder.
+
+    A FIFO, ``/dev/zero`` or a socket would block a reader or never end.
+
+    Raises:
+        DataFormatError: ``expected a data file or folder, found a character device``.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # missing: the reader's own "file not found"
+    if stat.S_ISREG(mode) or (folder_ok and stat.S_ISDIR(mode)):
+        return
+    found = FILE_KINDS.get(stat.S_IFMT(mode), "something that is not a regular file")
+    raise DataFormatError(f"expected a data file{' or folder' if folder_ok else ''}, found {found}", path)
 
 
 def iter_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
     """Yields ``(line_number, line)`` with line endings and a UTF-8 BOM removed.
 
-    ``.gz`` files are decompressed transparently. Invalid UTF-8 raises
-    :class:`DataFormatError` naming the file and line.
+    ``.gz`` files are decompressed transparently. Only regular files are read, and lines of at
+    most :data:`MAX_LINE_BYTES`.
 
     Args:
         path: A text file, optionally gzip-compressed.
+
+    Raises:
+        DataFormatError: a missing file, a folder, FIFO or device, invalid UTF-8 or a line over
+            :data:`MAX_LINE_BYTES` (naming the file and line).
     """
     path = Path(path)
     if not path.exists():
         raise DataFormatError("file not found", path)
     if path.is_dir():
         raise DataFormatError("expected a file, found a directory", path)
+    check_data_path(path, folder_ok=False)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
+            for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), start=1):
+                if len(raw) > MAX_LINE_BYTES:
+                    raise DataFormatError(f"the line is longer than {MAX_LINE_BYTES:,} bytes; is this a text file?",
+                                          path, number)
                 if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                     raw = raw[3:]
                 try:
@@ -61,11 +97,45 @@ def count_text_lines(path: str | os.PathLike) -> int:
     return sum(1 for _, line in iter_lines(path) if line.strip())
 
 
+def parse_json_value(text: str | bytes):
+    """Parses JSON data, refusing what no data file needs and Python parses badly.
+
+    Raises:
+        ValueError: not JSON (``json.JSONDecodeError``), nesting deeper than :data:`MAX_JSON_DEPTH`, or an
+            integer with more than :data:`MAX_JSON_INT_DIGITS` digits (Python's ``int()`` is quadratic in them).
+    """
+    def bounded_int(digits: str) -> int:
+        if len(digits.lstrip("-")) > MAX_JSON_INT_DIGITS:
+            raise ValueError(f"a number with {len(digits.lstrip('-')):,} digits (at most {MAX_JSON_INT_DIGITS})")
+        return int(digits)
+
+    try:
+        value = json.loads(text, parse_int=bounded_int)
+    except RecursionError:
+        raise ValueError(f"nested too deeply (more than {MAX_JSON_DEPTH} levels of arrays or objects)") from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"nested too deeply (more than {MAX_JSON_DEPTH} levels of arrays or objects)")
+    return value
+
+
+def _depth(value) -> int:
+    """Nesting depth of a parsed JSON value (a scalar: 0), iteratively."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                return depth
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def check_json_lines(path: str | os.PathLike) -> None:
     """Checks that every non-blank line of a JSON-lines file is one JSON object.
 
-    For error messages only (Arrow's JSON reader reports a 0-based row, not a line): call it
-    after a parser has failed, to name the first bad line.
+    Also refuses what Python's and Arrow's readers handle badly: nesting deeper than
+    :data:`MAX_JSON_DEPTH` and integers with more than :data:`MAX_JSON_INT_DIGITS` digits.
 
     Raises:
         DataFormatError: the first line that is not a JSON object, with the file and line.
@@ -74,10 +144,12 @@ def check_json_lines(path: str | os.PathLike) -> None:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = parse_json_value(line)
         except json.JSONDecodeError as err:
             raise DataFormatError(f"invalid JSON ({err.msg} at column {err.colno}); expected one JSON object "
                                   "per line", path, number) from None
+        except ValueError as err:
+            raise DataFormatError(f"JSON that cannot be data: {err}", path, number) from None
         if not isinstance(value, dict):
             raise DataFormatError(f"expected one JSON object per line, found a {type(value).__name__}",
                                   path, number)
@@ -131,8 +203,8 @@ def sniff_format(path: str | os.PathLike) -> str | None:
         return "JSON"
     if first.startswith(("{", "[")):
         try:
-            value = json.loads(first.lstrip("\ufeff"))
-        except ValueError:
+            value = json.loads(first.lstrip("\ufeff"), parse_int=str)  # no int(): a 5000-digit number stays cheap
+        except (ValueError, RecursionError):
             return None
         if isinstance(value, dict):
             return "JSON lines"

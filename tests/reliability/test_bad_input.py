@@ -114,7 +114,11 @@ BAD_FILES = [
      r"expected 10 tab-separated CoNLL-U columns, found 9"),
     ("conllu", "spaces.conllu", CONLLU.replace("\t", " "), 3, r"found 1; the columns look space-separated"),
     ("conllu", "notag.conllu", CONLLU.replace("\tNOUN\t", "\t_\t"), 4, r"token 'dog' has no UPOS tag"),
-    ("conllu", "id.conllu", CONLLU.replace("1\tDogs", "x\tDogs"), 9, r"token id must be an integer, got 'x'"),
+    ("conllu", "id.conllu", CONLLU.replace("1\tDogs", "x\tDogs"), 9, r"token id must be a positive integer .*got 'x'"),
+    *[("conllu", f"id{n}.conllu", CONLLU.replace("1\tDogs", f"{bad}\tDogs"), 9,
+       rf"token id must be a positive integer \(or a range 3-4 for a multiword token, a decimal 5.1 for an empty "
+       rf"node\), got '{re.escape(bad)}'")
+      for n, bad in enumerate(["-1", "0", "1-", "-3-4", "5.", "1.0", "\u00b2", "+1", "1e3"])],
     ("conllu", "utf8.conllu", CONLLU.encode().replace(b"\tdog\tdog", b"\td\xffg\tdog"), 4, r"invalid UTF-8 at byte 3"),
     ("conllu", "empty.conllu", "", None, r"no sentences found \(empty file\?\)"),
     ("conllu", "comments.conllu", "# only\n# comments\n\n", None, r"no sentences found"),
