@@ -13,6 +13,7 @@ import argparse
 import gc
 import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -31,6 +32,42 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                              "positions; usually slower on CPUs without native bf16 (see docs/benchmarks.md)")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+class OutputError(LstmNlpError):
+    """stdout cannot be written (a full disk, a closed terminal)."""
+
+
+def _write(text: str, *, flush: bool = False) -> None:
+    """Writes to stdout; a failed write (``> /dev/full``) is an :class:`OutputError`, a closed pipe passes through."""
+    try:
+        sys.stdout.write(text)
+        if flush:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as err:
+        raise OutputError(f"cannot write the output: {err.strerror or err}") from None
+
+
+def _silence_stdout() -> None:
+    """Points stdout at /dev/null, so the flush at exit does not fail again on what is still buffered."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):  # stdout replaced in-process (tests): nothing to do
+        pass
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lstm-nlp", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -47,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "in chunks and batched by length, so any input size works.")
     _add_common(predict)
     predict.add_argument("--input", help="read lines from this file instead of stdin")
+    predict.add_argument("--max-line-chars", type=_positive_int, default=1_000_000, metavar="N",
+                         help="longest input line taken, in characters (default: %(default)s); a longer line stops "
+                              "the run with an error naming it, so an endless line cannot fill memory")
 
     evaluate = commands.add_parser(
         "evaluate", help="score a model on a labelled file; prints metrics as JSON",
@@ -87,7 +127,7 @@ def open_lines(path: str | None) -> io.TextIOWrapper:
         if binary is None:  # stdin replaced by a text stream (tests, embedding): nothing to re-decode
             return sys.stdin
         return io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="\n")
-    try:
+    try:  # a FIFO or a device is fine: lines are read with a bounded length (see TaskPipeline.predict_lines)
         return open(path, encoding="utf-8", errors="replace", newline="\n")
     except OSError as err:  # missing file, a directory, no permission
         raise DataFormatError(f"cannot read the input ({err.strerror})", path) from None
@@ -97,8 +137,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     pipeline = _load_pipeline(args.model, args.device, args.precision)
     stream = open_lines(args.input)
     try:
-        for line in pipeline.predict_lines(stream, batch_size=args.batch_size):
-            sys.stdout.write(line + "\n")
+        for line in pipeline.predict_lines(stream, batch_size=args.batch_size, max_line_chars=args.max_line_chars):
+            _write(line + "\n")
+        _write("", flush=True)
     finally:
         if args.input:
             stream.close()
@@ -121,7 +162,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     report = metrics.pop("report", None)
     if report:
         sys.stderr.write(f"{args.data}:\n{report}\n")
-    print(format_metrics({"data": str(args.data), **metrics}))
+    _write(format_metrics({"data": str(args.data), **metrics}) + "\n", flush=True)
     return 0
 
 
@@ -138,11 +179,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {"predict": cmd_predict, "evaluate": cmd_evaluate}[args.command]
     try:
         return handler(args)
+    except OutputError as err:  # e.g. `> /dev/full`
+        _silence_stdout()
+        sys.stderr.write(f"lstm-nlp {args.command}: error: {err}\n")
+        return 1
     except LstmNlpError as err:
         sys.stderr.write(f"lstm-nlp {args.command}: error: {err}\n")
         return 2
     except BrokenPipeError:  # e.g. piped into `head`
+        _silence_stdout()
         return 0
+    except KeyboardInterrupt:  # Ctrl-C: no traceback, the shell's code for SIGINT
+        sys.stderr.write(f"lstm-nlp {args.command}: interrupted\n")
+        return 130
     finally:
         gc.unfreeze()  # undo _load_pipeline's freeze when main() is called in-process
 

@@ -53,11 +53,21 @@ def _prepare(text: str) -> str:
     return _cut_long_runs(replace_surrogates(text))
 
 
+_LANG_CODE = re.compile(r"[a-z]{2,3}")
+
+
 @lru_cache(maxsize=4)
 def _blank_pipeline(lang: str):
     import spacy
 
-    return spacy.blank(lang)
+    # Only a plain language code reaches spaCy, which imports ``spacy.lang.<lang>`` by that name.
+    if not isinstance(lang, str) or not _LANG_CODE.fullmatch(lang):
+        raise ConfigError(f"unknown spaCy language {lang!r}; expected a language code such as 'en', 'de' or 'xx'")
+    try:
+        return spacy.blank(lang)
+    except ImportError:
+        raise ConfigError(f"unknown spaCy language {lang!r}; spaCy has no rules for it (codes such as 'en', "
+                          "'de' or 'xx' for any language)") from None
 
 
 class SpacyTokenizer:
@@ -71,6 +81,9 @@ class SpacyTokenizer:
     Args:
         lang: spaCy language code.
         lower: Lower-case the tokens.
+
+    Raises:
+        ConfigError: a language spaCy does not know.
     """
 
     def __init__(self, lang: str = "en", lower: bool = False):

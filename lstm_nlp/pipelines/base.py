@@ -6,11 +6,13 @@ every task, so that each gets the same checks:
 
 * the device (:attr:`device`, :meth:`to`) and length-bucketed batches (:meth:`loader`);
 * streaming prediction over text lines (:meth:`predict_lines`): one rule for line ends, a UTF-8
-  byte-order mark dropped, bounded chunks with the garbage collector paused;
+  byte-order mark dropped, a bounded line length (a longer line is an error naming it), chunks
+  bounded in lines and characters with the garbage collector paused;
 * reading labelled files (:meth:`read_labelled`) and the label-set check of evaluation
   (:func:`check_gold_labels`);
 * bundles: :meth:`save_pretrained` / :meth:`from_pretrained`, with every required vocabulary
-  file named when it is missing.
+  file named when it is missing and the task settings in ``config.json``'s ``meta`` checked
+  against the task's :attr:`meta_schema` (one line naming the file and field).
 
 A task supplies only what differs: ``collate`` (its batch layout, see :mod:`lstm_nlp.batch`),
 :meth:`format_predictions` (featurize, run, decode, format a chunk of lines), ``_read_labelled``,
@@ -22,22 +24,30 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator
-from typing import Any, ClassVar
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from typing import Any, ClassVar, TextIO
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
 from lstm_nlp.data.batching import BucketBatchSampler
+from lstm_nlp.data.textfiles import check_data_path
 from lstm_nlp.device import resolve_device
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.inference import paused_gc
+from lstm_nlp.schema import Field, check_fields
 from lstm_nlp.serialization import VOCAB_SUFFIX, Bundle, read_bundle
 
 logger = logging.getLogger("lstm_nlp")
 
 BOM = "\ufeff"
+#: Vocabularies of tokens (not labels): they map what they never saw to their ``unk_token``.
+TOKEN_VOCABS = ("words", "chars")
+#: Longest input line :meth:`TaskPipeline.predict_lines` takes by default (characters).
+MAX_LINE_CHARS = 1_000_000
+#: A prediction chunk is cut once its lines hold this many characters (bounds memory per chunk).
+CHUNK_CHARS = 4_000_000
 #: Shown in label-set errors: this many labels of each side.
 _SHOWN_LABELS = 8
 
@@ -58,6 +68,8 @@ class TaskPipeline:
     task_name: ClassVar[str] = "model"
     #: Keyword options of :meth:`read_labelled` for this task; others given a value are refused.
     read_options: ClassVar[tuple[str, ...]] = ()
+    #: The task settings a bundle's ``meta`` may hold (see :mod:`lstm_nlp.schema`); other keys are ignored.
+    meta_schema: ClassVar[Mapping[str, Field]] = {}
 
     # ------------------------------------------------------------------ device and batches
     @property
@@ -78,21 +90,39 @@ class TaskPipeline:
                           pin_memory=self.device.type == "cuda")
 
     # ------------------------------------------------------------------ prediction
-    def predict_lines(self, lines: Iterable[str], *, batch_size: int = 256, chunk_size: int = 4096) -> Iterator[str]:
-        """Streams one output line per input line, in input order, ``chunk_size`` lines at a time.
+    def predict_lines(self, lines: Iterable[str] | TextIO, *, batch_size: int = 256, chunk_size: int = 4096,
+                      max_line_chars: int = MAX_LINE_CHARS) -> Iterator[str]:
+        """Streams one output line per input line, in input order, a bounded chunk at a time.
 
         Line ends (``\\n``, ``\\r\\n``) are stripped and a UTF-8 byte-order mark at the start of the
         input is dropped; what an output line holds is the task's (:meth:`format_predictions`).
+        A chunk holds at most ``chunk_size`` lines and :data:`CHUNK_CHARS` characters (or one line).
+
+        Args:
+            lines: Text lines, or a text stream (read with :func:`read_lines`, so an endless line such
+                as ``/dev/zero`` stops at ``max_line_chars`` instead of filling memory).
+            max_line_chars: Longest line taken, in characters (without its line end).
+
+        Raises:
+            DataFormatError: a line longer than ``max_line_chars`` (``line N has more than ... characters``).
         """
+        if max_line_chars < 1:
+            raise ConfigError(f"max_line_chars must be >= 1, got {max_line_chars}")
+        if hasattr(lines, "readline"):
+            lines = read_lines(lines, max_chars=max_line_chars)
         chunk: list[str] = []
+        chars = 0
         first_line = 1
         for number, line in enumerate(lines, start=1):
             line = line.rstrip("\n").removesuffix("\r")
+            if len(line) > max_line_chars:
+                raise long_line_error(number, max_line_chars)
             chunk.append(line.removeprefix(BOM) if number == 1 else line)
-            if len(chunk) >= chunk_size:
+            chars += len(line)
+            if len(chunk) >= chunk_size or chars >= CHUNK_CHARS:
                 yield from self._predict_chunk(chunk, batch_size, first_line)
                 first_line += len(chunk)
-                chunk = []
+                chunk, chars = [], 0
         if chunk:
             yield from self._predict_chunk(chunk, batch_size, first_line)
 
@@ -110,11 +140,13 @@ class TaskPipeline:
 
         ``options`` are the task's (:attr:`read_options`, e.g. ``tag_column`` for taggers); one the
         task does not take is a :class:`~lstm_nlp.errors.ConfigError` naming it, unless it is ``None``.
+        A path that exists must be a regular file or a folder (a FIFO or ``/dev/zero`` would never end).
         """
         refused = sorted(k for k, v in options.items() if v is not None and k not in self.read_options)
         if refused:
             raise ConfigError(f"{', '.join(refused)} does not apply to a {self.task_name}; it reads labelled data "
                               f"with {', '.join(self.read_options) or 'no options'}")
+        check_data_path(path)
         return self._read_labelled(path, **{k: v for k, v in options.items() if k in self.read_options})
 
     def _read_labelled(self, path: str | os.PathLike, **options: Any):
@@ -146,15 +178,53 @@ class TaskPipeline:
             BundleError: a missing or unreadable file (named), or a bundle of another task.
         """
         bundle = read_bundle(directory, expected_type=cls.model_type)
+        check_fields(bundle.meta, cls.meta_schema, source=bundle.config_file, prefix="meta.", allow_unknown=True)
         for name, purpose in cls.required_vocabs(bundle).items():
             if name not in bundle.vocabs:
                 raise BundleError(f"{bundle.path} has no {name}{VOCAB_SUFFIX} ({purpose}); was the bundle copied "
                                   "without it?")
-        return cls._from_bundle(bundle).to(device)
+            if name in TOKEN_VOCABS and bundle.vocabs[name].unk_id is None:
+                raise BundleError(f"{bundle.path / (name + VOCAB_SUFFIX)}: unk_token is null, but {purpose} needs one "
+                                  "(tokens it never saw map to it)")
+        try:
+            pipeline = cls._from_bundle(bundle)
+        except (ConfigError, BundleError) as err:  # a setting the task refuses, files that disagree: name the bundle
+            if str(err).startswith(str(bundle.path)):
+                raise
+            where = bundle.config_file if isinstance(err, ConfigError) else bundle.path
+            raise BundleError(f"{where}: {err}") from None
+        return pipeline.to(device)
 
     @classmethod
     def _from_bundle(cls, bundle: Bundle) -> TaskPipeline:
         raise NotImplementedError
+
+
+def read_lines(stream: TextIO, *, max_chars: int = MAX_LINE_CHARS) -> Iterator[str]:
+    """The lines of a text stream (with their line ends), reading at most ``max_chars`` (+ the line end) at a time.
+
+    ``for line in stream`` would hold a whole line in memory however long it is (``/dev/zero``
+    never ends one); this stops at the first line longer than ``max_chars``.
+
+    Raises:
+        DataFormatError: ``line N has more than MAX_CHARS characters ...``.
+    """
+    limit = max_chars + 2  # room for "\r\n"
+    number = 0
+    while True:
+        line = stream.readline(limit)
+        if not line:
+            return
+        number += 1
+        if len(line) == limit and not line.endswith("\n"):
+            raise long_line_error(number, max_chars)
+        yield line
+
+
+def long_line_error(number: int, max_chars: int) -> DataFormatError:
+    """The error of an input line longer than ``max_chars`` characters."""
+    return DataFormatError(f"line {number} has more than {max_chars:,} characters; split it into shorter lines "
+                           "(or raise the limit: lstm-nlp predict --max-line-chars)")
 
 
 def check_gold_labels(gold: Iterable[str], known: Collection[str], *, what: str = "label",

@@ -24,6 +24,7 @@ from lstm_nlp.inference import paused_gc
 from lstm_nlp.metrics import classification_metrics
 from lstm_nlp.models.classifier import MODEL_TYPE, TextClassifier
 from lstm_nlp.pipelines.base import TaskPipeline, check_gold_labels
+from lstm_nlp.schema import MAX_JSON_BYTES, MAX_VOCAB, Field, read_regular_file
 from lstm_nlp.serialization import Bundle
 
 if TYPE_CHECKING:
@@ -50,6 +51,15 @@ class ClassificationPipeline(TaskPipeline):
     collate = staticmethod(collate_classification)
     task_name = "text classifier"
     read_options = ("split", "text_column", "label_column", "label_names", "cache_dir")
+    meta_schema = {
+        "task": Field((str,)),
+        "tokenizer": Field((dict, type(None)), fields={
+            "kind": Field((str,), choices=("spacy", "bpe", "wordpiece")), "lower": Field((bool,)),
+            "strip_html": Field((bool,)), "lang": Field((str,))}),
+        "label_names": Field((list, type(None)), items=Field((str,)), max_items=MAX_VOCAB),
+        "positive_label": Field((str, type(None))),
+        "max_length": Field((int, type(None)), low=1, high=2**31 - 1),
+    }
 
     def __init__(self, model: TextClassifier, words: Vocab, labels: Vocab, tokenizer: TextTokenizer, *,
                  label_names: Sequence[str] | None = None, positive_label: str | None = None,
@@ -212,14 +222,21 @@ class ClassificationPipeline(TaskPipeline):
         subword = None
         if settings.get("kind", "spacy") != "spacy":
             path = bundle.path / TOKENIZER_FILE
-            if not path.exists():
-                raise BundleError(f"{directory} uses a {settings['kind']} tokenizer but has no {TOKENIZER_FILE}")
-            subword = SubwordTokenizer.load(path)
+            try:  # a regular file of bounded size only (not a FIFO or a device)
+                text = read_regular_file(path, max_bytes=MAX_JSON_BYTES)
+            except FileNotFoundError:
+                raise BundleError(f"{directory} uses a {settings['kind']} tokenizer but has no {TOKENIZER_FILE}") \
+                    from None
+            try:
+                subword = SubwordTokenizer.from_str(text.decode("utf-8"), source=str(path))
+            except UnicodeDecodeError as err:
+                raise BundleError(f"{path}: not valid JSON (not UTF-8 text: byte {err.start})") from None
+            except DataFormatError as err:
+                raise BundleError(str(err)) from None
         try:
             tokenizer = TextTokenizer(settings.pop("kind", "spacy"), **settings, subword=subword)
-        except TypeError as err:
-            raise BundleError(
-                f"{directory}: unreadable tokenizer settings {bundle.meta.get('tokenizer')} ({err})") from None
+        except ConfigError as err:
+            raise BundleError(f"{bundle.config_file}: meta.tokenizer: {err}") from None
         model = TextClassifier.from_bundle(bundle)
         return cls(model, bundle.vocabs["words"], bundle.vocabs["labels"], tokenizer,
                    label_names=bundle.meta.get("label_names"), positive_label=bundle.meta.get("positive_label"),

@@ -24,6 +24,7 @@ from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.inference import paused_gc
 from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
 from lstm_nlp.pipelines.base import TaskPipeline, check_gold_labels
+from lstm_nlp.schema import Field
 from lstm_nlp.serialization import Bundle
 from lstm_nlp.tags import TagScheme, check_scheme
 
@@ -67,6 +68,13 @@ class TaggingPipeline(TaskPipeline):
     collate = staticmethod(collate_tagging)
     task_name = "tagger"
     read_options = ("tag_column", "scheme")
+    meta_schema = {
+        "task": Field((str,)),
+        "scheme": Field((str,), choices=("none", "iob2", "token")),
+        "tag_column": Field((str, int), choices=("upos", "xpos"), low=-1000, high=1000),
+        "token_column": Field((int,), low=0, high=1000),
+        "file_scheme": Field((str,), choices=("iob1", "iob2", "none", "token")),
+    }
 
     def __init__(self, model: SequenceTagger, words: Vocab, labels: Vocab, *, chars: Vocab | None = None,
                  scheme: TagScheme = "none", tag_column: str | int = "upos", token_column: int = 0,
