@@ -31,6 +31,7 @@ Both paths return zeros at padding positions.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,6 +45,9 @@ from lstm_nlp.errors import ConfigError
 EncoderImpl = Literal["auto", "packed", "dense"]
 _SATURATE = 1.0e4  # large enough that sigmoid(+-x) is exactly 1 / 0 in fp32 and bf16
 _MIN_EFFICIENCY = 0.85  # batches with at least this share of real tokens run as one dense call
+# cuDNN says so at every dense call, whose weights (with the padding column) are built per call; the
+# cost of that is in the measured speed-ups, and the warning would repeat once per batch.
+warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous chunk")
 
 
 @dataclass
