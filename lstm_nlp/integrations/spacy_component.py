@@ -16,6 +16,9 @@ What the component sets depends on the bundle:
 * text classifiers: ``doc.cats``, every class's probability.
 
 The model tags spaCy's own tokens (no second tokenization); ``nlp.pipe`` batches documents.
+
+spaCy imports every registered factory's module when it builds any pipeline (``spacy.blank``
+too), so this module imports the toolkit's pipelines only when a component is created.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
 from lstm_nlp.errors import ConfigError
-from lstm_nlp.pipelines import ClassificationPipeline, TaggingPipeline, load_pipeline
 
 FACTORY = "lstm_nlp_tagger"
 
@@ -51,11 +53,14 @@ class LstmNlpComponent:
     """Runs a saved lstm_nlp bundle on spaCy ``Doc`` objects (see the module docstring)."""
 
     def __init__(self, name: str, model: str, *, device: str = "cpu", batch_size: int = 256):
+        from lstm_nlp.pipelines import ClassificationPipeline, TaggingPipeline, load_pipeline
+
         if not model:
             raise ConfigError(f"the {FACTORY!r} component needs config={{'model': 'path/to/bundle'}}")
         self.name = name
         self.batch_size = batch_size
         self.pipeline = load_pipeline(model, device=device)
+        self.is_classifier = isinstance(self.pipeline, ClassificationPipeline)
         if not isinstance(self.pipeline, (TaggingPipeline, ClassificationPipeline)):
             raise ConfigError(f"{model} holds a {type(self.pipeline).__name__}; the spaCy component takes taggers "
                               "and text classifiers")
@@ -70,7 +75,7 @@ class LstmNlpComponent:
             yield from batch
 
     def _annotate(self, docs: list[Doc]) -> None:
-        if isinstance(self.pipeline, ClassificationPipeline):
+        if self.is_classifier:
             labels = self.pipeline.labels.itos
             probabilities = self.pipeline.predict_examples(self.pipeline.featurize([doc.text for doc in docs]),
                                                            batch_size=self.batch_size)
