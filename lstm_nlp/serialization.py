@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,7 @@ def write_bundle(
             vocab.save(staging / f"{name}{VOCAB_SUFFIX}")
         for name, writer in (extra_files or {}).items():
             writer(staging / name)
+        _give_umask_modes(staging)
         _swap_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -140,6 +142,17 @@ def _make_staging_dir(target: Path) -> Path:
             return staging
         except FileExistsError:
             continue
+
+
+def _give_umask_modes(staging: Path) -> None:
+    """Gives every file the mode of ``config.json`` (written by ``open``: 0o666 minus the umask).
+
+    safetensors writes through a temporary file (0600), which other users could not read.
+    """
+    mode = stat.S_IMODE((staging / CONFIG_NAME).stat().st_mode)
+    for path in staging.iterdir():
+        if path.is_file() and not path.is_symlink():
+            os.chmod(path, mode)
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:
