@@ -21,6 +21,7 @@ import json
 import os
 import pickle
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -486,6 +487,140 @@ def training_runs() -> None:
             subprocess.run(["umount", str(mount)], check=False)
 
 
+# ---------------------------------------------------------------------- hostile bundles and inputs
+def hostile_bundles_and_inputs() -> None:
+    """Crafted bundles (sizes, special files, JSON), endless or special inputs, a full stdout, Ctrl-C."""
+    section = "Hostile bundles and inputs"
+
+    def crafted(name: str, file: str, change) -> str:
+        target = f"hostile_{name}"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(name.split("-")[0], target)
+        change(Path(target) / file)
+        return target
+
+    def set_raw(field: str, raw: str):
+        def apply(path: Path):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            *parents, last = field.split(".")
+            target = data
+            for key in parents:
+                target = target[key]
+            target[last] = "@@RAW@@"
+            path.write_text(json.dumps(data).replace('"@@RAW@@"', raw), encoding="utf-8")
+        return apply
+
+    def replace_with(kind: str):
+        def apply(path: Path):
+            path.unlink()
+            if kind == "fifo":
+                os.mkfifo(path)
+            elif kind == "dev-zero":
+                path.symlink_to("/dev/zero")
+            elif kind == "directory":
+                path.mkdir()
+            else:
+                with open(path, "wb") as handle:  # sparse: 64 MiB + 1 byte without using the disk
+                    handle.truncate(64 * 2**20 + 1)
+        return apply
+
+    cases = [
+        ("`config.json`: `hidden_size` 2\\*\\*19 (8 TB of LSTM weights)", "tagger", "config.json",
+         set_raw("config.hidden_size", str(2**19))),
+        ("`config.json`: `vocab_size` 5,000,000 (320 MB, the weights were made for fewer)", "tagger", "config.json",
+         set_raw("config.vocab_size", "5000000")),
+        ("`config.json`: `hidden_size` 2\\*\\*40", "tagger", "config.json", set_raw("config.hidden_size", str(2**40))),
+        ("`config.json`: `hidden_size` 16.5", "tagger", "config.json", set_raw("config.hidden_size", "16.5")),
+        ("`config.json`: `hidden_size` Infinity", "tagger", "config.json", set_raw("config.hidden_size", "Infinity")),
+        ("`config.json`: `hidden_size` with 5000 digits", "tagger", "config.json",
+         set_raw("config.hidden_size", "1" + "0" * 4999)),
+        ("`config.json`: `dropout` NaN", "tagger", "config.json", set_raw("config.dropout", "NaN")),
+        ("`config.json`: `config` is a list", "tagger", "config.json", set_raw("config", "[1, 2]")),
+        ("`config.json`: a value nested 100,000 deep", "tagger", "config.json",
+         set_raw("config.vocab_size", "[" * 100_000 + "]" * 100_000)),
+        ("`config.json`: `meta.scheme` \"bio\"", "tagger", "config.json", set_raw("meta.scheme", '"bio"')),
+        ("`config.json`: `meta.token_column` -1", "tagger", "config.json", set_raw("meta.token_column", "-1")),
+        ("`config.json`: `meta.label_names` a string", "classifier", "config.json",
+         set_raw("meta.label_names", '"neg,pos"')),
+        ("`config.json`: `meta.positive_label` not a class", "classifier", "config.json",
+         set_raw("meta.positive_label", '"meh"')),
+        ("`config.json`: `meta.max_length` 0", "classifier", "config.json", set_raw("meta.max_length", "0")),
+        ("`config.json`: unknown spaCy language `qq`", "classifier", "config.json",
+         set_raw("meta.tokenizer.lang", '"qq"')),
+        ("`config.json`: `meta.period` \"24\"", "forecaster", "config.json", set_raw("meta.period", '"24"')),
+        ("`labels.vocab.json`: `\"lower\": \"false\"` (a string)", "tagger", "labels.vocab.json",
+         set_raw("lower", '"false"')),
+        ("`config.json` is a FIFO", "tagger", "config.json", replace_with("fifo")),
+        ("`config.json` is a link to /dev/zero", "tagger", "config.json", replace_with("dev-zero")),
+        ("`config.json` is a directory", "tagger", "config.json", replace_with("directory")),
+        ("`config.json` is 64 MiB + 1 byte", "tagger", "config.json", replace_with("oversized")),
+        ("`model.safetensors` is a FIFO", "tagger", "model.safetensors", replace_with("fifo")),
+        ("`words.vocab.json` is a directory", "tagger", "words.vocab.json", replace_with("directory")),
+    ]
+    for index, (description, model, file, change) in enumerate(cases):
+        target = crafted(f"{model}-{index}", file, change)
+        add(section, description, f"`lstm-nlp predict --model BUNDLE` ({model})",
+            shown(*cli(["predict", "--model", target, "--input", os.devnull]), max_chars=300))
+
+    write("line50.txt", b"word " * 10_000_000 + b"\n")
+    write("ids.conllu", CONLLU.replace("1\tThe", "-1\tThe"))
+    write("deep.jsonl", JSONL + '{"text": "x", "label": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    write("digits.jsonl", JSONL + '{"text": "x", "label": 1' + "0" * 4999 + "}\n")
+    write("huge_label.jsonl", '{"text": "Fine.", "label": 10000000000}\n{"text": "Dull.", "label": 0}\n')
+    if not os.path.exists("data.fifo"):
+        os.mkfifo("data.fifo")
+    inputs = [
+        ("`/dev/zero` as the input (one endless line)", ["predict", "--model", "tagger", "--input", "/dev/zero"]),
+        ("a single 50 MB line", ["predict", "--model", "tagger", "--input", "line50.txt"]),
+        ("`/dev/zero` as labelled data", ["evaluate", "--model", "tagger", "--data", "/dev/zero"]),
+        ("a FIFO as labelled data", ["evaluate", "--model", "classifier", "--data", "data.fifo"]),
+        ("CoNLL-U token id `-1`", ["evaluate", "--model", "tagger", "--data", "ids.conllu"]),
+        ("JSON lines: a label nested 100,000 deep", ["evaluate", "--model", "classifier", "--data", "deep.jsonl"]),
+        ("JSON lines: a 5000-digit label", ["evaluate", "--model", "classifier", "--data", "digits.jsonl"]),
+        ("JSON lines: label 10\\*\\*10 (the model's label names are neg, pos)",
+         ["evaluate", "--model", "classifier", "--data", "huge_label.jsonl"]),
+    ]
+    for description, args in inputs:
+        add(section, description, f"`lstm-nlp {' '.join(args[:1] + args[3:])}`", shown(*cli(args), max_chars=300))
+    from lstm_nlp.data.text_classification import load_text_classification
+
+    start = time.perf_counter()
+    labels = list(load_text_classification("huge_label.jsonl", label_names=[], cache_dir="hf_cache")["label"])
+    add(section, "JSON lines: label 10\\*\\*10 with no label names (`--label-names ''`)",
+        "`load_text_classification(label_names=[])` (imdb_sentiment)",
+        f"labels read as {labels} in {time.perf_counter() - start:.1f} s; nothing sized by the label is allocated")
+
+    sample = str(REPO / "data" / "pos" / "test.conllu")
+    for command, option in (("predict", "--input"), ("evaluate", "--data")):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-m", "lstm_nlp.cli", command, "--model", "tagger", option, sample],
+                                  stdout=full, stderr=subprocess.PIPE, text=True, env=ENV, timeout=300)
+        err = "\n".join(line for line in done.stderr.splitlines() if line.startswith(("lstm-nlp", "Traceback")))
+        add(section, "stdout on a full device (`> /dev/full`)", f"`lstm-nlp {command}`",
+            shown(done.returncode, "", err))
+    process = subprocess.Popen([sys.executable, "-m", "lstm_nlp.cli", "predict", "--model", "tagger"], env=ENV,
+                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process.stdin.write("The dog barked .\n")
+    process.stdin.flush()
+    time.sleep(5)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    add(section, "Ctrl-C (SIGINT) while reading a slow stdin", "`lstm-nlp predict`", shown(process.returncode, "", err))
+
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        from lstm_nlp.pipelines import load_pipeline
+
+        load_pipeline("tagger").save_pretrained("umask_bundle")
+    finally:
+        os.umask(previous)
+    modes = {oct(stat.S_IMODE(p.stat().st_mode)) for p in Path("umask_bundle").iterdir()}
+    add(section, "a bundle saved under umask 022", "`save_pretrained`",
+        f"folder {oct(stat.S_IMODE(Path('umask_bundle').stat().st_mode))}, files {', '.join(sorted(modes))}")
+
+
 def render() -> str:
     crashes = sum("traceback ending in" in result for *_, result in rows)
     tracebacks = (f"{crashes} row(s) show a Python traceback (summarised by its last line): those are crashes "
@@ -523,6 +658,7 @@ def main(argv=None) -> None:
         command_line()
         inference()
         training_runs()
+        hostile_bundles_and_inputs()
     output.write_text(render(), encoding="utf-8")
     print(f"wrote {output} ({len(rows)} rows, {time.perf_counter() - start:.0f} s)")
 
