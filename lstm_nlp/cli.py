@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from lstm_nlp import __version__
-from lstm_nlp.errors import DataFormatError, LstmNlpError
+from lstm_nlp.errors import ConfigError, DataFormatError, LstmNlpError
 from lstm_nlp.precision import INFERENCE_PRECISIONS
 
 
@@ -81,12 +81,27 @@ def build_parser() -> argparse.ArgumentParser:
                     "gives an empty output line), 'label<TAB>probability' for classifiers, and for forecasters the "
                     "next values of a history given as numbers separated by spaces or commas, oldest first. "
                     "Lines end at \\n (a \\r before it is dropped); a byte-order mark is ignored. Input is read "
-                    "in chunks and batched by length, so any input size works.")
+                    "in chunks and batched by length, so any input size works. Taggers also read pre-tokenized "
+                    "lines (--input-format tokens) and CoNLL / CoNLL-U files, which they write back with the "
+                    "predicted tags (--input-format conll|conllu).")
     _add_common(predict)
     predict.add_argument("--input", help="read lines from this file instead of stdin")
     predict.add_argument("--max-line-chars", type=_positive_int, default=1_000_000, metavar="N",
                          help="longest input line taken, in characters (default: %(default)s); a longer line stops "
                               "the run with an error naming it, so an endless line cannot fill memory")
+    predict.add_argument("--input-format", choices=["text", "tokens", "conll", "conllu"], default="text",
+                         help="taggers: text (raw lines, spaCy tokenization), tokens (one sentence a line, tokens "
+                              "separated by spaces or tabs, taken as they are), conll (whitespace columns, the words "
+                              "in the model's token column, a blank line between sentences) or conllu")
+    predict.add_argument("--output-format", choices=["slash", "conll", "conllu", "jsonl", "tsv"], default=None,
+                         help="taggers: slash (token/TAG; the default for text and tokens input), jsonl ({tokens, "
+                              "tags}), conll (text/tokens input: token<TAB>TAG lines; CoNLL input: its lines plus a "
+                              "last column with the tag, what conlleval reads; the default there), conllu (CoNLL-U "
+                              "input: the tag written into the UPOS or XPOS field the model was trained on, every "
+                              "other byte kept; the default there); classifiers: tsv (label<TAB>probability, the "
+                              "default) or jsonl (label and every class's probability)")
+    predict.add_argument("--probabilities", action="store_true",
+                         help="jsonl output of taggers with a softmax head: the probability of each chosen tag")
 
     evaluate = commands.add_parser(
         "evaluate", help="score a model on a labelled file; prints metrics as JSON",
@@ -136,8 +151,20 @@ def open_lines(path: str | None) -> io.TextIOWrapper:
 def cmd_predict(args: argparse.Namespace) -> int:
     pipeline = _load_pipeline(args.model, args.device, args.precision)
     stream = open_lines(args.input)
+    options = {"output_format": args.output_format, "probabilities": args.probabilities or None}
     try:
-        for line in pipeline.predict_lines(stream, batch_size=args.batch_size, max_line_chars=args.max_line_chars):
+        if args.input_format in ("conll", "conllu"):
+            if not hasattr(pipeline, "predict_blocks"):
+                raise ConfigError(f"--input-format {args.input_format} applies to taggers; this model reads text lines")
+            outputs = pipeline.predict_blocks(stream, input_format=args.input_format, batch_size=args.batch_size,
+                                              max_line_chars=args.max_line_chars,
+                                              **{k: v for k, v in options.items() if v is not None})
+        else:
+            if args.input_format != "text":
+                options["input_format"] = args.input_format
+            outputs = pipeline.predict_lines(stream, batch_size=args.batch_size, max_line_chars=args.max_line_chars,
+                                             **options)
+        for line in outputs:
             _write(line + "\n")
         _write("", flush=True)
     finally:

@@ -80,3 +80,81 @@ def test_predicting_with_a_tagger_imports_only_what_predicting_needs(tagger, tmp
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+@pytest.fixture(scope="module")
+def sample_tagger(tmp_path_factory, sample_dir):
+    """An (untrained) tagger over the sample's POS tags, so its predictions are all known tags."""
+    from lstm_nlp.data import read_conllu
+
+    data = read_conllu(sample_dir / "pos" / "dev.conllu")
+    words, labels = Vocab.build(data["tokens"]), Vocab.build_labels(data["tags"])
+    config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=4, hidden_size=4, num_layers=1)
+    path = tmp_path_factory.mktemp("bundles") / "pos-sample"
+    TaggingPipeline(SequenceTagger(config), words, labels).save_pretrained(path)
+    return path
+
+
+def test_conllu_in_conllu_out_changes_only_the_tag_column_and_scores_100(sample_tagger, sample_dir, tmp_path,
+                                                                        capsys):
+    source = sample_dir / "pos" / "dev.conllu"
+    assert cli.main(["predict", "--model", str(sample_tagger), "--input", str(source), "--input-format", "conllu"]) == 0
+    written = capsys.readouterr().out
+    original = source.read_text(encoding="utf-8")
+    assert len(written.split("\n")) == len(original.split("\n"))
+    for a, b in zip(original.split("\n"), written.split("\n")):
+        fa, fb = a.split("\t"), b.split("\t")
+        assert len(fa) == len(fb) and [x for i, x in enumerate(fa) if i != 3] == [x for i, x in enumerate(fb) if i != 3]
+    (tmp_path / "pred.conllu").write_text(written, encoding="utf-8")
+    assert cli.main(["evaluate", "--model", str(sample_tagger), "--data", str(tmp_path / "pred.conllu")]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] == 1.0  # the model's own output as gold
+
+
+def test_conll_in_conll_out_adds_the_tag_as_a_last_column(tmp_path, sample_dir, capsys):
+    from lstm_nlp.data import read_conll
+
+    data = read_conll(sample_dir / "ner" / "dev.txt", tag_column=3, scheme="iob2")
+    words, labels = Vocab.build(data["tokens"]), Vocab.build_labels(data["tags"])
+    config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=4, hidden_size=4, num_layers=1)
+    TaggingPipeline(SequenceTagger(config), words, labels, scheme="iob2", tag_column=3,
+                    file_scheme="iob2").save_pretrained(tmp_path / "ner")
+    source = sample_dir / "ner" / "dev.txt"
+    assert cli.main(["predict", "--model", str(tmp_path / "ner"), "--input", str(source), "--input-format", "conll"]) == 0
+    written = capsys.readouterr().out
+    for a, b in zip(source.read_text(encoding="utf-8").split("\n"), written.split("\n")):
+        assert b == a or (b.startswith(a) and len(b.split()) == len(a.split()) + 1)
+    (tmp_path / "pred.txt").write_text(written, encoding="utf-8")
+    assert cli.main(["evaluate", "--model", str(tmp_path / "ner"), "--data", str(tmp_path / "pred.txt"),
+                     "--tag-column", "-1"]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] == 1.0
+
+
+def test_tokens_in_jsonl_out_with_probabilities(tagger, tmp_path, capsys):
+    (tmp_path / "in.txt").write_text("the  dog\tsleeps .\n\n", encoding="utf-8")
+    assert cli.main(["predict", "--model", str(tagger), "--input", str(tmp_path / "in.txt"), "--input-format", "tokens",
+                     "--output-format", "jsonl", "--probabilities"]) == 0
+    first, second = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert first["tokens"] == ["the", "dog", "sleeps", "."] and len(first["tags"]) == 4
+    assert all(0.25 <= p <= 1.0 for p in first["probabilities"])  # 4 tags: the chosen one has at least 1/4
+    assert second == {"tokens": [], "tags": [], "probabilities": []}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--input-format", "conll"], "--input-format conll applies to taggers"),
+    (["--output-format", "slash"], "a text classifier writes 'tsv' or 'jsonl'"),
+])
+def test_formats_a_classifier_does_not_have_are_clear_errors(tmp_path, capsys, argv, message):
+    from lstm_nlp.data.tokenizers import TextTokenizer
+    from lstm_nlp.models import ClassifierConfig, TextClassifier
+    from lstm_nlp.pipelines import ClassificationPipeline
+
+    words = Vocab.build([["a", "film"]])
+    model = TextClassifier(ClassifierConfig(vocab_size=len(words), num_labels=2, embedding_dim=4, hidden_size=4))
+    ClassificationPipeline(model, words, Vocab.build_labels(["neg", "pos"]),
+                           TextTokenizer("spacy")).save_pretrained(tmp_path / "clf")
+    (tmp_path / "in.txt").write_text("a film\n", encoding="utf-8")
+    base = ["predict", "--model", str(tmp_path / "clf"), "--input", str(tmp_path / "in.txt")]
+    assert cli.main(base + ["--output-format", "jsonl"]) == 0
+    assert set(json.loads(capsys.readouterr().out)["probabilities"]) == {"neg", "pos"}
+    assert cli.main(base + argv) == 2
+    assert message in capsys.readouterr().err

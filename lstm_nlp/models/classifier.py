@@ -32,7 +32,7 @@ class ClassifierConfig:
         bidirectional: BiLSTM.
         pooling: ``"final"`` (last layer's final states), ``"mean"`` or ``"max"`` over real tokens.
         dropout: Dropout on embeddings, between LSTM layers and before the output layer.
-        encoder_impl: ``"auto"`` (dense fast path on CPU, packed on GPU), ``"packed"`` or ``"dense"``.
+        encoder_impl: ``"auto"`` (the dense fast path on CPU and CUDA, packed elsewhere), ``"packed"`` or ``"dense"``.
     """
 
     vocab_size: int

@@ -37,7 +37,7 @@ class TaggerConfig:
         bidirectional: BiLSTM (recommended for tagging).
         dropout: Dropout on embeddings (word and character features), between LSTM layers and
             before the head.
-        encoder_impl: ``"auto"`` (dense fast path on CPU, packed on GPU), ``"packed"`` or ``"dense"``.
+        encoder_impl: ``"auto"`` (the dense fast path on CPU and CUDA, packed elsewhere), ``"packed"`` or ``"dense"``.
         char_encoder: Character features concatenated to the word vector: ``"none"``, ``"cnn"``
             (:class:`CharCNNEncoder`) or ``"lstm"`` (:class:`CharLSTMEncoder`). They see the words'
             original case, so capitalisation is kept even when the word vocabulary is lower-cased.

@@ -68,6 +68,8 @@ class TaskPipeline:
     task_name: ClassVar[str] = "model"
     #: Keyword options of :meth:`read_labelled` for this task; others given a value are refused.
     read_options: ClassVar[tuple[str, ...]] = ()
+    #: Keyword options of :meth:`format_predictions` (input/output formats), checked the same way.
+    predict_options: ClassVar[tuple[str, ...]] = ()
     #: The task settings a bundle's ``meta`` may hold (see :mod:`lstm_nlp.schema`); other keys are ignored.
     meta_schema: ClassVar[Mapping[str, Field]] = {}
 
@@ -91,7 +93,7 @@ class TaskPipeline:
 
     # ------------------------------------------------------------------ prediction
     def predict_lines(self, lines: Iterable[str] | TextIO, *, batch_size: int = 256, chunk_size: int = 4096,
-                      max_line_chars: int = MAX_LINE_CHARS) -> Iterator[str]:
+                      max_line_chars: int = MAX_LINE_CHARS, **options: Any) -> Iterator[str]:
         """Streams one output line per input line, in input order, a bounded chunk at a time.
 
         Line ends (``\\n``, ``\\r\\n``) are stripped and a UTF-8 byte-order mark at the start of the
@@ -102,37 +104,43 @@ class TaskPipeline:
             lines: Text lines, or a text stream (read with :func:`read_lines`, so an endless line such
                 as ``/dev/zero`` stops at ``max_line_chars`` instead of filling memory).
             max_line_chars: Longest line taken, in characters (without its line end).
+            options: The task's :attr:`predict_options` (e.g. ``output_format``), passed to
+                :meth:`format_predictions`; one the task does not take is a ConfigError unless ``None``.
 
         Raises:
             DataFormatError: a line longer than ``max_line_chars`` (``line N has more than ... characters``).
         """
         if max_line_chars < 1:
             raise ConfigError(f"max_line_chars must be >= 1, got {max_line_chars}")
-        if hasattr(lines, "readline"):
-            lines = read_lines(lines, max_chars=max_line_chars)
+        options = self._check_options(options, self.predict_options, "predicts")
         chunk: list[str] = []
         chars = 0
         first_line = 1
-        for number, line in enumerate(lines, start=1):
-            line = line.rstrip("\n").removesuffix("\r")
-            if len(line) > max_line_chars:
-                raise long_line_error(number, max_line_chars)
-            chunk.append(line.removeprefix(BOM) if number == 1 else line)
+        for line in clean_lines(lines, max_line_chars=max_line_chars):
+            chunk.append(line)
             chars += len(line)
             if len(chunk) >= chunk_size or chars >= CHUNK_CHARS:
-                yield from self._predict_chunk(chunk, batch_size, first_line)
+                yield from self._predict_chunk(chunk, batch_size, first_line, options)
                 first_line += len(chunk)
                 chunk, chars = [], 0
         if chunk:
-            yield from self._predict_chunk(chunk, batch_size, first_line)
+            yield from self._predict_chunk(chunk, batch_size, first_line, options)
 
-    def _predict_chunk(self, lines: list[str], batch_size: int, first_line: int) -> list[str]:
+    def _predict_chunk(self, lines: list[str], batch_size: int, first_line: int, options: dict) -> list[str]:
         with paused_gc():  # one bounded chunk; see paused_gc
-            return self.format_predictions(lines, batch_size=batch_size, first_line=first_line)
+            return self.format_predictions(lines, batch_size=batch_size, first_line=first_line, **options)
 
-    def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int) -> list[str]:
+    def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int, **options: Any) -> list[str]:
         """The output line of each input line (``first_line``: the 1-based number of ``lines[0]``)."""
         raise NotImplementedError
+
+    def _check_options(self, options: dict, allowed: tuple[str, ...], verb: str) -> dict:
+        """``options`` without ``None`` values; a given one the task does not take is a ConfigError."""
+        refused = sorted(k for k, v in options.items() if v is not None and k not in allowed)
+        if refused:
+            raise ConfigError(f"{', '.join(refused)} does not apply to a {self.task_name}; it {verb} with "
+                              f"{', '.join(allowed) or 'no options'}")
+        return {k: v for k, v in options.items() if v is not None}
 
     # ------------------------------------------------------------------ labelled data
     def read_labelled(self, path: str | os.PathLike, **options: Any):
@@ -142,12 +150,9 @@ class TaskPipeline:
         task does not take is a :class:`~lstm_nlp.errors.ConfigError` naming it, unless it is ``None``.
         A path that exists must be a regular file or a folder (a FIFO or ``/dev/zero`` would never end).
         """
-        refused = sorted(k for k, v in options.items() if v is not None and k not in self.read_options)
-        if refused:
-            raise ConfigError(f"{', '.join(refused)} does not apply to a {self.task_name}; it reads labelled data "
-                              f"with {', '.join(self.read_options) or 'no options'}")
+        options = self._check_options(options, self.read_options, "reads labelled data")
         check_data_path(path)
-        return self._read_labelled(path, **{k: v for k, v in options.items() if k in self.read_options})
+        return self._read_labelled(path, **options)
 
     def _read_labelled(self, path: str | os.PathLike, **options: Any):
         raise NotImplementedError
@@ -198,6 +203,20 @@ class TaskPipeline:
     @classmethod
     def _from_bundle(cls, bundle: Bundle) -> TaskPipeline:
         raise NotImplementedError
+
+
+def clean_lines(lines: Iterable[str] | TextIO, *, max_line_chars: int = MAX_LINE_CHARS) -> Iterator[str]:
+    """Input lines as prediction reads them: line ends (``\\n``, ``\\r\\n``) stripped, a byte-order mark
+    at the start of the input dropped, a line over ``max_line_chars`` refused (see :func:`read_lines`)."""
+    if max_line_chars < 1:
+        raise ConfigError(f"max_line_chars must be >= 1, got {max_line_chars}")
+    if hasattr(lines, "readline"):
+        lines = read_lines(lines, max_chars=max_line_chars)
+    for number, line in enumerate(lines, start=1):
+        line = line.rstrip("\n").removesuffix("\r")
+        if len(line) > max_line_chars:
+            raise long_line_error(number, max_line_chars)
+        yield line.removeprefix(BOM) if number == 1 else line
 
 
 def read_lines(stream: TextIO, *, max_chars: int = MAX_LINE_CHARS) -> Iterator[str]:

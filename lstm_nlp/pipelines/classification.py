@@ -7,6 +7,7 @@ tokenizer settings, and ``tokenizer.json`` for a trained subword model) and what
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterable, Sequence
@@ -50,6 +51,7 @@ class ClassificationPipeline(TaskPipeline):
     model_type = MODEL_TYPE
     collate = staticmethod(collate_classification)
     task_name = "text classifier"
+    predict_options = ("output_format",)
     read_options = ("split", "text_column", "label_column", "label_names", "cache_dir")
     meta_schema = {
         "task": Field((str,)),
@@ -168,9 +170,18 @@ class ClassificationPipeline(TaskPipeline):
         best, index = probabilities.max(-1) if len(texts) else (torch.empty(0), torch.empty(0, dtype=torch.long))
         return [(self.labels.itos[i], p) for i, p in zip(index.tolist(), best.tolist())]
 
-    def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int) -> list[str]:
-        """``label<TAB>probability`` for each raw text line."""
-        return [f"{label}\t{probability:.4f}" for label, probability in self.predict(lines, batch_size=batch_size)]
+    def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int,
+                           output_format: str = "tsv") -> list[str]:
+        """For each raw text line: ``label<TAB>probability`` (``"tsv"``), or a JSON object with the
+        label and every class's probability (``"jsonl"``)."""
+        if output_format == "tsv":
+            return [f"{label}\t{probability:.4f}" for label, probability in self.predict(lines, batch_size=batch_size)]
+        if output_format != "jsonl":
+            raise ConfigError(f"a text classifier writes 'tsv' or 'jsonl', not {output_format!r}")
+        probabilities = self.predict_examples(self.featurize(lines), batch_size=batch_size)
+        return [json.dumps({"label": self.labels.itos[int(row.argmax())],
+                            "probabilities": {label: round(p, 6) for label, p in zip(self.labels.itos, row.tolist())}})
+                for row in probabilities]
 
     def _read_labelled(self, path: str | os.PathLike, *, split: str = "test", **kwargs) -> Dataset:
         """Reads labelled texts (aclImdb folder, jsonl/csv/parquet, hub id) with this model's label names.

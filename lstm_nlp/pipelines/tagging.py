@@ -7,26 +7,29 @@ files are CoNLL-U (``.conllu``, ``.conllu.gz``) or CoNLL columns (anything else,
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import torch
 
 from lstm_nlp.batch import model_inputs
 from lstm_nlp.data.batching import collate_tagging
+from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, read_blocks, write_block
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.device import move_batch
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.inference import paused_gc
 from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
-from lstm_nlp.pipelines.base import TaskPipeline, check_gold_labels
+from lstm_nlp.pipelines.base import MAX_LINE_CHARS, TaskPipeline, check_gold_labels, clean_lines
 from lstm_nlp.schema import Field
 from lstm_nlp.serialization import Bundle
-from lstm_nlp.tags import TagScheme, check_scheme
+from lstm_nlp.tags import TagScheme, check_scheme, convert_tags
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -35,6 +38,8 @@ logger = logging.getLogger("lstm_nlp")
 
 #: Longer words are cut to their first characters for the character encoder.
 MAX_WORD_CHARS = 40
+#: Output formats of tagger predictions read line by line (CoNLL files are written back as themselves).
+OUTPUT_FORMATS = ("slash", "jsonl", "conll")
 _CHAR_CACHE_SIZE = 200_000  # distinct spellings kept by TaggingPipeline featurize (a few tens of MB)
 
 
@@ -68,6 +73,7 @@ class TaggingPipeline(TaskPipeline):
     collate = staticmethod(collate_tagging)
     task_name = "tagger"
     read_options = ("tag_column", "scheme")
+    predict_options = ("input_format", "output_format", "probabilities")
     meta_schema = {
         "task": Field((str,)),
         "scheme": Field((str,), choices=("none", "iob2", "token")),
@@ -156,24 +162,45 @@ class TaggingPipeline(TaskPipeline):
         return examples
 
     # ------------------------------------------------------------------ inference
-    @torch.no_grad()
     def predict_tokens(self, sentences: Sequence[Sequence[str]], *, batch_size: int = 256) -> list[list[str]]:
         """Tags pre-tokenized sentences; output is in input order (empty sentence -> empty list)."""
+        return self._predict(sentences, batch_size=batch_size)[0]
+
+    def predict_probabilities(self, sentences: Sequence[Sequence[str]], *,
+                              batch_size: int = 256) -> tuple[list[list[str]], list[list[float]]]:
+        """Tags pre-tokenized sentences with the probability of each chosen tag (softmax heads).
+
+        Raises:
+            ConfigError: a CRF head, which scores whole tag sequences, not single tags.
+        """
+        if self.model.config.head == "crf":
+            raise ConfigError("a CRF tagger scores whole tag sequences, so it has no per-tag probabilities; "
+                              "use a --head softmax model for --probabilities")
+        tags, probabilities = self._predict(sentences, batch_size=batch_size, probabilities=True)
+        return tags, probabilities
+
+    @torch.no_grad()
+    def _predict(self, sentences: Sequence[Sequence[str]], *, batch_size: int,
+                 probabilities: bool = False) -> tuple[list[list[str]], list[list[float]] | None]:
         self.model.eval()
         results: list[list[str]] = [[] for _ in sentences]
+        chosen: list[list[float]] | None = [[] for _ in sentences] if probabilities else None
         examples = []
         for index, tokens in enumerate(sentences):
             if len(tokens):
                 examples.append({**self.featurize(tokens), "index": index})
-        if not examples:
-            return results
-        for batch in self.loader(examples, batch_size=batch_size):
+        for batch in self.loader(examples, batch_size=batch_size) if examples else ():
             indices = batch["index"].tolist()
             batch = move_batch(batch, self.device)
             output = self.model(**model_inputs(batch, with_labels=False))
-            for index, ids in zip(indices, self.model.decode(output)):
+            decoded = self.model.decode(output)
+            for index, ids in zip(indices, decoded):
                 results[index] = self.labels.decode(ids)
-        return results
+            if chosen is not None:
+                best = output.logits.float().softmax(-1).amax(-1).cpu()  # [batch, seq]; argmax = the decoded tag
+                for row, (index, ids) in enumerate(zip(indices, decoded)):
+                    chosen[index] = best[row, :len(ids)].tolist()
+        return results, chosen
 
     def tokenize(self, texts: Iterable[str]) -> list[list[str]]:
         """spaCy English tokenization of raw text lines."""
@@ -187,10 +214,79 @@ class TaggingPipeline(TaskPipeline):
         tags = self.predict_tokens(sentences, batch_size=batch_size)
         return [list(zip(tokens, seq)) for tokens, seq in zip(sentences, tags)]
 
-    def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int) -> list[str]:
-        """``token/TAG token/TAG ...`` for each raw text line (spaCy tokenization)."""
-        return [" ".join(f"{token}/{tag}" for token, tag in pairs)
-                for pairs in self.predict_text(lines, batch_size=batch_size)]
+    def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int, input_format: str = "text",
+                           output_format: str = "slash", probabilities: bool = False) -> list[str]:
+        """One output item per input line (see :data:`OUTPUT_FORMATS`).
+
+        Args:
+            input_format: ``"text"`` (raw text, spaCy tokenization) or ``"tokens"`` (tokens separated
+                by spaces or tabs, taken as they are). CoNLL files go through :meth:`predict_blocks`.
+            output_format: ``"slash"``, ``"jsonl"`` or ``"conll"`` (``token<TAB>TAG`` lines and a
+                blank line after the sentence).
+            probabilities: Add the probability of each chosen tag (``jsonl``; softmax heads).
+        """
+        if input_format not in ("text", "tokens"):
+            raise ConfigError(f"input format {input_format!r} is read sentence by sentence (predict_blocks)")
+        sentences = self.tokenize(lines) if input_format == "text" else [line.split() for line in lines]
+        return self._format(sentences, output_format, probabilities, batch_size)
+
+    def predict_blocks(self, lines: Iterable[str] | TextIO, *, input_format: str, output_format: str | None = None,
+                       probabilities: bool = False, batch_size: int = 256, chunk_sentences: int = 1024,
+                       max_line_chars: int = MAX_LINE_CHARS) -> Iterator[str]:
+        """Tags a CoNLL or CoNLL-U stream sentence by sentence; yields one text per sentence.
+
+        Args:
+            lines: The file's lines, or a text stream (see :meth:`predict_lines` for line handling).
+            input_format: ``"conll"`` (the words in this model's token column) or ``"conllu"``.
+            output_format: The input's own format (default): every line kept byte for byte but the
+                tags (CoNLL-U: the UPOS or XPOS field the model was trained on; CoNLL: a new last
+                column, in the scheme of the model's training files), then a blank line; or
+                ``"slash"`` / ``"jsonl"``.
+            probabilities: Add the probability of each chosen tag (``jsonl``; softmax heads).
+        """
+        output_format = output_format or input_format
+        if input_format not in ("conll", "conllu"):
+            raise ConfigError(f"predict_blocks reads 'conll' or 'conllu', not {input_format!r}")
+        if output_format in ("conll", "conllu") and output_format != input_format:
+            raise ConfigError(f"output format {output_format!r} needs {output_format!r} input, got {input_format!r}")
+        column = self.tag_column if self.tag_column in CONLLU_COLUMNS else "upos"
+        blocks = read_blocks(clean_lines(lines, max_line_chars=max_line_chars), kind=input_format,
+                             token_column=self.token_column)
+        while chunk := list(itertools.islice(blocks, chunk_sentences)):
+            sentences = [block.tokens for block in chunk]
+            if output_format in ("conll", "conllu"):
+                with paused_gc():
+                    tags = self.predict_tokens(sentences, batch_size=batch_size)
+                for block, sequence in zip(chunk, tags):
+                    yield write_block(block, self._file_tags(sequence), kind=input_format, column=column) + "\n"
+            else:
+                with paused_gc():
+                    yield from self._format(sentences, output_format, probabilities, batch_size)
+
+    def _file_tags(self, tags: list[str]) -> list[str]:
+        """Predicted tags in the scheme of the model's training files (IOB1 files get IOB1 back)."""
+        if self.scheme == "iob2" and self.file_scheme == "iob1":
+            return convert_tags(tags, "iob2", "iob1")
+        return tags
+
+    def _format(self, sentences: list[list[str]], output_format: str, probabilities: bool,
+                batch_size: int) -> list[str]:
+        if output_format not in OUTPUT_FORMATS:
+            raise ConfigError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, got {output_format!r}")
+        if probabilities and output_format != "jsonl":
+            raise ConfigError("probabilities are written in the jsonl output format")
+        if probabilities:
+            tags, chosen = self.predict_probabilities(sentences, batch_size=batch_size)
+        else:
+            tags, chosen = self.predict_tokens(sentences, batch_size=batch_size), None
+        if output_format == "slash":
+            return [" ".join(f"{t}/{g}" for t, g in zip(tokens, seq)) for tokens, seq in zip(sentences, tags)]
+        if output_format == "conll":
+            return ["".join(f"{t}\t{g}\n" for t, g in zip(tokens, seq)) for tokens, seq in zip(sentences, tags)]
+        records = [{"tokens": list(tokens), "tags": seq} for tokens, seq in zip(sentences, tags)]
+        for record, values in zip(records, chosen or ()):
+            record["probabilities"] = [round(v, 6) for v in values]
+        return [json.dumps(record, ensure_ascii=False) for record in records]
 
     def _read_labelled(self, path: str | os.PathLike, *, tag_column: str | int | None = None,
                        scheme: TagScheme | None = None) -> Dataset:

@@ -1,0 +1,126 @@
+"""CoNLL and CoNLL-U sentences as blocks of lines, for tagging a file and writing it back.
+
+Where the readers (:mod:`lstm_nlp.data.conll`, :mod:`lstm_nlp.data.conllu`) turn a labelled file
+into a dataset, this module keeps every line of each sentence as it was, so that predictions can
+be written into the same file format: the tag goes into one column (CoNLL-U: UPOS or XPOS) or is
+added as a last column (CoNLL: ``token ... predicted``, what ``conlleval`` reads), and every
+other byte stays as it was. Streams of any length are read one sentence at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from lstm_nlp.errors import DataFormatError
+
+CONLLU_COLUMNS = {"upos": 3, "xpos": 4}
+_WORD_ID = re.compile(r"[1-9][0-9]*")
+_SKIPPED_ID = re.compile(r"[1-9][0-9]*-[1-9][0-9]*|[0-9]+\.[1-9][0-9]*")  # multiword token 3-4, empty node 5.1
+
+
+@dataclass
+class Block:
+    """One sentence: its lines (without line ends) and which of them are tokens.
+
+    Attributes:
+        lines: Every line of the sentence (comments, multiword lines and ``-DOCSTART-`` included).
+        token_lines: Indices into ``lines`` of the token lines, in order.
+        tokens: The word of each token line.
+        first_line: 1-based line number of ``lines[0]`` in the input (for error messages).
+    """
+
+    lines: list[str]
+    token_lines: list[int]
+    tokens: list[str]
+    first_line: int
+
+
+def read_blocks(lines: Iterable[str], *, kind: str, token_column: int = 0) -> Iterator[Block]:
+    """Splits a stream of lines (ends stripped) into sentence blocks at blank lines.
+
+    Args:
+        lines: The input, one line per item (``\\n`` / ``\\r\\n`` already removed).
+        kind: ``"conllu"`` (tab-separated, 10 columns; comments, ``3-4`` and ``5.1`` lines kept but
+            not tagged) or ``"conll"`` (whitespace columns; ``-DOCSTART-`` lines kept, not tagged).
+        token_column: The word column of CoNLL files.
+
+    Raises:
+        DataFormatError: a token line with the wrong number of columns or a bad CoNLL-U id
+            (named by its line number).
+    """
+    if kind not in ("conll", "conllu"):
+        raise DataFormatError(f"kind must be 'conll' or 'conllu', got {kind!r}")
+    block = Block([], [], [], 1)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            if block.lines:
+                yield block
+            block = Block([], [], [], number + 1)
+            continue
+        if not block.lines:
+            block.first_line = number
+        block.lines.append(line)
+        word = _conllu_word(line, number) if kind == "conllu" else _conll_word(line, number, token_column)
+        if word is not None:
+            block.token_lines.append(len(block.lines) - 1)
+            block.tokens.append(word)
+    if block.lines:
+        yield block
+
+
+def _conllu_word(line: str, number: int) -> str | None:
+    if line.startswith("#"):
+        return None
+    columns = line.split("\t")
+    if len(columns) != 10:
+        raise DataFormatError(f"expected 10 tab-separated CoNLL-U columns, found {len(columns)}", "input", number)
+    if _WORD_ID.fullmatch(columns[0]):
+        return columns[1]
+    if _SKIPPED_ID.fullmatch(columns[0]):
+        return None
+    raise DataFormatError(f"token id {columns[0]!r} is not a positive integer, a range like 3-4 or an empty node "
+                          "like 5.1", "input", number)
+
+
+def _conll_word(line: str, number: int, token_column: int) -> str | None:
+    columns = line.split()
+    if columns[0] == "-DOCSTART-":
+        return None
+    try:
+        return columns[token_column]
+    except IndexError:
+        raise DataFormatError(f"no column {token_column} on this line ({len(columns)} columns)", "input",
+                              number) from None
+
+
+def write_block(block: Block, tags: Sequence[str], *, kind: str, column: str = "upos") -> str:
+    """The sentence with its predicted tags, as text (lines joined by ``\\n``, no trailing blank line).
+
+    Args:
+        block: A sentence from :func:`read_blocks`.
+        tags: One tag per token line.
+        kind: ``"conllu"``: the tag replaces the ``column`` field (``"upos"`` or ``"xpos"``) of each
+            token line; ``"conll"``: the tag is added as a last column, separated as the line's
+            columns are (a tab if the line has one, else a space), and ``-DOCSTART-`` lines get
+            ``O`` there, so that every line keeps the same number of columns (as conlleval writes).
+        column: The CoNLL-U field that receives the tag.
+    """
+    if len(tags) != len(block.token_lines):
+        raise ValueError(f"{len(tags)} tags for {len(block.token_lines)} tokens")
+    lines = list(block.lines)
+    if kind == "conll":
+        tags = list(tags) + ["O"] * (len(lines) - len(block.token_lines))
+        indices = block.token_lines + [i for i in range(len(lines)) if i not in set(block.token_lines)]
+    else:
+        indices = block.token_lines
+    for index, tag in zip(indices, tags):
+        if kind == "conllu":
+            fields = lines[index].split("\t")
+            fields[CONLLU_COLUMNS[column]] = tag
+            lines[index] = "\t".join(fields)
+        else:
+            line = lines[index].rstrip()
+            lines[index] = f"{line}{chr(9) if chr(9) in line else ' '}{tag}"
+    return "\n".join(lines)
