@@ -11,8 +11,9 @@ What the component sets depends on the bundle:
 
 * POS taggers (tag scheme ``none``): ``token.pos_`` for a model trained on CoNLL-U UPOS, else
   ``token.tag_`` (XPOS, or tags of a CoNLL column file);
-* span taggers (``iob2``: NER, chunking): ``doc.ents`` from the BIO spans (an ``I-X`` that follows
-  no ``X`` opens a span, as conlleval reads it), replacing earlier entities;
+* span taggers (IOB2 or BIOES labels: NER, chunking): ``doc.ents`` from the spans (read as
+  :func:`lstm_nlp.tags.to_spans` reads them: an ``I-X`` that follows no ``X`` opens a span, as
+  conlleval does), replacing earlier entities;
 * text classifiers: ``doc.cats``, every class's probability.
 
 The model tags spaCy's own tokens (no second tokenization); ``nlp.pipe`` batches documents.
@@ -23,30 +24,16 @@ too), so this module imports the toolkit's pipelines only when a component is cr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.tags import to_spans
 
 FACTORY = "lstm_nlp_tagger"
-
-
-def bio_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
-    """``(start, end, type)`` spans of IOB2 tags; an ``I-X`` after anything but ``X`` starts a span."""
-    spans: list[tuple[int, int, str]] = []
-    start, kind = None, None
-    for i, tag in enumerate([*tags, "O"]):
-        prefix, _, label = tag.partition("-")
-        continues = prefix == "I" and label == kind
-        if start is not None and not continues:
-            spans.append((start, i, kind))
-            start, kind = None, None
-        if prefix in ("B", "I") and not continues:
-            start, kind = i, label
-    return spans
 
 
 class LstmNlpComponent:
@@ -84,9 +71,10 @@ class LstmNlpComponent:
             return
         tagged = self.pipeline.predict_tokens([[token.text for token in doc] for doc in docs],
                                               batch_size=self.batch_size)
-        if self.pipeline.scheme == "iob2":
+        if self.pipeline.scheme != "none":
             for doc, tags in zip(docs, tagged):
-                doc.ents = [Span(doc, start, end, label=kind) for start, end, kind in bio_spans(tags)]
+                spans = to_spans(tags, self.pipeline.scheme)
+                doc.ents = [Span(doc, start, end, label=kind) for start, end, kind in spans]
             return
         attribute = "pos_" if self.pipeline.tag_column == "upos" else "tag_"
         for doc, tags in zip(docs, tagged):

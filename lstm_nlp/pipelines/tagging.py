@@ -38,6 +38,8 @@ logger = logging.getLogger("lstm_nlp")
 
 #: Longer words are cut to their first characters for the character encoder.
 MAX_WORD_CHARS = 40
+#: Label schemes a tagger may be trained on (files are read as IOB2 and converted).
+LABEL_SCHEMES = ("none", "iob2", "bioes", "bilou")
 #: Output formats of tagger predictions read line by line (CoNLL files are written back as themselves).
 OUTPUT_FORMATS = ("slash", "jsonl", "conll")
 _CHAR_CACHE_SIZE = 200_000  # distinct spellings kept by TaggingPipeline featurize (a few tens of MB)
@@ -61,8 +63,9 @@ class TaggingPipeline(TaskPipeline):
         words: Word vocabulary (with ``<pad>`` = 0 and ``<unk>``; may be lower-casing).
         labels: Tag vocabulary (no specials).
         chars: Character vocabulary, required when the model has a character encoder.
-        scheme: The labels' :data:`~lstm_nlp.tags.TagScheme`: ``"none"`` (POS: token scores) or
-            ``"iob2"`` (entity/chunk spans, seqeval scores); ``"token"`` is read as ``"none"``.
+        scheme: The labels' :data:`~lstm_nlp.tags.TagScheme`: ``"none"`` (POS: token scores),
+            ``"iob2"``, ``"bioes"`` or ``"bilou"`` (entity/chunk spans; the labels are converted from
+            the IOB2 the readers give, and spans are scored in IOB2); ``"token"`` is read as ``"none"``.
         tag_column: Which column of a labelled file holds the tags: ``"upos"``/``"xpos"`` for
             CoNLL-U, a 0-based column number (negative: from the end) for CoNLL column files.
         token_column: The word column of CoNLL column files.
@@ -76,7 +79,7 @@ class TaggingPipeline(TaskPipeline):
     predict_options = ("input_format", "output_format", "probabilities")
     meta_schema = {
         "task": Field((str,)),
-        "scheme": Field((str,), choices=("none", "iob2", "token")),
+        "scheme": Field((str,), choices=("none", "iob2", "bioes", "bilou", "token")),
         "tag_column": Field((str, int), choices=("upos", "xpos"), low=-1000, high=1000),
         "token_column": Field((int,), low=0, high=1000),
         "file_scheme": Field((str,), choices=("iob1", "iob2", "none", "token")),
@@ -100,7 +103,7 @@ class TaggingPipeline(TaskPipeline):
         self.words = words
         self.labels = labels
         self.chars = chars if model.config.char_encoder != "none" else None
-        self.scheme = check_scheme(scheme, allowed=("none", "iob2"))
+        self.scheme = check_scheme(scheme, allowed=LABEL_SCHEMES)
         self.tag_column = tag_column
         self.token_column = token_column
         self.file_scheme = check_scheme(file_scheme)
@@ -153,7 +156,7 @@ class TaggingPipeline(TaskPipeline):
             example = self.featurize(tokens)
             example["index"] = index
             if with_labels:
-                example["label_ids"] = self.labels.encode(tags_column[index][:max_length])
+                example["label_ids"] = self.labels.encode(self._model_tags(tags_column[index][:max_length]))
             examples.append(example)
         if skipped:
             logger.warning("skipped %d empty sentence(s) out of %d", skipped, len(dataset))
@@ -263,11 +266,17 @@ class TaggingPipeline(TaskPipeline):
                 with paused_gc():
                     yield from self._format(sentences, output_format, probabilities, batch_size)
 
+    def _model_tags(self, tags: Sequence[str]) -> list[str]:
+        """IOB2 tags (what the readers give) in the model's label scheme."""
+        return convert_tags(tags, "iob2", self.scheme) if self.scheme in ("bioes", "bilou") else list(tags)
+
     def _file_tags(self, tags: list[str]) -> list[str]:
-        """Predicted tags in the scheme of the model's training files (IOB1 files get IOB1 back)."""
-        if self.scheme == "iob2" and self.file_scheme == "iob1":
-            return convert_tags(tags, "iob2", "iob1")
-        return tags
+        """Predicted tags in the scheme of the model's training files (IOB1 files get IOB1 back, a
+        BIOES model trained on IOB2 files writes IOB2)."""
+        target = self.file_scheme if self.file_scheme in ("iob1", "iob2") else "iob2"
+        if self.scheme in ("none", target):
+            return tags
+        return convert_tags(tags, self.scheme, target)
 
     def _format(self, sentences: list[list[str]], output_format: str, probabilities: bool,
                 batch_size: int) -> list[str]:
@@ -279,6 +288,7 @@ class TaggingPipeline(TaskPipeline):
             tags, chosen = self.predict_probabilities(sentences, batch_size=batch_size)
         else:
             tags, chosen = self.predict_tokens(sentences, batch_size=batch_size), None
+        tags = [self._file_tags(seq) for seq in tags]
         if output_format == "slash":
             return [" ".join(f"{t}/{g}" for t, g in zip(tokens, seq)) for tokens, seq in zip(sentences, tags)]
         if output_format == "conll":
@@ -334,9 +344,12 @@ class TaggingPipeline(TaskPipeline):
             raise DataFormatError(f"evaluation data has columns {dataset.column_names}; expected 'tokens' and 'tags'")
         with paused_gc():  # see paused_gc: the dataset is already in memory, so this is bounded
             gold = [list(t) for t in dataset["tags"]]
-            unknown = check_gold_labels((tag for seq in gold for tag in seq), self.labels.itos, what="tag")
+            unknown = check_gold_labels((tag for seq in gold for tag in self._model_tags(seq)), self.labels.itos,
+                                        what="tag")
             predicted = self.predict_tokens(dataset["tokens"], batch_size=batch_size)
-        metrics = tagging_metrics(gold, predicted, scheme=self.scheme)
+        if self.scheme in ("bioes", "bilou"):  # spans are scored in IOB2, the files' scheme
+            predicted = [convert_tags(seq, self.scheme, "iob2") for seq in predicted]
+        metrics = tagging_metrics(gold, predicted, scheme="none" if self.scheme == "none" else "iob2")
         metrics["unknown_gold_tags"] = unknown
         return metrics
 

@@ -21,6 +21,7 @@ from lstm_nlp.pipelines import TaggingPipeline
 from lstm_nlp.pipelines.tagging import build_char_vocab
 from lstm_nlp.recipe_kit.args import NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY, int_at_least, trainer_config
 from lstm_nlp.recipe_kit.outputs import evaluate_splits, finish
+from lstm_nlp.tags import convert_tags
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
@@ -50,6 +51,10 @@ def add_bio_tagger_options(parser: argparse.ArgumentParser, *, tag_column: int) 
     data.add_argument("--tag-column", type=int_at_least(-1), default=tag_column,
                       help="0-based column of the tags (-1: last)")
     data.add_argument("--scheme", choices=["iob1", "iob2"], default="iob2", help="tag scheme of the files")
+    data.add_argument("--tag-scheme", choices=["iob2", "bioes"], default="iob2",
+                      help="labels the model learns: iob2, or bioes (IOB2 plus E- for a span's last token and S- "
+                           "for one-token spans; predictions are written back in the files' scheme and scored as "
+                           "IOB2 spans)")
     data.add_argument("--max-length", type=POSITIVE_INT, default=None,
                       help="train on the first N tokens of longer sentences")
     model = parser.add_argument_group("model")
@@ -75,7 +80,7 @@ def add_bio_tagger_options(parser: argparse.ArgumentParser, *, tag_column: int) 
 def bio_tagger_pipeline(args: argparse.Namespace, train) -> TaggingPipeline:
     """A fresh BiLSTM(-CRF) tagger pipeline with vocabularies (and vectors) from ``train``."""
     words = Vocab.build(train["tokens"], min_freq=args.min_freq, lower=not args.cased_words)
-    labels = Vocab.build_labels(train["tags"])
+    labels = Vocab.build_labels([convert_tags(tags, "iob2", args.tag_scheme) for tags in train["tags"]])
     chars = build_char_vocab(train["tokens"])
     matrix = None
     if args.vectors:
@@ -89,10 +94,11 @@ def bio_tagger_pipeline(args: argparse.Namespace, train) -> TaggingPipeline:
                           char_vocab_size=len(chars), char_embedding_dim=args.char_dim,
                           char_hidden_size=args.char_hidden, head=args.head, freeze_embeddings=args.freeze_vectors,
                           word_dropout=args.word_dropout)
-    model = SequenceTagger(config, constraints=allowed_transitions(labels.itos) if args.head == "crf" else None)
+    constraints = allowed_transitions(labels.itos, args.tag_scheme) if args.head == "crf" else None
+    model = SequenceTagger(config, constraints=constraints)
     if matrix is not None:
         load_embedding(model.embedding.embedding, matrix, freeze=args.freeze_vectors)
-    return TaggingPipeline(model, words, labels, chars=chars, scheme="iob2", tag_column=args.tag_column,
+    return TaggingPipeline(model, words, labels, chars=chars, scheme=args.tag_scheme, tag_column=args.tag_column,
                            token_column=args.token_column, file_scheme=args.scheme)
 
 

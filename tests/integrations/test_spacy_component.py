@@ -10,7 +10,6 @@ from lstm_nlp.data import Vocab
 from lstm_nlp.data.series import Scaler
 from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.errors import ConfigError
-from lstm_nlp.integrations.spacy_component import bio_spans
 from lstm_nlp.models import (ClassifierConfig, Forecaster, ForecasterConfig, SequenceTagger, TaggerConfig,
                              TextClassifier)
 from lstm_nlp.pipelines import ClassificationPipeline, ForecastPipeline, TaggingPipeline
@@ -63,12 +62,3 @@ def test_a_forecaster_or_no_model_is_a_clear_error(tmp_path):
         spacy.blank("en").add_pipe("lstm_nlp_tagger", config={"model": str(tmp_path / "fc")})
     with pytest.raises(ConfigError, match="needs config"):
         spacy.blank("en").add_pipe("lstm_nlp_tagger")
-
-
-@pytest.mark.parametrize("tags, spans", [
-    (["B-PER", "I-PER", "O", "B-LOC"], [(0, 2, "PER"), (3, 4, "LOC")]),
-    (["I-PER", "I-PER", "B-PER", "I-LOC"], [(0, 2, "PER"), (2, 3, "PER"), (3, 4, "LOC")]),  # I- opens, as conlleval
-    (["O", "O"], []),
-])
-def test_bio_spans(tags, spans):
-    assert bio_spans(tags) == spans

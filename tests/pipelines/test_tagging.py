@@ -96,3 +96,21 @@ def test_missing_char_vocabulary_is_refused(conll_file):
     pipeline = _pipeline(read_conll(conll_file, tag_column=3))
     with pytest.raises(BundleError, match="character"):
         TaggingPipeline(pipeline.model, pipeline.words, pipeline.labels)
+
+
+def test_a_bioes_model_learns_converted_labels_and_speaks_iob2_to_files():
+    from datasets import Dataset
+
+    words = Vocab.build([["peter", "sleeps"]])
+    labels = Vocab.build_labels([["B-PER", "E-PER", "S-PER", "I-PER", "O"]])
+    config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=4, hidden_size=4, num_layers=1)
+    model = SequenceTagger(config)
+    with torch.no_grad():  # an untrained model that says S-PER everywhere
+        model.head.projection.bias[labels.stoi["S-PER"]] = 100.0
+    pipeline = TaggingPipeline(model, words, labels, scheme="bioes", file_scheme="iob2")
+    data = Dataset.from_dict({"tokens": [["Peter", "Pan", "sleeps"]], "tags": [["B-PER", "I-PER", "O"]]})
+    assert labels.decode(pipeline.encode(data)[0]["label_ids"]) == ["B-PER", "E-PER", "O"]  # IOB2 file -> BIOES
+    assert pipeline.predict_tokens([["Peter", "sleeps"]]) == [["S-PER", "S-PER"]]  # the model's own labels
+    assert list(pipeline.predict_lines(["Peter sleeps"], input_format="tokens")) == ["Peter/B-PER sleeps/B-PER"]
+    metrics = pipeline.evaluate(data)  # spans scored in IOB2: 3 one-token PER spans predicted, 1 gold span
+    assert (metrics["precision"], metrics["recall"]) == (0.0, 0.0) and metrics["unknown_gold_tags"] == 0
