@@ -78,7 +78,9 @@ def run_memory(args: argparse.Namespace) -> dict:
             command = [sys.executable, str(REPO / "recipes" / "pretrain_lm.py"), "--corpus", *args.corpus,
                        "--max-texts", str(args.max_texts), "--repeat", str(repeat), "--epochs", "1",
                        "--heldout-texts", "50", "--no-progress", "--no-checkpoints", "--output-dir", out,
-                       "--batch-size", str(args.batch_size), "--window", str(args.window)]
+                       "--batch-size", str(args.batch_size), "--window", str(args.window),
+                       "--hidden-size", str(args.hidden_size), "--embedding-dim", str(args.hidden_size),
+                       "--max-vocab", str(args.max_vocab)]
             start = time.perf_counter()
             log = Path(out) / "stderr.log"
             with log.open("w") as err:
@@ -95,7 +97,8 @@ def run_memory(args: argparse.Namespace) -> dict:
         logger.info("repeat %d: %d tokens, peak RSS %.0f MB, %.0f s", repeat, tokens, peak_mb, seconds)
     ratio = rows[1]["peak_rss_mb"] / rows[0]["peak_rss_mb"]
     return {"name": "memory", "rows": rows, "ratio": round(ratio, 3), "threads": int(os.environ.get(
-        "OMP_NUM_THREADS", torch.get_num_threads())), "max_texts": args.max_texts, "corpus": args.corpus}
+        "OMP_NUM_THREADS", torch.get_num_threads())), "max_texts": args.max_texts, "corpus": args.corpus,
+            "hidden_size": args.hidden_size, "max_vocab": args.max_vocab}
 
 
 def _vm_hwm_mb(pid: int) -> float:
@@ -131,6 +134,9 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, list[str]]:
     memory.add_argument("--factor", type=int, default=8, help="how many times the larger run reads them")
     memory.add_argument("--batch-size", type=int, default=64, help="windows per batch")
     memory.add_argument("--window", type=int, default=64, help="tokens per window")
+    memory.add_argument("--hidden-size", type=int, default=32,
+                        help="LSTM and embedding size (small: the benchmark measures the data path's memory)")
+    memory.add_argument("--max-vocab", type=int, default=5000, help="vocabulary size")
     memory.add_argument("--json", help="write the result here")
     args = parser.parse_args(argv)
     if args.command is None and not args.smoke:
@@ -152,7 +158,7 @@ def main(argv=None) -> None:
                                       "--no-checkpoints"])
             sample = str(REPO / "data" / "imdb" / "train.jsonl")
             memory = run_memory(argparse.Namespace(corpus=[sample], max_texts=300, factor=2, batch_size=16,
-                                                   window=32))
+                                                   window=32, hidden_size=16, max_vocab=1000))
         print(json.dumps({"imdb": result, "memory": memory}, indent=2))
         return
     result = run_imdb(args, rest) if args.command == "imdb" else run_memory(args)
