@@ -115,6 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--scheme", choices=["iob1", "iob2"], default=None,
                           help="taggers: tag scheme of a CoNLL column file; iob1 files are converted to IOB2 "
                                "(default: the scheme of the model's training files)")
+
+    export = commands.add_parser(
+        "export", help="write a tagger or classifier as an ONNX graph",
+        description="Writes the model as an ONNX graph with dynamic batch and sequence axes, for onnxruntime "
+                    "(needs: pip install \"lstm_nlp[onnx]\"). Taggers output tag scores (decode a CRF's with "
+                    "lstm_nlp.export.viterbi.viterbi_decode; its transitions and the labels are in the file's "
+                    "'lstm_nlp' metadata), classifiers class probabilities. See docs/interop.md.")
+    export.add_argument("--model", required=True, help="model bundle directory (a recipe's OUTPUT_DIR/model)")
+    export.add_argument("--format", choices=["onnx"], default="onnx", help="the export format")
+    export.add_argument("--output", required=True, help="the file to write, e.g. model.onnx")
     return parser
 
 
@@ -201,9 +211,19 @@ def _quiet_datasets() -> None:
     datasets.logging.set_verbosity_error()
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from lstm_nlp.export.onnx import export_onnx
+    from lstm_nlp.pipelines import load_pipeline
+
+    path = export_onnx(load_pipeline(args.model), args.output)
+    sys.stderr.write(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB); run it with "
+                     f"lstm_nlp.export.onnx.OnnxPipeline({str(path)!r}, {args.model!r})\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {"predict": cmd_predict, "evaluate": cmd_evaluate}[args.command]
+    handler = {"predict": cmd_predict, "evaluate": cmd_evaluate, "export": cmd_export}[args.command]
     try:
         return handler(args)
     except OutputError as err:  # e.g. `> /dev/full`

@@ -95,3 +95,25 @@ def test_a_forecaster_cannot_be_exported(tmp_path):
     pipeline = ForecastPipeline(Forecaster(ForecasterConfig(window=4, horizon=2, hidden_size=4), scaler=Scaler(0, 1)))
     with pytest.raises(ConfigError, match="takes taggers and text classifiers"):
         export_onnx(pipeline, tmp_path / "f.onnx")
+
+
+def test_cli_export_writes_the_graph_and_refuses_a_forecaster(tmp_path, capsys):
+    from lstm_nlp import cli
+    from lstm_nlp.data.series import Scaler
+    from lstm_nlp.models import Forecaster, ForecasterConfig
+    from lstm_nlp.pipelines import ForecastPipeline
+
+    tagger(tmp_path, head="crf", char_encoder="cnn", labels=["O", "B-PER", "I-PER"])
+    assert cli.main(["export", "--model", str(tmp_path / "model"), "--output", str(tmp_path / "m.onnx")]) == 0
+    assert (tmp_path / "m.onnx").stat().st_size > 0 and "OnnxPipeline" in capsys.readouterr().err
+    ForecastPipeline(Forecaster(ForecasterConfig(window=4, horizon=2, hidden_size=4), scaler=Scaler(0, 1))
+                     ).save_pretrained(tmp_path / "fc")
+    assert cli.main(["export", "--model", str(tmp_path / "fc"), "--output", str(tmp_path / "f.onnx")]) == 2
+    assert "takes taggers and text classifiers" in capsys.readouterr().err
+
+
+def test_a_missing_onnx_package_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)
+    pipeline = tagger(tmp_path, head="softmax", char_encoder="none", labels=["DET", "NOUN"])
+    with pytest.raises(ConfigError, match=r'pip install "lstm_nlp\[onnx\]"'):
+        export_onnx(pipeline, tmp_path / "m.onnx")
