@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "default) or jsonl (label and every class's probability)")
     predict.add_argument("--probabilities", action="store_true",
                          help="jsonl output of taggers with a softmax head: the probability of each chosen tag")
+    predict.add_argument("--top-k", type=_positive_int, default=None, metavar="K",
+                         help="jsonl output of CRF taggers: the K best tag sequences, each with its score and "
+                              "probability (k-best Viterbi)")
 
     evaluate = commands.add_parser(
         "evaluate", help="score a model on a labelled file; prints metrics as JSON",
@@ -161,7 +164,7 @@ def open_lines(path: str | None) -> io.TextIOWrapper:
 def cmd_predict(args: argparse.Namespace) -> int:
     pipeline = _load_pipeline(args.model, args.device, args.precision)
     stream = open_lines(args.input)
-    options = {"output_format": args.output_format, "probabilities": args.probabilities or None}
+    options = {"output_format": args.output_format, "probabilities": args.probabilities or None, "top_k": args.top_k}
     try:
         if args.input_format in ("conll", "conllu"):
             if not hasattr(pipeline, "predict_blocks"):

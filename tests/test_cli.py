@@ -158,3 +158,23 @@ def test_formats_a_classifier_does_not_have_are_clear_errors(tmp_path, capsys, a
     assert set(json.loads(capsys.readouterr().out)["probabilities"]) == {"neg", "pos"}
     assert cli.main(base + argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_top_k_sequences_of_a_crf_tagger_and_a_clear_error_for_softmax(tagger, tmp_path, capsys):
+    from lstm_nlp.modules.crf import allowed_transitions
+
+    words, labels = Vocab.build([["eu", "rejects"]]), Vocab.build_labels([["O", "B-ORG", "I-ORG"]])
+    config = TaggerConfig(vocab_size=len(words), num_labels=3, embedding_dim=4, hidden_size=4, num_layers=1,
+                          head="crf")
+    TaggingPipeline(SequenceTagger(config, constraints=allowed_transitions(labels.itos)), words, labels,
+                    scheme="iob2").save_pretrained(tmp_path / "crf")
+    (tmp_path / "in.txt").write_text("EU rejects\n", encoding="utf-8")
+    argv = ["--input", str(tmp_path / "in.txt"), "--input-format", "tokens", "--output-format", "jsonl", "--top-k", "4"]
+    assert cli.main(["predict", "--model", str(tmp_path / "crf"), *argv]) == 0
+    record = json.loads(capsys.readouterr().out)
+    candidates = record["top_k"]
+    assert len(candidates) == 4 and candidates[0]["tags"] == record["tags"]
+    assert [c["score"] for c in candidates] == sorted((c["score"] for c in candidates), reverse=True)
+    assert sum(c["probability"] for c in candidates) <= 1.0 + 1e-6
+    assert cli.main(["predict", "--model", str(tagger), *argv]) == 2
+    assert "need a CRF tagger" in capsys.readouterr().err

@@ -173,6 +173,50 @@ class ConditionalRandomField(nn.Module):
         return [path[row, :n].tolist() for row, n in enumerate(lengths)]
 
 
+    @torch.no_grad()
+    def top_k(self, emissions: torch.Tensor, k: int) -> list[tuple[list[int], float]]:
+        """The ``k`` best allowed tag sequences of one sentence (k-best Viterbi), best first.
+
+        Args:
+            emissions: ``FloatTensor[seq, num_tags]`` of the sentence's real tokens (``seq >= 1``).
+            k: How many sequences (fewer when fewer allowed sequences exist).
+
+        Returns:
+            ``[(tag ids, score), ...]``; the first is :meth:`viterbi_decode`'s answer and each score is
+            :meth:`sequence_score` of its sequence.
+        """
+        if k < 1:
+            raise ConfigError(f"k must be >= 1, got {k}")
+        emissions = emissions.double()
+        n = self.num_tags
+        forbidden = ~self.allowed
+        transitions = self.transitions.double().masked_fill(forbidden[:n, :n], float("-inf"))
+        start = self.start_transitions.double().masked_fill(forbidden[n, :n], float("-inf"))
+        end = self.end_transitions.double().masked_fill(forbidden[:n, n + 1], float("-inf"))
+        scores = (start + emissions[0]).unsqueeze(1)  # [tags, ranks]: the best partial scores ending in each tag
+        ranks = [1]  # ranks kept per tag at each step
+        backpointers = []  # per step: [tags, ranks] indices into the previous step's flattened (tag, rank)
+        for t in range(1, emissions.shape[0]):
+            candidates = (scores.unsqueeze(2) + transitions.unsqueeze(1)).reshape(-1, n)  # [(from, rank), to]
+            best = candidates.topk(min(k, candidates.shape[0]), dim=0)
+            scores = best.values.T + emissions[t].unsqueeze(1)
+            backpointers.append(best.indices.T)
+            ranks.append(scores.shape[1])
+        final = (scores + end.unsqueeze(1)).reshape(-1)
+        best = final.topk(min(k, final.numel()))
+        results = []
+        for score, flat in zip(best.values.tolist(), best.indices.tolist()):
+            if score == float("-inf"):  # fewer allowed sequences than k
+                break
+            tag, rank = divmod(flat, ranks[-1])
+            path = [tag]
+            for step in range(len(backpointers) - 1, -1, -1):
+                tag, rank = divmod(int(backpointers[step][tag, rank]), ranks[step])
+                path.append(tag)
+            results.append((path[::-1], score))
+        return results
+
+
 class CRFHead(nn.Module):
     """Linear projection to tag scores, then a :class:`ConditionalRandomField`.
 

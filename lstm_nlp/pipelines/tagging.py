@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -76,7 +77,7 @@ class TaggingPipeline(TaskPipeline):
     collate = staticmethod(collate_tagging)
     task_name = "tagger"
     read_options = ("tag_column", "scheme")
-    predict_options = ("input_format", "output_format", "probabilities")
+    predict_options = ("input_format", "output_format", "probabilities", "top_k")
     meta_schema = {
         "task": Field((str,)),
         "scheme": Field((str,), choices=("none", "iob2", "bioes", "bilou", "token")),
@@ -183,6 +184,33 @@ class TaggingPipeline(TaskPipeline):
         return tags, probabilities
 
     @torch.no_grad()
+    def predict_top_k(self, sentences: Sequence[Sequence[str]], k: int, *,
+                      batch_size: int = 256) -> list[list[tuple[list[str], float, float]]]:
+        """The ``k`` best tag sequences of each sentence (CRF heads): ``(tags, score, probability)``, best first.
+
+        ``probability`` is the CRF's ``exp(score - log Z)``; empty sentences get ``[]``.
+
+        Raises:
+            ConfigError: a softmax head (its tags are independent: there is no sequence ranking).
+        """
+        crf = getattr(self.model.head, "crf", None)
+        if crf is None:
+            raise ConfigError("the k best tag sequences need a CRF tagger (--head crf); this one has a softmax head")
+        self.model.eval()
+        results: list[list[tuple[list[str], float, float]]] = [[] for _ in sentences]
+        examples = [{**self.featurize(tokens), "index": i} for i, tokens in enumerate(sentences) if len(tokens)]
+        for batch in self.loader(examples, batch_size=batch_size) if examples else ():
+            indices, lengths = batch["index"].tolist(), batch["lengths"].tolist()
+            emissions = self.model(**model_inputs(move_batch(batch, self.device), with_labels=False)).logits
+            emissions = emissions.float().cpu()
+            for row, (index, length) in enumerate(zip(indices, lengths)):
+                scores = emissions[row, :length]
+                log_z = float(crf.log_partition(scores[None], mask=torch.ones(1, length, dtype=torch.bool)))
+                results[index] = [(self.labels.decode(ids), score, math.exp(score - log_z))
+                                  for ids, score in crf.top_k(scores, k)]
+        return results
+
+    @torch.no_grad()
     def _predict(self, sentences: Sequence[Sequence[str]], *, batch_size: int,
                  probabilities: bool = False) -> tuple[list[list[str]], list[list[float]] | None]:
         self.model.eval()
@@ -218,7 +246,8 @@ class TaggingPipeline(TaskPipeline):
         return [list(zip(tokens, seq)) for tokens, seq in zip(sentences, tags)]
 
     def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int, input_format: str = "text",
-                           output_format: str = "slash", probabilities: bool = False) -> list[str]:
+                           output_format: str = "slash", probabilities: bool = False,
+                           top_k: int | None = None) -> list[str]:
         """One output item per input line (see :data:`OUTPUT_FORMATS`).
 
         Args:
@@ -227,14 +256,17 @@ class TaggingPipeline(TaskPipeline):
             output_format: ``"slash"``, ``"jsonl"`` or ``"conll"`` (``token<TAB>TAG`` lines and a
                 blank line after the sentence).
             probabilities: Add the probability of each chosen tag (``jsonl``; softmax heads).
+            top_k: Add the ``top_k`` best tag sequences with their scores and probabilities
+                (``jsonl``; CRF heads; see :meth:`predict_top_k`).
         """
         if input_format not in ("text", "tokens"):
             raise ConfigError(f"input format {input_format!r} is read sentence by sentence (predict_blocks)")
         sentences = self.tokenize(lines) if input_format == "text" else [line.split() for line in lines]
-        return self._format(sentences, output_format, probabilities, batch_size)
+        return self._format(sentences, output_format, probabilities, batch_size, top_k)
 
     def predict_blocks(self, lines: Iterable[str] | TextIO, *, input_format: str, output_format: str | None = None,
-                       probabilities: bool = False, batch_size: int = 256, chunk_sentences: int = 1024,
+                       probabilities: bool = False, top_k: int | None = None, batch_size: int = 256,
+                       chunk_sentences: int = 1024,
                        max_line_chars: int = MAX_LINE_CHARS) -> Iterator[str]:
         """Tags a CoNLL or CoNLL-U stream sentence by sentence; yields one text per sentence.
 
@@ -264,7 +296,7 @@ class TaggingPipeline(TaskPipeline):
                     yield write_block(block, self._file_tags(sequence), kind=input_format, column=column) + "\n"
             else:
                 with paused_gc():
-                    yield from self._format(sentences, output_format, probabilities, batch_size)
+                    yield from self._format(sentences, output_format, probabilities, batch_size, top_k)
 
     def _model_tags(self, tags: Sequence[str]) -> list[str]:
         """IOB2 tags (what the readers give) in the model's label scheme."""
@@ -279,11 +311,11 @@ class TaggingPipeline(TaskPipeline):
         return convert_tags(tags, self.scheme, target)
 
     def _format(self, sentences: list[list[str]], output_format: str, probabilities: bool,
-                batch_size: int) -> list[str]:
+                batch_size: int, top_k: int | None = None) -> list[str]:
         if output_format not in OUTPUT_FORMATS:
             raise ConfigError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, got {output_format!r}")
-        if probabilities and output_format != "jsonl":
-            raise ConfigError("probabilities are written in the jsonl output format")
+        if (probabilities or top_k) and output_format != "jsonl":
+            raise ConfigError("probabilities and the k best sequences are written in the jsonl output format")
         if probabilities:
             tags, chosen = self.predict_probabilities(sentences, batch_size=batch_size)
         else:
@@ -296,6 +328,10 @@ class TaggingPipeline(TaskPipeline):
         records = [{"tokens": list(tokens), "tags": seq} for tokens, seq in zip(sentences, tags)]
         for record, values in zip(records, chosen or ()):
             record["probabilities"] = [round(v, 6) for v in values]
+        if top_k:
+            for record, candidates in zip(records, self.predict_top_k(sentences, top_k, batch_size=batch_size)):
+                record["top_k"] = [{"tags": self._file_tags(seq), "score": round(score, 6),
+                                    "probability": round(probability, 6)} for seq, score, probability in candidates]
         return [json.dumps(record, ensure_ascii=False) for record in records]
 
     def _read_labelled(self, path: str | os.PathLike, *, tag_column: str | int | None = None,

@@ -134,3 +134,27 @@ def test_crf_head_loss_and_decode_shapes():
     alone, _ = head(features[1:, :2], mask=mask[1:, :2], labels=labels[1:, :2])
     _, loss_short = head(features[1:], mask=mask[1:], labels=labels[1:])
     torch.testing.assert_close(head.crf(alone, labels[1:, :2], mask=mask[1:, :2]), loss_short)
+
+
+@pytest.mark.parametrize("constrained", [True, False])
+def test_top_k_equals_brute_force_ranking(constrained):
+    torch.manual_seed(5)
+    labels = ["O", "B-A", "I-A"]
+    crf = ConditionalRandomField(3, constraints=allowed_transitions(labels) if constrained else None)
+    with torch.no_grad():
+        crf.start_transitions.normal_()
+        crf.end_transitions.normal_()
+    emissions = torch.randn(4, 3)
+    ranked = []
+    for seq in itertools.product(range(3), repeat=4):
+        names = [labels[i] for i in seq]
+        if constrained and (names[0] == "I-A" or any(b == "I-A" and a == "O" for a, b in zip(names, names[1:]))):
+            continue
+        score = crf.sequence_score(emissions[None], torch.tensor([seq]), mask=torch.ones(1, 4, dtype=torch.bool))
+        ranked.append((float(score.detach()), list(seq)))
+    ranked.sort(reverse=True)
+    top = crf.top_k(emissions, 6)
+    assert [path for path, _ in top] == [path for _, path in ranked[:6]]
+    assert [score for _, score in top] == pytest.approx([score for score, _ in ranked[:6]], abs=1e-5)
+    assert top[0][0] == crf.viterbi_decode(emissions[None], mask=torch.ones(1, 4, dtype=torch.bool))[0]
+    assert len(crf.top_k(emissions[:1], 10)) == (2 if constrained else 3)  # fewer sequences than k
