@@ -19,6 +19,7 @@ import re
 import secrets
 import shutil
 import stat
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -296,7 +297,8 @@ def build_from_bundle(build: Callable[[], torch.nn.Module], bundle: Bundle) -> t
         BundleError: too many parameters, missing/unexpected weights or a shape mismatch (named).
     """
     try:
-        with torch.device("meta"):
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Initializing zero-element tensors")  # nothing is initialised on meta
             skeleton = build()
     except ValueError as err:  # a ConfigError from a module's own checks
         raise BundleError(f"{bundle.config_file}: {err}") from None
