@@ -7,7 +7,7 @@ Each input is run as users run it (``lstm-nlp predict --model M --input FILE > /
 process), and its peak resident memory is read from the kernel's accounting of that one child
 (``os.wait4``). The lines are EWT sentences (``$LSTM_NLP_DATA``, else the bundled POS sample)
 repeated to the size asked for; flat memory means the peak does not grow with the input's size.
-A 50 MB line is refused at ``--max-line-chars`` (1,000,000 by default) before it is held whole.
+A 50 MB line is refused at ``--max-line-chars`` (100,000 by default) before it is held whole.
 """
 
 from __future__ import annotations
@@ -93,8 +93,8 @@ def main(argv=None) -> BenchResult:
         texts = sentences()
         inputs = [("one short line", write_lines(workdir / "one.txt", texts[:1], 0)),
                   ("a single 50 MB line", write_single_line(workdir / "line50.txt", 50)),
-                  ("a single line of 999,990 characters (just under the limit)",
-                   write_single_line(workdir / "line1.txt", 0.99999))]
+                  ("a single line of 99,995 characters (just under the limit)",
+                   write_single_line(workdir / "line1.txt", 0.099995))]
         inputs += [(f"{size:g} MB of normal lines", write_lines(workdir / f"lines{size:g}.txt", texts, size))
                    for size in sizes]
         for name, path in inputs:

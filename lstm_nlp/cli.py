@@ -21,11 +21,16 @@ from lstm_nlp import __version__
 from lstm_nlp.errors import ConfigError, DataFormatError, LstmNlpError
 from lstm_nlp.precision import INFERENCE_PRECISIONS
 
+MAX_LINE_CHARS = 100_000  # = lstm_nlp.pipelines.base.MAX_LINE_CHARS (not imported: --help stays instant)
+
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="model bundle directory (a recipe's OUTPUT_DIR/model)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     parser.add_argument("--batch-size", type=int, default=256, help="sentences per inference batch")
+    parser.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                        help="CPU threads (default: OMP_NUM_THREADS if set, else the cores not busy with other "
+                             "processes, by the load average: a thread waiting for a busy core slows every step)")
     parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="fp32",
                         help="inference precision: bf16 (bf16 weights + autocast) is ~1.6-1.9x faster on CPUs with "
                              "AVX-512 BF16 or AMX and on recent GPUs, with predictions that may differ at a few "
@@ -86,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "predicted tags (--input-format conll|conllu).")
     _add_common(predict)
     predict.add_argument("--input", help="read lines from this file instead of stdin")
-    predict.add_argument("--max-line-chars", type=_positive_int, default=1_000_000, metavar="N",
+    predict.add_argument("--max-line-chars", type=_positive_int, default=MAX_LINE_CHARS, metavar="N",
                          help="longest input line taken, in characters (default: %(default)s); a longer line stops "
                               "the run with an error naming it, so an endless line cannot fill memory")
     predict.add_argument("--input-format", choices=["text", "tokens", "conll", "conllu"], default="text",
@@ -131,11 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_pipeline(path: str, device: str, precision: str = "fp32"):
+def _load_pipeline(path: str, device: str, precision: str = "fp32", threads: int | None = None):
+    from lstm_nlp.device import resolve_device, set_cpu_threads
     from lstm_nlp.inference import prepare_for_inference
     from lstm_nlp.pipelines import load_pipeline
-    from lstm_nlp.device import resolve_device
 
+    set_cpu_threads(threads)
     pipeline = load_pipeline(path, device=resolve_device(device))
     prepare_for_inference(pipeline.model, precision=precision)
     # Everything loaded so far (torch, spaCy, the model) lives until exit: keep it out of every
@@ -162,7 +168,7 @@ def open_lines(path: str | None) -> io.TextIOWrapper:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    pipeline = _load_pipeline(args.model, args.device, args.precision)
+    pipeline = _load_pipeline(args.model, args.device, args.precision, args.threads)
     stream = open_lines(args.input)
     options = {"output_format": args.output_format, "probabilities": args.probabilities or None, "top_k": args.top_k}
     try:
@@ -195,7 +201,7 @@ def format_metrics(metrics: dict) -> str:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    pipeline = _load_pipeline(args.model, args.device, args.precision)
+    pipeline = _load_pipeline(args.model, args.device, args.precision, args.threads)
     _quiet_datasets()
     dataset = pipeline.read_labelled(args.data, tag_column=args.tag_column, scheme=args.scheme)
     metrics = pipeline.evaluate(dataset, batch_size=args.batch_size)

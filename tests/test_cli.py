@@ -178,3 +178,9 @@ def test_top_k_sequences_of_a_crf_tagger_and_a_clear_error_for_softmax(tagger, t
     assert sum(c["probability"] for c in candidates) <= 1.0 + 1e-6
     assert cli.main(["predict", "--model", str(tagger), *argv]) == 2
     assert "need a CRF tagger" in capsys.readouterr().err
+
+
+def test_the_cli_line_limit_is_the_pipelines():
+    from lstm_nlp.pipelines.base import MAX_LINE_CHARS
+
+    assert cli.MAX_LINE_CHARS == MAX_LINE_CHARS

@@ -45,7 +45,7 @@ BOM = "\ufeff"
 #: Vocabularies of tokens (not labels): they map what they never saw to their ``unk_token``.
 TOKEN_VOCABS = ("words", "chars")
 #: Longest input line :meth:`TaskPipeline.predict_lines` takes by default (characters).
-MAX_LINE_CHARS = 1_000_000
+MAX_LINE_CHARS = 100_000  # one line is one sentence: a 1M-character one (200k words) took 2 GB
 #: A prediction chunk is cut once its lines hold this many characters (bounds memory per chunk).
 CHUNK_CHARS = 4_000_000
 #: Shown in label-set errors: this many labels of each side.

@@ -171,7 +171,7 @@ def test_dev_zero_as_predict_input_stops_at_the_line_limit(tagger_bundle, capsys
     code = cli.main(["predict", "--model", str(tagger_bundle), "--input", "/dev/zero"])
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
-    assert err == ("lstm-nlp predict: error: line 1 has more than 1,000,000 characters; split it into shorter lines "
+    assert err == ("lstm-nlp predict: error: line 1 has more than 100,000 characters; split it into shorter lines "
                    "(or raise the limit: lstm-nlp predict --max-line-chars)\n")
     assert max_rss_mb() - before < 200
 
