@@ -26,7 +26,7 @@ def parse(argv):
 def test_vectors_then_lm(tmp_path):
     vectors = tmp_path / "v.vec"
     vectors.write_text("film 1 2 3 4\nplot 5 6 7 8\n")
-    lm = BiLanguageModel(LanguageModelConfig(vocab_size=4, embedding_dim=4, hidden_size=3))
+    lm = BiLanguageModel(LanguageModelConfig(vocab_size=4, embedding_dim=4, hidden_size=3, div_value=2.0))
     lm.save_pretrained(tmp_path / "lm", vocabs={"words": Vocab(["<pad>", "<unk>", "<eos>", "good"])})
     args = parse(["--vectors", str(vectors), "--init-from", str(tmp_path / "lm")])
     loaded = load_vectors(args, WORDS)
