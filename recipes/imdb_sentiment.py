@@ -5,6 +5,7 @@
     python recipes/imdb_sentiment.py --train aclImdb/ --test aclImdb/ --tokenizer bpe
     python recipes/imdb_sentiment.py --train stanfordnlp/imdb --test stanfordnlp/imdb   # hub, online
     python recipes/imdb_sentiment.py --train reviews.csv --text-column review --label-column sentiment
+    python recipes/imdb_sentiment.py --train ... --vectors runs/vectors/imdb.vec --init-from runs/lm/model  # warm start
 
 Without --dev a seeded, stratified validation split (--val-fraction) is carved from --train and
 selects the best epoch. Writes OUTPUT_DIR/metrics.json (accuracy, precision, recall, f1 per
@@ -23,6 +24,7 @@ from lstm_nlp.data import train_validation_split
 from lstm_nlp.models import ClassifierConfig, TextClassifier
 from lstm_nlp.pipelines import ClassificationPipeline
 from lstm_nlp.recipe_kit.args import FRACTION, POSITIVE_INT, PROBABILITY
+from lstm_nlp.recipe_kit.pretrained import add_pretrained_options, apply_lr_decay, load_vectors, warm_start
 from lstm_nlp.recipe_kit import data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging, trainer_config
 from lstm_nlp.training import Trainer, seed_everything
 
@@ -47,10 +49,11 @@ def parse_args(argv=None):
     data.add_argument("--cache-dir", default="~/.cache/lstm_nlp", help="Arrow caches of parsed/tokenized data")
     model = parser.add_argument_group("model")
     model.add_argument("--pooling", choices=["final", "mean", "max"], default="max")
-    model.add_argument("--embedding-dim", type=POSITIVE_INT, default=128)
+    model.add_argument("--embedding-dim", type=POSITIVE_INT, default=128, help="ignored with --vectors (their size)")
     model.add_argument("--hidden-size", type=POSITIVE_INT, default=128, help="LSTM size per direction")
     model.add_argument("--num-layers", type=POSITIVE_INT, default=1)
     model.add_argument("--dropout", type=PROBABILITY, default=0.4)
+    add_pretrained_options(parser)
     parser.set_defaults(patience=1)  # IMDB overfits after a few epochs: stop at the first dev drop
     args = data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".jsonl", hub_ids=True)
     args.label_names = [n for n in args.label_names.split(",") if n] or None
@@ -78,10 +81,14 @@ def main(argv=None) -> dict:
     train_tokens = tokenize_dataset(train, tokenizer, num_proc=args.num_proc, cache_dir=args.cache_dir)
     words = build_vocab(train_tokens, min_freq=args.min_freq, max_size=args.max_vocab)
     labels = Vocab.build_labels(train_tokens.with_format("arrow")["label"].to_pylist())
-    config = ClassifierConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=args.embedding_dim,
+    vectors = load_vectors(args, words)
+    config = ClassifierConfig(vocab_size=len(words), num_labels=len(labels),
+                              embedding_dim=vectors.dim if vectors else args.embedding_dim,
                               hidden_size=args.hidden_size, num_layers=args.num_layers, pooling=args.pooling,
                               dropout=args.dropout)
-    pipeline = ClassificationPipeline(TextClassifier(config), words, labels, tokenizer,
+    model = TextClassifier(config)
+    warm_start(model, words, args, vectors)
+    pipeline = ClassificationPipeline(model, words, labels, tokenizer,
                                       label_names=args.label_names, max_length=args.max_length)
     encode = lambda dataset: pipeline.encode(dataset, num_proc=args.num_proc, cache_dir=args.cache_dir)  # noqa: E731
     train_examples, dev_examples = encode(train_tokens), encode(dev)
@@ -94,6 +101,7 @@ def main(argv=None) -> dict:
         train_loader=pipeline.loader(train_examples, batch_size=args.batch_size, shuffle=True, seed=args.seed),
         evaluate=lambda model: pipeline.evaluate(dev_examples),
     )
+    apply_lr_decay(trainer, args)
     result = trainer.fit()
 
     metrics = evaluate_splits(pipeline.evaluate, {

@@ -20,6 +20,7 @@ from lstm_nlp.pipelines import TaggingPipeline
 from lstm_nlp.pipelines.tagging import build_char_vocab
 from lstm_nlp.recipe_kit import data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging
 from lstm_nlp.recipe_kit.args import POSITIVE_INT, PROBABILITY
+from lstm_nlp.recipe_kit.pretrained import add_pretrained_options, load_vectors, warm_start
 from lstm_nlp.recipe_kit.tagging import fit_tagger
 from lstm_nlp.training import seed_everything
 
@@ -33,7 +34,7 @@ def parse_args(argv=None):
     model.add_argument("--tag-column", choices=["upos", "xpos"], default="upos", help="CoNLL-U tag column")
     model.add_argument("--max-length", type=POSITIVE_INT, default=None,
                        help="train on the first N tokens of longer sentences")
-    model.add_argument("--embedding-dim", type=POSITIVE_INT, default=100)
+    model.add_argument("--embedding-dim", type=POSITIVE_INT, default=100, help="ignored with --vectors (their size)")
     model.add_argument("--hidden-size", type=POSITIVE_INT, default=128, help="LSTM size per direction")
     model.add_argument("--num-layers", type=POSITIVE_INT, default=2)
     model.add_argument("--dropout", type=PROBABILITY, default=0.33)
@@ -44,6 +45,7 @@ def parse_args(argv=None):
     model.add_argument("--char-hidden", type=POSITIVE_INT, default=50,
                        help="CNN filters or char-LSTM size per direction")
     model.add_argument("--head", choices=["softmax", "crf"], default="softmax")
+    add_pretrained_options(parser)
     return data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".conllu", hub_ids=True)
 
 
@@ -59,11 +61,15 @@ def main(argv=None) -> dict:
     words = Vocab.build(train["tokens"], min_freq=args.min_freq)
     labels = Vocab.build_labels(train["tags"])
     chars = build_char_vocab(train["tokens"])
-    config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=args.embedding_dim,
+    vectors = load_vectors(args, words)
+    config = TaggerConfig(vocab_size=len(words), num_labels=len(labels),
+                          embedding_dim=vectors.dim if vectors else args.embedding_dim,
                           hidden_size=args.hidden_size, num_layers=args.num_layers, dropout=args.dropout,
                           char_encoder=args.char_encoder, char_vocab_size=len(chars), char_embedding_dim=args.char_dim,
                           char_hidden_size=args.char_hidden, head=args.head, word_dropout=args.word_dropout)
-    pipeline = TaggingPipeline(SequenceTagger(config), words, labels, chars=chars, scheme="none",
+    model = SequenceTagger(config)
+    warm_start(model, words, args, vectors)
+    pipeline = TaggingPipeline(model, words, labels, chars=chars, scheme="none",
                                tag_column=args.tag_column)
     result = fit_tagger(pipeline, args, train, dev, metric="accuracy")
 

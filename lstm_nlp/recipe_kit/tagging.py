@@ -14,7 +14,9 @@ import logging
 
 from lstm_nlp.data import Vocab
 from lstm_nlp.data.conll import read_conll
+from lstm_nlp.data.vector_cache import resolve_vectors
 from lstm_nlp.data.vectors import embedding_matrix, extend_vocab, load_embedding, read_vectors, vocab_keep_set
+from lstm_nlp.recipe_kit.pretrained import apply_lr_decay
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.modules.crf import allowed_transitions
 from lstm_nlp.pipelines import TaggingPipeline
@@ -41,6 +43,7 @@ def fit_tagger(pipeline: TaggingPipeline, args: argparse.Namespace, train, dev, 
                                      shuffle=True, seed=args.seed),
         evaluate=(lambda model: pipeline.evaluate(dev)) if dev is not None else None,
     )
+    apply_lr_decay(trainer, args)  # --lr-decay, where the recipe has it (recipe_kit.pretrained)
     return trainer.fit()
 
 
@@ -72,7 +75,8 @@ def add_bio_tagger_options(parser: argparse.ArgumentParser, *, tag_column: int) 
                        help="CNN filters or char-LSTM size per direction")
     model.add_argument("--head", choices=["softmax", "crf"], default="crf")
     vectors = parser.add_argument_group("pretrained vectors")
-    vectors.add_argument("--vectors", help="GloVe / word2vec / fastText text file (.gz ok)")
+    vectors.add_argument("--vectors", help="GloVe / word2vec / fastText text file (.gz ok) or a known name "
+                                           "(glove.6B.100d, crawl-300d-2M, ...; downloaded once into $LSTM_NLP_CACHE)")
     vectors.add_argument("--freeze-vectors", action="store_true", help="do not fine-tune the vectors")
     vectors.add_argument("--extend-vocab", action="store_true", help="add the vectors' words to the vocabulary")
 
@@ -84,7 +88,7 @@ def bio_tagger_pipeline(args: argparse.Namespace, train) -> TaggingPipeline:
     chars = build_char_vocab(train["tokens"])
     matrix = None
     if args.vectors:
-        vectors = read_vectors(args.vectors, keep=None if args.extend_vocab else vocab_keep_set(words))
+        vectors = read_vectors(resolve_vectors(args.vectors), keep=None if args.extend_vocab else vocab_keep_set(words))
         words = extend_vocab(words, vectors) if args.extend_vocab else words
         matrix, coverage = embedding_matrix(words, vectors)
         logger.info("pretrained vectors: %s", coverage)

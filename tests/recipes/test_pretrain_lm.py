@@ -71,3 +71,13 @@ def test_help_explains_every_option(repo_root):
     assert done.returncode == 0
     for option in ("--corpus", "--heldout-texts", "--window", "--max-vocab", "--cutoffs", "--vectors", "--resume"):
         assert option in done.stdout
+
+
+@pytest.mark.parametrize("recipe", ["imdb_sentiment", "pos_tagger"])
+def test_recipes_warm_start_from_the_bundle(trained, load_recipe, tmp_path, recipe, caplog):
+    out, _ = trained
+    caplog.set_level("INFO", logger="lstm_nlp")
+    load_recipe(recipe).main(["--epochs", "1", "--init-from", str(out / "model"), "--lr-decay", "2.6",
+                              "--embedding-dim", "16", "--hidden-size", "16", "--num-layers", "1",
+                              "--output-dir", str(tmp_path / recipe), "--no-progress", "--no-checkpoints"])
+    assert "tensors copied" in caplog.text and "learning rates per layer group" in caplog.text
