@@ -2,7 +2,8 @@
 
 For each recipe, on tiny settings: a run of 3 epochs, against (a) a clean stop after epoch 1 and
 ``--resume`` up to 3, and (b) a separate process killed with SIGKILL at a random optimizer step
-(``--checkpoint-every 1``), then ``--resume``. ``model.safetensors`` must hold equal tensors.
+(``--checkpoint-every 1``), then ``--resume``. ``model.safetensors`` must hold equal tensors. The POS recipe is also run under
+``torchrun`` with 2 ranks, the whole job SIGKILLed at a random step and resumed with the same command.
 """
 
 import json
@@ -101,3 +102,47 @@ def test_stopped_or_killed_then_resumed_equals_uninterrupted(recipe, tmp_path, l
     assert_same_weights(straight, killed)
     assert history(killed) == history(straight), f"killed at step {reached} (target {at_step})"
     assert not list((killed / "checkpoints").glob(".*.tmp"))
+
+
+# ---------------------------------------------------------------------- under torchrun (2 CPU ranks, gloo)
+TORCHRUN_ARGS = ["--device", "cpu", "--no-progress", "--seed", "5", "--epochs", "3", "--embedding-dim", "8", "--hidden-size",
+        "8", "--char-dim", "8", "--char-hidden", "8", "--num-layers", "1", "--batch-size", "16"]
+
+
+def torchrun(repo_root, out, *more):
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+            str(repo_root / "recipes" / "pos_tagger.py"), "--output-dir", str(out), *TORCHRUN_ARGS, *more]
+
+
+TORCHRUN_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "LSTM_NLP_LOGLEVEL": "WARNING"}
+
+
+@pytest.mark.slow
+def test_torchrun_job_killed_then_resumed_equals_uninterrupted(tmp_path, repo_root):
+    straight = tmp_path / "straight"
+    done = subprocess.run(torchrun(repo_root, straight), env=TORCHRUN_ENV, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-3000:]
+    steps = latest_step(straight)
+
+    killed = tmp_path / "killed"
+    at_step = random.Random(time.time_ns()).randrange(2, steps - 1)
+    with open(tmp_path / "killed.log", "w") as log:
+        job = subprocess.Popen(torchrun(repo_root, killed, "--checkpoint-every", "1"), env=TORCHRUN_ENV, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 400
+    try:
+        while time.monotonic() < deadline and job.poll() is None and latest_step(killed) < at_step:
+            time.sleep(0.005)
+        assert job.poll() is None, (tmp_path / "killed.log").read_text()[-3000:]
+        os.killpg(job.pid, signal.SIGKILL)  # the launcher and both ranks at once
+    finally:
+        job.wait(timeout=60)
+    reached = latest_step(killed)
+    assert 0 < reached < steps, (at_step, reached, steps)
+
+    resumed = subprocess.run(torchrun(repo_root, killed, "--checkpoint-every", "1", "--resume"), env=TORCHRUN_ENV,
+                             capture_output=True, text=True, timeout=400)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    a, b = (load_file(out / "model" / "model.safetensors") for out in (straight, killed))
+    assert a.keys() == b.keys()
+    assert not [k for k in a if not torch.equal(a[k], b[k])], f"killed at step {reached} of {steps}"
