@@ -30,7 +30,8 @@ from lstm_nlp.training.finetune import use_discriminative_lrs
 logger = logging.getLogger("lstm_nlp")
 
 
-def _decay(text: str) -> float:
+def lr_decay_factor(text: str) -> float:
+    """argparse type of ``--lr-decay``: a number >= 1."""
     try:
         value = float(text)
     except ValueError:
@@ -50,7 +51,7 @@ def add_pretrained_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--init-from", metavar="LM_BUNDLE",
                        help="a recipes/pretrain_lm.py bundle (its OUTPUT_DIR/model): copy its embedding rows of shared "
                             "words and its LSTM weights where the shapes agree (after --vectors); the coverage is logged")
-    group.add_argument("--lr-decay", type=_decay, default=1.0,
+    group.add_argument("--lr-decay", type=lr_decay_factor, default=1.0,
                        help="discriminative learning rates: each lower layer group (head, LSTM layers, embedding) "
                             "trains at the rate above it / this (ULMFiT: 2.6; 1: one rate)")
 

@@ -16,7 +16,8 @@ from lstm_nlp.data import Vocab
 from lstm_nlp.data.conll import read_conll
 from lstm_nlp.data.vector_cache import resolve_vectors
 from lstm_nlp.data.vectors import embedding_matrix, extend_vocab, load_embedding, read_vectors, vocab_keep_set
-from lstm_nlp.recipe_kit.pretrained import apply_lr_decay
+from lstm_nlp.models.warm_start import init_from
+from lstm_nlp.recipe_kit.pretrained import apply_lr_decay, lr_decay_factor
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.modules.crf import allowed_transitions
 from lstm_nlp.pipelines import TaggingPipeline
@@ -79,6 +80,13 @@ def add_bio_tagger_options(parser: argparse.ArgumentParser, *, tag_column: int) 
                                            "(glove.6B.100d, crawl-300d-2M, ...; downloaded once into $LSTM_NLP_CACHE)")
     vectors.add_argument("--freeze-vectors", action="store_true", help="do not fine-tune the vectors")
     vectors.add_argument("--extend-vocab", action="store_true", help="add the vectors' words to the vocabulary")
+    vectors.add_argument("--init-from", metavar="LM_BUNDLE",
+                         help="a recipes/pretrain_lm.py bundle (its OUTPUT_DIR/model): copy its embedding rows of "
+                              "shared words and its LSTM weights where the shapes agree (after --vectors); the "
+                              "coverage is logged")
+    vectors.add_argument("--lr-decay", type=lr_decay_factor, default=1.0,
+                         help="discriminative learning rates: each lower layer group (head, LSTM layers, embedding) "
+                              "trains at the rate above it / this (ULMFiT: 2.6; 1: one rate)")
 
 
 def bio_tagger_pipeline(args: argparse.Namespace, train) -> TaggingPipeline:
@@ -102,6 +110,8 @@ def bio_tagger_pipeline(args: argparse.Namespace, train) -> TaggingPipeline:
     model = SequenceTagger(config, constraints=constraints)
     if matrix is not None:
         load_embedding(model.embedding.embedding, matrix, freeze=args.freeze_vectors)
+    if args.init_from:
+        logger.info("warm start from %s: %s", args.init_from, init_from(model, args.init_from, words))
     return TaggingPipeline(model, words, labels, chars=chars, scheme=args.tag_scheme, tag_column=args.tag_column,
                            token_column=args.token_column, file_scheme=args.scheme)
 

@@ -73,7 +73,7 @@ def test_help_explains_every_option(repo_root):
         assert option in done.stdout
 
 
-@pytest.mark.parametrize("recipe", ["imdb_sentiment", "pos_tagger"])
+@pytest.mark.parametrize("recipe", ["imdb_sentiment", "pos_tagger", "ner", "chunking"])
 def test_recipes_warm_start_from_the_bundle(trained, load_recipe, tmp_path, recipe, caplog):
     out, _ = trained
     caplog.set_level("INFO", logger="lstm_nlp")
