@@ -12,6 +12,7 @@ A 50 MB line is refused at ``--max-line-chars`` (100,000 by default) before it i
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -57,6 +58,16 @@ def sentences() -> list[str]:
     return texts
 
 
+def reviews() -> list[str]:
+    """IMDB's unlabelled reviews (``$LSTM_NLP_DATA/imdb/unsup.jsonl``), one per line: long lines of distinct text."""
+    root = data_root()
+    path = root / "imdb" / "unsup.jsonl" if root else None
+    if path is None or not path.exists():
+        return []
+    with open(path, encoding="utf-8") as handle:
+        return [" ".join(json.loads(line)["text"].replace("<br />", " ").split()) for line in handle]
+
+
 def write_lines(path: Path, texts: list[str], megabytes: float) -> Path:
     """``texts`` repeated, one per line, until the file holds ``megabytes`` MB."""
     block = ("\n".join(texts) + "\n").encode("utf-8")
@@ -83,6 +94,11 @@ def main(argv=None) -> BenchResult:
     parser.add_argument("--model", help="POS bundle to run (default: one trained for an epoch on the sample)")
     parser.add_argument("--sizes-mb", default=None,
                         help="comma-separated sizes of the normal-line inputs in MB (default 1,5,20; smoke 0.2,1)")
+    parser.add_argument("--review-sizes-mb", default="",
+                        help="comma-separated sizes of inputs made of IMDB reviews, one a line ($LSTM_NLP_DATA/imdb/"
+                             "unsup.jsonl: 50,000 distinct texts, about 65 MB, repeated beyond that; default: none)")
+    parser.add_argument("--only-sizes", action="store_true",
+                        help="skip the short-line and single-line rows (long runs of the size rows only)")
     args = parser.parse_args(argv)
     setup(args)
     sizes = [float(s) for s in (args.sizes_mb or ("0.2,1" if args.smoke else "1,5,20")).split(",")]
@@ -91,15 +107,22 @@ def main(argv=None) -> BenchResult:
     try:
         model = Path(args.model) if args.model else tiny_bundle(workdir / "pos")
         texts = sentences()
-        inputs = [("one short line", write_lines(workdir / "one.txt", texts[:1], 0)),
-                  ("a single 50 MB line", write_single_line(workdir / "line50.txt", 50)),
-                  ("a single line of 99,995 characters (just under the limit)",
-                   write_single_line(workdir / "line1.txt", 0.099995))]
-        inputs += [(f"{size:g} MB of normal lines", write_lines(workdir / f"lines{size:g}.txt", texts, size))
-                   for size in sizes]
-        for name, path in inputs:
+        inputs = [] if args.only_sizes else [
+            ("one short line", lambda: write_lines(workdir / "one.txt", texts[:1], 0)),
+            ("a single 50 MB line", lambda: write_single_line(workdir / "line50.txt", 50)),
+            ("a single line of 99,995 characters (just under the limit)",
+             lambda: write_single_line(workdir / "line1.txt", 0.099995))]
+        inputs += [(f"{size:g} MB of normal lines (EWT sentences)",
+                    lambda size=size: write_lines(workdir / "lines.txt", texts, size)) for size in sizes]
+        review_sizes = [float(s) for s in args.review_sizes_mb.split(",") if s.strip()]
+        long_texts = reviews() if review_sizes else []
+        inputs += [(f"{size:g} MB of IMDB reviews, one a line", lambda size=size: write_lines(
+                    workdir / "reviews.txt", long_texts, size)) for size in review_sizes if long_texts]
+        for name, make in inputs:
+            path = make()  # one input file on disk at a time: a 1 GB row needs 1 GB of free space, not more
             rss, seconds, code, first = run_predict(model, path)
             size_mb = path.stat().st_size / 1e6
+            path.unlink()
             outcome = "exit 0" if code == 0 else f"exit {code}: `{first[:110]}`"
             rows.append([name, fmt(size_mb, 2), fmt(rss, 0), fmt(seconds, 1),
                          f"{size_mb / seconds:.2f}" if code == 0 else "-", outcome])
@@ -113,7 +136,8 @@ def main(argv=None) -> BenchResult:
         "Peak memory of `lstm-nlp predict`",
         "Peak resident memory (MiB) of one `lstm-nlp predict --model M --input FILE > /dev/null` process per input "
         f"(`M`: a POS bundle, {'trained for one epoch on the bundled sample' if not args.model else 'given'}). "
-        "Normal lines are EWT sentences repeated to the size shown.\n\n"
+        "Normal lines are EWT sentences repeated to the size shown; review rows hold IMDB's distinct unlabelled "
+        "reviews, one a line (about 230 words each), repeated only beyond their 65 MB.\n\n"
         + markdown_table(["input", "MB", "peak RSS MiB", "wall s", "MB/s", "outcome"], rows))
     result.metrics = metrics
     result.emit(args)

@@ -23,6 +23,11 @@ from lstm_nlp.precision import INFERENCE_PRECISIONS
 
 MAX_LINE_CHARS = 100_000  # = lstm_nlp.pipelines.base.MAX_LINE_CHARS (not imported: --help stays instant)
 
+# oneDNN caches one LSTM primitive (and its scratch memory) per input shape, up to 1,024 of them: on a long input
+# with many sentence lengths that cache, not the data, held ~300 MiB. 64 keeps memory flat at no measured cost.
+# Set before torch is imported (oneDNN reads it once); a value the user set is kept.
+os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
+
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="model bundle directory (a recipe's OUTPUT_DIR/model)")

@@ -60,6 +60,10 @@ def parse_args(argv=None):
                       help="the corpus' first N texts are held out for perplexity")
     data.add_argument("--window", type=_int(2), default=64, help="tokens per training window (BPTT length)")
     data.add_argument("--shuffle-buffer", type=_int(0), default=2048, help="windows mixed before batching")
+    data.add_argument("--data-shards", type=_int(1), default=None, metavar="N",
+                      help="cut the corpus into N shards (default: one per process), each read as its own stream; "
+                           "one process with --data-shards 2 and twice the --batch-size trains batch for batch as "
+                           "two processes do (to reproduce or check a multi-process run on one machine)")
     data.add_argument("--max-vocab", type=_int(1), default=50000, help="most frequent words kept")
     data.add_argument("--min-freq", type=_int(1), default=3, help="rarer words become <unk>")
     model = parser.add_argument_group("model")
@@ -123,13 +127,18 @@ def main(argv=None) -> dict:
     train = TextCorpus(**source, skip=args.heldout_texts, limit=args.max_texts or None, repeat=args.repeat)
     heldout = TextCorpus(**source, limit=args.heldout_texts, rank=0, world_size=1)
     rank, world = train.shard()
+    shards = args.data_shards or world
+    if shards % world or args.batch_size % (shards // world):
+        raise ConfigError(f"--data-shards {shards} must be a multiple of the {world} process(es), and --batch-size "
+                          f"{args.batch_size} a multiple of the shards per process ({max(shards // world, 1)})")
     vocab, tokens_per_shard = build_lm_vocab(TextCorpus(**source, skip=args.heldout_texts,
                                                         limit=args.max_texts or None), tokenizer,
-                                             min_freq=args.min_freq, max_size=args.max_vocab, world_size=world)
+                                             min_freq=args.min_freq, max_size=args.max_vocab, world_size=shards)
     tokens_per_shard = [n * args.repeat for n in tokens_per_shard]
-    num_batches = batches_per_epoch(tokens_per_shard, batch_size=args.batch_size, window=args.window)
-    logger.info("vocabulary: %d words; %d training tokens (%d per rank), %d batches of %dx%d per epoch; %.0f s",
-                len(vocab), sum(tokens_per_shard), tokens_per_shard[rank], num_batches, args.batch_size, args.window,
+    num_batches = batches_per_epoch(tokens_per_shard, batch_size=args.batch_size // (shards // world),
+                                    window=args.window)
+    logger.info("vocabulary: %d words; %d training tokens in %d shard(s), %d batches of %dx%d per epoch; %.0f s",
+                len(vocab), sum(tokens_per_shard), shards, num_batches, args.batch_size, args.window,
                 time.perf_counter() - start)
     config = LanguageModelConfig(vocab_size=len(vocab), embedding_dim=args.embedding_dim, hidden_size=args.hidden_size,
                                  num_layers=args.num_layers, dropout=args.dropout, cutoffs=tuple(args.cutoffs))
@@ -143,7 +152,7 @@ def main(argv=None) -> dict:
         logger.info("embedding from %s: %s", args.vectors, coverage)
     loader = LMBatches(train, tokenizer, vocab, batch_size=args.batch_size, window=args.window,
                        num_batches=num_batches, shuffle_buffer=args.shuffle_buffer, seed=args.seed,
-                       progress=not args.no_progress)
+                       progress=not args.no_progress, shards=shards)
     held = heldout_batches(heldout, tokenizer, vocab, window=args.window, batch_size=args.batch_size)
     trainer = Trainer(model, trainer_config(args, metric="perplexity", mode="min", progress=False),
                       train_loader=loader, evaluate=lambda m: perplexity(m, held))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -184,3 +185,14 @@ def test_the_cli_line_limit_is_the_pipelines():
     from lstm_nlp.pipelines.base import MAX_LINE_CHARS
 
     assert cli.MAX_LINE_CHARS == MAX_LINE_CHARS
+
+
+@pytest.mark.parametrize("user_value, expected", [(None, "64"), ("512", "512")])
+def test_the_cli_bounds_onednn_primitive_cache_unless_the_user_set_it(user_value, expected):
+    """oneDNN's per-shape LSTM primitive cache held ~300 MiB on long inputs; the CLI caps it before torch loads."""
+    env = {k: v for k, v in os.environ.items() if k != "ONEDNN_PRIMITIVE_CACHE_CAPACITY"}
+    if user_value:
+        env["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = user_value
+    code = "import os, lstm_nlp.cli; print(os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'])"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == expected

@@ -24,7 +24,9 @@ class BucketBatchSampler(Sampler[list[int]]):
     With ``shuffle=True`` (training) the indices are shuffled, cut into pools of
     ``batch_size * pool_size`` examples, each pool is sorted by length and cut into batches,
     and the batch order is shuffled: batches differ every epoch but hold similar lengths.
-    With ``shuffle=False`` (evaluation) all examples are sorted by length.
+    With ``shuffle=False`` (evaluation) all examples are sorted by length and cut into batches of
+    at most ``batch_size`` examples and ``max_tokens`` padded tokens (a batch of long texts holds
+    fewer of them, so the memory a batch takes is bounded whatever the lengths).
 
     For distributed training, each of ``num_replicas`` ranks takes every ``num_replicas``-th
     batch; the batch list is first cut to a multiple of ``num_replicas`` so all ranks run the
@@ -42,6 +44,8 @@ class BucketBatchSampler(Sampler[list[int]]):
         drop_last: Drop a final incomplete batch of a pool.
         num_replicas: Number of distributed ranks.
         rank: This process's rank.
+        max_tokens: With ``shuffle=False``, most padded tokens (examples x longest) in a batch;
+            an example longer than this is a batch of its own. ``None``: no bound.
     """
 
     def __init__(
@@ -55,6 +59,7 @@ class BucketBatchSampler(Sampler[list[int]]):
         drop_last: bool = False,
         num_replicas: int = 1,
         rank: int = 0,
+        max_tokens: int | None = None,
     ):
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
@@ -68,6 +73,9 @@ class BucketBatchSampler(Sampler[list[int]]):
         self.drop_last = drop_last
         self.num_replicas = num_replicas
         self.rank = rank
+        if max_tokens is not None and max_tokens < 1:
+            raise ConfigError(f"max_tokens must be >= 1, got {max_tokens}")
+        self.max_tokens = max_tokens
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -78,7 +86,9 @@ class BucketBatchSampler(Sampler[list[int]]):
         indices = list(range(len(self.lengths)))
         if not self.shuffle:
             indices.sort(key=lambda i: self.lengths[i])
-            return [indices[s:s + self.batch_size] for s in range(0, len(indices), self.batch_size)]
+            if self.max_tokens is None:
+                return [indices[s:s + self.batch_size] for s in range(0, len(indices), self.batch_size)]
+            return self._token_bounded(indices)
         rng = random.Random(self.seed + self.epoch)
         rng.shuffle(indices)
         pool = self.batch_size * self.pool_size
@@ -91,6 +101,17 @@ class BucketBatchSampler(Sampler[list[int]]):
                     batches.append(batch)
         rng.shuffle(batches)
         return batches
+
+    def _token_bounded(self, ascending: list[int]) -> list[list[int]]:
+        # Sorted ascending, so the example just added is the batch's longest.
+        batches: list[list[int]] = []
+        batch: list[int] = []
+        for i in ascending:
+            if batch and (len(batch) == self.batch_size or (len(batch) + 1) * self.lengths[i] > self.max_tokens):
+                batches.append(batch)
+                batch = []
+            batch.append(i)
+        return batches + [batch] if batch else batches
 
     def batches(self) -> list[list[int]]:
         """This rank's batches for the current epoch."""
@@ -106,7 +127,10 @@ class BucketBatchSampler(Sampler[list[int]]):
     def __len__(self) -> int:
         if self.shuffle and self.drop_last:
             return len(self.batches())
-        total = math.ceil(len(self.lengths) / self.batch_size) if not self.shuffle else len(self._all_batches())
+        if not self.shuffle and self.max_tokens is None:
+            total = math.ceil(len(self.lengths) / self.batch_size)
+        else:
+            total = len(self._all_batches())
         return total // self.num_replicas if self.num_replicas > 1 else total
 
 

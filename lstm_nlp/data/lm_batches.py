@@ -8,8 +8,13 @@ seeded by ``(seed, epoch)`` so an epoch is the same sequence of batches every ti
 one tokenizer batch, whatever the corpus size.
 
 Every rank must take the same number of optimizer steps, so the number of batches per epoch is
-fixed in advance (:func:`count_tokens` per shard, then the smallest shard decides) and each
-rank stops there.
+fixed in advance (:func:`build_lm_vocab` counts each shard's tokens, then the smallest shard
+decides) and each rank stops there.
+
+The corpus is cut into ``shards`` (by default one per rank). A rank that holds several shards
+reads each as its own stream and joins their batches row-wise, so one process with
+``shards=2`` and twice the batch size sees, batch for batch, the union of what two ranks see:
+a multi-process run can be reproduced (and checked) on one machine.
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ def build_lm_vocab(corpus: TextCorpus, tokenizer: TextTokenizer, *, min_freq: in
         tokenizer: The tokenizer the downstream recipes use.
         min_freq: Rarer words become ``<unk>``.
         max_size: Keep at most this many words (specials excluded).
-        world_size: Shards to count tokens for (text ``i`` belongs to shard ``i % world_size``).
+        world_size: Shards to count tokens for (text ``i`` belongs to shard ``i % world_size``): the
+            number of data shards (:class:`LMBatches` ``shards``).
 
     Returns:
         ``(vocab, tokens_per_shard)``; each text counts its tokens plus one :data:`EOS`.
@@ -85,12 +91,18 @@ class LMBatches:
         shuffle_buffer: Windows held for shuffling (0: none).
         seed: Base seed of the shuffle.
         progress: Show a tqdm bar per epoch counting tokens (tokens/s and the epoch's ETA) on rank 0.
+        shards: Data shards of the corpus (``None``: one per rank). Each rank reads ``shards /
+            world size`` of them (rank ``r``: shards ``r, r + world, ...``), each with its own shuffle,
+            and a batch holds ``batch_size / that`` windows of each.
     """
 
     def __init__(self, corpus: TextCorpus, tokenizer: TextTokenizer, vocab: Vocab, *, batch_size: int, window: int,
-                 num_batches: int, shuffle_buffer: int = 2048, seed: int = 0, progress: bool = False):
+                 num_batches: int, shuffle_buffer: int = 2048, seed: int = 0, progress: bool = False,
+                 shards: int | None = None):
         if batch_size < 1 or window < 2:
             raise ConfigError(f"batch_size must be >= 1 and window >= 2, got {batch_size} and {window}")
+        if shards is not None and shards < 1:
+            raise ConfigError(f"shards must be >= 1, got {shards}")
         if num_batches < 1:
             raise ConfigError(f"the corpus is too small for one batch of {batch_size} x {window} tokens per rank; "
                               "lower --batch-size/--window or add text")
@@ -99,7 +111,9 @@ class LMBatches:
         self.shuffle_buffer, self.seed, self.progress = shuffle_buffer, seed, progress
         self.epoch = 0
         self.rank, self.num_replicas = corpus.shard()
+        self.shards = shards
         self.batch_sampler = self  # where the Trainer looks for set_epoch / num_replicas / rank
+        self.my_shards()  # a shard count that does not fit fails here, not in the first epoch
 
     def __len__(self) -> int:
         return self.num_batches
@@ -111,11 +125,29 @@ class LMBatches:
     def tokens_per_batch(self) -> int:
         return self.batch_size * self.window
 
-    def windows(self) -> Iterator[list[int]]:
-        """This rank's running text, ``window`` ids at a time (the last partial window is dropped)."""
+    def my_shards(self) -> list[int]:
+        """The data shards this rank reads (the Trainer may set ``rank``/``num_replicas`` after construction).
+
+        Raises:
+            ConfigError: shards that do not divide among the ranks, or a batch that does not divide among
+                a rank's shards.
+        """
+        shards = self.shards or self.num_replicas
+        if shards % self.num_replicas:
+            raise ConfigError(f"{shards} data shards do not divide among {self.num_replicas} processes")
+        mine = list(range(self.rank, shards, self.num_replicas))
+        if self.batch_size % len(mine):
+            raise ConfigError(f"a batch of {self.batch_size} windows does not divide among this process' "
+                              f"{len(mine)} data shards")
+        return mine
+
+    def windows(self, shard: int | None = None) -> Iterator[list[int]]:
+        """One shard's running text (default: this rank's first), ``window`` ids at a time (the last partial
+        window is dropped)."""
+        shard = self.my_shards()[0] if shard is None else shard
         corpus = TextCorpus(self.corpus.sources, text_column=self.corpus.text_column, split=self.corpus.split,
                             repeat=self.corpus.repeat, skip=self.corpus.skip, limit=self.corpus.limit,
-                            rank=self.rank, world_size=self.num_replicas)
+                            rank=shard, world_size=self.shards or self.num_replicas)
         eos, buffer = self.vocab.index(EOS), []
         for tokens in corpus.tokens(self.tokenizer):
             buffer.extend(self.vocab.encode(tokens))
@@ -124,13 +156,11 @@ class LMBatches:
                 yield buffer[:self.window]
                 del buffer[:self.window]
 
-    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
-        rng = random.Random(f"{self.seed}/{self.epoch}")
+    def _shard_rows(self, shard: int, rows: int) -> Iterator[list[list[int]]]:
+        """One shard's windows, shuffled through a buffer seeded by (seed, epoch, shard), ``rows`` at a time."""
+        rng = random.Random(f"{self.seed}/{self.epoch}" + (f"/{shard}" if shard else ""))
         pool: list[list[int]] = []
         batch: list[list[int]] = []
-        produced = 0
-        bar = tqdm(total=self.num_batches * self.tokens_per_batch, unit="tok", unit_scale=True, leave=False,
-                   desc=f"epoch {self.epoch}", disable=not (self.progress and self.rank == 0))
 
         def shuffled(windows: Iterator[list[int]]) -> Iterator[list[int]]:
             for item in windows:
@@ -143,16 +173,26 @@ class LMBatches:
             rng.shuffle(pool)
             yield from pool
 
-        for item in shuffled(self.windows()) if self.shuffle_buffer else self.windows():
+        for item in shuffled(self.windows(shard)) if self.shuffle_buffer else self.windows(shard):
             batch.append(item)
-            if len(batch) == self.batch_size:
-                ids = torch.tensor(batch, dtype=torch.long)  # [batch, window]
-                yield {"token_ids": ids, "mask": torch.ones_like(ids, dtype=torch.bool)}
-                bar.update(self.tokens_per_batch)
-                batch, produced = [], produced + 1
-                if produced == self.num_batches:
-                    bar.close()
-                    return
+            if len(batch) == rows:
+                yield batch
+                batch = []
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        shards = self.my_shards()
+        streams = [self._shard_rows(shard, self.batch_size // len(shards)) for shard in shards]
+        produced = 0
+        bar = tqdm(total=self.num_batches * self.tokens_per_batch, unit="tok", unit_scale=True, leave=False,
+                   desc=f"epoch {self.epoch}", disable=not (self.progress and self.rank == 0))
+        for parts in zip(*streams):
+            ids = torch.tensor([row for part in parts for row in part], dtype=torch.long)  # [batch, window]
+            yield {"token_ids": ids, "mask": torch.ones_like(ids, dtype=torch.bool)}
+            bar.update(self.tokens_per_batch)
+            produced += 1
+            if produced == self.num_batches:
+                bar.close()
+                return
         bar.close()
         raise DataFormatError(f"the corpus gave only {produced} of the {self.num_batches} batches counted before "
                               "training (did the files change?)", ", ".join(map(str, self.corpus.sources)))

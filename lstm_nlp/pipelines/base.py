@@ -46,6 +46,8 @@ BOM = "\ufeff"
 TOKEN_VOCABS = ("words", "chars")
 #: Longest input line :meth:`TaskPipeline.predict_lines` takes by default (characters).
 MAX_LINE_CHARS = 100_000  # one line is one sentence: a 1M-character one (200k words) took 2 GB
+#: Most padded tokens in a prediction/evaluation batch (256 sentences of 128 tokens; fewer, longer ones).
+MAX_BATCH_TOKENS = 32_768
 #: A prediction chunk is cut once its lines hold this many characters (bounds memory per chunk).
 CHUNK_CHARS = 4_000_000
 #: Shown in label-set errors: this many labels of each side.
@@ -85,9 +87,14 @@ class TaskPipeline:
 
     def loader(self, examples: list[dict], *, batch_size: int = 32, shuffle: bool = False, seed: int = 0,
                num_replicas: int = 1, rank: int = 0) -> DataLoader:
-        """A DataLoader with length-bucketed batches over encoded examples (each with ``token_ids``)."""
+        """A DataLoader with length-bucketed batches over encoded examples (each with ``token_ids``).
+
+        Unshuffled (prediction, evaluation) batches also hold at most :data:`MAX_BATCH_TOKENS` padded
+        tokens, so that long texts do not multiply the memory a batch takes.
+        """
         sampler = BucketBatchSampler([len(e["token_ids"]) for e in examples], batch_size, shuffle=shuffle,
-                                     seed=seed, num_replicas=num_replicas, rank=rank)
+                                     seed=seed, num_replicas=num_replicas, rank=rank,
+                                     max_tokens=None if shuffle else MAX_BATCH_TOKENS)
         return DataLoader(examples, batch_sampler=sampler, collate_fn=type(self).collate,
                           pin_memory=self.device.type == "cuda")
 

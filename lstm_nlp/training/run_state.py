@@ -48,12 +48,18 @@ class RunState:
         self.completed_epochs, self.batches_done = record["epoch"], 0
         self.epoch_stats = _empty_stats()
 
-    def epoch_record(self) -> dict:
-        """The training part of the current epoch's record: mean loss, tokens, tokens/s, seconds."""
-        stats, seconds = self.epoch_stats, self.epoch_stats["seconds"]
-        return {"train_loss": stats["loss_sum"] / max(stats["batches"], 1), "train_tokens": stats["tokens"],
-                "train_tokens_per_s": stats["tokens"] / seconds if seconds > 0 else math.nan,
-                "train_seconds": seconds}
+    def epoch_record(self, all_ranks: list[dict] | None = None) -> dict:
+        """The training part of the current epoch's record: mean loss, tokens, tokens/s, seconds.
+
+        Args:
+            all_ranks: Every rank's ``epoch_stats`` under DDP: the loss is then the mean over all ranks'
+                batches, tokens are summed and the time is the slowest rank's.
+        """
+        ranks = all_ranks or [self.epoch_stats]
+        loss_sum, batches = sum(r["loss_sum"] for r in ranks), sum(r["batches"] for r in ranks)
+        tokens, seconds = sum(r["tokens"] for r in ranks), max(r["seconds"] for r in ranks)
+        return {"train_loss": loss_sum / max(batches, 1), "train_tokens": tokens,
+                "train_tokens_per_s": tokens / seconds if seconds > 0 else math.nan, "train_seconds": seconds}
 
     def to_checkpoint(self) -> dict:
         """The checkpoint fields (plain values and tensors only)."""

@@ -302,7 +302,8 @@ class Trainer:
                 break
             stop = self._train_epoch(epoch, state, run_log, rng)
             rng = None
-            record = {"epoch": epoch, **state.epoch_record(), "lr": self.schedule.lr}
+            every_rank = dist_utils.all_gather_object(dict(state.epoch_stats)) if self.dist.enabled else None
+            record = {"epoch": epoch, **state.epoch_record(every_rank), "lr": self.schedule.lr}
             dev = self._evaluate()
             record.update({f"dev_{k}": v for k, v in dev.items()})
             metric = dev.get(cfg.metric)

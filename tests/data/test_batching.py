@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from lstm_nlp.data import IGNORE_INDEX, BucketBatchSampler, collate_classification, collate_tagging, padding_efficiency
-from lstm_nlp.errors import DataFormatError
+from lstm_nlp.errors import ConfigError, DataFormatError
 
 
 def test_collate_tagging_pads_and_builds_mask():
@@ -69,3 +69,21 @@ def test_bucket_sampler_shards_disjointly_across_ranks():
 def test_padding_efficiency_counts_padded_tokens():
     assert padding_efficiency([[0, 1]], [2, 4]) == pytest.approx(6 / 8)
     assert torch.tensor(1.0).item() == padding_efficiency([], [])
+
+
+def test_sorted_batches_hold_at_most_max_tokens_padded_tokens():
+    lengths = [3, 900, 10, 400, 10, 50, 2000, 1, 10, 10]
+    sampler = BucketBatchSampler(lengths, batch_size=4, shuffle=False, max_tokens=1000)
+    batches = list(sampler)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert len(sampler) == len(batches)
+    for batch in batches:
+        assert len(batch) <= 4
+        assert len(batch) * max(lengths[i] for i in batch) <= 1000 or len(batch) == 1  # 2000: a batch of its own
+    assert [lengths[i] for i in batches[-1]] == [2000]
+    assert [[lengths[i] for i in b] for b in batches[:3]] == [[1, 3, 10, 10], [10, 10, 50], [400]]
+
+
+def test_max_tokens_must_be_positive():
+    with pytest.raises(ConfigError, match="max_tokens must be >= 1"):
+        BucketBatchSampler([1, 2], batch_size=2, shuffle=False, max_tokens=0)

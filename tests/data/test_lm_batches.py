@@ -74,3 +74,22 @@ def test_errors(corpus, tmp_path):
     empty.write_text("\n\n")
     with pytest.raises(DataFormatError, match="no tokens"):
         build_lm_vocab(TextCorpus([empty]), tokenizer)
+
+
+def test_one_process_reading_two_shards_sees_what_two_ranks_see_batch_for_batch(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("".join(f"text {i} has words {i % 5} and more words\n" for i in range(60)))
+    tokenizer = TextTokenizer()
+    vocab, per_shard = build_lm_vocab(TextCorpus([path]), tokenizer, world_size=2)
+    n = batches_per_epoch(per_shard, batch_size=3, window=5)
+    ranks = [LMBatches(TextCorpus([path], rank=r, world_size=2), tokenizer, vocab, batch_size=3, window=5,
+                       num_batches=n, shuffle_buffer=6, seed=1) for r in (0, 1)]
+    both = LMBatches(TextCorpus([path], rank=0, world_size=1), tokenizer, vocab, batch_size=6, window=5,
+                     num_batches=n, shuffle_buffer=6, seed=1, shards=2)
+    for loader in (*ranks, both):
+        loader.set_epoch(2)
+    for rank0, rank1, joined in zip(*ranks, both, strict=True):
+        assert torch.equal(torch.cat([rank0["token_ids"], rank1["token_ids"]]), joined["token_ids"])
+    with pytest.raises(ConfigError, match="does not divide"):
+        LMBatches(TextCorpus([path], rank=0, world_size=1), tokenizer, vocab, batch_size=5, window=5, num_batches=n,
+                  shards=2)

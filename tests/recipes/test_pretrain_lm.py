@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
 
 import pytest
+import torch
+from safetensors.torch import load_file
 
 from lstm_nlp.errors import DataFormatError
 from lstm_nlp.models import ClassifierConfig, TextClassifier
@@ -81,3 +85,49 @@ def test_recipes_warm_start_from_the_bundle(trained, load_recipe, tmp_path, reci
                               "--embedding-dim", "16", "--hidden-size", "16", "--num-layers", "1",
                               "--output-dir", str(tmp_path / recipe), "--no-progress", "--no-checkpoints"])
     assert "tensors copied" in caplog.text and "learning rates per layer group" in caplog.text
+
+
+TWO_NODE_ARGS = ["--epochs", "3", "--dropout", "0", "--embedding-dim", "16", "--hidden-size", "16", "--heldout-texts",
+                 "20", "--window", "16", "--no-progress", "--cutoffs", "200", "--max-vocab", "1000", "--seed", "3"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_nodes_on_localhost_train_as_one_process_reading_both_shards(tmp_path, repo_root):
+    """torchrun --nnodes 2 --nproc_per_node 1, node ranks started separately (static rendezvous on 127.0.0.1), each
+    rank streaming its own shard: the same loss curve and weights as one process with --data-shards 2 and the
+    global batch. Dropout is off: each rank draws its own masks, which one process could not reproduce."""
+    recipe = str(repo_root / "recipes" / "pretrain_lm.py")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "LSTM_NLP_LOGLEVEL": "WARNING"}
+    port = _free_port()
+    nodes = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc_per_node", "1",
+                               "--node_rank", str(rank), "--master_addr", "127.0.0.1", "--master_port", str(port),
+                               recipe, "--output-dir", str(tmp_path / "two"), "--batch-size", "4", *TWO_NODE_ARGS],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for rank in (0, 1)]
+    for node in nodes:
+        output = node.communicate(timeout=300)[0]
+        assert node.returncode == 0, output[-3000:]
+    one = subprocess.run([sys.executable, recipe, "--output-dir", str(tmp_path / "one"), "--data-shards", "2",
+                          "--batch-size", "8", *TWO_NODE_ARGS], env=env, capture_output=True, text=True, timeout=300)
+    assert one.returncode == 0, one.stderr[-3000:]
+
+    curves = [[json.loads(line) for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()]
+              for run in ("two", "one")]
+    assert [r["train_tokens"] for r in curves[0]] == [r["train_tokens"] for r in curves[1]]  # both ranks counted
+    for key in ("train_loss", "dev_perplexity"):
+        assert [r[key] for r in curves[0]] == pytest.approx([r[key] for r in curves[1]], rel=1e-5), key
+    a, b = (load_file(tmp_path / run / "model" / "model.safetensors") for run in ("two", "one"))
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+
+
+def test_data_shards_that_do_not_divide_the_batch_are_refused(tmp_path, load_recipe):
+    from lstm_nlp.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--data-shards 3"):
+        load_recipe("pretrain_lm").main([*FAST, "--data-shards", "3", "--output-dir", str(tmp_path)])
