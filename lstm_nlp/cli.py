@@ -257,5 +257,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.unfreeze()  # undo _load_pipeline's freeze when main() is called in-process
 
 
+def run() -> None:
+    """The ``lstm-nlp`` command: :func:`main`, then exit with its code.
+
+    After Ctrl-C the process ends at once with 130: a second KeyboardInterrupt raised while the
+    interpreter shuts down (torch's native code can leave one behind) would otherwise end it
+    by SIGINT with a traceback.
+    """
+    code = main()
+    if code == 130:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError, RuntimeError):  # a closed or broken stream: nothing left to save
+                pass
+        os._exit(130)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

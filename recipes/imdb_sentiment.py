@@ -24,7 +24,8 @@ from lstm_nlp.data import train_validation_split
 from lstm_nlp.models import ClassifierConfig, TextClassifier
 from lstm_nlp.pipelines import ClassificationPipeline
 from lstm_nlp.recipe_kit.args import FRACTION, POSITIVE_INT, PROBABILITY
-from lstm_nlp.recipe_kit.pretrained import add_pretrained_options, apply_lr_decay, load_vectors, warm_start
+from lstm_nlp.recipe_kit.pretrained import (add_pretrained_options, apply_gradual_unfreezing, apply_lr_decay,
+                                           load_vectors, warm_start)
 from lstm_nlp.recipe_kit import data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging, trainer_config
 from lstm_nlp.training import Trainer, seed_everything
 
@@ -102,6 +103,7 @@ def main(argv=None) -> dict:
         evaluate=lambda model: pipeline.evaluate(dev_examples),
     )
     apply_lr_decay(trainer, args)
+    apply_gradual_unfreezing(trainer, args)
     result = trainer.fit()
 
     metrics = evaluate_splits(pipeline.evaluate, {

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
+from lstm_nlp.device import set_cpu_threads
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.training.config import PRECISIONS, TrainerConfig
 from lstm_nlp.training.optim import OPTIMIZERS, SCHEDULERS
@@ -87,7 +88,8 @@ class _RecipeParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` that also checks ``--output-dir`` once the options are parsed.
 
     The folder (or the nearest existing folder above it) must be a writable folder, and no other
-    live training run may hold its lock: both fail at parse time, before any data is read.
+    live training run may hold its lock: both fail at parse time, before any data is read. Torch's
+    CPU threads are set from ``--threads`` here too, before any work starts.
     """
 
     def error(self, message: str):
@@ -105,6 +107,8 @@ class _RecipeParser(argparse.ArgumentParser):
                 check_not_locked(Path(output_dir).expanduser())
             except ConfigError as err:
                 self.error(str(err))
+        if hasattr(namespace, "threads"):
+            set_cpu_threads(namespace.threads)  # the Trainer logs the count it trains with
         return namespace, extras
 
 
@@ -172,6 +176,9 @@ def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, 
     run.add_argument("--seed", type=SEED, default=1, help="random seed")
     run.add_argument("--device", default=_TRAINER_DEFAULTS.device, help="auto, cpu, cuda, cuda:N or mps")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    run.add_argument("--threads", type=POSITIVE_INT, default=None, metavar="N",
+                     help="torch CPU threads (default: OMP_NUM_THREADS if set, else the cores not busy with other "
+                          "processes, by the load average: a thread waiting for a busy core slows every step)")
     _add_training_options(parser)
     unknown = sorted(set(defaults) - {action.dest for action in parser._actions})
     if unknown:

@@ -1,4 +1,5 @@
-"""Pretrained starting points for a recipe: ``--vectors`` (file or known name), ``--init-from`` (an LM bundle), ``--lr-decay``.
+"""Pretrained starting points for a recipe: ``--vectors`` (file or known name), ``--init-from`` (an LM bundle),
+``--lr-decay`` and ``--gradual-unfreeze``.
 
 A recipe adds the options with :func:`add_pretrained_options`, reads the vectors before it sizes
 the model (:func:`load_vectors`: the embedding takes their size), fills the fresh model with
@@ -10,6 +11,7 @@ the model (:func:`load_vectors`: the embedding takes their size), fills the fres
     warm_start(model, words, args, vectors)
     trainer = Trainer(model, ...)
     apply_lr_decay(trainer, args)
+    apply_gradual_unfreezing(trainer, args)
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from lstm_nlp.data.vectors import Vectors, embedding_matrix, load_embedding, rea
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.models.warm_start import init_from
-from lstm_nlp.training.finetune import use_discriminative_lrs
+from lstm_nlp.training.finetune import use_discriminative_lrs, use_gradual_unfreezing
 
 logger = logging.getLogger("lstm_nlp")
 
@@ -54,6 +56,14 @@ def add_pretrained_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--lr-decay", type=lr_decay_factor, default=1.0,
                        help="discriminative learning rates: each lower layer group (head, LSTM layers, embedding) "
                             "trains at the rate above it / this (ULMFiT: 2.6; 1: one rate)")
+    add_gradual_unfreeze_option(group)
+
+
+def add_gradual_unfreeze_option(group) -> None:
+    """``--gradual-unfreeze`` (read by :func:`apply_gradual_unfreezing`)."""
+    group.add_argument("--gradual-unfreeze", action="store_true",
+                       help="train only the top layer group (head) in epoch 1, the top two in epoch 2, ... down to "
+                            "the embedding (ULMFiT; for warm-started models; not under torchrun)")
 
 
 def load_vectors(args: argparse.Namespace, words: Vocab) -> Vectors | None:
@@ -92,3 +102,10 @@ def apply_lr_decay(trainer, args: argparse.Namespace) -> list[float] | None:
     rates = use_discriminative_lrs(trainer, args.lr_decay)
     logger.info("learning rates per layer group, bottom to top: %s", ", ".join(f"{r:.3g}" for r in rates))
     return rates
+
+
+def apply_gradual_unfreezing(trainer, args: argparse.Namespace) -> int | None:
+    """Gradual unfreezing on a built Trainer with ``--gradual-unfreeze`` (logged each epoch); the number of groups."""
+    if not getattr(args, "gradual_unfreeze", False):
+        return None
+    return use_gradual_unfreezing(trainer)

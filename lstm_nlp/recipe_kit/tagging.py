@@ -17,7 +17,8 @@ from lstm_nlp.data.conll import read_conll
 from lstm_nlp.data.vector_cache import resolve_vectors
 from lstm_nlp.data.vectors import embedding_matrix, extend_vocab, load_embedding, read_vectors, vocab_keep_set
 from lstm_nlp.models.warm_start import init_from
-from lstm_nlp.recipe_kit.pretrained import apply_lr_decay, lr_decay_factor
+from lstm_nlp.recipe_kit.pretrained import (add_gradual_unfreeze_option, apply_gradual_unfreezing, apply_lr_decay,
+                                           lr_decay_factor)
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.modules.crf import allowed_transitions
 from lstm_nlp.pipelines import TaggingPipeline
@@ -44,7 +45,8 @@ def fit_tagger(pipeline: TaggingPipeline, args: argparse.Namespace, train, dev, 
                                      shuffle=True, seed=args.seed),
         evaluate=(lambda model: pipeline.evaluate(dev)) if dev is not None else None,
     )
-    apply_lr_decay(trainer, args)  # --lr-decay, where the recipe has it (recipe_kit.pretrained)
+    apply_lr_decay(trainer, args)  # --lr-decay and --gradual-unfreeze where the recipe has them
+    apply_gradual_unfreezing(trainer, args)
     return trainer.fit()
 
 
@@ -87,6 +89,7 @@ def add_bio_tagger_options(parser: argparse.ArgumentParser, *, tag_column: int) 
     vectors.add_argument("--lr-decay", type=lr_decay_factor, default=1.0,
                          help="discriminative learning rates: each lower layer group (head, LSTM layers, embedding) "
                               "trains at the rate above it / this (ULMFiT: 2.6; 1: one rate)")
+    add_gradual_unfreeze_option(vectors)
 
 
 def bio_tagger_pipeline(args: argparse.Namespace, train) -> TaggingPipeline:

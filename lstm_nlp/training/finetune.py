@@ -1,4 +1,4 @@
-"""Fine-tuning a warm-started model the ULMFiT way: discriminative learning rates per layer group.
+"""Fine-tuning a warm-started model the ULMFiT way: discriminative learning rates, gradual unfreezing.
 
 Lower layers hold more general knowledge (the embedding most of all) and should move less:
 group ``k`` counted from the top gets ``lr / decay ** k`` (Howard & Ruder 2018 use ``decay = 2.6``).
@@ -7,15 +7,20 @@ The groups are, bottom to top: the embedding, each LSTM layer (both directions),
 ``warmup_steps`` about a tenth of the run: a short linear rise, then a long linear decay.
 
 :func:`use_discriminative_lrs` swaps a built :class:`~lstm_nlp.training.Trainer`'s optimizer for one
-with these groups (same kind and options, same schedule); call it before ``fit``.
+with these groups (same kind and options, same schedule); :func:`use_gradual_unfreezing` trains
+only the top group in the first epoch, the top two in the second, and so on. Call them before ``fit``.
 """
 
 from __future__ import annotations
+
+import logging
 
 from torch import nn
 
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.training.optim import LRSchedule, build_optimizer
+
+logger = logging.getLogger("lstm_nlp")
 
 
 def layer_groups(model: nn.Module) -> list[list[nn.Parameter]]:
@@ -73,6 +78,37 @@ def use_discriminative_lrs(trainer, decay: float = 2.6) -> list[float]:
     trainer.optimizer = optimizer
     trainer.schedule = LRSchedule(optimizer, config, total_steps=_total_steps(trainer), metric_mode=config.mode if trainer.evaluate is not None else "min")
     return rates
+
+
+def use_gradual_unfreezing(trainer) -> int:
+    """Makes ``trainer`` train the top layer group only in epoch 1, the top two in epoch 2, ... (ULMFiT).
+
+    The groups are those of :func:`layer_groups`; from the epoch that equals their number on, all
+    train. Parameters frozen before (e.g. ``--freeze-vectors``) stay frozen. A resumed run freezes
+    as the interrupted one did (the epoch decides).
+
+    Returns:
+        The number of groups (the first epoch in which everything trains).
+
+    Raises:
+        ConfigError: under ``torchrun`` (DDP needs the same trained parameters all run long), or a model
+            without embedding/encoder.lstm.
+    """
+    if trainer.dist.enabled:
+        raise ConfigError("gradual unfreezing does not run under torchrun: DDP needs the same trained parameters "
+                          "all run long")
+    groups = [g for g in layer_groups(trainer.model) if g]
+
+    def unfreeze(epoch: int) -> None:
+        for depth, params in enumerate(reversed(groups)):  # depth 0: the top group
+            for param in params:
+                param.requires_grad_(depth < epoch)
+        if epoch <= len(groups):
+            logger.info("gradual unfreezing: epoch %d trains the top %d of %d layer groups", epoch,
+                        min(epoch, len(groups)), len(groups))
+
+    trainer.on_epoch_start = unfreeze
+    return len(groups)
 
 
 def _total_steps(trainer) -> int:

@@ -88,7 +88,7 @@ def seed_everything(seed: int) -> None:
 RESUMABLE_CHANGES = frozenset({
     "epochs", "device", "output_dir", "progress", "no_progress", "checkpoint_every", "keep_checkpoints",
     "save_checkpoints", "no_checkpoints", "resume", "plots", "tensorboard", "throughput_unit",
-    "find_unused_parameters", "eval_train", "test", "num_proc", "cache_dir"})
+    "find_unused_parameters", "eval_train", "test", "num_proc", "cache_dir", "threads"})
 
 
 def changed_options(saved: Mapping, current: Mapping) -> list[str]:
@@ -162,6 +162,9 @@ class Trainer:
         self.model = model.to(self.device)
         self.train_loader = train_loader
         self.evaluate = evaluate
+        #: Called with the epoch number (1-based) before each epoch trains, a resumed one included
+        #: (e.g. :func:`lstm_nlp.training.finetune.use_gradual_unfreezing`).
+        self.on_epoch_start: Callable[[int], None] | None = None
         self.precision = resolve_precision(config.precision, self.device)
         self.optimizer = build_optimizer(self.model, config)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
@@ -261,6 +264,8 @@ class Trainer:
         elif request not in (None, False, ""):
             self._info("no checkpoint to resume from%s; starting a fresh run",
                        f" in {out / CHECKPOINT_DIR}" if out else " (no output_dir)")
+        self._info("training on %s%s", self.device,
+                   f" with {torch.get_num_threads()} CPU thread(s)" if self.device.type == "cpu" else "")
         self._replace_old_checkpoints = False
         if self._manager is not None and self.dist.is_main:
             self._manager.remove_stale_temporaries()
@@ -300,6 +305,8 @@ class Trainer:
         for epoch in range(state.completed_epochs + 1, cfg.epochs + 1):
             if state.stopped_early:
                 break
+            if self.on_epoch_start is not None:
+                self.on_epoch_start(epoch)
             stop = self._train_epoch(epoch, state, run_log, rng)
             rng = None
             every_rank = dist_utils.all_gather_object(dict(state.epoch_stats)) if self.dist.enabled else None

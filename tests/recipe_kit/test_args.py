@@ -105,3 +105,19 @@ def test_hub_ids_pass_where_the_recipe_reads_them(sample, value, hub_ids, ok):
     else:
         with pytest.raises(ConfigError, match="--train: no such file"):
             data_paths(args, sample, suffix=".conllu", hub_ids=hub_ids)
+
+
+def test_threads_option_sets_torch_threads_before_any_work(tmp_path, capsys):
+    import torch
+
+    before = torch.get_num_threads()
+    parser = recipe_parser("x", epochs=1, batch_size=2, lr=0.1, output_dir=str(tmp_path))
+    try:
+        parser.parse_args([])  # OMP_NUM_THREADS (the tests set it to 1) wins over the free-core default
+        assert torch.get_num_threads() == before
+        assert parser.parse_args(["--threads", "2"]).threads == 2 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--threads", "0"])
+    assert "--threads" in capsys.readouterr().err

@@ -82,9 +82,11 @@ def test_recipes_warm_start_from_the_bundle(trained, load_recipe, tmp_path, reci
     out, _ = trained
     caplog.set_level("INFO", logger="lstm_nlp")
     load_recipe(recipe).main(["--epochs", "1", "--init-from", str(out / "model"), "--lr-decay", "2.6",
+                              "--gradual-unfreeze",
                               "--embedding-dim", "16", "--hidden-size", "16", "--num-layers", "1",
                               "--output-dir", str(tmp_path / recipe), "--no-progress", "--no-checkpoints"])
     assert "tensors copied" in caplog.text and "learning rates per layer group" in caplog.text
+    assert "gradual unfreezing: epoch 1 trains the top 1 of" in caplog.text
 
 
 TWO_NODE_ARGS = ["--epochs", "3", "--dropout", "0", "--embedding-dim", "16", "--hidden-size", "16", "--heldout-texts",

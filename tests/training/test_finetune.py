@@ -8,7 +8,7 @@ import torch
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.models import ClassifierConfig, TextClassifier
 from lstm_nlp.training import Trainer, TrainerConfig
-from lstm_nlp.training.finetune import layer_groups, use_discriminative_lrs
+from lstm_nlp.training.finetune import layer_groups, use_discriminative_lrs, use_gradual_unfreezing
 
 
 def classifier(layers=2):
@@ -53,3 +53,26 @@ def test_frozen_parameters_stay_out_and_bad_input_is_refused():
         use_discriminative_lrs(trainer, 0.5)
     with pytest.raises(ConfigError, match="embedding and encoder.lstm"):
         layer_groups(torch.nn.Linear(2, 2))
+
+
+def test_gradual_unfreezing_trains_one_more_group_each_epoch_from_the_top():
+    model = classifier()  # groups: embedding, LSTM layer 0, LSTM layer 1, head
+    trainer = Trainer(model, TrainerConfig(epochs=4, lr=0.05, progress=False, device="cpu"), train_loader=batches())
+    assert use_gradual_unfreezing(trainer) == 4
+    groups = layer_groups(model)
+    moved_per_epoch = []
+    original_epoch_start = trainer.on_epoch_start
+
+    def record(epoch):
+        if epoch > 1:
+            moved_per_epoch.append([not all(torch.equal(p, s) for p, s in zip(g, snap)) for g, snap in
+                                    zip(groups, snapshot)])
+        original_epoch_start(epoch)
+        snapshot[:] = [[p.detach().clone() for p in g] for g in groups]
+
+    snapshot: list = []
+    trainer.on_epoch_start = record
+    trainer.fit()
+    # After epoch 1 only the head moved, after epoch 2 the head and LSTM layer 1, after epoch 3 all but the embedding.
+    assert moved_per_epoch == [[False, False, False, True], [False, False, True, True], [False, True, True, True]]
+    assert all(p.requires_grad for p in model.parameters())  # epoch 4 trained everything
