@@ -100,3 +100,25 @@ def test_bad_options(jsonl):
         TextCorpus([jsonl], repeat=0)
     with pytest.raises(ConfigError, match="rank"):
         list(TextCorpus([jsonl], rank=2, world_size=2))
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"text": "ok"}\n' + b"[" * 100_000 + b"]" * 100_000 + b"\n", "line 2 is not JSON"),
+    (b'{"text": "ok"}\n["a list"]\n', "line 2 holds a JSON list"),
+    (b'{"text": "caf\xe9"}\n', "UnicodeDecodeError"),
+])
+def test_hostile_json_lines_are_named_with_their_line(tmp_path, content, message):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(content)
+    with pytest.raises(DataFormatError, match=message):
+        list(TextCorpus([bad]))
+
+
+def test_lines_split_at_newlines_only_and_a_bom_is_dropped(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_bytes("\ufeffone\r\ntwo\rstill two\n\nlast".encode())
+    assert list(TextCorpus([path])) == ["one", "two\rstill two", "", "last"]
+    broken = tmp_path / "t.txt.gz"
+    broken.write_bytes(b"\x1f\x8b not really gzip")
+    with pytest.raises(DataFormatError, match="cannot read it as a corpus"):
+        list(TextCorpus([broken]))
