@@ -89,3 +89,28 @@ def test_bundles_are_written_with_the_umask_modes_not_temp_file_modes(tmp_path):
     assert stat.S_IMODE((tmp_path / "m").stat().st_mode) == 0o755
     for file in (tmp_path / "m").iterdir():
         assert stat.S_IMODE(file.stat().st_mode) == 0o644, file
+
+
+def test_loading_a_bundle_does_not_import_the_compiler(tmp_path):
+    """The meta build skips random init: on ``meta`` it would import ``torch._dynamo`` (~1.3 s of start-up)."""
+    import subprocess
+    import sys
+
+    from lstm_nlp.models import ClassifierConfig, Forecaster, ForecasterConfig, TextClassifier
+
+    SequenceTagger(TaggerConfig(vocab_size=12, num_labels=4, embedding_dim=8, hidden_size=6, char_encoder="lstm",
+                                char_vocab_size=10, head="crf")).save_pretrained(tmp_path / "tagger")
+    TextClassifier(ClassifierConfig(vocab_size=12, num_labels=2, embedding_dim=8,
+                                    hidden_size=6)).save_pretrained(tmp_path / "classifier")
+    Forecaster(ForecasterConfig(window=8, horizon=2, hidden_size=6)).save_pretrained(tmp_path / "forecaster")
+    script = (
+        "import sys\n"
+        "from lstm_nlp.models import Forecaster, SequenceTagger, TextClassifier\n"
+        f"SequenceTagger.from_pretrained({str(tmp_path / 'tagger')!r})\n"
+        f"TextClassifier.from_pretrained({str(tmp_path / 'classifier')!r})\n"
+        f"Forecaster.from_pretrained({str(tmp_path / 'forecaster')!r})\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
