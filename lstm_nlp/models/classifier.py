@@ -12,6 +12,7 @@ from torch import nn
 
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.modules import LSTMEncoder, WordEmbedding
+from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.modules.pooling import POOLING_METHODS, SequencePooler
 from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
 from lstm_nlp.serialization import build_from_bundle, check_config, read_bundle, write_bundle
@@ -97,7 +98,7 @@ class TextClassifier(nn.Module):
             bidirectional=config.bidirectional, dropout=config.dropout, impl=config.encoder_impl,
         )
         self.pooler = SequencePooler(config.pooling, num_directions=self.encoder.num_directions)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
         self.output = nn.Linear(self.encoder.output_dim, config.num_labels)
 
     def forward(

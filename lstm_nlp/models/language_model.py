@@ -25,6 +25,7 @@ from torch import nn
 
 from lstm_nlp.errors import BundleError, ConfigError
 from lstm_nlp.modules import LSTMEncoder, WordEmbedding
+from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.serialization import read_bundle, write_bundle
 
 MODEL_TYPE = "bilm"
@@ -106,7 +107,7 @@ class BiLanguageModel(nn.Module):
         self.embedding = WordEmbedding(config.vocab_size, config.embedding_dim, padding_idx=0, dropout=config.dropout)
         self.forward_lstm = self._direction(config)
         self.backward_lstm = self._direction(config)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
         self.softmax = nn.AdaptiveLogSoftmaxWithLoss(config.hidden_size, config.vocab_size,
                                                      cutoffs=config.effective_cutoffs, div_value=config.div_value)
 

@@ -15,6 +15,7 @@ from lstm_nlp.errors import ConfigError
 from lstm_nlp.modules import LSTMEncoder, TokenClassificationHead, WordEmbedding
 from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder
 from lstm_nlp.modules.crf import CRFHead
+from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
 from lstm_nlp.serialization import build_from_bundle, check_config, read_bundle, write_bundle
 
@@ -146,7 +147,7 @@ class SequenceTagger(nn.Module):
         self.embedding = WordEmbedding(config.vocab_size, config.embedding_dim, padding_idx=0, dropout=config.dropout)
         self.embedding.embedding.weight.requires_grad_(not config.freeze_embeddings)
         self.char_encoder = build_char_encoder(config)
-        self.char_dropout = nn.Dropout(config.dropout)
+        self.char_dropout = Dropout(config.dropout)
         input_dim = config.embedding_dim + (self.char_encoder.output_dim if self.char_encoder is not None else 0)
         self.encoder = LSTMEncoder(
             input_dim, config.hidden_size, num_layers=config.num_layers,

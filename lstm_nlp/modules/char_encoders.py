@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.modules.encoder import LSTMEncoder
 
 
@@ -101,7 +102,7 @@ class CharCNNEncoder(nn.Module):
             raise ConfigError(f"kernel_size must be odd and >= 1, got {kernel_size}")
         self.padding_idx = padding_idx
         self.embedding = nn.Embedding(num_chars, embedding_dim, padding_idx=padding_idx)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.conv = nn.Conv1d(embedding_dim, num_filters, kernel_size, padding=kernel_size // 2)
         self.output_dim = num_filters
 
@@ -137,7 +138,7 @@ class CharLSTMEncoder(nn.Module):
                               f"{num_chars}, {embedding_dim}, {hidden_size}")
         self.padding_idx = padding_idx
         self.embedding = nn.Embedding(num_chars, embedding_dim, padding_idx=padding_idx)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.lstm = LSTMEncoder(embedding_dim, hidden_size, bidirectional=True, impl=impl)
         self.output_dim = 2 * hidden_size
 

@@ -20,6 +20,7 @@ from torch import nn
 
 from lstm_nlp.batch import IGNORE_INDEX
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.tags import TagScheme, transition_allowed
 
 
@@ -232,7 +233,7 @@ class CRFHead(nn.Module):
     def __init__(self, input_dim: int, num_labels: int, *, dropout: float = 0.0,
                  constraints: Sequence[tuple[int, int]] | None = None):
         super().__init__()
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.projection = nn.Linear(input_dim, num_labels)
         self.crf = ConditionalRandomField(num_labels, constraints=constraints)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from lstm_nlp.modules.dropout import Dropout
+
 
 class WordEmbedding(nn.Module):
     """A lookup table of word vectors with dropout.
@@ -19,7 +21,7 @@ class WordEmbedding(nn.Module):
     def __init__(self, vocab_size: int, embedding_dim: int, *, padding_idx: int | None = 0, dropout: float = 0.0):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.output_dim = embedding_dim
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:

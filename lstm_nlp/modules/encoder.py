@@ -41,10 +41,15 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.modules.dropout import dropout
 
 EncoderImpl = Literal["auto", "packed", "dense"]
 _SATURATE = 1.0e4  # large enough that sigmoid(+-x) is exactly 1 / 0 in fp32 and bf16
 _MIN_EFFICIENCY = 0.85  # batches with at least this share of real tokens run as one dense call
+# The fixed CPU cost of one LSTM time step (per layer and direction), in multiply-adds of one row's gate
+# matmuls. Fitted on this project's benchmark CPU: splitting at ~8 rows is best for hidden 128 over
+# 201 inputs, at ~50-60 rows for the character LSTM (hidden 50 over 50 inputs).
+_STEP_COST_MACS = 1.2e6
 # cuDNN says so at every dense call, whose weights (with the padding column) are built per call; the
 # cost of that is in the measured speed-ups, and the warning would repeat once per batch.
 warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous chunk")
@@ -113,6 +118,9 @@ class LSTMEncoder(nn.Module):
         self.dropout = dropout
         self.batch_first = batch_first
         self.impl = impl
+        # One time step's fixed cost in rows of work: small LSTMs (character encoders) pay relatively
+        # more per step, so they are split into fewer length groups.
+        self._step_cost_rows = max(1, round(_STEP_COST_MACS / (4 * hidden_size * (input_size + hidden_size))))
 
     @property
     def output_dim(self) -> int:
@@ -181,7 +189,7 @@ class LSTMEncoder(nn.Module):
         order = None if already_sorted else torch.argsort(lengths, descending=True, stable=True)
         sorted_lengths = lengths if order is None else lengths.index_select(0, order)
         length_list = sorted_lengths.tolist()
-        sizes = _length_groups(length_list)
+        sizes = _length_groups(length_list, step_cost_rows=self._step_cost_rows)
         if len(sizes) == 1:
             return self._forward_dense(inputs, mask, lengths, initial_state)
         if order is not None:
@@ -244,7 +252,7 @@ class LSTMEncoder(nn.Module):
                 directions.append(out if direction == 0 else reverse(out))
             if layer + 1 < self.num_layers:
                 if self.dropout > 0:
-                    directions = [F.dropout(d, self.dropout, self.training) for d in directions]
+                    directions = [dropout(d, self.dropout, self.training) for d in directions]
                 layer_input = torch.cat([*directions, is_pad.to(directions[0].dtype)], dim=-1)
         outputs = directions[0] if len(directions) == 1 else torch.cat(directions, dim=-1)
         outputs = outputs.masked_fill(is_pad, 0.0)
@@ -279,7 +287,7 @@ def _length_groups(sorted_lengths: list[int], *, step_cost_rows: int = 8) -> lis
     """Splits rows sorted by length (longest first) into contiguous groups; returns the group sizes.
 
     Cost model of one dense call: ``max_len * (rows + step_cost_rows)`` (every time step also has a
-    fixed cost, worth about ``step_cost_rows`` rows). The split with the least total cost is found
+    fixed cost, worth about ``step_cost_rows`` rows: more for a small LSTM, see ``_STEP_COST_MACS``). The split with the least total cost is found
     by dynamic programming over the *distinct* lengths: a cut inside a run of equal lengths never
     helps (moving those rows to the shorter group costs less), so this takes
     ``O(distinct_lengths ** 2)`` steps however many rows there are.

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.modules.dropout import Dropout
 
 RegressionLoss = Literal["l1", "mse"]
 
@@ -65,7 +66,7 @@ class ForecastHead(nn.Module):
         if horizon < 1:
             raise ConfigError(f"horizon must be >= 1, got {horizon}")
         self.loss = loss
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.projection = nn.Linear(input_dim, horizon)
 
     def forward(

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lstm_nlp.batch import IGNORE_INDEX
+from lstm_nlp.modules.dropout import Dropout
 
 
 class TokenClassificationHead(nn.Module):
@@ -20,7 +21,7 @@ class TokenClassificationHead(nn.Module):
 
     def __init__(self, input_dim: int, num_labels: int, *, dropout: float = 0.0):
         super().__init__()
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.projection = nn.Linear(input_dim, num_labels)
 
     def forward(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.modules.encoder import LSTMEncoder
 from lstm_nlp.modules.forecast_head import ForecastHead, RegressionLoss, _check_loss, regression_loss
 from lstm_nlp.modules.pooling import final_states  # noqa: F401  (re-exported for old imports)
@@ -35,7 +36,7 @@ class SequenceRegressionHead(nn.Module):
         super().__init__()
         _check_loss(loss)
         self.loss = loss
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.projection = nn.Linear(input_dim, output_size)
 
     def forward(

@@ -98,6 +98,16 @@ def test_length_groups_cover_every_row_once_and_split_mixed_lengths():
     assert _length_groups([5] * 7 + [4] * 3 + [1]) == [11]  # little padding: not worth a second call
 
 
+def test_small_lstms_pay_more_per_time_step_so_split_less():
+    char_lstm, word_lstm = LSTMEncoder(50, 50), LSTMEncoder(201, 128)
+    assert char_lstm._step_cost_rows > 5 * word_lstm._step_cost_rows
+    lengths = sorted([12] * 40 + [9] * 60 + [6] * 100 + [3] * 100, reverse=True)  # a batch's distinct words
+    from lstm_nlp.modules.encoder import _length_groups
+
+    assert len(_length_groups(lengths, step_cost_rows=char_lstm._step_cost_rows)) < len(
+        _length_groups(lengths, step_cost_rows=word_lstm._step_cost_rows))
+
+
 def test_length_groups_never_cut_inside_a_run_of_equal_lengths():
     from lstm_nlp.modules.encoder import _length_groups
 
@@ -111,14 +121,19 @@ def test_length_groups_never_cut_inside_a_run_of_equal_lengths():
 @pytest.mark.parametrize("given_state", [True, False], ids=["initial-state", "zero-state"])
 @pytest.mark.parametrize("lengths", [[40, 3, 5, 38, 4, 36, 2, 39, 3], [40, 39, 38, 36, 5, 4, 3, 3, 2]],
                          ids=["unsorted", "sorted"])
-def test_grouped_dense_path_equals_packed_on_a_padding_heavy_batch(given_state, lengths):
+def test_grouped_dense_path_equals_packed_on_a_padding_heavy_batch(given_state, lengths, monkeypatch):
     encoder = LSTMEncoder(6, 5, num_layers=2, impl="packed").double()
+    encoder._step_cost_rows = 1  # a tiny LSTM would run as one call; force the split this test is about
     inputs, mask = _batch(lengths)
     h0 = torch.randn(4, len(lengths), 5, dtype=torch.float64)
     state = (h0, h0) if given_state else None
     reference = encoder(inputs, mask=mask, initial_state=state)
     encoder.impl = "dense"
+    calls = []
+    dense_call = encoder._forward_dense
+    monkeypatch.setattr(encoder, "_forward_dense", lambda *args: calls.append(1) or dense_call(*args))
     fast = encoder(inputs, mask=mask, initial_state=state)
+    assert len(calls) >= 2  # split into length groups
     for name in ("outputs", "h_n", "c_n"):
         torch.testing.assert_close(getattr(fast, name), getattr(reference, name), rtol=0, atol=1e-12)
 
