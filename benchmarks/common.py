@@ -288,7 +288,11 @@ def recipe_defaults(name: str) -> argparse.Namespace | None:
     spec = importlib.util.spec_from_file_location(f"_recipe_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.parse_args([])
+    threads = torch.get_num_threads()
+    try:
+        return module.parse_args([])
+    finally:  # a recipe's parser applies its --threads default; the benchmark's --threads stands
+        torch.set_num_threads(threads)
 
 
 def imdb_texts(limit: int | None = None, *, smoke: bool = False) -> tuple[list[str], list[int]]:

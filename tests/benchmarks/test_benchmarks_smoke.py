@@ -24,6 +24,7 @@ def test_benchmark_smoke_run_writes_sections_and_metrics(name, tmp_path, repo_ro
     assert result["name"] == name and result["smoke"] is True
     assert result["sections"] and all("|---" in s["markdown"] for s in result["sections"])
     assert result["metrics"]["peak_rss_mb"] > 0
+    assert result["threads"] == 1  # the benchmarks' --threads default
 
 
 @pytest.mark.slow
