@@ -1,0 +1,139 @@
+"""Time to accuracy on UD English-EWT POS: the POS recipe beside spaCy's morphologizer, in one run.
+
+    python benchmarks/bench_vs_spacy.py --threads 2     # EWT train -> dev, both systems (about 20 minutes)
+    python benchmarks/bench_vs_spacy.py --smoke         # the bundled sample, a few steps of each
+
+Each system runs as its users run it, as its own command, one after the other on the same files with the
+same thread count (``--threads``, also given to numpy's BLAS through the environment):
+
+* spaCy: ``spacy convert`` (CoNLL-U, 10 sentences a doc) -> ``spacy init config --lang en --pipeline
+  morphologizer --optimize efficiency`` -> ``spacy train`` with that config's defaults (dev evaluation every
+  200 steps, stop after 1,600 steps without gain). Its ``POS_ACC`` is UPOS accuracy on the gold dev tokens.
+* lstm_nlp: ``recipes/pos_tagger.py`` with its defaults; UPOS accuracy on the same dev tokens after every epoch.
+
+The clock is wall time since the command started (start-up, reading and converting the data, evaluation
+included), read when each evaluation line is printed. Writes a table and, with ``--plot``, a PNG of both curves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import REPO_ROOT, BenchResult, base_parser, ewt_paths, markdown_table, portable, setup
+
+THRESHOLDS = (0.94, 0.945, 0.95)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_EPOCH_LINE = re.compile(r"epoch (\d+): .*dev accuracy ([0-9.]+)")
+
+
+def timed_lines(command: list[str], env: dict, cwd: Path) -> tuple[list[tuple[float, str]], float, int]:
+    """Runs ``command``; returns each output line with its seconds since the start, the total seconds, the exit code."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, bufsize=1)
+    lines = [(time.perf_counter() - start, _ANSI.sub("", line.rstrip("\n"))) for line in process.stdout]
+    code = process.wait()
+    return lines, time.perf_counter() - start, code
+
+
+def spacy_curve(lines: list[tuple[float, str]]) -> list[tuple[float, float]]:
+    """(seconds, dev UPOS accuracy in [0, 1]) for each evaluation row of ``spacy train``'s table."""
+    curve, from_end = [], None
+    for seconds, line in lines:
+        tokens = line.split()
+        if "POS_ACC" in tokens:
+            from_end = len(tokens) - tokens.index("POS_ACC")
+        elif from_end and tokens and tokens[0].isdigit() and len(tokens) >= from_end:
+            curve.append((seconds, float(tokens[-from_end]) / 100))
+    return curve
+
+
+def recipe_curve(lines: list[tuple[float, str]]) -> list[tuple[float, float]]:
+    """(seconds, dev accuracy) for each ``epoch N: ... dev accuracy X`` line of the recipe's log."""
+    return [(seconds, float(match.group(2))) for seconds, line in lines if (match := _EPOCH_LINE.search(line))]
+
+
+def summary(name: str, curve: list[tuple[float, float]], total: float) -> list[str]:
+    if not curve:
+        return [name, "no evaluation printed", *["-"] * len(THRESHOLDS), f"{total / 60:.1f} min"]
+    best_seconds, best = max(curve, key=lambda point: (point[1], -point[0]))
+    reached = [next((f"{s / 60:.1f} min" for s, a in curve if a >= t), "not reached") for t in THRESHOLDS]
+    return [name, f"{100 * best:.2f}% at {best_seconds / 60:.1f} min", *reached, f"{total / 60:.1f} min"]
+
+
+def plot(curves: dict[str, list[tuple[float, float]]], path: Path, title: str) -> None:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 4.2), dpi=110)
+    axes = figure.subplots()
+    for name, curve in curves.items():
+        axes.plot([s / 60 for s, _ in curve], [100 * a for _, a in curve], marker=".", label=name)
+    axes.set_xlabel("minutes since the command started")
+    axes.set_ylabel("dev UPOS accuracy (%)")
+    low = min((100 * a for curve in curves.values() for _, a in curve), default=90.0)
+    axes.set_ylim(max(low, 90.0) - 0.5, None)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower right")
+    axes.set_title(title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, bbox_inches="tight")
+
+
+def main(argv=None) -> BenchResult:
+    parser = base_parser(__doc__.split("\n")[0])
+    parser.add_argument("--plot", type=Path, default=None, help="write the curves to this PNG")
+    args = parser.parse_args(argv)
+    setup(args)
+    threads = str(args.threads or os.cpu_count() or 1)
+    train, dev = ewt_paths(args.smoke)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
+           "MKL_NUM_THREADS": threads, "NO_COLOR": "1"}
+    spacy_steps = ["--training.max_steps", "40", "--training.eval_frequency", "20"] if args.smoke else []
+    recipe_epochs = ["--epochs", "2"] if args.smoke else []
+    with tempfile.TemporaryDirectory(prefix="bench_vs_spacy_") as scratch:
+        work = Path(scratch)
+        spacy_script = (
+            f"python -m spacy convert {train} {work} --converter conllu -n 10 > /dev/null && "
+            f"python -m spacy convert {dev} {work} --converter conllu -n 10 > /dev/null && "
+            f"python -m spacy init config {work}/config.cfg --lang en --pipeline morphologizer --optimize efficiency "
+            f"> /dev/null && python -m spacy train {work}/config.cfg --output {work}/spacy "
+            f"--paths.train {work}/{train.stem}.spacy --paths.dev {work}/{dev.stem}.spacy {' '.join(spacy_steps)}")
+        spacy_env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"}
+        spacy_lines, spacy_total, spacy_code = timed_lines(["bash", "-c", spacy_script], spacy_env, work)
+        recipe_lines, recipe_total, recipe_code = timed_lines(
+            [sys.executable, str(REPO_ROOT / "recipes" / "pos_tagger.py"), "--train", str(train), "--dev", str(dev),
+             "--threads", threads, "--no-progress", "--no-checkpoints", "--output-dir", str(work / "pos"),
+             *recipe_epochs], env, REPO_ROOT)
+    for name, code, lines in (("spacy train", spacy_code, spacy_lines), ("pos_tagger.py", recipe_code, recipe_lines)):
+        if code != 0:
+            raise SystemExit(f"{name} failed (exit {code}):\n" + "\n".join(line for _, line in lines[-30:]))
+    curves = {"spaCy morphologizer (efficiency)": spacy_curve(spacy_lines),
+              "lstm_nlp POS recipe": recipe_curve(recipe_lines)}
+    totals = {"spaCy morphologizer (efficiency)": spacy_total, "lstm_nlp POS recipe": recipe_total}
+    rows = [summary(name, curve, totals[name]) for name, curve in curves.items()]
+    points = [[name, ", ".join(f"{s / 60:.1f} min {100 * a:.2f}" for s, a in curve)] for name, curve in curves.items()]
+    data = "bundled sample (smoke run)" if args.smoke else "UD English-EWT train -> dev"
+    result = BenchResult("vs_spacy")
+    result.add_section(
+        "Time to accuracy: lstm_nlp POS recipe vs spaCy's morphologizer",
+        f"`python benchmarks/bench_vs_spacy.py --threads {threads}`: {data}, {threads} thread(s) each, one after "
+        "the other. Minutes since each command started (start-up, data conversion and evaluations included).\n\n"
+        + markdown_table(["system", "best dev UPOS", *[f"first >= {100 * t:g}%" for t in THRESHOLDS],
+                          "whole command"], rows)
+        + "\n\nEvery evaluation (minutes, dev UPOS %):\n\n" + markdown_table(["system", "curve"], points))
+    result.metrics.update({"curves": curves, "totals_seconds": totals, "threads": int(threads)})
+    if args.plot:
+        plot(curves, args.plot, f"POS on {data}, {threads} thread(s)")
+        result.notes.append(f"plot: {portable(args.plot)}")
+    result.emit(args)
+    return result
+
+
+if __name__ == "__main__":
+    main()
