@@ -76,8 +76,8 @@ def plot(curves: dict[str, list[tuple[float, float]]], path: Path, title: str) -
         axes.plot([s / 60 for s, _ in curve], [100 * a for _, a in curve], marker=".", label=name)
     axes.set_xlabel("minutes since the command started")
     axes.set_ylabel("dev UPOS accuracy (%)")
-    low = min((100 * a for curve in curves.values() for _, a in curve), default=90.0)
-    axes.set_ylim(max(low, 90.0) - 0.5, None)
+    values = [100 * a for curve in curves.values() for _, a in curve] or [90.0]
+    axes.set_ylim(max(min(values), 90.0) - 0.5, max(values) + 0.5)  # the race is in the last points
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right")
     axes.set_title(title)
