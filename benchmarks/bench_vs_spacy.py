@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -98,14 +99,17 @@ def main(argv=None) -> BenchResult:
     recipe_epochs = ["--epochs", "2"] if args.smoke else []
     with tempfile.TemporaryDirectory(prefix="bench_vs_spacy_") as scratch:
         work = Path(scratch)
+        q = {name: shlex.quote(str(value)) for name, value in
+             {"python": sys.executable, "train": train, "dev": dev, "work": work,
+              "train_docs": work / f"{train.stem}.spacy", "dev_docs": work / f"{dev.stem}.spacy"}.items()}
         spacy_script = (
-            f"python -m spacy convert {train} {work} --converter conllu -n 10 > /dev/null && "
-            f"python -m spacy convert {dev} {work} --converter conllu -n 10 > /dev/null && "
-            f"python -m spacy init config {work}/config.cfg --lang en --pipeline morphologizer --optimize efficiency "
-            f"> /dev/null && python -m spacy train {work}/config.cfg --output {work}/spacy "
-            f"--paths.train {work}/{train.stem}.spacy --paths.dev {work}/{dev.stem}.spacy {' '.join(spacy_steps)}")
-        spacy_env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"}
-        spacy_lines, spacy_total, spacy_code = timed_lines(["bash", "-c", spacy_script], spacy_env, work)
+            f"{q['python']} -m spacy convert {q['train']} {q['work']} --converter conllu -n 10 > /dev/null && "
+            f"{q['python']} -m spacy convert {q['dev']} {q['work']} --converter conllu -n 10 > /dev/null && "
+            f"{q['python']} -m spacy init config {q['work']}/config.cfg --lang en --pipeline morphologizer "
+            f"--optimize efficiency > /dev/null && {q['python']} -m spacy train {q['work']}/config.cfg "
+            f"--output {q['work']}/spacy --paths.train {q['train_docs']} --paths.dev {q['dev_docs']} "
+            + " ".join(spacy_steps))
+        spacy_lines, spacy_total, spacy_code = timed_lines(["bash", "-c", spacy_script], env, work)
         recipe_lines, recipe_total, recipe_code = timed_lines(
             [sys.executable, str(REPO_ROOT / "recipes" / "pos_tagger.py"), "--train", str(train), "--dev", str(dev),
              "--threads", threads, "--no-progress", "--no-checkpoints", "--output-dir", str(work / "pos"),

@@ -319,7 +319,7 @@ class _SkipRandomInit(TorchFunctionMode):
     """Random initialisers as no-ops, for the ``meta`` build (which has no values to fill anyway).
 
     On ``meta``, ``normal_`` runs through ``torch._refs``, whose first call imports ``torch._dynamo``:
-    about 1.3 s of every ``lstm-nlp predict``'s start-up, for nothing.
+    about 1.2 s of every ``lstm-nlp predict``'s start-up, for nothing.
     """
 
     SKIPPED = frozenset({torch.nn.init.uniform_, torch.nn.init.normal_, torch.nn.init.kaiming_uniform_,

@@ -287,10 +287,10 @@ def _length_groups(sorted_lengths: list[int], *, step_cost_rows: int = 8) -> lis
     """Splits rows sorted by length (longest first) into contiguous groups; returns the group sizes.
 
     Cost model of one dense call: ``max_len * (rows + step_cost_rows)`` (every time step also has a
-    fixed cost, worth about ``step_cost_rows`` rows: more for a small LSTM, see ``_STEP_COST_MACS``). The split with the least total cost is found
-    by dynamic programming over the *distinct* lengths: a cut inside a run of equal lengths never
-    helps (moving those rows to the shorter group costs less), so this takes
-    ``O(distinct_lengths ** 2)`` steps however many rows there are.
+    fixed cost, worth about ``step_cost_rows`` rows: more for a small LSTM, see ``_STEP_COST_MACS``).
+    The split with the least total cost is found by dynamic programming over the *distinct* lengths:
+    a cut inside a run of equal lengths never helps (moving those rows to the shorter group costs
+    less), so this takes ``O(distinct_lengths ** 2)`` steps however many rows there are.
     """
     distinct: list[int] = []  # descending
     rows_before = [0]  # rows_before[k]: rows longer than distinct[k]
