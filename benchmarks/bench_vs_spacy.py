@@ -93,6 +93,10 @@ def main(argv=None) -> BenchResult:
     setup(args)
     threads = str(args.threads or os.cpu_count() or 1)
     train, dev = ewt_paths(args.smoke)
+    for path in (train, dev):
+        if not path.is_file():
+            raise SystemExit(f"bench_vs_spacy.py: error: {portable(path)}: no such file (the EWT CoNLL-U files "
+                             "are expected under $LSTM_NLP_DATA/ud_english_ewt)")
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
            "MKL_NUM_THREADS": threads, "NO_COLOR": "1"}
     spacy_steps = ["--training.max_steps", "40", "--training.eval_frequency", "20"] if args.smoke else []
@@ -103,10 +107,10 @@ def main(argv=None) -> BenchResult:
              {"python": sys.executable, "train": train, "dev": dev, "work": work,
               "train_docs": work / f"{train.stem}.spacy", "dev_docs": work / f"{dev.stem}.spacy"}.items()}
         spacy_script = (
-            f"{q['python']} -m spacy convert {q['train']} {q['work']} --converter conllu -n 10 > /dev/null && "
-            f"{q['python']} -m spacy convert {q['dev']} {q['work']} --converter conllu -n 10 > /dev/null && "
+            f"{q['python']} -m spacy convert {q['train']} {q['work']} --converter conllu -n 10 && "
+            f"{q['python']} -m spacy convert {q['dev']} {q['work']} --converter conllu -n 10 && "
             f"{q['python']} -m spacy init config {q['work']}/config.cfg --lang en --pipeline morphologizer "
-            f"--optimize efficiency > /dev/null && {q['python']} -m spacy train {q['work']}/config.cfg "
+            f"--optimize efficiency && {q['python']} -m spacy train {q['work']}/config.cfg "
             f"--output {q['work']}/spacy --paths.train {q['train_docs']} --paths.dev {q['dev_docs']} "
             + " ".join(spacy_steps))
         spacy_lines, spacy_total, spacy_code = timed_lines(["bash", "-c", spacy_script], env, work)
@@ -114,7 +118,7 @@ def main(argv=None) -> BenchResult:
             [sys.executable, str(REPO_ROOT / "recipes" / "pos_tagger.py"), "--train", str(train), "--dev", str(dev),
              "--threads", threads, "--no-progress", "--no-checkpoints", "--output-dir", str(work / "pos"),
              *recipe_epochs], env, REPO_ROOT)
-    for name, code, lines in (("spacy train", spacy_code, spacy_lines), ("pos_tagger.py", recipe_code, recipe_lines)):
+    for name, code, lines in (("spaCy (convert, init config, train)", spacy_code, spacy_lines), ("pos_tagger.py", recipe_code, recipe_lines)):
         if code != 0:
             raise SystemExit(f"{name} failed (exit {code}):\n" + "\n".join(line for _, line in lines[-30:]))
     curves = {"spaCy morphologizer (efficiency)": spacy_curve(spacy_lines),
