@@ -18,32 +18,18 @@ included), read when each evaluation line is printed. Writes a table and, with `
 from __future__ import annotations
 
 import os
-import re
 import shlex
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from common import REPO_ROOT, BenchResult, base_parser, ewt_paths, markdown_table, portable, setup
+from curves import Curve, plot, recipe_curve, summary, timed_lines
 
 THRESHOLDS = (0.94, 0.945, 0.95)
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_EPOCH_LINE = re.compile(r"epoch (\d+): .*dev accuracy ([0-9.]+)")
 
 
-def timed_lines(command: list[str], env: dict, cwd: Path) -> tuple[list[tuple[float, str]], float, int]:
-    """Runs ``command``; returns each output line with its seconds since the start, the total seconds, the exit code."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, bufsize=1)
-    lines = [(time.perf_counter() - start, _ANSI.sub("", line.rstrip("\n"))) for line in process.stdout]
-    code = process.wait()
-    return lines, time.perf_counter() - start, code
-
-
-def spacy_curve(lines: list[tuple[float, str]]) -> list[tuple[float, float]]:
+def spacy_curve(lines: list[tuple[float, str]]) -> Curve:
     """(seconds, dev UPOS accuracy in [0, 1]) for each evaluation row of ``spacy train``'s table."""
     curve, from_end = [], None
     for seconds, line in lines:
@@ -53,37 +39,6 @@ def spacy_curve(lines: list[tuple[float, str]]) -> list[tuple[float, float]]:
         elif from_end and tokens and tokens[0].isdigit() and len(tokens) >= from_end:
             curve.append((seconds, float(tokens[-from_end]) / 100))
     return curve
-
-
-def recipe_curve(lines: list[tuple[float, str]]) -> list[tuple[float, float]]:
-    """(seconds, dev accuracy) for each ``epoch N: ... dev accuracy X`` line of the recipe's log."""
-    return [(seconds, float(match.group(2))) for seconds, line in lines if (match := _EPOCH_LINE.search(line))]
-
-
-def summary(name: str, curve: list[tuple[float, float]], total: float) -> list[str]:
-    if not curve:
-        return [name, "no evaluation printed", *["-"] * len(THRESHOLDS), f"{total / 60:.1f} min"]
-    best_seconds, best = max(curve, key=lambda point: (point[1], -point[0]))
-    reached = [next((f"{s / 60:.1f} min" for s, a in curve if a >= t), "not reached") for t in THRESHOLDS]
-    return [name, f"{100 * best:.2f}% at {best_seconds / 60:.1f} min", *reached, f"{total / 60:.1f} min"]
-
-
-def plot(curves: dict[str, list[tuple[float, float]]], path: Path, title: str) -> None:
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(7, 4.2), dpi=110)
-    axes = figure.subplots()
-    for name, curve in curves.items():
-        axes.plot([s / 60 for s, _ in curve], [100 * a for _, a in curve], marker=".", label=name)
-    axes.set_xlabel("minutes since the command started")
-    axes.set_ylabel("dev UPOS accuracy (%)")
-    values = [100 * a for curve in curves.values() for _, a in curve] or [90.0]
-    axes.set_ylim(max(min(values), 90.0) - 0.5, max(values) + 0.5)  # the race is in the last points
-    axes.grid(alpha=0.3)
-    axes.legend(loc="lower right")
-    axes.set_title(title)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, bbox_inches="tight")
 
 
 def main(argv=None) -> BenchResult:
@@ -124,7 +79,7 @@ def main(argv=None) -> BenchResult:
     curves = {"spaCy morphologizer (efficiency)": spacy_curve(spacy_lines),
               "lstm_nlp POS recipe": recipe_curve(recipe_lines)}
     totals = {"spaCy morphologizer (efficiency)": spacy_total, "lstm_nlp POS recipe": recipe_total}
-    rows = [summary(name, curve, totals[name]) for name, curve in curves.items()]
+    rows = [summary(name, curve, totals[name], THRESHOLDS) for name, curve in curves.items()]
     points = [[name, ", ".join(f"{s / 60:.1f} min {100 * a:.2f}" for s, a in curve)] for name, curve in curves.items()]
     data = "bundled sample (smoke run)" if args.smoke else "UD English-EWT train -> dev"
     result = BenchResult("vs_spacy")
@@ -137,7 +92,7 @@ def main(argv=None) -> BenchResult:
         + "\n\nEvery evaluation (minutes, dev UPOS %):\n\n" + markdown_table(["system", "curve"], points))
     result.metrics.update({"curves": curves, "totals_seconds": totals, "threads": int(threads)})
     if args.plot:
-        plot(curves, args.plot, f"POS on {data}, {threads} thread(s)")
+        plot(curves, args.plot, f"POS on {data}, {threads} thread(s)", "dev UPOS accuracy (%)", floor=90.0)
         result.notes.append(f"plot: {portable(args.plot)}")
     result.emit(args)
     return result

@@ -110,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
                               "input: the tag written into the UPOS or XPOS field the model was trained on, every "
                               "other byte kept; the default there); classifiers: tsv (label<TAB>probability, the "
                               "default) or jsonl (label and every class's probability)")
+    predict.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                         help="CPU: N processes predict chunks of the input side by side and share the --threads "
+                              "(at least one each); output order is kept. Faster than threads alone on large "
+                              "inputs (2 workers on 2 cores: ~1.3x); each worker adds the memory of one chunk "
+                              "(default: %(default)s)")
     predict.add_argument("--probabilities", action="store_true",
                          help="jsonl output of taggers with a softmax head: the probability of each chosen tag")
     predict.add_argument("--top-k", type=_positive_int, default=None, metavar="K",
@@ -181,13 +186,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
             if not hasattr(pipeline, "predict_blocks"):
                 raise ConfigError(f"--input-format {args.input_format} applies to taggers; this model reads text lines")
             outputs = pipeline.predict_blocks(stream, input_format=args.input_format, batch_size=args.batch_size,
-                                              max_line_chars=args.max_line_chars,
+                                              max_line_chars=args.max_line_chars, workers=args.workers,
                                               **{k: v for k, v in options.items() if v is not None})
         else:
             if args.input_format != "text":
                 options["input_format"] = args.input_format
             outputs = pipeline.predict_lines(stream, batch_size=args.batch_size, max_line_chars=args.max_line_chars,
-                                             **options)
+                                             workers=args.workers, **options)
         for line in outputs:
             _write(line + "\n")
         _write("", flush=True)

@@ -196,3 +196,25 @@ def test_the_cli_bounds_onednn_primitive_cache_unless_the_user_set_it(user_value
     code = "import os, lstm_nlp.cli; print(os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'])"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == expected
+
+
+def test_predict_with_workers_writes_what_one_process_writes(sample_tagger, sample_dir, tmp_path, capsys):
+    text = tmp_path / "in.txt"
+    text.write_text("The dog sleeps .\n\nA cat sat on the mat .\n" * 3000, encoding="utf-8")  # two chunks
+    outputs = []
+    for workers in ("1", "2"):
+        assert cli.main(["predict", "--model", str(sample_tagger), "--input", str(text), "--workers", workers]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] and outputs[0].count("\n") == 9000
+    for workers in ("1", "2"):  # CoNLL-U goes through the same workers
+        assert cli.main(["predict", "--model", str(sample_tagger), "--input", str(sample_dir / "pos" / "dev.conllu"),
+                         "--input-format", "conllu", "--workers", workers]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[2] == outputs[3]
+
+
+@pytest.mark.parametrize("value", ["0", "two"])
+def test_predict_refuses_workers_that_are_not_a_positive_number(sample_tagger, value, capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["predict", "--model", str(sample_tagger), "--workers", value])
+    assert caught.value.code == 2 and "--workers: expected a positive integer" in capsys.readouterr().err

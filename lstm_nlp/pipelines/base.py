@@ -100,7 +100,7 @@ class TaskPipeline:
 
     # ------------------------------------------------------------------ prediction
     def predict_lines(self, lines: Iterable[str] | TextIO, *, batch_size: int = 256, chunk_size: int = 4096,
-                      max_line_chars: int = MAX_LINE_CHARS, **options: Any) -> Iterator[str]:
+                      max_line_chars: int = MAX_LINE_CHARS, workers: int = 1, **options: Any) -> Iterator[str]:
         """Streams one output line per input line, in input order, a bounded chunk at a time.
 
         Line ends (``\\n``, ``\\r\\n``) are stripped and a UTF-8 byte-order mark at the start of the
@@ -111,27 +111,42 @@ class TaskPipeline:
             lines: Text lines, or a text stream (read with :func:`read_lines`, so an endless line such
                 as ``/dev/zero`` stops at ``max_line_chars`` instead of filling memory).
             max_line_chars: Longest line taken, in characters (without its line end).
+            workers: Processes that predict chunks side by side (CPU, ``fork`` platforms; see
+                :mod:`lstm_nlp.pipelines.workers`); 1 predicts here.
             options: The task's :attr:`predict_options` (e.g. ``output_format``), passed to
                 :meth:`format_predictions`; one the task does not take is a ConfigError unless ``None``.
 
         Raises:
             DataFormatError: a line longer than ``max_line_chars`` (``line N has more than ... characters``).
         """
-        if max_line_chars < 1:
-            raise ConfigError(f"max_line_chars must be >= 1, got {max_line_chars}")
         options = self._check_options(options, self.predict_options, "predicts")
+        chunks = self._line_chunks(clean_lines(lines, max_line_chars=max_line_chars), chunk_size)
+        if workers != 1:
+            from lstm_nlp.pipelines.workers import map_in_workers
+
+            jobs = (((chunk, batch_size, first_line, options), {}) for first_line, chunk in chunks)
+            for outputs in map_in_workers(self, "_predict_chunk", jobs, workers):
+                yield from outputs
+            return
+        for first_line, chunk in chunks:
+            yield from self._predict_chunk(chunk, batch_size, first_line, options)
+
+    @staticmethod
+    def _line_chunks(lines: Iterable[str], chunk_size: int) -> Iterator[tuple[int, list[str]]]:
+        """``(number of the first line, lines)`` chunks of at most ``chunk_size`` lines and :data:`CHUNK_CHARS`
+        characters (or one line)."""
         chunk: list[str] = []
         chars = 0
         first_line = 1
-        for line in clean_lines(lines, max_line_chars=max_line_chars):
+        for line in lines:
             chunk.append(line)
             chars += len(line)
             if len(chunk) >= chunk_size or chars >= CHUNK_CHARS:
-                yield from self._predict_chunk(chunk, batch_size, first_line, options)
+                yield first_line, chunk
                 first_line += len(chunk)
                 chunk, chars = [], 0
         if chunk:
-            yield from self._predict_chunk(chunk, batch_size, first_line, options)
+            yield first_line, chunk
 
     def _predict_chunk(self, lines: list[str], batch_size: int, first_line: int, options: dict) -> list[str]:
         with paused_gc():  # one bounded chunk; see paused_gc

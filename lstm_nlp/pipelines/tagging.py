@@ -20,7 +20,7 @@ import torch
 
 from lstm_nlp.batch import model_inputs
 from lstm_nlp.data.batching import collate_tagging
-from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, read_blocks, write_block
+from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, read_blocks, write_block
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.device import move_batch
@@ -266,8 +266,8 @@ class TaggingPipeline(TaskPipeline):
 
     def predict_blocks(self, lines: Iterable[str] | TextIO, *, input_format: str, output_format: str | None = None,
                        probabilities: bool = False, top_k: int | None = None, batch_size: int = 256,
-                       chunk_sentences: int = 1024,
-                       max_line_chars: int = MAX_LINE_CHARS) -> Iterator[str]:
+                       chunk_sentences: int = 1024, max_line_chars: int = MAX_LINE_CHARS,
+                       workers: int = 1) -> Iterator[str]:
         """Tags a CoNLL or CoNLL-U stream sentence by sentence; yields one text per sentence.
 
         Args:
@@ -278,25 +278,38 @@ class TaggingPipeline(TaskPipeline):
                 column, in the scheme of the model's training files), then a blank line; or
                 ``"slash"`` / ``"jsonl"``.
             probabilities: Add the probability of each chosen tag (``jsonl``; softmax heads).
+            workers: Processes that tag chunks side by side (see :meth:`predict_lines`).
         """
         output_format = output_format or input_format
         if input_format not in ("conll", "conllu"):
             raise ConfigError(f"predict_blocks reads 'conll' or 'conllu', not {input_format!r}")
         if output_format in ("conll", "conllu") and output_format != input_format:
             raise ConfigError(f"output format {output_format!r} needs {output_format!r} input, got {input_format!r}")
-        column = self.tag_column if self.tag_column in CONLLU_COLUMNS else "upos"
         blocks = read_blocks(clean_lines(lines, max_line_chars=max_line_chars), kind=input_format,
                              token_column=self.token_column)
-        while chunk := list(itertools.islice(blocks, chunk_sentences)):
-            sentences = [block.tokens for block in chunk]
-            if output_format in ("conll", "conllu"):
-                with paused_gc():
-                    tags = self.predict_tokens(sentences, batch_size=batch_size)
-                for block, sequence in zip(chunk, tags):
-                    yield write_block(block, self._file_tags(sequence), kind=input_format, column=column) + "\n"
-            else:
-                with paused_gc():
-                    yield from self._format(sentences, output_format, probabilities, batch_size, top_k)
+        chunks = iter(lambda: list(itertools.islice(blocks, chunk_sentences)), [])
+        settings = (input_format, output_format, probabilities, batch_size, top_k)
+        if workers != 1:
+            from lstm_nlp.pipelines.workers import map_in_workers
+
+            for outputs in map_in_workers(self, "_blocks_outputs", (((chunk, *settings), {}) for chunk in chunks),
+                                          workers):
+                yield from outputs
+            return
+        for chunk in chunks:
+            yield from self._blocks_outputs(chunk, *settings)
+
+    def _blocks_outputs(self, chunk: list[Block], input_format: str, output_format: str, probabilities: bool,
+                        batch_size: int, top_k: int | None) -> list[str]:
+        """The output text of each sentence block of ``chunk`` (see :meth:`predict_blocks`)."""
+        sentences = [block.tokens for block in chunk]
+        with paused_gc():
+            if output_format not in ("conll", "conllu"):
+                return self._format(sentences, output_format, probabilities, batch_size, top_k)
+            tags = self.predict_tokens(sentences, batch_size=batch_size)
+        column = self.tag_column if self.tag_column in CONLLU_COLUMNS else "upos"
+        return [write_block(block, self._file_tags(sequence), kind=input_format, column=column) + "\n"
+                for block, sequence in zip(chunk, tags)]
 
     def _model_tags(self, tags: Sequence[str]) -> list[str]:
         """IOB2 tags (what the readers give) in the model's label scheme."""

@@ -57,6 +57,7 @@ def test_predict_lines_gives_one_line_per_input_even_for_empty_or_odd_lines(trai
         assert label in ("neg", "pos") and 0.5 <= float(probability) <= 1.0
     assert out[0].startswith("pos\t") and out[-1].startswith("neg\t")
     assert trained.predict([]) == []
+    assert list(trained.predict_lines(lines, chunk_size=2, workers=2)) == out  # worker processes: the same
 
 
 def test_max_length_keeps_the_first_tokens():
