@@ -23,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO_ROOT, machine_info, markdown_table  # noqa: E402
 
-BENCHMARKS = ["training", "training_imdb", "encoder", "padding", "inference", "time_to_accuracy", "startup"]
+BENCHMARKS = ["training", "training_imdb", "encoder", "padding", "inference", "time_to_accuracy", "startup",
+              "predict_cli"]
 RUNS_DIR = REPO_ROOT / "docs" / "benchmark_runs"
 
 
