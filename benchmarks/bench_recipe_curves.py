@@ -1,6 +1,6 @@
 """Time to accuracy of one recipe at several git revisions, one after the other in one run: curves and a plot.
 
-    python benchmarks/bench_recipe_curves.py --recipe ner --revisions 3f84564 . --threads 2 \
+    python benchmarks/bench_recipe_curves.py --recipe ner --revisions 3f84564 . --labels before now --threads 2 \
         --plot docs/img/time_to_accuracy_ner.png           # CoNLL-2003 train -> dev, an older commit vs this tree
     python benchmarks/bench_recipe_curves.py --smoke       # the bundled sample, 2 epochs of this tree
 
@@ -51,8 +51,12 @@ def main(argv=None) -> BenchResult:
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="ner")
     parser.add_argument("--revisions", nargs="+", default=["."], metavar="REV",
                         help="git revisions to compare, run in this order ('.' = this working tree; default: .)")
+    parser.add_argument("--labels", nargs="+", default=None, metavar="LABEL",
+                        help="a name for each revision in the table and plot (default: its short commit)")
     parser.add_argument("--plot", type=Path, default=None, help="write the curves to this PNG")
     args = parser.parse_args(argv)
+    if args.labels is not None and len(args.labels) != len(args.revisions):
+        parser.error(f"--labels: {len(args.labels)} given for {len(args.revisions)} revisions")
     setup(args)
     files, metric, thresholds, ylabel, data = RECIPES[args.recipe]
     if args.smoke:
@@ -70,10 +74,11 @@ def main(argv=None) -> BenchResult:
     try:
         with tempfile.TemporaryDirectory(prefix="bench_recipe_curves_") as scratch:
             work = Path(scratch)
-            for revision in args.revisions:
+            for index, revision in enumerate(args.revisions):
                 tree, label = checkout(revision, work)
+                label = args.labels[index] if args.labels else label
                 command = [sys.executable, str(tree / "recipes" / f"{args.recipe}.py"), *data_args, "--threads",
-                           threads, "--no-progress", "--no-checkpoints", "--output-dir", str(work / f"run_{label}")]
+                           threads, "--no-progress", "--no-checkpoints", "--output-dir", str(work / f"run_{index}")]
                 # PYTHONPATH puts the revision's package ahead of the installed one; the cwd is outside the tree
                 lines, total, code = timed_lines(command, {**env, "PYTHONPATH": str(tree)}, work)
                 if code != 0:
@@ -85,11 +90,12 @@ def main(argv=None) -> BenchResult:
     rows = [summary(label, curve, totals[label], thresholds) for label, curve in curves.items()]
     points = [[label, ", ".join(f"{s / 60:.1f} min {100 * a:.2f}" for s, a in curve)] for label, curve in curves.items()]
     result = BenchResult("recipe_curves")
+    labels = f"--labels {' '.join(args.labels)} " if args.labels else ""
     result.add_section(
         f"Time to accuracy: recipes/{args.recipe}.py at {len(curves)} revision(s)",
         f"`python benchmarks/bench_recipe_curves.py --recipe {args.recipe} --revisions {' '.join(args.revisions)} "
-        f"--threads {threads}`: {data}, the recipe's defaults, {threads} thread(s), one revision after the other. "
-        "Minutes since each command started (start-up, reading the data and evaluations included).\n\n"
+        f"{labels}--threads {threads}`: {data}, the recipe's defaults, {threads} thread(s), one revision after the "
+        "other. Minutes since each command started (start-up, reading the data and evaluations included).\n\n"
         + markdown_table(["revision", f"best dev {metric}", *[f"first >= {100 * t:g}" for t in thresholds],
                           "whole command"], rows)
         + "\n\nEvery evaluation (minutes, dev score):\n\n" + markdown_table(["revision", "curve"], points))
