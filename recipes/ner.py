@@ -24,7 +24,7 @@ SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "ner"
 
 
 def parse_args(argv=None):
-    parser = recipe_parser(__doc__.split("\n")[0], epochs=30, batch_size=16, lr=1e-3, output_dir="runs/ner",
+    parser = recipe_parser(__doc__.split("\n")[0], epochs=30, batch_size=16, lr=2e-3, output_dir="runs/ner",
                            scheduler="plateau", lr_patience=2)
     add_bio_tagger_options(parser, tag_column=3)
     return data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".txt")

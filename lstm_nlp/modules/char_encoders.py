@@ -77,7 +77,9 @@ def _hash_multipliers(width: int, device: torch.device) -> torch.Tensor:
 def _scatter_back(encoded: torch.Tensor, inverse: torch.Tensor, shape: torch.Size) -> torch.Tensor:
     """``encoded [n_unique, dim]`` -> ``[batch, seq, dim]``, zeros where ``inverse == n_unique``."""
     padded = torch.cat([encoded, encoded.new_zeros(1, encoded.shape[1])], dim=0)
-    return padded[inverse].view(shape[0], shape[1], encoded.shape[1])  # [batch, seq, dim]
+    # index_select, not padded[inverse]: the latter's backward adds the repeated rows with parallel atomic adds on
+    # CPU, in an order that changes from run to run with more than one thread (and ~20x slower)
+    return padded.index_select(0, inverse).view(shape[0], shape[1], encoded.shape[1])  # [batch, seq, dim]
 
 
 class CharCNNEncoder(nn.Module):

@@ -42,6 +42,31 @@ def test_gradients_reach_every_occurrence_and_the_char_embedding():
     assert torch.count_nonzero(grad[2:8].abs().sum(1)) == 6
 
 
+@pytest.mark.parametrize("encoder", [
+    lambda: CharCNNEncoder(40, embedding_dim=8, num_filters=64),
+    lambda: CharLSTMEncoder(40, embedding_dim=8, hidden_size=32),
+], ids=["cnn", "lstm"])
+def test_gradients_are_the_same_bits_on_every_run_with_two_threads(encoder):
+    """Words repeat in a batch; their gradients must add up in a fixed order, also across threads (the indexing
+    used before added them with parallel atomic adds: a same-seed training run drifted after a few epochs)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        torch.manual_seed(0)
+        module = encoder()
+        chars = torch.randint(1, 40, (64, 50, 6))
+        chars[:, :, 4:] = 0
+        chars[torch.rand(64, 50) < 0.3] = chars[0, 0].clone()  # many repeats of one word: the case that raced
+        upstream = torch.randn(64, 50, module.output_dim)
+        first = None
+        for _ in range(20):
+            grads = torch.autograd.grad((module(chars) * upstream).sum(), list(module.parameters()))
+            first = first or grads
+            assert all(torch.equal(a, b) for a, b in zip(first, grads))
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_char_lstm_output_is_final_forward_and_backward_states():
     torch.manual_seed(0)
     module = CharLSTMEncoder(8, embedding_dim=4, hidden_size=3).eval()
