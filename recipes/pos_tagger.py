@@ -28,7 +28,7 @@ SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "pos"
 
 
 def parse_args(argv=None):
-    parser = recipe_parser(__doc__.split("\n")[0], epochs=30, batch_size=32, lr=3e-3, output_dir="runs/pos",
+    parser = recipe_parser(__doc__.split("\n")[0], epochs=30, batch_size=32, lr=2e-3, output_dir="runs/pos",
                            scheduler="plateau", lr_patience=1)
     model = parser.add_argument_group("model")
     model.add_argument("--tag-column", choices=["upos", "xpos"], default="upos", help="CoNLL-U tag column")
