@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--workers", type=_positive_int, default=1, metavar="N",
                          help="CPU: N processes predict chunks of the input side by side and share the --threads "
                               "(at least one each); output order is kept. Faster than threads alone on large "
-                              "inputs (2 workers on 2 cores: ~1.3x); each worker adds the memory of one chunk "
+                              "inputs (2 workers on 2 cores: ~1.2x); each worker adds the memory of one chunk "
                               "(default: %(default)s)")
     predict.add_argument("--probabilities", action="store_true",
                          help="jsonl output of taggers with a softmax head: the probability of each chosen tag")

@@ -121,15 +121,17 @@ class TaskPipeline:
         """
         options = self._check_options(options, self.predict_options, "predicts")
         chunks = self._line_chunks(clean_lines(lines, max_line_chars=max_line_chars), chunk_size)
-        if workers != 1:
-            from lstm_nlp.pipelines.workers import map_in_workers
+        jobs = ((chunk, batch_size, first_line, options) for first_line, chunk in chunks)
+        for outputs in self._map_chunks("_predict_chunk", jobs, workers):
+            yield from outputs
 
-            jobs = (((chunk, batch_size, first_line, options), {}) for first_line, chunk in chunks)
-            for outputs in map_in_workers(self, "_predict_chunk", jobs, workers):
-                yield from outputs
-            return
-        for first_line, chunk in chunks:
-            yield from self._predict_chunk(chunk, batch_size, first_line, options)
+    def _map_chunks(self, method: str, jobs: Iterable[tuple], workers: int) -> Iterator[list[str]]:
+        """``self.<method>(*args)`` for each ``args`` of ``jobs``, in order: here, or in ``workers`` processes."""
+        if workers == 1:
+            return (getattr(self, method)(*args) for args in jobs)
+        from lstm_nlp.pipelines.workers import map_in_workers  # multiprocessing only when asked for
+
+        return map_in_workers(self, method, jobs, workers)
 
     @staticmethod
     def _line_chunks(lines: Iterable[str], chunk_size: int) -> Iterator[tuple[int, list[str]]]:

@@ -289,15 +289,8 @@ class TaggingPipeline(TaskPipeline):
                              token_column=self.token_column)
         chunks = iter(lambda: list(itertools.islice(blocks, chunk_sentences)), [])
         settings = (input_format, output_format, probabilities, batch_size, top_k)
-        if workers != 1:
-            from lstm_nlp.pipelines.workers import map_in_workers
-
-            for outputs in map_in_workers(self, "_blocks_outputs", (((chunk, *settings), {}) for chunk in chunks),
-                                          workers):
-                yield from outputs
-            return
-        for chunk in chunks:
-            yield from self._blocks_outputs(chunk, *settings)
+        for outputs in self._map_chunks("_blocks_outputs", ((chunk, *settings) for chunk in chunks), workers):
+            yield from outputs
 
     def _blocks_outputs(self, chunk: list[Block], input_format: str, output_format: str, probabilities: bool,
                         batch_size: int, top_k: int | None) -> list[str]:

@@ -64,12 +64,12 @@ def _die_with_parent() -> None:
             pass
 
 
-def _run(method: str, args: tuple, kwargs: dict) -> Any:
-    return getattr(_PIPELINE, method)(*args, **kwargs)
+def _run(method: str, args: tuple) -> Any:
+    return getattr(_PIPELINE, method)(*args)
 
 
-def map_in_workers(pipeline: Any, method: str, jobs: Iterable[tuple[tuple, dict]], workers: int) -> Iterator[Any]:
-    """Yields ``pipeline.<method>(*args, **kwargs)`` for each ``(args, kwargs)`` of ``jobs``, in order.
+def map_in_workers(pipeline: Any, method: str, jobs: Iterable[tuple], workers: int) -> Iterator[Any]:
+    """Yields ``pipeline.<method>(*args)`` for each ``args`` tuple of ``jobs``, in order.
 
     ``workers`` forked processes share the parent's torch threads (at least one each). At most two jobs per
     worker are in flight, so memory stays bounded on endless input. An error while reading ``jobs`` is raised
@@ -102,7 +102,7 @@ def map_in_workers(pipeline: Any, method: str, jobs: Iterable[tuple[tuple, dict]
                 job = None
             if job is None:
                 break
-            pending.append(pool.apply_async(_run, (method, *job)))
+            pending.append(pool.apply_async(_run, (method, job)))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().get()
         while pending:
