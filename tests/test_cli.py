@@ -218,3 +218,9 @@ def test_predict_refuses_workers_that_are_not_a_positive_number(sample_tagger, v
     with pytest.raises(SystemExit) as caught:
         cli.main(["predict", "--model", str(sample_tagger), "--workers", value])
     assert caught.value.code == 2 and "--workers: expected a positive integer" in capsys.readouterr().err
+
+
+def test_a_malformed_conllu_input_names_the_file_and_line(sample_tagger, sample_dir, capsys):
+    wrong = sample_dir / "ner" / "dev.txt"  # CoNLL-2003 columns given as CoNLL-U
+    assert cli.main(["predict", "--model", str(sample_tagger), "--input", str(wrong), "--input-format", "conllu"]) == 2
+    assert f"{wrong}:1: expected 10 tab-separated CoNLL-U columns" in capsys.readouterr().err

@@ -37,7 +37,7 @@ class Block:
     first_line: int
 
 
-def read_blocks(lines: Iterable[str], *, kind: str, token_column: int = 0) -> Iterator[Block]:
+def read_blocks(lines: Iterable[str], *, kind: str, token_column: int = 0, source: str = "input") -> Iterator[Block]:
     """Splits a stream of lines (ends stripped) into sentence blocks at blank lines.
 
     Args:
@@ -45,6 +45,7 @@ def read_blocks(lines: Iterable[str], *, kind: str, token_column: int = 0) -> It
         kind: ``"conllu"`` (tab-separated, 10 columns; comments, ``3-4`` and ``5.1`` lines kept but
             not tagged) or ``"conll"`` (whitespace columns; ``-DOCSTART-`` lines kept, not tagged).
         token_column: The word column of CoNLL files.
+        source: What errors name as the file (its path, ``stdin``).
 
     Raises:
         DataFormatError: a token line with the wrong number of columns or a bad CoNLL-U id
@@ -62,7 +63,8 @@ def read_blocks(lines: Iterable[str], *, kind: str, token_column: int = 0) -> It
         if not block.lines:
             block.first_line = number
         block.lines.append(line)
-        word = _conllu_word(line, number) if kind == "conllu" else _conll_word(line, number, token_column)
+        where = (source, number)
+        word = _conllu_word(line, where) if kind == "conllu" else _conll_word(line, where, token_column)
         if word is not None:
             block.token_lines.append(len(block.lines) - 1)
             block.tokens.append(word)
@@ -70,29 +72,29 @@ def read_blocks(lines: Iterable[str], *, kind: str, token_column: int = 0) -> It
         yield block
 
 
-def _conllu_word(line: str, number: int) -> str | None:
+def _conllu_word(line: str, where: tuple[str, int]) -> str | None:
     if line.startswith("#"):
         return None
     columns = line.split("\t")
     if len(columns) != 10:
-        raise DataFormatError(f"expected 10 tab-separated CoNLL-U columns, found {len(columns)}", "input", number)
+        raise DataFormatError(f"expected 10 tab-separated CoNLL-U columns, found {len(columns)}", *where)
     if _WORD_ID.fullmatch(columns[0]):
         return columns[1]
     if _SKIPPED_ID.fullmatch(columns[0]):
         return None
     raise DataFormatError(f"token id {columns[0]!r} is not a positive integer, a range like 3-4 or an empty node "
-                          "like 5.1", "input", number)
+                          "like 5.1", *where)
 
 
-def _conll_word(line: str, number: int, token_column: int) -> str | None:
+def _conll_word(line: str, where: tuple[str, int], token_column: int) -> str | None:
     columns = line.split()
     if columns[0] == "-DOCSTART-":
         return None
     try:
         return columns[token_column]
     except IndexError:
-        raise DataFormatError(f"no column {token_column} on this line ({len(columns)} columns)", "input",
-                              number) from None
+        raise DataFormatError(f"no column {token_column} on this line ({len(columns)} columns)",
+                              *where) from None
 
 
 def write_block(block: Block, tags: Sequence[str], *, kind: str, column: str = "upos") -> str:

@@ -286,7 +286,7 @@ class TaggingPipeline(TaskPipeline):
         if output_format in ("conll", "conllu") and output_format != input_format:
             raise ConfigError(f"output format {output_format!r} needs {output_format!r} input, got {input_format!r}")
         blocks = read_blocks(clean_lines(lines, max_line_chars=max_line_chars), kind=input_format,
-                             token_column=self.token_column)
+                             token_column=self.token_column, source=_stream_name(lines))
         chunks = iter(lambda: list(itertools.islice(blocks, chunk_sentences)), [])
         settings = (input_format, output_format, probabilities, batch_size, top_k)
         for outputs in self._map_chunks("_blocks_outputs", ((chunk, *settings) for chunk in chunks), workers):
@@ -419,3 +419,11 @@ class TaggingPipeline(TaskPipeline):
                    chars=bundle.vocabs.get("chars"), scheme=meta.get("scheme", "none"),
                    tag_column=meta.get("tag_column", "upos"), token_column=meta.get("token_column", 0),
                    file_scheme=meta.get("file_scheme", "none"))
+
+
+def _stream_name(lines: object) -> str:
+    """What errors call an input: a file's path, ``stdin``, or ``input`` (a list of lines)."""
+    name = getattr(lines, "name", None)
+    if not isinstance(name, str):
+        return "input"
+    return "stdin" if name == "<stdin>" else name
