@@ -1,9 +1,10 @@
 """Evaluation metrics: token accuracy and seqeval reports for taggers; accuracy/P/R/F1 for classifiers.
 
 For BIO-tagged tasks (NER, chunking) seqeval scores whole entities (strict IOB2). For tag sets
-without BIO prefixes (POS), each token is scored as a one-token entity of its tag, which makes
-seqeval's per-tag precision/recall/F1 the usual per-class token scores. seqeval (and through it
-scikit-learn, about a second) is imported on first use, so predicting never pays for it.
+without BIO prefixes (POS) the per-tag precision/recall/F1 are the usual per-class token scores,
+counted from the confusion matrix (what seqeval gives when each token is a one-token entity, 5x
+faster, and without importing seqeval and scikit-learn, about a second). seqeval is imported on
+first use, so predicting never pays for it.
 """
 
 from __future__ import annotations
@@ -29,10 +30,6 @@ def _check_aligned(gold, predicted) -> None:
     for i, (g, p) in enumerate(zip(gold, predicted)):
         if len(g) != len(p):
             raise ValueError(f"sentence {i}: {len(g)} gold tags but {len(p)} predicted")
-
-
-def _as_single_token_entities(sequences: Sequence[Sequence[str]]) -> list[list[str]]:
-    return [[f"B-{tag}" for tag in seq] for seq in sequences]
 
 
 def _check_bio(sequences: Sequence[Sequence[str]], what: str) -> None:
@@ -68,19 +65,23 @@ def tagging_metrics(
     Raises:
         DataFormatError: with ``"iob2"``, a tag that is not ``O``/``B-X``/``I-X``.
     """
+    _check_aligned(gold, predicted)
+    scheme = check_scheme(scheme, allowed=("none", "iob2"))
+    confusion = confusion_counts([t for s in gold for t in s], [t for s in predicted for t in s])
+    if scheme == "none":
+        per_tag = token_class_scores(confusion)
+        accuracy = token_accuracy(gold, predicted)
+        macro_f1 = sum(v["f1"] for v in per_tag.values()) / len(per_tag) if per_tag else 0.0
+        return {"accuracy": accuracy, "macro_f1": macro_f1, "per_tag": per_tag,
+                "report": token_class_report(per_tag, accuracy), "confusion": confusion}
+
     from seqeval.metrics import classification_report, f1_score, precision_score, recall_score  # ~1 s of imports
     from seqeval.scheme import IOB2
 
-    _check_aligned(gold, predicted)
-    scheme = check_scheme(scheme, allowed=("none", "iob2"))
-    if scheme == "none":
-        g, p = _as_single_token_entities(gold), _as_single_token_entities(predicted)
-        kwargs = {}
-    else:
-        _check_bio(gold, "gold")
-        _check_bio(predicted, "predicted")
-        g, p = [list(s) for s in gold], [list(s) for s in predicted]
-        kwargs = {"mode": "strict", "scheme": IOB2}
+    _check_bio(gold, "gold")
+    _check_bio(predicted, "predicted")
+    g, p = [list(s) for s in gold], [list(s) for s in predicted]
+    kwargs = {"mode": "strict", "scheme": IOB2}
     with warnings.catch_warnings():  # numpy's "mean of empty slice" when there is no span at all
         warnings.simplefilter("ignore", RuntimeWarning)
         report_dict = classification_report(g, p, output_dict=True, zero_division=0, **kwargs)
@@ -88,23 +89,48 @@ def tagging_metrics(
         tag: {"precision": v["precision"], "recall": v["recall"], "f1": v["f1-score"], "support": int(v["support"])}
         for tag, v in report_dict.items() if not tag.endswith(" avg")
     }
-    metrics = {"accuracy": token_accuracy(gold, predicted)}
-    if scheme == "iob2":
-        metrics.update(precision=precision_score(g, p, zero_division=0, **kwargs),
-                       recall=recall_score(g, p, zero_division=0, **kwargs),
-                       f1=f1_score(g, p, zero_division=0, **kwargs))
-        metrics.update({f"{k}_conlleval": v for k, v in conlleval_scores(gold, predicted).items()})
-    else:
-        metrics["macro_f1"] = report_dict["macro avg"]["f1-score"] if "macro avg" in report_dict else 0.0
+    metrics = {"accuracy": token_accuracy(gold, predicted),
+               "precision": precision_score(g, p, zero_division=0, **kwargs),
+               "recall": recall_score(g, p, zero_division=0, **kwargs),
+               "f1": f1_score(g, p, zero_division=0, **kwargs)}
+    metrics.update({f"{k}_conlleval": v for k, v in conlleval_scores(gold, predicted).items()})
     # seqeval's text report fails (max() of an empty sequence) when no span exists on either side
     report = (classification_report(g, p, digits=4, zero_division=0, **kwargs) if per_tag
               else "no spans in the gold or the predicted tags (every tag is O): nothing to report per type\n")
-    if scheme == "iob2":
-        report += (f"\nspans, strict IOB2 (seqeval; a stray I-X is no span): F1 {100 * metrics['f1']:.2f}\n"
-                   f"spans, as conlleval reads them (a stray I-X opens one):  F1 {100 * metrics['f1_conlleval']:.2f}\n")
-    metrics.update(per_tag=per_tag, report=report,
-                   confusion=confusion_counts([t for s in gold for t in s], [t for s in predicted for t in s]))
+    report += (f"\nspans, strict IOB2 (seqeval; a stray I-X is no span): F1 {100 * metrics['f1']:.2f}\n"
+               f"spans, as conlleval reads them (a stray I-X opens one):  F1 {100 * metrics['f1_conlleval']:.2f}\n")
+    metrics.update(per_tag=per_tag, report=report, confusion=confusion)
     return metrics
+
+
+def token_class_scores(confusion: dict) -> dict[str, dict]:
+    """Per-class token precision/recall/F1/support from :func:`confusion_counts` (0 where undefined)."""
+    labels, matrix = confusion["labels"], confusion["matrix"]
+    predicted_totals = [sum(column) for column in zip(*matrix)] if matrix else []
+    scores = {}
+    for i, label in enumerate(labels):
+        correct, support = matrix[i][i], sum(matrix[i])
+        precision = correct / predicted_totals[i] if predicted_totals[i] else 0.0
+        recall = correct / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        scores[label] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
+    return scores
+
+
+def token_class_report(per_tag: dict[str, dict], accuracy: float) -> str:
+    """The per-tag table of :func:`token_class_scores` with accuracy and macro/weighted averages."""
+    total = sum(v["support"] for v in per_tag.values())
+    width = max(12, *(len(tag) for tag in per_tag)) if per_tag else 12
+    lines = [f"{'':>{width}} {'precision':>9} {'recall':>9} {'f1-score':>9} {'support':>9}", ""]
+    lines += [f"{tag:>{width}} {v['precision']:>9.4f} {v['recall']:>9.4f} {v['f1']:>9.4f} {v['support']:>9d}"
+              for tag, v in per_tag.items()]
+    lines += ["", f"{'accuracy':>{width}} {'':>9} {'':>9} {accuracy:>9.4f} {total:>9d}"]
+    for name, weights in (("macro avg", [1] * len(per_tag)), ("weighted avg", [v["support"] for v in per_tag.values()])):
+        norm = sum(weights)
+        averaged = [sum(w * v[key] for w, v in zip(weights, per_tag.values())) / norm if norm else 0.0
+                    for key in ("precision", "recall", "f1")]
+        lines.append(f"{name:>{width}} " + " ".join(f"{a:>9.4f}" for a in averaged) + f" {total:>9d}")
+    return "\n".join(lines) + "\n"
 
 
 def conlleval_scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> dict[str, float]:

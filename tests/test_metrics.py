@@ -45,6 +45,32 @@ def test_none_scheme_scores_each_token_as_its_tag(scheme):
     assert metrics["confusion"]["matrix"][1] == [0, 0, 0, 1]  # gold NOUN predicted VERB
 
 
+def test_none_scheme_report_by_hand_with_a_tag_only_predicted():
+    gold = [["DET", "NOUN", "NOUN", "VERB"]]
+    pred = [["DET", "NOUN", "ADJ", "VERB"]]  # ADJ: predicted once, never gold
+    metrics = tagging_metrics(gold, pred)
+    per_tag = metrics["per_tag"]
+    assert list(per_tag) == ["ADJ", "DET", "NOUN", "VERB"]
+    assert per_tag["ADJ"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    assert per_tag["NOUN"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3), "support": 2}
+    assert metrics["macro_f1"] == pytest.approx((0 + 1 + 2 / 3 + 1) / 4)
+    lines = {line.split()[0]: line.split()[1:] for line in metrics["report"].splitlines() if line.strip()}
+    assert lines["NOUN"] == ["1.0000", "0.5000", "0.6667", "2"]
+    assert lines["accuracy"] == ["0.7500", "4"]
+    # weighted by support: (DET 1 x 1 + NOUN 2 x 2/3 + VERB 1 x 1) / 4
+    assert metrics["report"].splitlines()[-1].split()[-2:] == [f"{(1 + 4 / 3 + 1) / 4:.4f}", "4"]
+
+
+def test_none_scheme_does_not_import_seqeval(repo_root):
+    import subprocess
+    import sys
+
+    code = ("import sys; from lstm_nlp.metrics import tagging_metrics; tagging_metrics([['DET']], [['DET']]); "
+            "print('seqeval' in sys.modules, 'sklearn' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo_root, check=True)
+    assert done.stdout.split() == ["False", "False"]
+
+
 def test_misaligned_inputs_are_rejected():
     with pytest.raises(ValueError, match="sentence 0"):
         tagging_metrics([["O"]], [["O", "O"]], scheme="iob2")
