@@ -75,27 +75,26 @@ def tagging_metrics(
         return {"accuracy": accuracy, "macro_f1": macro_f1, "per_tag": per_tag,
                 "report": token_class_report(per_tag, accuracy), "confusion": confusion}
 
-    from seqeval.metrics import classification_report, f1_score, precision_score, recall_score  # ~1 s of imports
+    from seqeval.metrics import classification_report  # ~1 s of imports
     from seqeval.scheme import IOB2
 
     _check_bio(gold, "gold")
     _check_bio(predicted, "predicted")
     g, p = [list(s) for s in gold], [list(s) for s in predicted]
-    kwargs = {"mode": "strict", "scheme": IOB2}
+    # One seqeval pass: its report's micro average is precision_score/recall_score/f1_score (each of
+    # which would extract every span again; strict IOB2 extraction is most of the time).
     with warnings.catch_warnings():  # numpy's "mean of empty slice" when there is no span at all
         warnings.simplefilter("ignore", RuntimeWarning)
-        report_dict = classification_report(g, p, output_dict=True, zero_division=0, **kwargs)
-    per_tag = {
-        tag: {"precision": v["precision"], "recall": v["recall"], "f1": v["f1-score"], "support": int(v["support"])}
-        for tag, v in report_dict.items() if not tag.endswith(" avg")
-    }
+        report_dict = classification_report(g, p, output_dict=True, zero_division=0, mode="strict", scheme=IOB2)
+    rows = {name: {"precision": v["precision"], "recall": v["recall"], "f1": v["f1-score"], "support": int(v["support"])}
+            for name, v in report_dict.items()}
+    per_tag = {name: v for name, v in rows.items() if not name.endswith(" avg")}
+    averages = {name: v for name, v in rows.items() if name.endswith(" avg")}
+    micro = averages.get("micro avg", {"precision": 0.0, "recall": 0.0, "f1": 0.0})
     metrics = {"accuracy": token_accuracy(gold, predicted),
-               "precision": precision_score(g, p, zero_division=0, **kwargs),
-               "recall": recall_score(g, p, zero_division=0, **kwargs),
-               "f1": f1_score(g, p, zero_division=0, **kwargs)}
+               "precision": micro["precision"], "recall": micro["recall"], "f1": micro["f1"]}
     metrics.update({f"{k}_conlleval": v for k, v in conlleval_scores(gold, predicted).items()})
-    # seqeval's text report fails (max() of an empty sequence) when no span exists on either side
-    report = (classification_report(g, p, digits=4, zero_division=0, **kwargs) if per_tag
+    report = (score_table(per_tag, averages) if per_tag
               else "no spans in the gold or the predicted tags (every tag is O): nothing to report per type\n")
     report += (f"\nspans, strict IOB2 (seqeval; a stray I-X is no span): F1 {100 * metrics['f1']:.2f}\n"
                f"spans, as conlleval reads them (a stray I-X opens one):  F1 {100 * metrics['f1_conlleval']:.2f}\n")
@@ -117,20 +116,36 @@ def token_class_scores(confusion: dict) -> dict[str, dict]:
     return scores
 
 
+def score_table(rows: dict[str, dict], averages: dict[str, dict], *, accuracy: tuple[float, int] | None = None) -> str:
+    """A classification report: one line per tag, then an accuracy line (if given) and the averages.
+
+    Args:
+        rows: ``{tag: {precision, recall, f1, support}}``.
+        averages: ``{"macro avg": {...}, ...}``, the same keys.
+        accuracy: ``(accuracy, tokens)`` for token scores.
+    """
+    width = max(12, *(len(name) for name in [*rows, *averages]))
+    lines = [f"{'':>{width}} {'precision':>9} {'recall':>9} {'f1-score':>9} {'support':>9}", ""]
+    lines += [f"{name:>{width}} {v['precision']:>9.4f} {v['recall']:>9.4f} {v['f1']:>9.4f} {v['support']:>9d}"
+              for name, v in rows.items()]
+    lines.append("")
+    if accuracy is not None:
+        lines.append(f"{'accuracy':>{width}} {'':>9} {'':>9} {accuracy[0]:>9.4f} {accuracy[1]:>9d}")
+    lines += [f"{name:>{width}} {v['precision']:>9.4f} {v['recall']:>9.4f} {v['f1']:>9.4f} {v['support']:>9d}"
+              for name, v in averages.items()]
+    return "\n".join(lines) + "\n"
+
+
 def token_class_report(per_tag: dict[str, dict], accuracy: float) -> str:
     """The per-tag table of :func:`token_class_scores` with accuracy and macro/weighted averages."""
     total = sum(v["support"] for v in per_tag.values())
-    width = max(12, *(len(tag) for tag in per_tag)) if per_tag else 12
-    lines = [f"{'':>{width}} {'precision':>9} {'recall':>9} {'f1-score':>9} {'support':>9}", ""]
-    lines += [f"{tag:>{width}} {v['precision']:>9.4f} {v['recall']:>9.4f} {v['f1']:>9.4f} {v['support']:>9d}"
-              for tag, v in per_tag.items()]
-    lines += ["", f"{'accuracy':>{width}} {'':>9} {'':>9} {accuracy:>9.4f} {total:>9d}"]
+    averages = {}
     for name, weights in (("macro avg", [1] * len(per_tag)), ("weighted avg", [v["support"] for v in per_tag.values()])):
         norm = sum(weights)
-        averaged = [sum(w * v[key] for w, v in zip(weights, per_tag.values())) / norm if norm else 0.0
-                    for key in ("precision", "recall", "f1")]
-        lines.append(f"{name:>{width}} " + " ".join(f"{a:>9.4f}" for a in averaged) + f" {total:>9d}")
-    return "\n".join(lines) + "\n"
+        averages[name] = {key: sum(w * v[key] for w, v in zip(weights, per_tag.values())) / norm if norm else 0.0
+                          for key in ("precision", "recall", "f1")}
+        averages[name]["support"] = total
+    return score_table(per_tag, averages, accuracy=(accuracy, total))
 
 
 def conlleval_scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> dict[str, float]:

@@ -71,6 +71,25 @@ def test_none_scheme_does_not_import_seqeval(repo_root):
     assert done.stdout.split() == ["False", "False"]
 
 
+def test_span_scores_equal_seqevals_own_functions_on_noisy_tags():
+    """The micro scores come from seqeval's report; they must be what its precision/recall/f1 functions say."""
+    import random
+
+    from seqeval.metrics import f1_score, precision_score, recall_score
+    from seqeval.scheme import IOB2
+
+    tags = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]
+    rng = random.Random(0)
+    gold = [[rng.choice(tags) for _ in range(rng.randint(1, 12))] for _ in range(300)]
+    pred = [[t if rng.random() < 0.8 else rng.choice(tags) for t in sentence] for sentence in gold]
+    metrics = tagging_metrics(gold, pred, scheme="iob2")
+    strict = {"mode": "strict", "scheme": IOB2, "zero_division": 0}
+    assert metrics["precision"] == precision_score(gold, pred, **strict)
+    assert metrics["recall"] == recall_score(gold, pred, **strict)
+    assert metrics["f1"] == f1_score(gold, pred, **strict)
+    assert "micro avg" in metrics["report"] and "LOC" in metrics["report"]
+
+
 def test_misaligned_inputs_are_rejected():
     with pytest.raises(ValueError, match="sentence 0"):
         tagging_metrics([["O"]], [["O", "O"]], scheme="iob2")
