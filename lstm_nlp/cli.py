@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "evaluate", help="score a model on a labelled file; prints metrics as JSON",
         description="Prints the metrics of a saved model on a labelled file as JSON on stdout "
-                    "(the seqeval report goes to stderr).")
+                    "(the per-tag or per-entity-type report goes to stderr).")
     _add_common(evaluate)
     evaluate.add_argument("--data", required=True, help="labelled data (e.g. a .conllu file)")
     evaluate.add_argument("--tag-column", default=None,

@@ -1,4 +1,4 @@
-"""Evaluation metrics: token accuracy and seqeval reports for taggers; accuracy/P/R/F1 for classifiers.
+"""Evaluation metrics for taggers (token accuracy, per-tag scores, seqeval span reports) and classifiers.
 
 For BIO-tagged tasks (NER, chunking) seqeval scores whole entities (strict IOB2). For tag sets
 without BIO prefixes (POS) the per-tag precision/recall/F1 are the usual per-class token scores,
