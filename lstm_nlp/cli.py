@@ -14,7 +14,9 @@ import gc
 import io
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from lstm_nlp import __version__
@@ -196,6 +198,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         for line in outputs:
             _write(line + "\n")
         _write("", flush=True)
+        _output_complete()
     finally:
         if args.input:
             stream.close()
@@ -219,6 +222,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if report:
         sys.stderr.write(f"{args.data}:\n{report}\n")
     _write(format_metrics({"data": str(args.data), **metrics}) + "\n", flush=True)
+    _output_complete()
     return 0
 
 
@@ -237,12 +241,26 @@ def cmd_export(args: argparse.Namespace) -> int:
     path = export_onnx(load_pipeline(args.model), args.output)
     sys.stderr.write(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB); run it with "
                      f"lstm_nlp.export.onnx.OnnxPipeline({str(path)!r}, {args.model!r})\n")
+    _output_complete()
     return 0
+
+
+def _output_complete() -> None:
+    """Everything is written: a Ctrl-C from here on is ignored (:func:`main` restores the handler).
+
+    Otherwise one arriving while the command's objects are freed, or while the interpreter shuts
+    down, ends the process by SIGINT or prints "Exception ignored in ... KeyboardInterrupt" from a
+    finalizer, after a complete output.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = {"predict": cmd_predict, "evaluate": cmd_evaluate, "export": cmd_export}[args.command]
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous_sigint = signal.getsignal(signal.SIGINT) if in_main_thread else None
     try:
         return handler(args)
     except OutputError as err:  # e.g. `> /dev/full`
@@ -260,6 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         gc.unfreeze()  # undo _load_pipeline's freeze when main() is called in-process
+        if previous_sigint is not None:  # main() may run in-process: leave Ctrl-C as it was
+            signal.signal(signal.SIGINT, previous_sigint)
 
 
 def run() -> None:
@@ -267,9 +287,15 @@ def run() -> None:
 
     After Ctrl-C the process ends at once with 130: a second KeyboardInterrupt raised while the
     interpreter shuts down (torch's native code can leave one behind) would otherwise end it
-    by SIGINT with a traceback.
+    by SIGINT with a traceback. A Ctrl-C once the output is complete is ignored (see
+    :func:`_output_complete`), here through the interpreter's shutdown.
     """
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # in the instant between main() returning and this line
+        code = 130
+    if code != 130:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     if code == 130:
         for stream in (sys.stdout, sys.stderr):
             try:

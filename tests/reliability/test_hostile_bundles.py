@@ -467,6 +467,33 @@ def test_ctrl_c_while_predict_reads_a_slow_input_exits_130_without_a_traceback(t
     assert code == 130 and "Traceback" not in err and err.strip().splitlines()[-1] == "lstm-nlp predict: interrupted"
 
 
+def test_ctrl_c_after_the_output_is_complete_is_ignored(tagger_bundle, sample_dir):
+    """A Ctrl-C as the command frees its objects or the interpreter shuts down used to end it by SIGINT (-2),
+    or print "Exception ignored in ... Dataset.__del__ ... KeyboardInterrupt", after a complete output."""
+    data = sample_dir / "pos" / "train.conllu"
+    outcomes = []
+    for delay in (0.0, 0.005, 0.01, 0.02, 0.04, 0.08):
+        process = subprocess.Popen([sys.executable, "-m", "lstm_nlp.cli", "evaluate", "--model", str(tagger_bundle),
+                                    "--data", str(data)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env=ENV)
+        lines = []
+        while not lines or lines[-1] != "}\n":  # the last line of the metrics: the output is complete
+            line = process.stdout.readline()
+            assert line, "evaluate ended before writing its metrics"
+            lines.append(line)
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        outcomes.append((process.returncode, "KeyboardInterrupt" in err or "Traceback" in err))
+    assert outcomes == [(0, False)] * len(outcomes)
+
+
+def test_main_in_process_leaves_the_ctrl_c_handler_as_it_was(tagger_bundle, sample_dir, capsys):
+    before = signal.getsignal(signal.SIGINT)
+    assert cli.main(["evaluate", "--model", str(tagger_bundle), "--data", str(sample_dir / "pos" / "train.conllu")]) == 0
+    assert signal.getsignal(signal.SIGINT) is before
+
+
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_ctrl_c_at_any_moment_of_a_run_exits_130_without_a_traceback(command, tagger_bundle, sample_dir):
     args = [] if command == "predict" else ["--data", str(sample_dir / "pos" / "train.conllu")]
