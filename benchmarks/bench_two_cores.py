@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from common import BenchResult, base_parser, ewt_paths, fmt, markdown_table, median, pos_recipe_defaults, repeats, setup
+from lstm_nlp.recipe_kit.args import POSITIVE_INT
 
 MODES = {"threads1": "1 thread", "threads2": "2 threads (default)", "batch_split": "batch split, 2 x 1 thread",
          "directions": "LSTM directions in 2 threads, 1 thread each", "compile": "torch.compile, 2 threads"}
@@ -214,9 +215,9 @@ def measure_mode(mode: str, smoke: bool, sentences: int, n_batches: int, n_repea
 # ---------------------------------------------------------------------- main
 def main(argv=None) -> BenchResult:
     parser = base_parser(__doc__.split("\n")[0])
-    parser.add_argument("--sentences", type=int, default=3000, help="training sentences (first N of EWT train)")
-    parser.add_argument("--batches", type=int, default=80, help="timed batches per repeat")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds of fresh processes (median over rounds)")
+    parser.add_argument("--sentences", type=POSITIVE_INT, default=3000, help="training sentences (first N of EWT train)")
+    parser.add_argument("--batches", type=POSITIVE_INT, default=80, help="timed batches per repeat")
+    parser.add_argument("--rounds", type=POSITIVE_INT, default=2, help="rounds of fresh processes (median over rounds)")
     parser.add_argument("--modes", nargs="+", choices=list(MODES), default=None,
                         help="rows to measure (default: all; --smoke leaves torch.compile out, it compiles for a minute)")
     parser.add_argument("--mode", choices=list(MODES), help=argparse.SUPPRESS)
