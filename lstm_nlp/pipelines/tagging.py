@@ -356,8 +356,15 @@ class TaggingPipeline(TaskPipeline):
 
         column = self.tag_column if tag_column is None else tag_column
         if is_conllu(path) or (not Path(path).exists() and isinstance(self.tag_column, str)):
+            # Options for column files would otherwise be ignored here without a word.
+            if scheme is not None:
+                raise DataFormatError(f"a tag scheme ({scheme!r}) applies to CoNLL column files; CoNLL-U tags "
+                                      "are read as they are", path)
+            if tag_column is not None and column not in ("upos", "xpos"):
+                raise DataFormatError(f"tag column {column!r} is for CoNLL column files; give upos or xpos for "
+                                      "CoNLL-U files", path)
             if column not in ("upos", "xpos"):
-                column = "upos"
+                column = "upos"  # a column-file model scored on CoNLL-U
             return load_tagging_dataset(path, tag_column=column)
         if isinstance(column, str):
             try:

@@ -77,6 +77,15 @@ def test_read_labelled_picks_the_format_by_extension(conll_file, sample_dir):
         pipeline.read_labelled(conll_file, tag_column="upos")
 
 
+def test_column_file_options_on_a_conllu_file_are_refused_not_ignored(conll_file, sample_dir):
+    pipeline = _pipeline(read_conll(conll_file, tag_column=3))
+    conllu = sample_dir / "pos" / "dev.conllu"
+    with pytest.raises(DataFormatError, match=r"dev\.conllu: a tag scheme \('iob1'\) applies to CoNLL column files"):
+        pipeline.read_labelled(conllu, scheme="iob1")
+    with pytest.raises(DataFormatError, match=r"dev\.conllu: tag column '3' is for CoNLL column files"):
+        pipeline.read_labelled(conllu, tag_column="3")
+
+
 def test_evaluate_scores_entities_and_a_trained_crf_fits_tiny_data(conll_file):
     torch.manual_seed(0)
     data = read_conll(conll_file, tag_column=3)
