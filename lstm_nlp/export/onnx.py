@@ -36,6 +36,7 @@ from lstm_nlp.export.viterbi import viterbi_decode
 from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder
 from lstm_nlp.modules.encoder import LSTMEncoder
 from lstm_nlp.pipelines import ClassificationPipeline, TaggingPipeline, load_pipeline
+from lstm_nlp.pipelines.base import check_sentences, check_texts
 
 METADATA_KEY = "lstm_nlp"
 OPSET = 17
@@ -201,6 +202,11 @@ class OnnxPipeline:
         crf = self.meta.get("crf")
         self._crf = None if crf is None else {k: np.asarray(v) for k, v in crf.items()}
 
+    def _require_task(self, kind: type, method: str, what: str) -> None:
+        if not isinstance(self.pipeline, kind):
+            other = "predict_probabilities" if kind is TaggingPipeline else "predict_tokens"
+            raise ConfigError(f"{method}() {what}; this graph is a {type(self.pipeline).__name__}: use {other}()")
+
     def _run(self, batch: dict[str, torch.Tensor]) -> np.ndarray:
         feed = {name: batch[name].numpy() for name in self.inputs if name in batch}
         if "words" in self.inputs:
@@ -209,6 +215,8 @@ class OnnxPipeline:
 
     def predict_tokens(self, sentences, *, batch_size: int = 256) -> list[list[str]]:
         """Tags pre-tokenized sentences, in order (see :meth:`TaggingPipeline.predict_tokens`)."""
+        self._require_task(TaggingPipeline, "predict_tokens", "tags sentences")
+        sentences = check_sentences(sentences, "predict_tokens")
         labels = self.meta["labels"]
         results: list[list[str]] = [[] for _ in sentences]
         examples = [{**self.pipeline.featurize(tokens), "index": i} for i, tokens in enumerate(sentences) if tokens]
@@ -225,6 +233,8 @@ class OnnxPipeline:
 
     def predict_probabilities(self, texts, *, batch_size: int = 256) -> np.ndarray:
         """Class probabilities ``[len(texts), classes]`` of raw texts (classifiers)."""
+        self._require_task(ClassificationPipeline, "predict_probabilities", "scores texts of a classifier")
+        texts = check_texts(texts, "predict_probabilities")
         examples = self.pipeline.featurize(texts)
         out = np.zeros((len(examples), len(self.meta["labels"])), dtype=np.float32)
         for batch in self.pipeline.loader(examples, batch_size=batch_size):

@@ -182,8 +182,14 @@ class TaskPipeline:
         raise NotImplementedError
 
     def evaluate(self, data: Any, *, batch_size: int = 256) -> dict:
-        """The task's metrics on labelled data (what :meth:`read_labelled` returns)."""
+        """The task's metrics on labelled data (what :meth:`read_labelled` returns, or a path to read)."""
         raise NotImplementedError
+
+    def _labelled_data(self, data: Any) -> Any:
+        """``data`` itself, or what :meth:`read_labelled` reads from it when it is a path (as the CLI takes)."""
+        if isinstance(data, (str, os.PathLike)):
+            return self.read_labelled(data)
+        return data
 
     # ------------------------------------------------------------------ bundles
     def bundle_contents(self) -> dict:
@@ -268,6 +274,49 @@ def long_line_error(number: int, max_chars: int) -> DataFormatError:
     """The error of an input line longer than ``max_chars`` characters."""
     return DataFormatError(f"line {number} has more than {max_chars:,} characters; split it into shorter lines "
                            "(or raise the limit: lstm-nlp predict --max-line-chars)")
+
+
+def check_texts(texts: Any, method: str) -> list[str]:
+    """``texts`` as a list; raises ``TypeError`` unless ``texts`` is a sequence of strings (a lone ``str`` is not).
+
+    A ``str`` is itself a sequence of one-character strings, so without this check
+    ``predict(["Great film!"])``'s natural mistake ``predict("Great film!")`` returns one answer per character.
+    """
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"{method}() takes a list of texts, not one {type(texts).__name__}: "
+                        f"pass [{texts[:40]!r}]")
+    if not isinstance(texts, Iterable):
+        raise TypeError(f"{method}() takes a list of texts, got {type(texts).__name__}")
+    texts = list(texts)  # a generator is read once, here
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"{method}() takes a list of texts (str); item {index} is a {type(text).__name__}")
+    return texts
+
+
+def check_sentences(sentences: Any, method: str) -> list:
+    """``sentences`` as a list; raises ``TypeError`` unless ``sentences`` is a sequence of token lists of strings.
+
+    Catches the two natural mistakes: one sentence as a ``str``, and one sentence as a flat
+    token list (``["The", "dog"]``, which would tag each word's characters as a sentence).
+    """
+    example = "[['The', 'dog', 'barks']]"
+    if isinstance(sentences, (str, bytes)):
+        raise TypeError(f"{method}() takes a list of sentences, each a list of tokens ({example}), not a "
+                        f"{type(sentences).__name__}; raw text goes to predict_text()")
+    if not isinstance(sentences, Iterable):
+        raise TypeError(f"{method}() takes a list of sentences, each a list of tokens ({example}), "
+                        f"got {type(sentences).__name__}")
+    sentences = list(sentences)  # a generator is read once, here
+    for index, tokens in enumerate(sentences):
+        if isinstance(tokens, (str, bytes)) or not isinstance(tokens, Iterable):
+            raise TypeError(f"{method}() takes a list of sentences, each a list of tokens ({example}); item "
+                            f"{index} is a {type(tokens).__name__} (one sentence? wrap it in a list)")
+        for token in tokens:
+            if not isinstance(token, str):
+                raise TypeError(f"{method}(): sentence {index} has a {type(token).__name__} token; "
+                                "tokens are str")
+    return sentences
 
 
 def check_gold_labels(gold: Iterable[str], known: Collection[str], *, what: str = "label",

@@ -24,7 +24,7 @@ from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.inference import paused_gc
 from lstm_nlp.metrics import classification_metrics
 from lstm_nlp.models.classifier import MODEL_TYPE, TextClassifier
-from lstm_nlp.pipelines.base import TaskPipeline, check_gold_labels
+from lstm_nlp.pipelines.base import TaskPipeline, check_gold_labels, check_texts
 from lstm_nlp.schema import MAX_JSON_BYTES, MAX_VOCAB, Field, read_regular_file
 from lstm_nlp.serialization import Bundle
 
@@ -165,7 +165,12 @@ class ClassificationPipeline(TaskPipeline):
         return probabilities
 
     def predict(self, texts: Sequence[str], *, batch_size: int = 256) -> list[tuple[str, float]]:
-        """``(label, probability)`` for each raw text, in order (an empty text still gets one)."""
+        """``(label, probability)`` for each raw text, in order (an empty text still gets one).
+
+        Raises:
+            TypeError: ``texts`` is one ``str`` (pass ``[text]``) or holds something other than strings.
+        """
+        texts = check_texts(texts, "predict")
         probabilities = self.predict_examples(self.featurize(texts), batch_size=batch_size)
         best, index = probabilities.max(-1) if len(texts) else (torch.empty(0), torch.empty(0, dtype=torch.long))
         return [(self.labels.itos[i], p) for i, p in zip(index.tolist(), best.tolist())]
@@ -193,8 +198,9 @@ class ClassificationPipeline(TaskPipeline):
         kwargs.setdefault("label_names", self.label_names)
         return load_text_classification(path, split=split, **kwargs)
 
-    def evaluate(self, data: Dataset | list[dict], *, batch_size: int = 256) -> dict:
-        """Scores labelled data: a ``text``/``label`` dataset, or examples from :meth:`encode`.
+    def evaluate(self, data: Dataset | list[dict] | str | os.PathLike, *, batch_size: int = 256) -> dict:
+        """Scores labelled data: a ``text``/``label`` dataset, examples from :meth:`encode`, or a path
+        read with :meth:`read_labelled` (as ``lstm-nlp evaluate`` takes).
 
         Gold labels the model never saw are scored as errors (they cannot be predicted); their
         count is reported as ``unknown_gold_labels``, as taggers report ``unknown_gold_tags``.
@@ -203,6 +209,7 @@ class ClassificationPipeline(TaskPipeline):
             See :func:`classification_metrics` (binary: precision/recall/F1 of ``positive_label``;
             multi-class: macro averages), plus ``unknown_gold_labels``.
         """
+        data = self._labelled_data(data)
         examples = data if isinstance(data, list) else self.encode(data, unknown_labels="keep")
         if not examples or "label" not in examples[0]:
             raise DataFormatError("evaluation data has no labelled examples")

@@ -27,7 +27,8 @@ from lstm_nlp.device import move_batch
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.inference import paused_gc
 from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
-from lstm_nlp.pipelines.base import MAX_LINE_CHARS, TaskPipeline, check_gold_labels, clean_lines
+from lstm_nlp.pipelines.base import (MAX_LINE_CHARS, TaskPipeline, check_gold_labels, check_sentences, check_texts,
+                                     clean_lines)
 from lstm_nlp.schema import Field
 from lstm_nlp.serialization import Bundle
 from lstm_nlp.tags import TagScheme, check_scheme, convert_tags
@@ -167,7 +168,12 @@ class TaggingPipeline(TaskPipeline):
 
     # ------------------------------------------------------------------ inference
     def predict_tokens(self, sentences: Sequence[Sequence[str]], *, batch_size: int = 256) -> list[list[str]]:
-        """Tags pre-tokenized sentences; output is in input order (empty sentence -> empty list)."""
+        """Tags pre-tokenized sentences; output is in input order (empty sentence -> empty list).
+
+        Raises:
+            TypeError: ``sentences`` is not a list of token lists (one ``str``, or one flat sentence).
+        """
+        sentences = check_sentences(sentences, "predict_tokens")
         return self._predict(sentences, batch_size=batch_size)[0]
 
     def predict_probabilities(self, sentences: Sequence[Sequence[str]], *,
@@ -180,6 +186,7 @@ class TaggingPipeline(TaskPipeline):
         if self.model.config.head == "crf":
             raise ConfigError("a CRF tagger scores whole tag sequences, so it has no per-tag probabilities; "
                               "use a --head softmax model for --probabilities")
+        sentences = check_sentences(sentences, "predict_probabilities")
         tags, probabilities = self._predict(sentences, batch_size=batch_size, probabilities=True)
         return tags, probabilities
 
@@ -196,6 +203,7 @@ class TaggingPipeline(TaskPipeline):
         crf = getattr(self.model.head, "crf", None)
         if crf is None:
             raise ConfigError("the k best tag sequences need a CRF tagger (--head crf); this one has a softmax head")
+        sentences = check_sentences(sentences, "predict_top_k")
         self.model.eval()
         results: list[list[tuple[list[str], float, float]]] = [[] for _ in sentences]
         examples = [{**self.featurize(tokens), "index": i} for i, tokens in enumerate(sentences) if len(tokens)]
@@ -240,7 +248,12 @@ class TaggingPipeline(TaskPipeline):
         return list(self._tokenizer.pipe(texts))
 
     def predict_text(self, texts: Sequence[str], *, batch_size: int = 256) -> list[list[tuple[str, str]]]:
-        """Tokenizes and tags raw text lines: one ``[(token, tag), ...]`` list per line."""
+        """Tokenizes and tags raw text lines: one ``[(token, tag), ...]`` list per line.
+
+        Raises:
+            TypeError: ``texts`` is one ``str`` (pass ``[text]``) or holds something other than strings.
+        """
+        texts = check_texts(texts, "predict_text")
         sentences = self.tokenize(texts)
         tags = self.predict_tokens(sentences, batch_size=batch_size)
         return [list(zip(tokens, seq)) for tokens, seq in zip(sentences, tags)]
@@ -377,8 +390,8 @@ class TaggingPipeline(TaskPipeline):
         return read_conll(path, token_column=self.token_column, tag_column=column,
                           scheme=self.file_scheme if scheme is None else check_scheme(scheme))
 
-    def evaluate(self, dataset: Dataset, *, batch_size: int = 256) -> dict:
-        """Metrics on a labelled dataset (see :func:`tagging_metrics`).
+    def evaluate(self, dataset: Dataset | str | os.PathLike, *, batch_size: int = 256) -> dict:
+        """Metrics on a labelled dataset, or on a file read with :meth:`read_labelled` (see :func:`tagging_metrics`).
 
         Gold tags the model never saw are scored as errors (they cannot be predicted); their
         count is reported as ``unknown_gold_tags``.
@@ -389,6 +402,7 @@ class TaggingPipeline(TaskPipeline):
         """
         from lstm_nlp.metrics import tagging_metrics  # seqeval: ~1 s of imports, not needed to predict
 
+        dataset = self._labelled_data(dataset)
         if "tags" not in dataset.column_names:
             raise DataFormatError(f"evaluation data has columns {dataset.column_names}; expected 'tokens' and 'tags'")
         with paused_gc():  # see paused_gc: the dataset is already in memory, so this is bounded

@@ -117,3 +117,15 @@ def test_a_missing_onnx_package_names_the_extra(tmp_path, monkeypatch):
     pipeline = tagger(tmp_path, head="softmax", char_encoder="none", labels=["DET", "NOUN"])
     with pytest.raises(ConfigError, match=r'pip install "lstm_nlp\[onnx\]"'):
         export_onnx(pipeline, tmp_path / "m.onnx")
+
+
+def test_the_onnx_runner_checks_argument_types_and_the_model_task(tmp_path):
+    pipeline = tagger(tmp_path, head="softmax", char_encoder="none", labels=["DET", "NOUN", "VERB", "PUNCT"])
+    export_onnx(pipeline, tmp_path / "model.onnx")
+    runner = OnnxPipeline(tmp_path / "model.onnx", tmp_path / "model")
+    with pytest.raises(TypeError, match="wrap it in a list"):
+        runner.predict_tokens(["The", "cat"])
+    with pytest.raises(TypeError, match="predict_text"):
+        runner.predict_tokens("The cat")
+    with pytest.raises(ConfigError, match="TaggingPipeline: use predict_tokens"):
+        runner.predict_probabilities(["The cat"])

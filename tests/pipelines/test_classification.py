@@ -124,3 +124,22 @@ def test_cli_predict_and_evaluate_on_a_classifier_bundle(tmp_path, capsys, monke
     metrics = json.loads(captured.out)
     assert metrics["accuracy"] == 1.0 and {"precision", "recall", "f1", "confusion"} <= set(metrics)
     assert "positive class 'pos'" in captured.err
+
+
+@pytest.mark.parametrize("argument, hint", [
+    ("Great film!", r"pass \['Great film!'\]"),
+    (b"Great film!", "not one bytes"),
+    (["Great film!", None], "item 1 is a NoneType"),
+    (3.5, "got float"),
+])
+def test_predict_with_a_wrong_argument_type_is_a_type_error_saying_what_to_pass(trained, argument, hint):
+    with pytest.raises(TypeError, match=hint):
+        trained.predict(argument)
+
+
+def test_evaluate_takes_a_path_as_the_cli_does(trained, tmp_path):
+    path = tmp_path / "test.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "label": l}) + "\n" for t, l in zip(TRAIN["text"], TRAIN["label"])),
+                    encoding="utf-8")
+    assert trained.evaluate(path) == trained.evaluate(TRAIN)
+    assert trained.evaluate(str(path))["accuracy"] == 1.0

@@ -123,3 +123,35 @@ def test_a_bioes_model_learns_converted_labels_and_speaks_iob2_to_files():
     assert list(pipeline.predict_lines(["Peter sleeps"], input_format="tokens")) == ["Peter/B-PER sleeps/B-PER"]
     metrics = pipeline.evaluate(data)  # spans scored in IOB2: 3 one-token PER spans predicted, 1 gold span
     assert (metrics["precision"], metrics["recall"]) == (0.0, 0.0) and metrics["unknown_gold_tags"] == 0
+
+
+@pytest.mark.parametrize("method, argument, hint", [
+    ("predict_text", "Maria visited Paris", r"pass \['Maria visited Paris'\]"),
+    ("predict_text", [["Maria", "visited"]], "item 0 is a list"),
+    ("predict_tokens", "Maria visited Paris", "predict_text"),
+    ("predict_tokens", ["Maria", "visited", "Paris"], "item 0 is a str .one sentence. wrap it in a list"),
+    ("predict_tokens", [["Maria", 3]], "sentence 0 has a int token"),
+    ("predict_tokens", 17, "got int"),
+    ("predict_top_k", ["Maria", "visited"], "item 0 is a str"),
+])
+def test_a_wrong_argument_type_is_a_type_error_saying_what_to_pass(conll_file, method, argument, hint):
+    pipeline = _pipeline(read_conll(conll_file, tag_column=3))
+    args = (argument, 2) if method == "predict_top_k" else (argument,)
+    with pytest.raises(TypeError, match=hint):
+        getattr(pipeline, method)(*args)
+
+
+def test_predict_tokens_still_takes_tuples_and_generators(conll_file):
+    pipeline = _pipeline(read_conll(conll_file, tag_column=3))
+    expected = pipeline.predict_tokens([["Maria", "visited"], []])
+    assert pipeline.predict_tokens(tuple(s) for s in (("Maria", "visited"), ())) == expected
+    assert len(expected[0]) == 2 and expected[1] == []
+
+
+def test_evaluate_takes_a_path_as_the_cli_does(conll_file):
+    data = read_conll(conll_file, tag_column=3)
+    pipeline = _pipeline(data)
+    assert pipeline.evaluate(conll_file) == pipeline.evaluate(data)
+    assert pipeline.evaluate(str(conll_file)) == pipeline.evaluate(data)
+    with pytest.raises(DataFormatError, match="missing.txt"):
+        pipeline.evaluate(conll_file.parent / "missing.txt")
