@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from lstm_nlp.outputs import output_file_problem
+
 from common import REPO_ROOT, BenchResult, base_parser, markdown_table, portable, require_data_root, setup
 from curves import plot, recipe_curve, summary, timed_lines
 
@@ -55,6 +57,8 @@ def main(argv=None) -> BenchResult:
                         help="a name for each revision in the table and plot (default: its short commit)")
     parser.add_argument("--plot", type=Path, default=None, help="write the curves to this PNG")
     args = parser.parse_args(argv)
+    if args.plot is not None and (problem := output_file_problem(args.plot, option="--plot")):
+        parser.error(problem)  # before the runs, not after them
     if args.labels is not None and len(args.labels) != len(args.revisions):
         parser.error(f"--labels: {len(args.labels)} given for {len(args.revisions)} revisions")
     setup(args)

@@ -23,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from lstm_nlp.outputs import output_file_problem
+
 from common import REPO_ROOT, BenchResult, base_parser, ewt_paths, markdown_table, portable, setup
 from curves import Curve, plot, recipe_curve, summary, timed_lines
 
@@ -45,6 +47,8 @@ def main(argv=None) -> BenchResult:
     parser = base_parser(__doc__.split("\n")[0])
     parser.add_argument("--plot", type=Path, default=None, help="write the curves to this PNG")
     args = parser.parse_args(argv)
+    if args.plot is not None and (problem := output_file_problem(args.plot, option="--plot")):
+        parser.error(problem)  # before the runs, not after them
     setup(args)
     threads = str(args.threads or os.cpu_count() or 1)
     train, dev = ewt_paths(args.smoke)

@@ -41,7 +41,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--no-keep", action="store_true", help="do not store the raw results in docs/benchmark_runs")
     parser.add_argument("--render", metavar="RUN_JSON",
                         help="only re-render the report from a kept run (docs/benchmark_runs/*.json)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    from lstm_nlp.outputs import output_file_problem
+
+    if problem := output_file_problem(args.output, option="--output"):
+        parser.error(problem)  # before the benchmarks, not after them
+    return args
 
 
 def run_benchmark(name: str, args: argparse.Namespace, workdir: Path) -> dict:

@@ -236,8 +236,12 @@ def _quiet_datasets() -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from lstm_nlp.export.onnx import export_onnx
+    from lstm_nlp.outputs import output_file_problem
     from lstm_nlp.pipelines import load_pipeline
 
+    problem = output_file_problem(args.output, option="--output")
+    if problem is not None:  # before loading the model, not after the export's work
+        raise ConfigError(problem)
     path = export_onnx(load_pipeline(args.model), args.output)
     sys.stderr.write(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB); run it with "
                      f"lstm_nlp.export.onnx.OnnxPipeline({str(path)!r}, {args.model!r})\n")

@@ -23,6 +23,7 @@ from pathlib import Path
 from lstm_nlp.data.corpus import TextCorpus
 from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.outputs import output_file_problem
 from lstm_nlp.recipe_kit import run, setup_logging
 
 logger = logging.getLogger("lstm_nlp")
@@ -65,7 +66,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--workers", type=POSITIVE_INT, default=2, help="gensim threads")
     parser.add_argument("--seed", type=SEED, default=1, help="random seed (results are exactly repeatable "
                                                              "only with --workers 1)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    problem = output_file_problem(args.output, option="--output", make_parents=True)
+    if problem is not None:  # before the whole run, not at its end
+        parser.error(problem)
+    return args
 
 
 def gensim_module():

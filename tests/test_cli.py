@@ -224,3 +224,12 @@ def test_a_malformed_conllu_input_names_the_file_and_line(sample_tagger, sample_
     wrong = sample_dir / "ner" / "dev.txt"  # CoNLL-2003 columns given as CoNLL-U
     assert cli.main(["predict", "--model", str(sample_tagger), "--input", str(wrong), "--input-format", "conllu"]) == 2
     assert f"{wrong}:1: expected 10 tab-separated CoNLL-U columns" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("output, expected", [("{d}", "is a folder"), ("{d}/missing/m.onnx", "does not exist")])
+def test_export_checks_its_output_before_loading_the_model(tmp_path, capsys, output, expected):
+    code = cli.main(["export", "--model", str(tmp_path / "no-model"), "--output", output.format(d=tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--output" in err and expected in err, err
+    assert sorted(tmp_path.iterdir()) == []
+

@@ -22,6 +22,7 @@ from typing import Callable
 
 from lstm_nlp.device import set_cpu_threads
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.outputs import output_dir_problem
 from lstm_nlp.training.config import PRECISIONS, TrainerConfig
 from lstm_nlp.training.optim import OPTIMIZERS, SCHEDULERS
 from lstm_nlp.training.run_lock import check_not_locked
@@ -110,22 +111,6 @@ class _RecipeParser(argparse.ArgumentParser):
         if hasattr(namespace, "threads"):
             set_cpu_threads(namespace.threads)  # the Trainer logs the count it trains with
         return namespace, extras
-
-
-def output_dir_problem(output_dir: str | os.PathLike) -> str | None:
-    """Why a run cannot write to ``output_dir`` (a file, under a file, not writable, read-only), or ``None``."""
-    path = Path(output_dir).expanduser()
-    probe = path
-    while not probe.exists() and probe != probe.parent and not probe.is_symlink():
-        probe = probe.parent
-    if probe == path and path.exists() and not path.is_dir():
-        return f"--output-dir {output_dir} is a file, not a folder"
-    if not probe.is_dir():
-        return f"--output-dir {output_dir}: {probe} is not a folder, so the output folder cannot be created there"
-    if not os.access(probe, os.W_OK | os.X_OK):
-        return (f"--output-dir {output_dir}: {probe} is not writable (no write permission, or a read-only file "
-                "system)")
-    return None
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

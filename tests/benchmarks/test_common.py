@@ -1,7 +1,9 @@
 """benchmarks/common.py helpers."""
 
+import subprocess
 import sys
 
+import pytest
 import torch
 
 
@@ -20,3 +22,12 @@ def test_reading_a_recipes_defaults_keeps_the_benchmarks_thread_count(monkeypatc
     finally:
         torch.set_num_threads(before)
         sys.modules.pop("common", None)
+
+
+@pytest.mark.parametrize("script, option", [("bench_vs_spacy.py", "--plot"), ("bench_recipe_curves.py", "--plot"),
+                                            ("run_all.py", "--output")])
+def test_an_output_that_is_a_folder_is_refused_before_any_run(repo_root, tmp_path, script, option):
+    result = subprocess.run([sys.executable, str(repo_root / "benchmarks" / script), option, str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and f"{option} {tmp_path} is a folder" in result.stderr, result.stderr
+    assert result.stderr.splitlines()[-1].startswith(f"{script}: error: {option}")  # argparse's usage, then it

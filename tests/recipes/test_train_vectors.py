@@ -51,3 +51,12 @@ def test_help_explains_every_option(repo_root):
     assert done.returncode == 0
     for option in ("--corpus", "--model", "--dim", "--min-count", "--sg", "--workers", "--output"):
         assert option in done.stdout
+
+
+@pytest.mark.parametrize("output, expected", [("{d}", "is a folder"), ("{d}/f/v.vec", "is not a folder")])
+def test_a_bad_output_is_refused_before_training(tmp_path, load_recipe, capsys, output, expected):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(SystemExit) as exit_info:
+        load_recipe("train_vectors").main(["--output", output.format(d=tmp_path), "--dim", "8"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and expected in err and "--output" in err
