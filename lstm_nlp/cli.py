@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "lines (--input-format tokens) and CoNLL / CoNLL-U files, which they write back with the "
                     "predicted tags (--input-format conll|conllu).")
     _add_common(predict)
-    predict.add_argument("--input", help="read lines from this file instead of stdin")
+    predict.add_argument("--input", help="read lines from this file instead of stdin ('-': stdin)")
     predict.add_argument("--max-line-chars", type=_positive_int, default=MAX_LINE_CHARS, metavar="N",
                          help="longest input line taken, in characters (default: %(default)s); a longer line stops "
                               "the run with an error naming it, so an endless line cannot fill memory")
@@ -180,6 +180,8 @@ def open_lines(path: str | None) -> io.TextIOWrapper:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    if args.input == "-":  # the usual spelling of stdin
+        args.input = None
     pipeline = _load_pipeline(args.model, args.device, args.precision, args.threads)
     stream = open_lines(args.input)
     options = {"output_format": args.output_format, "probabilities": args.probabilities or None, "top_k": args.top_k}

@@ -233,3 +233,18 @@ def test_export_checks_its_output_before_loading_the_model(tmp_path, capsys, out
     assert code == 2 and err.count("\n") == 1 and "--output" in err and expected in err, err
     assert sorted(tmp_path.iterdir()) == []
 
+
+@pytest.mark.parametrize("args, expected", [(["--version"], "lstm_nlp "), (["predict", "--help"], "--input")])
+def test_python_dash_m_lstm_nlp_is_the_command(args, expected):
+    result = subprocess.run([sys.executable, "-m", "lstm_nlp", *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and expected in result.stdout, result.stderr
+
+
+def test_predict_input_dash_reads_stdin(tagger, tmp_path, capsys, monkeypatch):
+    (tmp_path / "in.txt").write_bytes(RAW)
+    assert cli.main(["predict", "--model", str(tagger), "--input", str(tmp_path / "in.txt")]) == 0
+    from_file = capsys.readouterr().out
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(RAW)))
+    assert cli.main(["predict", "--model", str(tagger), "--input", "-"]) == 0
+    assert capsys.readouterr().out == from_file
+    assert not (tmp_path / "-").exists() and not os.path.exists("-")
