@@ -183,6 +183,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.input == "-":  # the usual spelling of stdin
         args.input = None
     pipeline = _load_pipeline(args.model, args.device, args.precision, args.threads)
+    if args.input is None and sys.stdin.isatty():  # otherwise it waits on the terminal without a word
+        sys.stderr.write("lstm-nlp predict: reading lines from the terminal (end with Ctrl-D); "
+                         "give --input FILE or pipe text in\n")
     stream = open_lines(args.input)
     options = {"output_format": args.output_format, "probabilities": args.probabilities or None, "top_k": args.top_k}
     try:

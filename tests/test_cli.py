@@ -248,3 +248,13 @@ def test_predict_input_dash_reads_stdin(tagger, tmp_path, capsys, monkeypatch):
     assert cli.main(["predict", "--model", str(tagger), "--input", "-"]) == 0
     assert capsys.readouterr().out == from_file
     assert not (tmp_path / "-").exists() and not os.path.exists("-")
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_predict_says_it_reads_the_terminal_only_when_stdin_is_one(tagger, capsys, monkeypatch, tty):
+    stdin = io.TextIOWrapper(io.BytesIO(b"The cat sat .\n"))
+    monkeypatch.setattr(stdin, "isatty", lambda: tty)
+    monkeypatch.setattr(sys, "stdin", stdin)
+    assert cli.main(["predict", "--model", str(tagger)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("The/") and ("reading lines from the terminal (end with Ctrl-D)" in err) == tty
