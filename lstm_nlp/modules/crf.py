@@ -262,17 +262,19 @@ class ConditionalRandomField(nn.Module):
         return alpha, beta, torch.logsumexp(alphas[-1] + end, dim=1)
 
     @torch.no_grad()
-    def marginals(self, emissions: torch.Tensor, *, mask: torch.Tensor) -> torch.Tensor:
+    def marginals(self, emissions: torch.Tensor, *, mask: torch.Tensor,
+                  tables: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         """Token marginals ``P(tag_t = j | sentence)`` over the allowed sequences (forward-backward).
 
         Args:
             emissions: ``FloatTensor[batch, seq, num_tags]``.
             mask: ``BoolTensor[batch, seq]``, True at real tokens (a prefix of each row, at least one).
+            tables: :meth:`forward_backward`'s result for these inputs, if already computed.
 
         Returns:
             ``FloatTensor[batch, seq, num_tags]``: each real token's row sums to 1; 0 at padding.
         """
-        alpha, beta, log_z = self.forward_backward(emissions, mask=mask)
+        alpha, beta, log_z = tables or self.forward_backward(emissions, mask=mask)
         return (alpha + beta - log_z[:, None, None]).exp() * mask.unsqueeze(2)
 
     @torch.no_grad()
@@ -292,7 +294,8 @@ class ConditionalRandomField(nn.Module):
 
     @torch.no_grad()
     def span_log_marginals(self, emissions: torch.Tensor, *, mask: torch.Tensor,
-                           spans: Sequence[tuple[int, int, Sequence[int], Sequence[int]]]) -> torch.Tensor:
+                           spans: Sequence[tuple[int, int, Sequence[int], Sequence[int]]],
+                           tables: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         """Exact log probabilities that given tag patterns occur where given (a span's marginal).
 
         Each span is ``(row, start, pattern, excluded)``: the probability, over the allowed
@@ -305,11 +308,12 @@ class ConditionalRandomField(nn.Module):
             emissions: ``FloatTensor[batch, seq, num_tags]``.
             mask: ``BoolTensor[batch, seq]``, True at real tokens (a prefix of each row, at least one).
             spans: The spans to score; patterns must lie inside their row's real tokens.
+            tables: :meth:`forward_backward`'s result for these inputs, if already computed.
 
         Returns:
             ``FloatTensor[len(spans)]`` of log probabilities.
         """
-        alpha, beta, log_z = self.forward_backward(emissions, mask=mask)
+        alpha, beta, log_z = tables or self.forward_backward(emissions, mask=mask)
         if not spans:
             return log_z.new_zeros(0)
         emissions = emissions.to(alpha.dtype)
@@ -320,9 +324,11 @@ class ConditionalRandomField(nn.Module):
         sizes = torch.tensor([len(pattern) for _, _, pattern, _ in spans], device=device)
         patterns = torch.tensor([list(pattern) + [0] * (width - len(pattern)) for _, _, pattern, _ in spans],
                                 device=device)
-        excluded = torch.zeros(len(spans), self.num_tags, dtype=torch.bool, device=device)
-        for index, (*_, blocked) in enumerate(spans):
-            excluded[index, list(blocked)] = True
+        excluded = torch.zeros(len(spans), self.num_tags, dtype=torch.bool)
+        blocked = [(index, tag) for index, (*_, tags) in enumerate(spans) for tag in tags]
+        if blocked:
+            excluded[tuple(torch.tensor(blocked).T)] = True
+        excluded = excluded.to(device)
         inside = torch.arange(width, device=device) < sizes.unsqueeze(1)  # [spans, width]
         positions = (starts.unsqueeze(1) + torch.arange(width, device=device)).clamp(max=alpha.shape[1] - 1)
         head = alpha[rows, starts, patterns[:, 0]]

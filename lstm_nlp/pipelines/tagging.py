@@ -248,16 +248,17 @@ class TaggingPipeline(TaskPipeline):
                 path = torch.zeros(mask.shape, dtype=torch.long)
                 for row, ids in enumerate(decoded):
                     path[row, :len(ids)] = torch.tensor(ids)
-                marginals = crf.marginals(output.logits, mask=mask)
+                tables = crf.forward_backward(output.logits, mask=mask)
+                marginals = crf.marginals(output.logits, mask=mask, tables=tables)
                 best = marginals.gather(2, path.to(marginals.device).unsqueeze(2)).squeeze(2).cpu()
             for row, (index, ids) in enumerate(zip(indices, decoded)):
                 chosen[index] = best[row, :len(ids)].tolist()
             if found is not None:
-                self._span_probabilities(crf, output.logits, mask, indices, results, found)
+                self._span_probabilities(crf, output.logits, mask, tables, indices, results, found)
         return results, chosen, found
 
-    def _span_probabilities(self, crf, emissions: torch.Tensor, mask: torch.Tensor, indices: list[int],
-                            results: list[list[str]], found: list) -> None:
+    def _span_probabilities(self, crf, emissions: torch.Tensor, mask: torch.Tensor, tables: tuple,
+                            indices: list[int], results: list[list[str]], found: list) -> None:
         """Fills ``found[index]`` with the decoded spans of each row and their exact probabilities."""
         patterns: dict[tuple[int, str], tuple[list[int], list[int]]] = {}
         queries, owners = [], []
@@ -268,7 +269,7 @@ class TaggingPipeline(TaskPipeline):
                     patterns[key] = span_pattern(self.labels.itos, self.scheme, *key)
                 queries.append((row, start, *patterns[key]))
                 owners.append((index, start, stop, kind))
-        values = crf.span_log_marginals(emissions, mask=mask, spans=queries).exp().cpu().tolist()
+        values = crf.span_log_marginals(emissions, mask=mask, spans=queries, tables=tables).exp().cpu().tolist()
         for (index, start, stop, kind), value in zip(owners, values):
             found[index].append((start, stop, kind, value))
 
