@@ -295,7 +295,8 @@ class TaggingPipeline(TaskPipeline):
                 by spaces or tabs, taken as they are). CoNLL files go through :meth:`predict_blocks`.
             output_format: ``"slash"``, ``"jsonl"`` or ``"conll"`` (``token<TAB>TAG`` lines and a
                 blank line after the sentence).
-            probabilities: Add the probability of each chosen tag (``jsonl``; softmax heads).
+            probabilities: Add the probability of each chosen tag (``jsonl``; a CRF: its marginal, plus
+                each decoded span's probability, see :meth:`predict_spans`).
             top_k: Add the ``top_k`` best tag sequences with their scores and probabilities
                 (``jsonl``; CRF heads; see :meth:`predict_top_k`).
         """
@@ -317,7 +318,8 @@ class TaggingPipeline(TaskPipeline):
                 tags (CoNLL-U: the UPOS or XPOS field the model was trained on; CoNLL: a new last
                 column, in the scheme of the model's training files), then a blank line; or
                 ``"slash"`` / ``"jsonl"``.
-            probabilities: Add the probability of each chosen tag (``jsonl``; softmax heads).
+            probabilities: Add the probability of each chosen tag (``jsonl``; a CRF: its marginal, plus
+                each decoded span's probability, see :meth:`predict_spans`).
             workers: Processes that tag chunks side by side (see :meth:`predict_lines`).
         """
         output_format = output_format or input_format
