@@ -118,10 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
                               "inputs (2 workers on 2 cores: ~1.2x); each worker adds the memory of one chunk "
                               "(default: %(default)s)")
     predict.add_argument("--probabilities", action="store_true",
-                         help="jsonl output of taggers with a softmax head: the probability of each chosen tag")
+                         help="jsonl output of taggers: the probability of each chosen tag (softmax, or for a "
+                              "CRF its exact marginal), and for CRF span taggers each span's exact probability")
     predict.add_argument("--top-k", type=_positive_int, default=None, metavar="K",
                          help="jsonl output of CRF taggers: the K best tag sequences, each with its score and "
-                              "probability (k-best Viterbi)")
+                              "probability (k-best Viterbi; its share of all allowed sequences, not of the K)")
 
     evaluate = commands.add_parser(
         "evaluate", help="score a model on a labelled file; prints metrics as JSON",

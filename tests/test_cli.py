@@ -9,12 +9,14 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from lstm_nlp import cli
 from lstm_nlp.data import Vocab
 from lstm_nlp.data.series import Scaler
 from lstm_nlp.models import Forecaster, ForecasterConfig, SequenceTagger, TaggerConfig
 from lstm_nlp.pipelines import ForecastPipeline, TaggingPipeline
+from lstm_nlp.tags import to_spans
 
 RAW = "\ufeffThe dog sleeps .\r\nA cat\rsat .\n\nend".encode("utf-8")
 
@@ -179,6 +181,31 @@ def test_top_k_sequences_of_a_crf_tagger_and_a_clear_error_for_softmax(tagger, t
     assert sum(c["probability"] for c in candidates) <= 1.0 + 1e-6
     assert cli.main(["predict", "--model", str(tagger), *argv]) == 2
     assert "need a CRF tagger" in capsys.readouterr().err
+
+
+def test_probabilities_of_a_crf_tagger_are_marginals_with_span_probabilities(tmp_path, capsys):
+    from lstm_nlp.modules.crf import allowed_transitions
+
+    words, labels = Vocab.build([["eu", "rejects"]]), Vocab.build_labels([["O", "B-ORG", "I-ORG"]])
+    config = TaggerConfig(vocab_size=len(words), num_labels=3, embedding_dim=4, hidden_size=4, num_layers=1,
+                          head="crf")
+    torch.manual_seed(0)
+    TaggingPipeline(SequenceTagger(config, constraints=allowed_transitions(labels.itos)), words, labels,
+                    scheme="iob2").save_pretrained(tmp_path / "crf")
+    (tmp_path / "in.txt").write_text("EU rejects German call\n", encoding="utf-8")
+    argv = ["--input", str(tmp_path / "in.txt"), "--input-format", "tokens", "--output-format", "jsonl"]
+    assert cli.main(["predict", "--model", str(tmp_path / "crf"), *argv, "--probabilities", "--top-k", "200"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert len(record["probabilities"]) == 4 and all(1 / 3 - 1e-6 <= p <= 1 for p in record["probabilities"])
+    # 4 tokens have 34 allowed IOB2 sequences over O/B-ORG/I-ORG: all of them, whose probabilities sum to 1
+    assert len(record["top_k"]) == 34
+    assert abs(sum(c["probability"] for c in record["top_k"]) - 1) < 1e-4
+    for t, (tag, p) in enumerate(zip(record["tags"], record["probabilities"])):  # marginal = sum over sequences
+        assert abs(p - sum(c["probability"] for c in record["top_k"] if c["tags"][t] == tag)) < 1e-4
+    for span in record["spans"]:  # a span's probability: the share of sequences holding exactly that span
+        expected = sum(c["probability"] for c in record["top_k"]
+                       if [span["start"], span["end"], "ORG"] in [list(s) for s in to_spans(c["tags"], "iob2")])
+        assert abs(span["probability"] - expected) < 1e-4
 
 
 def test_the_cli_line_limit_is_the_pipelines():

@@ -13,7 +13,10 @@ What the component sets depends on the bundle:
   ``token.tag_`` (XPOS, or tags of a CoNLL column file);
 * span taggers (IOB2 or BIOES labels: NER, chunking): ``doc.ents`` from the spans (read as
   :func:`lstm_nlp.tags.to_spans` reads them: an ``I-X`` that follows no ``X`` opens a span, as
-  conlleval does), replacing earlier entities;
+  conlleval does), replacing earlier entities; a CRF tagger also sets ``doc.spans[name]`` (``name``:
+  the component's, ``"lstm_nlp_tagger"`` by default), the same spans with their exact CRF
+  probabilities in ``doc.spans[name].attrs["scores"]``, where spaCy's own span categorizer keeps
+  its scores (a ``SpanGroup`` is saved by ``DocBin`` and needs no ``Span`` extension registered);
 * text classifiers: ``doc.cats``, every class's probability.
 
 The model tags spaCy's own tokens (no second tokenization); ``nlp.pipe`` batches documents.
@@ -27,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, SpanGroup
 from spacy.util import minibatch
 
 from lstm_nlp.errors import ConfigError
@@ -69,8 +72,15 @@ class LstmNlpComponent:
             for doc, row in zip(docs, probabilities.tolist()):
                 doc.cats = dict(zip(labels, row))
             return
-        tagged = self.pipeline.predict_tokens([[token.text for token in doc] for doc in docs],
-                                              batch_size=self.batch_size)
+        sentences = [[token.text for token in doc] for doc in docs]
+        if self.pipeline.scheme != "none" and self.pipeline.model.config.head == "crf":
+            _, _, found = self.pipeline.predict_spans(sentences, batch_size=self.batch_size)
+            for doc, spans in zip(docs, found):
+                doc.ents = [Span(doc, start, end, label=kind) for start, end, kind, _ in spans]
+                doc.spans[self.name] = SpanGroup(doc, name=self.name, spans=list(doc.ents),
+                                                 attrs={"scores": [score for *_, score in spans]})
+            return
+        tagged = self.pipeline.predict_tokens(sentences, batch_size=self.batch_size)
         if self.pipeline.scheme != "none":
             for doc, tags in zip(docs, tagged):
                 spans = to_spans(tags, self.pipeline.scheme)

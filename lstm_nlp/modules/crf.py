@@ -21,7 +21,7 @@ from torch import nn
 from lstm_nlp.batch import IGNORE_INDEX
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.modules.dropout import Dropout
-from lstm_nlp.tags import TagScheme, transition_allowed
+from lstm_nlp.tags import TagScheme, from_spans, split_tag, transition_allowed
 
 
 def allowed_transitions(labels: Sequence[str], scheme: TagScheme = "iob2") -> list[tuple[int, int]]:
@@ -216,6 +216,159 @@ class ConditionalRandomField(nn.Module):
                 path.append(tag)
             results.append((path[::-1], score))
         return results
+
+
+    # ------------------------------------------------------------------ marginals
+    def _constrained(self, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(start, transitions, end)`` in ``dtype`` with forbidden transitions at ``-inf``."""
+        k, forbidden = self.num_tags, ~self.allowed
+        return (self.start_transitions.to(dtype).masked_fill(forbidden[k, :k], float("-inf")),
+                self.transitions.to(dtype).masked_fill(forbidden[:k, :k], float("-inf")),
+                self.end_transitions.to(dtype).masked_fill(forbidden[:k, k + 1], float("-inf")))
+
+    @torch.no_grad()
+    def forward_backward(self, emissions: torch.Tensor, *,
+                         mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Log-space forward and backward tables over the *allowed* tag sequences.
+
+        Marginals are taken over the sequences the constraints allow (those decoding can return),
+        so spans are well formed; without constraints that is every sequence.
+
+        Args:
+            emissions: ``FloatTensor[batch, seq, num_tags]``; the tables are float64, as a long
+                sentence's log scores grow past float32's precision (``alpha + beta - log_z`` would err).
+            mask: ``BoolTensor[batch, seq]``, True at real tokens (a prefix of each row, at least one).
+
+        Returns:
+            ``(alpha, beta, log_z)``: ``alpha[b, t, y]`` is the log sum over prefixes ending in ``y``
+            at ``t`` (its emission included), ``beta[b, t, y]`` the log sum over the rest of the
+            sentence after ``y`` at ``t`` (the end transition included), both ``[batch, seq,
+            num_tags]``; ``log_z`` is ``[batch]``. Values at padding are meaningless.
+        """
+        _check_mask(mask, emissions)
+        emissions = emissions.double()
+        start, transitions, end = self._constrained(emissions.dtype)
+        length = emissions.shape[1]
+        alphas = [start + emissions[:, 0]]
+        for t in range(1, length):
+            step = torch.logsumexp(alphas[-1].unsqueeze(2) + transitions + emissions[:, t].unsqueeze(1), dim=1)
+            alphas.append(torch.where(mask[:, t].unsqueeze(1), step, alphas[-1]))
+        betas = [end.expand_as(emissions[:, 0])]
+        for t in range(length - 1, 0, -1):
+            # [1, from, to] + [batch, 1, to] -> logsumexp over to -> [batch, from]
+            step = torch.logsumexp(transitions + (emissions[:, t] + betas[-1]).unsqueeze(1), dim=2)
+            betas.append(torch.where(mask[:, t].unsqueeze(1), step, end))
+        alpha, beta = torch.stack(alphas, 1), torch.stack(betas[::-1], 1)
+        return alpha, beta, torch.logsumexp(alphas[-1] + end, dim=1)
+
+    @torch.no_grad()
+    def marginals(self, emissions: torch.Tensor, *, mask: torch.Tensor,
+                  tables: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """Token marginals ``P(tag_t = j | sentence)`` over the allowed sequences (forward-backward).
+
+        Args:
+            emissions: ``FloatTensor[batch, seq, num_tags]``.
+            mask: ``BoolTensor[batch, seq]``, True at real tokens (a prefix of each row, at least one).
+            tables: :meth:`forward_backward`'s result for these inputs, if already computed.
+
+        Returns:
+            ``FloatTensor[batch, seq, num_tags]``: each real token's row sums to 1; 0 at padding.
+        """
+        alpha, beta, log_z = tables or self.forward_backward(emissions, mask=mask)
+        return (alpha + beta - log_z[:, None, None]).exp() * mask.unsqueeze(2)
+
+    @torch.no_grad()
+    def sequence_log_probability(self, emissions: torch.Tensor, tags: torch.Tensor, *,
+                                 mask: torch.Tensor) -> torch.Tensor:
+        """``log P(tags | sentence) = score - log Z`` over the allowed sequences, ``FloatTensor[batch]``
+        (``-inf`` for a forbidden sequence). Shapes as in :meth:`sequence_score`."""
+        emissions = emissions.double()
+        _, _, log_z = self.forward_backward(emissions, mask=mask)
+        tags = tags.masked_fill(~mask, 0)
+        k, lengths = self.num_tags, mask.sum(1)
+        steps = self.allowed[tags[:, :-1], tags[:, 1:]] | ~mask[:, 1:]
+        last = tags.gather(1, (lengths - 1).unsqueeze(1)).squeeze(1)
+        ok = steps.all(1) & self.allowed[k, tags[:, 0]] & self.allowed[last, k + 1]
+        score = self.sequence_score(emissions, tags, mask=mask).to(log_z.dtype)
+        return torch.where(ok, score - log_z, torch.full_like(log_z, float("-inf")))
+
+    @torch.no_grad()
+    def span_log_marginals(self, emissions: torch.Tensor, *, mask: torch.Tensor,
+                           spans: Sequence[tuple[int, int, Sequence[int], Sequence[int]]],
+                           tables: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """Exact log probabilities that given tag patterns occur where given (a span's marginal).
+
+        Each span is ``(row, start, pattern, excluded)``: the probability, over the allowed
+        sequences of row ``row``, that the tags at ``start .. start + len(pattern) - 1`` are
+        ``pattern`` and the tag just after (if any) is not in ``excluded``. With the pattern and
+        continuation tags of :func:`span_pattern`, that is the probability that exactly this span
+        is an entity. Computed from the forward-backward tables, in log space.
+
+        Args:
+            emissions: ``FloatTensor[batch, seq, num_tags]``.
+            mask: ``BoolTensor[batch, seq]``, True at real tokens (a prefix of each row, at least one).
+            spans: The spans to score; patterns must lie inside their row's real tokens.
+            tables: :meth:`forward_backward`'s result for these inputs, if already computed.
+
+        Returns:
+            ``FloatTensor[len(spans)]`` of log probabilities.
+        """
+        alpha, beta, log_z = tables or self.forward_backward(emissions, mask=mask)
+        if not spans:
+            return log_z.new_zeros(0)
+        emissions = emissions.to(alpha.dtype)
+        _, transitions, end = self._constrained(alpha.dtype)
+        device, width = alpha.device, max(len(pattern) for _, _, pattern, _ in spans)
+        rows = torch.tensor([row for row, *_ in spans], device=device)
+        starts = torch.tensor([start for _, start, *_ in spans], device=device)
+        sizes = torch.tensor([len(pattern) for _, _, pattern, _ in spans], device=device)
+        patterns = torch.tensor([list(pattern) + [0] * (width - len(pattern)) for _, _, pattern, _ in spans],
+                                device=device)
+        excluded = torch.zeros(len(spans), self.num_tags, dtype=torch.bool)
+        blocked = [(index, tag) for index, (*_, tags) in enumerate(spans) for tag in tags]
+        if blocked:
+            excluded[tuple(torch.tensor(blocked).T)] = True
+        excluded = excluded.to(device)
+        inside = torch.arange(width, device=device) < sizes.unsqueeze(1)  # [spans, width]
+        positions = (starts.unsqueeze(1) + torch.arange(width, device=device)).clamp(max=alpha.shape[1] - 1)
+        head = alpha[rows, starts, patterns[:, 0]]
+        steps = (transitions[patterns[:, :-1], patterns[:, 1:]]
+                 + emissions[rows.unsqueeze(1), positions[:, 1:], patterns[:, 1:]])
+        body = torch.where(inside[:, 1:], steps, torch.zeros_like(steps)).sum(1)
+        last = patterns.gather(1, (sizes - 1).unsqueeze(1)).squeeze(1)
+        after = (starts + sizes).clamp(max=alpha.shape[1] - 1)
+        following = transitions[last] + emissions[rows, after] + beta[rows, after]  # [spans, tags]
+        following = torch.logsumexp(following.masked_fill(excluded, float("-inf")), dim=1)
+        at_end = starts + sizes >= mask.sum(1)[rows]
+        return head + body + torch.where(at_end, end[last], following) - log_z[rows]
+
+
+def span_pattern(labels: Sequence[str], scheme: TagScheme, size: int,
+                 kind: str) -> tuple[list[int], list[int]]:
+    """The tag ids that spell exactly one span of ``size`` tokens and type ``kind``, and the tags that
+    would continue it, for :meth:`ConditionalRandomField.span_log_marginals`.
+
+    Args:
+        labels: Tag strings in id order.
+        scheme: The labels' span scheme (IOB1 is read as IOB2, as the CRF's constraints read it).
+        size: Span length in tokens (>= 1).
+        kind: Span type (``"PER"``).
+
+    Returns:
+        ``(pattern, continuations)``: e.g. IOB2 ``[B-PER, I-PER]`` and ``[I-PER]``.
+
+    Raises:
+        ConfigError: a tag the pattern needs is not among ``labels``.
+    """
+    scheme = "iob2" if scheme == "iob1" else scheme
+    ids = {tag: i for i, tag in enumerate(labels)}
+    tags = from_spans([(0, size, kind)], size, scheme)
+    missing = [tag for tag in tags if tag not in ids]
+    if missing:
+        raise ConfigError(f"no tag {missing[0]!r} among the labels, so no {kind} span of {size} tokens")
+    continuations = [i for i, tag in enumerate(labels)
+                     if split_tag(tag)[1] == kind and not transition_allowed(scheme, None, tag)]
+    return [ids[tag] for tag in tags], continuations
 
 
 class CRFHead(nn.Module):

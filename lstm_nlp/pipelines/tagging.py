@@ -27,11 +27,12 @@ from lstm_nlp.device import move_batch
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.inference import paused_gc
 from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
+from lstm_nlp.modules.crf import span_pattern
 from lstm_nlp.pipelines.base import (MAX_LINE_CHARS, TaskPipeline, check_gold_labels, check_sentences, check_texts,
                                      clean_lines)
 from lstm_nlp.schema import Field
 from lstm_nlp.serialization import Bundle
-from lstm_nlp.tags import TagScheme, check_scheme, convert_tags
+from lstm_nlp.tags import TagScheme, check_scheme, convert_tags, to_spans
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -178,24 +179,34 @@ class TaggingPipeline(TaskPipeline):
 
     def predict_probabilities(self, sentences: Sequence[Sequence[str]], *,
                               batch_size: int = 256) -> tuple[list[list[str]], list[list[float]]]:
-        """Tags pre-tokenized sentences with the probability of each chosen tag (softmax heads).
+        """Tags pre-tokenized sentences with the probability of each chosen tag: its softmax
+        probability, or for a CRF its exact marginal ``P(tag_t | sentence)`` over the sequences the
+        tag scheme allows (forward-backward)."""
+        sentences = check_sentences(sentences, "predict_probabilities")
+        tags, probabilities, _ = self._predict(sentences, batch_size=batch_size, probabilities=True)
+        return tags, probabilities
+
+    def predict_spans(self, sentences: Sequence[Sequence[str]], *, batch_size: int = 256
+                      ) -> tuple[list[list[str]], list[list[float]], list[list[tuple[int, int, str, float]]]]:
+        """Like :meth:`predict_probabilities`, plus each sentence's decoded spans ``(start, end
+        exclusive, type, probability)`` (CRF span-scheme taggers): the exact probability that exactly
+        this span is an entity, not a product of token probabilities.
 
         Raises:
-            ConfigError: a CRF head, which scores whole tag sequences, not single tags.
+            ConfigError: a softmax head or a tagger without spans (``--tag-scheme none``).
         """
-        if self.model.config.head == "crf":
-            raise ConfigError("a CRF tagger scores whole tag sequences, so it has no per-tag probabilities; "
-                              "use a --head softmax model for --probabilities")
-        sentences = check_sentences(sentences, "predict_probabilities")
-        tags, probabilities = self._predict(sentences, batch_size=batch_size, probabilities=True)
-        return tags, probabilities
+        if self.model.config.head != "crf" or self.scheme == "none":
+            raise ConfigError("span probabilities need a CRF tagger with a span tag scheme (iob2, bioes, bilou)")
+        sentences = check_sentences(sentences, "predict_spans")
+        return self._predict(sentences, batch_size=batch_size, probabilities=True, spans=True)
 
     @torch.no_grad()
     def predict_top_k(self, sentences: Sequence[Sequence[str]], k: int, *,
                       batch_size: int = 256) -> list[list[tuple[list[str], float, float]]]:
         """The ``k`` best tag sequences of each sentence (CRF heads): ``(tags, score, probability)``, best first.
 
-        ``probability`` is the CRF's ``exp(score - log Z)``; empty sentences get ``[]``.
+        ``probability`` is the CRF's ``exp(score - log Z)``, the sequence's share of the partition
+        function over all the sequences the tag scheme allows (not just of the k); empty sentences get ``[]``.
 
         Raises:
             ConfigError: a softmax head (its tags are independent: there is no sequence ranking).
@@ -213,17 +224,19 @@ class TaggingPipeline(TaskPipeline):
             emissions = emissions.float().cpu()
             for row, (index, length) in enumerate(zip(indices, lengths)):
                 scores = emissions[row, :length]
-                log_z = float(crf.log_partition(scores[None], mask=torch.ones(1, length, dtype=torch.bool)))
+                log_z = float(crf.forward_backward(scores[None], mask=torch.ones(1, length, dtype=torch.bool))[2])
                 results[index] = [(self.labels.decode(ids), score, math.exp(score - log_z))
                                   for ids, score in crf.top_k(scores, k)]
         return results
 
     @torch.no_grad()
-    def _predict(self, sentences: Sequence[Sequence[str]], *, batch_size: int,
-                 probabilities: bool = False) -> tuple[list[list[str]], list[list[float]] | None]:
+    def _predict(self, sentences: Sequence[Sequence[str]], *, batch_size: int, probabilities: bool = False,
+                 spans: bool = False) -> tuple[list[list[str]], list[list[float]] | None, list | None]:
         self.model.eval()
         results: list[list[str]] = [[] for _ in sentences]
         chosen: list[list[float]] | None = [[] for _ in sentences] if probabilities else None
+        found: list[list[tuple[int, int, str, float]]] | None = [[] for _ in sentences] if spans else None
+        crf = getattr(self.model.head, "crf", None)
         examples = []
         for index, tokens in enumerate(sentences):
             if len(tokens):
@@ -235,11 +248,39 @@ class TaggingPipeline(TaskPipeline):
             decoded = self.model.decode(output)
             for index, ids in zip(indices, decoded):
                 results[index] = self.labels.decode(ids)
-            if chosen is not None:
+            if chosen is None:
+                continue
+            if crf is None:
                 best = output.logits.float().softmax(-1).amax(-1).cpu()  # [batch, seq]; argmax = the decoded tag
-                for row, (index, ids) in enumerate(zip(indices, decoded)):
-                    chosen[index] = best[row, :len(ids)].tolist()
-        return results, chosen
+            else:
+                mask = torch.arange(output.logits.shape[1], device=output.logits.device) < batch["lengths"].unsqueeze(1)
+                path = torch.zeros(mask.shape, dtype=torch.long)
+                for row, ids in enumerate(decoded):
+                    path[row, :len(ids)] = torch.tensor(ids)
+                tables = crf.forward_backward(output.logits, mask=mask)
+                marginals = crf.marginals(output.logits, mask=mask, tables=tables)
+                best = marginals.gather(2, path.to(marginals.device).unsqueeze(2)).squeeze(2).cpu()
+            for row, (index, ids) in enumerate(zip(indices, decoded)):
+                chosen[index] = best[row, :len(ids)].tolist()
+            if found is not None:
+                self._span_probabilities(crf, output.logits, mask, tables, indices, results, found)
+        return results, chosen, found
+
+    def _span_probabilities(self, crf, emissions: torch.Tensor, mask: torch.Tensor, tables: tuple,
+                            indices: list[int], results: list[list[str]], found: list) -> None:
+        """Fills ``found[index]`` with the decoded spans of each row and their exact probabilities."""
+        patterns: dict[tuple[int, str], tuple[list[int], list[int]]] = {}
+        queries, owners = [], []
+        for row, index in enumerate(indices):
+            for start, stop, kind in to_spans(results[index], self.scheme):
+                key = (stop - start, kind)
+                if key not in patterns:
+                    patterns[key] = span_pattern(self.labels.itos, self.scheme, *key)
+                queries.append((row, start, *patterns[key]))
+                owners.append((index, start, stop, kind))
+        values = crf.span_log_marginals(emissions, mask=mask, spans=queries, tables=tables).exp().cpu().tolist()
+        for (index, start, stop, kind), value in zip(owners, values):
+            found[index].append((start, stop, kind, value))
 
     def tokenize(self, texts: Iterable[str]) -> list[list[str]]:
         """spaCy English tokenization of raw text lines."""
@@ -268,7 +309,8 @@ class TaggingPipeline(TaskPipeline):
                 by spaces or tabs, taken as they are). CoNLL files go through :meth:`predict_blocks`.
             output_format: ``"slash"``, ``"jsonl"`` or ``"conll"`` (``token<TAB>TAG`` lines and a
                 blank line after the sentence).
-            probabilities: Add the probability of each chosen tag (``jsonl``; softmax heads).
+            probabilities: Add the probability of each chosen tag (``jsonl``; a CRF: its marginal, plus
+                each decoded span's probability, see :meth:`predict_spans`).
             top_k: Add the ``top_k`` best tag sequences with their scores and probabilities
                 (``jsonl``; CRF heads; see :meth:`predict_top_k`).
         """
@@ -290,7 +332,8 @@ class TaggingPipeline(TaskPipeline):
                 tags (CoNLL-U: the UPOS or XPOS field the model was trained on; CoNLL: a new last
                 column, in the scheme of the model's training files), then a blank line; or
                 ``"slash"`` / ``"jsonl"``.
-            probabilities: Add the probability of each chosen tag (``jsonl``; softmax heads).
+            probabilities: Add the probability of each chosen tag (``jsonl``; a CRF: its marginal, plus
+                each decoded span's probability, see :meth:`predict_spans`).
             workers: Processes that tag chunks side by side (see :meth:`predict_lines`).
         """
         output_format = output_format or input_format
@@ -335,7 +378,10 @@ class TaggingPipeline(TaskPipeline):
             raise ConfigError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, got {output_format!r}")
         if (probabilities or top_k) and output_format != "jsonl":
             raise ConfigError("probabilities and the k best sequences are written in the jsonl output format")
-        if probabilities:
+        found = None
+        if probabilities and self.model.config.head == "crf" and self.scheme != "none":
+            tags, chosen, found = self.predict_spans(sentences, batch_size=batch_size)
+        elif probabilities:
             tags, chosen = self.predict_probabilities(sentences, batch_size=batch_size)
         else:
             tags, chosen = self.predict_tokens(sentences, batch_size=batch_size), None
@@ -347,6 +393,9 @@ class TaggingPipeline(TaskPipeline):
         records = [{"tokens": list(tokens), "tags": seq} for tokens, seq in zip(sentences, tags)]
         for record, values in zip(records, chosen or ()):
             record["probabilities"] = [round(v, 6) for v in values]
+        for record, spans in zip(records, found or ()):
+            record["spans"] = [{"start": start, "end": stop, "label": kind, "probability": round(value, 6)}
+                               for start, stop, kind, value in spans]
         if top_k:
             for record, candidates in zip(records, self.predict_top_k(sentences, top_k, batch_size=batch_size)):
                 record["top_k"] = [{"tags": self._file_tags(seq), "score": round(score, 6),

@@ -45,6 +45,27 @@ def test_ner_model_sets_doc_ents_and_pipe_batches(tmp_path):
     assert {ent.label_ for doc in docs for ent in doc.ents} == {"PER"}
 
 
+def test_crf_ner_model_stores_span_probabilities_in_doc_spans(tmp_path):
+    from lstm_nlp.modules.crf import allowed_transitions
+
+    labels = Vocab.build_labels([["O", "B-PER", "I-PER"]])
+    config = TaggerConfig(vocab_size=len(WORDS), num_labels=3, embedding_dim=4, hidden_size=4, num_layers=1,
+                          head="crf")
+    model = SequenceTagger(config, constraints=allowed_transitions(labels.itos))
+    with torch.no_grad():
+        model.head.projection.bias[labels.stoi["B-PER"]] = 3.0  # one-token PER spans, not certain ones
+    TaggingPipeline(model, WORDS, labels, scheme="iob2").save_pretrained(tmp_path / "crf")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lstm_nlp_tagger", config={"model": str(tmp_path / "crf")})
+    doc = nlp("The cat sat.")
+    group = doc.spans["lstm_nlp_tagger"]
+    assert [(s.start, s.end, s.label_) for s in group] == [(e.start, e.end, e.label_) for e in doc.ents]
+    assert len(group) > 0 and len(group.attrs["scores"]) == len(group)
+    expected = TaggingPipeline.from_pretrained(tmp_path / "crf").predict_spans([[t.text for t in doc]])[2][0]
+    assert group.attrs["scores"] == pytest.approx([score for *_, score in expected])
+    assert all(0 < score < 1 for score in group.attrs["scores"])
+
+
 def test_classifier_sets_doc_cats(tmp_path):
     labels = Vocab.build_labels(["neg", "pos"])
     model = TextClassifier(ClassifierConfig(vocab_size=len(WORDS), num_labels=2, embedding_dim=4, hidden_size=4))
