@@ -25,7 +25,7 @@ from lstm_nlp.training import Trainer, TrainerConfig, seed_everything
 
 seed_everything(1)
 DATA = os.path.join(os.environ["LSTM_NLP_DATA"], "imdb") if os.environ.get("LSTM_NLP_DATA") else "data/imdb"
-EPOCHS, HIDDEN, LR = 4, 32, 1e-2     # change these / 可以改这些
+EPOCHS, HIDDEN, LR = 3, 32, 1e-2     # change these / 可以改这些
 
 # %% [markdown]
 # ## Data and fields / 数据与 Field

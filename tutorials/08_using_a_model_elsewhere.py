@@ -22,7 +22,7 @@ from lstm_nlp.pipelines import TaggingPipeline, load_pipeline
 from lstm_nlp.training import Trainer, TrainerConfig, seed_everything
 
 seed_everything(0)
-EPOCHS = 4     # change this / 可以改这个
+EPOCHS = 2     # change this / 可以改这个
 
 # %% [markdown]
 # ## Train and save a small POS tagger / 训练并保存一个小型词性标注器
