@@ -21,15 +21,28 @@ What the component sets depends on the bundle:
 
 The model tags spaCy's own tokens (no second tokenization); ``nlp.pipe`` batches documents.
 
+The pipeline travels: ``nlp.to_disk(DIR)`` copies the bundle into the component's folder
+(``DIR/<name>/bundle``) and ``spacy.load(DIR)`` reads it from there, so the pipeline loads after
+the original bundle is moved or deleted, and ``spacy package DIR`` packs the model with it. When
+the configured ``model`` folder is missing the component waits for ``from_disk``; used without
+one, it names the missing folder.
+
+``nlp.evaluate`` (and ``spacy evaluate``) score the component with spaCy's own scorers:
+``pos_acc`` or ``tag_acc`` for POS taggers, ``ents_p``/``ents_r``/``ents_f`` (and per type) for
+span taggers, ``cats_*`` for text classifiers (exclusive classes).
+
 spaCy imports every registered factory's module when it builds any pipeline (``spacy.blank``
 too), so this module imports the toolkit's pipelines only when a component is created.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from spacy.language import Language
+from spacy.scorer import Scorer, get_ner_prf
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.util import minibatch
 
@@ -37,23 +50,63 @@ from lstm_nlp.errors import ConfigError
 from lstm_nlp.tags import to_spans
 
 FACTORY = "lstm_nlp_tagger"
+BUNDLE_DIR = "bundle"  # the bundle's folder inside the component's to_disk folder
 
 
 class LstmNlpComponent:
     """Runs a saved lstm_nlp bundle on spaCy ``Doc`` objects (see the module docstring)."""
 
     def __init__(self, name: str, model: str, *, device: str = "cpu", batch_size: int = 256):
-        from lstm_nlp.pipelines import ClassificationPipeline, TaggingPipeline, load_pipeline
-
         if not model:
             raise ConfigError(f"the {FACTORY!r} component needs config={{'model': 'path/to/bundle'}}")
         self.name = name
+        self.model = model
+        self.device = device
         self.batch_size = batch_size
-        self.pipeline = load_pipeline(model, device=device)
-        self.is_classifier = isinstance(self.pipeline, ClassificationPipeline)
-        if not isinstance(self.pipeline, (TaggingPipeline, ClassificationPipeline)):
-            raise ConfigError(f"{model} holds a {type(self.pipeline).__name__}; the spaCy component takes taggers "
+        self.pipeline = None
+        if Path(model).exists():  # else spacy.load is reading a saved pipeline: from_disk brings the bundle
+            self._load(model)
+
+    def _load(self, model: str | Path) -> None:
+        from lstm_nlp.pipelines import ClassificationPipeline, TaggingPipeline, load_pipeline
+
+        pipeline = load_pipeline(model, device=self.device)
+        if not isinstance(pipeline, (TaggingPipeline, ClassificationPipeline)):
+            raise ConfigError(f"{model} holds a {type(pipeline).__name__}; the spaCy component takes taggers "
                               "and text classifiers")
+        self.pipeline = pipeline
+        self.bundle = Path(model)
+        self.is_classifier = isinstance(pipeline, ClassificationPipeline)
+
+    def _loaded(self):
+        if self.pipeline is None:
+            self._load(self.model)  # raises the toolkit's BundleError naming the missing folder
+        return self.pipeline
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        """Copies the bundle into ``path/bundle`` (``nlp.to_disk`` gives each component its own folder)."""
+        self._loaded()
+        target = Path(path) / BUNDLE_DIR
+        if target.resolve() != self.bundle.resolve():
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(self.bundle, target)
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> LstmNlpComponent:
+        """Loads the bundle that :meth:`to_disk` copied into ``path/bundle``."""
+        self._load(Path(path) / BUNDLE_DIR)
+        return self
+
+    def score(self, examples, **kwargs) -> dict:
+        """spaCy's scores of this component's annotation on ``examples`` (``nlp.evaluate`` calls it)."""
+        pipeline = self._loaded()
+        if self.is_classifier:
+            return Scorer.score_cats(examples, "cats", labels=list(pipeline.labels.itos), multi_label=False,
+                                     **kwargs)
+        if pipeline.scheme != "none":
+            return get_ner_prf(examples)
+        attribute = "pos" if pipeline.tag_column == "upos" else "tag"
+        return Scorer.score_token_attr(examples, attribute, **kwargs)
 
     def __call__(self, doc: Doc) -> Doc:
         self._annotate([doc])
@@ -65,6 +118,7 @@ class LstmNlpComponent:
             yield from batch
 
     def _annotate(self, docs: list[Doc]) -> None:
+        self._loaded()
         if self.is_classifier:
             labels = self.pipeline.labels.itos
             probabilities = self.pipeline.predict_examples(self.pipeline.featurize([doc.text for doc in docs]),
@@ -92,7 +146,8 @@ class LstmNlpComponent:
                 setattr(token, attribute, tag)
 
 
-@Language.factory(FACTORY, default_config={"model": "", "device": "cpu", "batch_size": 256})
+@Language.factory(FACTORY, default_config={"model": "", "device": "cpu", "batch_size": 256},
+                  default_score_weights={"pos_acc": None, "tag_acc": None, "ents_f": None, "cats_score": None})
 def make_component(nlp: Language, name: str, model: str, device: str, batch_size: int) -> LstmNlpComponent:
     """spaCy factory of :class:`LstmNlpComponent` (``config``: ``model`` bundle folder, ``device``, ``batch_size``)."""
     return LstmNlpComponent(name, model, device=device, batch_size=batch_size)
