@@ -22,6 +22,7 @@ from lstm_nlp.batch import IGNORE_INDEX
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.tags import TagScheme, transition_allowed
+from lstm_nlp.modules.fixed_order import FixedOrderLinear
 
 
 def allowed_transitions(labels: Sequence[str], scheme: TagScheme = "iob2") -> list[tuple[int, int]]:
@@ -234,7 +235,7 @@ class CRFHead(nn.Module):
                  constraints: Sequence[tuple[int, int]] | None = None):
         super().__init__()
         self.dropout = Dropout(dropout)
-        self.projection = nn.Linear(input_dim, num_labels)
+        self.projection = FixedOrderLinear(input_dim, num_labels)
         self.crf = ConditionalRandomField(num_labels, constraints=constraints)
 
     def forward(
