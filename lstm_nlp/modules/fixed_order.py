@@ -4,9 +4,7 @@ A tagger's output layer has few outputs (the tags) and its weight gradient sums 
 batch: ``grad[tokens, labels]^T @ features[tokens, dim]``. For such a short, wide product the BLAS splits
 the token sum across threads, so 1 and 2 threads round differently (in the last bit, 6e-8) and a
 same-seed run drifts once the thread count changes (which :func:`lstm_nlp.device.adapt_cpu_threads`
-does). Here the tokens are summed in fixed chunks of :data:`CHUNK` (one batched product, each chunk on
-one thread), then the chunks in order: the same bits at any thread count, at a measured cost near that
-of the plain product.
+does). Here that one product runs on a single thread: the same bits at any thread count.
 """
 
 from __future__ import annotations
@@ -15,15 +13,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-CHUNK = 64
-
-
-def _chunked_weight_grad(grad: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
-    """``grad[n, out]^T @ inputs[n, in]`` summed in fixed token chunks: ``FloatTensor[out, in]``."""
-    pad = (-grad.shape[0]) % CHUNK
-    grad = F.pad(grad, (0, 0, 0, pad)).view(-1, CHUNK, grad.shape[1])
-    inputs = F.pad(inputs, (0, 0, 0, pad)).view(-1, CHUNK, inputs.shape[1])
-    return torch.bmm(grad.transpose(1, 2), inputs).sum(0)
+def _single_thread_product(grad: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+    """``grad[n, out]^T @ inputs[n, in]`` on one thread: ``FloatTensor[out, in]``, the same bits whatever
+    torch's thread count (the product is small: out x in x n multiply-adds, a few ms for a batch)."""
+    threads = torch.get_num_threads()
+    if threads == 1:
+        return grad.T @ inputs
+    torch.set_num_threads(1)
+    try:
+        return grad.T @ inputs
+    finally:
+        torch.set_num_threads(threads)
 
 
 class _LinearFunction(torch.autograd.Function):
@@ -44,7 +44,7 @@ class _LinearFunction(torch.autograd.Function):
             flat_inputs = inputs.reshape(-1, inputs.shape[-1])
             if ctx.has_bias:  # the bias gradient as one more input column of ones, summed the same way
                 flat_inputs = torch.cat([flat_inputs, flat_inputs.new_ones(flat_inputs.shape[0], 1)], 1)
-            both = _chunked_weight_grad(flat_grad, flat_inputs)
+            both = _single_thread_product(flat_grad, flat_inputs)
             grad_weight = both[:, :weight.shape[1]] if ctx.needs_input_grad[1] else None
             if ctx.has_bias and ctx.needs_input_grad[2]:
                 grad_bias = both[:, -1]
