@@ -37,7 +37,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=256, help="sentences per inference batch")
     parser.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                         help="CPU threads (default: OMP_NUM_THREADS if set, else the cores not busy with other "
-                             "processes, by the load average: a thread waiting for a busy core slows every step)")
+                             "processes, re-checked every 5 s as the run goes and logged when it changes: a thread waiting for a busy "
+                             "core slows every step; results are the same bits at any count)")
     parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="fp32",
                         help="inference precision: bf16 (bf16 weights + autocast) is ~1.6-1.9x faster on CPUs with "
                              "AVX-512 BF16 or AMX and on recent GPUs, with predictions that may differ at a few "

@@ -16,6 +16,7 @@ from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.modules.pooling import POOLING_METHODS, SequencePooler
 from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
 from lstm_nlp.serialization import build_from_bundle, check_config, read_bundle, write_bundle
+from lstm_nlp.modules.fixed_order import FixedOrderLinear
 
 MODEL_TYPE = "text_classifier"
 
@@ -99,7 +100,7 @@ class TextClassifier(nn.Module):
         )
         self.pooler = SequencePooler(config.pooling, num_directions=self.encoder.num_directions)
         self.dropout = Dropout(config.dropout)
-        self.output = nn.Linear(self.encoder.output_dim, config.num_labels)
+        self.output = FixedOrderLinear(self.encoder.output_dim, config.num_labels)
 
     def forward(
         self, token_ids: torch.Tensor, *, mask: torch.Tensor, labels: torch.Tensor | None = None

@@ -21,6 +21,7 @@ from torch import nn
 from lstm_nlp.batch import IGNORE_INDEX
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.modules.dropout import Dropout
+from lstm_nlp.modules.fixed_order import FixedOrderLinear
 from lstm_nlp.tags import TagScheme, from_spans, split_tag, transition_allowed
 
 
@@ -387,7 +388,7 @@ class CRFHead(nn.Module):
                  constraints: Sequence[tuple[int, int]] | None = None):
         super().__init__()
         self.dropout = Dropout(dropout)
-        self.projection = nn.Linear(input_dim, num_labels)
+        self.projection = FixedOrderLinear(input_dim, num_labels)
         self.crf = ConditionalRandomField(num_labels, constraints=constraints)
 
     def forward(

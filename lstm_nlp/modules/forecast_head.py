@@ -13,6 +13,7 @@ from torch import nn
 
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.modules.dropout import Dropout
+from lstm_nlp.modules.fixed_order import FixedOrderLinear
 
 RegressionLoss = Literal["l1", "mse"]
 
@@ -67,7 +68,7 @@ class ForecastHead(nn.Module):
             raise ConfigError(f"horizon must be >= 1, got {horizon}")
         self.loss = loss
         self.dropout = Dropout(dropout)
-        self.projection = nn.Linear(input_dim, horizon)
+        self.projection = FixedOrderLinear(input_dim, horizon)
 
     def forward(
         self, summary: torch.Tensor, *, targets: torch.Tensor | None = None

@@ -8,6 +8,7 @@ from torch import nn
 
 from lstm_nlp.batch import IGNORE_INDEX
 from lstm_nlp.modules.dropout import Dropout
+from lstm_nlp.modules.fixed_order import FixedOrderLinear
 
 
 class TokenClassificationHead(nn.Module):
@@ -22,7 +23,7 @@ class TokenClassificationHead(nn.Module):
     def __init__(self, input_dim: int, num_labels: int, *, dropout: float = 0.0):
         super().__init__()
         self.dropout = Dropout(dropout)
-        self.projection = nn.Linear(input_dim, num_labels)
+        self.projection = FixedOrderLinear(input_dim, num_labels)
 
     def forward(
         self, features: torch.Tensor, *, mask: torch.Tensor, labels: torch.Tensor | None = None

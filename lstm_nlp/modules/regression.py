@@ -20,6 +20,7 @@ from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.modules.encoder import LSTMEncoder
 from lstm_nlp.modules.forecast_head import ForecastHead, RegressionLoss, _check_loss, regression_loss
 from lstm_nlp.modules.pooling import final_states  # noqa: F401  (re-exported for old imports)
+from lstm_nlp.modules.fixed_order import FixedOrderLinear
 
 
 class SequenceRegressionHead(nn.Module):
@@ -37,7 +38,7 @@ class SequenceRegressionHead(nn.Module):
         _check_loss(loss)
         self.loss = loss
         self.dropout = Dropout(dropout)
-        self.projection = nn.Linear(input_dim, output_size)
+        self.projection = FixedOrderLinear(input_dim, output_size)
 
     def forward(
         self, features: torch.Tensor, *, mask: torch.Tensor, targets: torch.Tensor | None = None

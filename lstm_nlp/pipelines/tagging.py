@@ -23,7 +23,7 @@ from lstm_nlp.data.batching import collate_tagging
 from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, read_blocks, write_block
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
-from lstm_nlp.device import move_batch
+from lstm_nlp.device import adapt_cpu_threads, move_batch
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.inference import paused_gc
 from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
@@ -242,6 +242,7 @@ class TaggingPipeline(TaskPipeline):
             if len(tokens):
                 examples.append({**self.featurize(tokens), "index": index})
         for batch in self.loader(examples, batch_size=batch_size) if examples else ():
+            adapt_cpu_threads()
             indices = batch["index"].tolist()
             batch = move_batch(batch, self.device)
             output = self.model(**model_inputs(batch, with_labels=False))

@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 
+from lstm_nlp.device import set_cpu_threads
 from lstm_nlp.errors import ConfigError
 
 _PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
@@ -50,7 +51,7 @@ def _start_worker(threads: int, parent: int) -> None:
     _die_with_parent()
     if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
-    torch.set_num_threads(threads)
+    set_cpu_threads(threads)  # fixed: the workers share the parent's threads, not each the free cores
 
 
 def _die_with_parent() -> None:

@@ -163,7 +163,8 @@ def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, 
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     run.add_argument("--threads", type=POSITIVE_INT, default=None, metavar="N",
                      help="torch CPU threads (default: OMP_NUM_THREADS if set, else the cores not busy with other "
-                          "processes, by the load average: a thread waiting for a busy core slows every step)")
+                          "processes, re-checked every 5 s as the run goes and logged when it changes: a thread waiting for a busy "
+                          "core slows every step; results are the same bits at any count)")
     _add_training_options(parser)
     unknown = sorted(set(defaults) - {action.dest for action in parser._actions})
     if unknown:

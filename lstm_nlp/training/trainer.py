@@ -33,7 +33,7 @@ from lstm_nlp.training.checkpoint import (CHECKPOINT_DIR, CHECKPOINT_FORMAT_VERS
                                           capture_rng_state, load_checkpoint, resolve_resume, restore_rng_state)
 from lstm_nlp.training.config import TrainerConfig, resolve_precision
 from lstm_nlp.batch import model_inputs
-from lstm_nlp.device import move_batch
+from lstm_nlp.device import adapt_cpu_threads, move_batch
 from lstm_nlp.precision import autocast_dtype
 from lstm_nlp.training.interrupts import StopRequest, TrainingInterrupted
 from lstm_nlp.training.optim import LRSchedule, build_optimizer
@@ -393,6 +393,8 @@ class Trainer:
             if not boundary:
                 continue
             self._optimizer_step()
+            if self.device.type == "cpu":
+                adapt_cpu_threads()
             state.global_step += 1
             state.batches_done = index
             self.schedule.after_step()

@@ -37,3 +37,13 @@ def test_run_all_renders_the_report_with_acceptance_table(tmp_path, repo_root):
     assert done.returncode == 0, done.stderr[-3000:]
     text = report.read_text()
     assert "## Acceptance" in text and "Padding efficiency" in text and "torch " in text
+
+
+@pytest.mark.slow
+def test_sharing_benchmark_runs_a_pair_of_recipes_and_prints_the_table(tmp_path, repo_root):
+    table = tmp_path / "sharing.md"
+    done = subprocess.run([sys.executable, str(repo_root / "benchmarks" / "bench_sharing.py"), "--smoke", "--rows",
+                           "1+1", "--output", str(table)], cwd=repo_root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line for line in table.read_text().splitlines() if line.startswith("| solo auto") or line.startswith("| 1+1")]
+    assert len(rows) == 2 and all(float(row.split("|")[2]) > 0 for row in rows)
