@@ -94,12 +94,23 @@ logger = logging.getLogger("lstm_nlp")
 _governor: ThreadGovernor | None = None
 
 
-def _busy_jiffies(*, count_nice: bool) -> int:
-    """CPU time all processes spent busy since boot, in clock ticks (``/proc/stat``)."""
+def _busy_jiffies(*, count_nice: bool, cores: frozenset[int] | None = None) -> int:
+    """CPU time spent busy since boot on ``cores`` (default: all), in clock ticks (``/proc/stat``).
+
+    Only this process's cores count: in a container pinned to 2 of a host's 64 cores, the host's other
+    work is no neighbour of ours.
+    """
+    total = 0
     with open("/proc/stat", "rb") as stat:
-        fields = [int(v) for v in stat.readline().split()[1:9]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-    return user + system + irq + softirq + steal + (nice if count_nice else 0)
+        for line in stat:
+            name, *values = line.split()
+            if not name.startswith(b"cpu"):
+                break
+            if (name == b"cpu") != (cores is None) or (cores is not None and int(name[3:]) not in cores):
+                continue
+            user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in values[:8])
+            total += user + system + irq + softirq + steal + (nice if count_nice else 0)
+    return total
 
 
 class ThreadGovernor:
@@ -124,6 +135,7 @@ class ThreadGovernor:
         self.max_threads = max_threads or self.cpus
         self.interval = interval
         self._count_nice = os.getpriority(os.PRIO_PROCESS, 0) > 0  # a niced run's own time is counted as nice
+        self._cores = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
         self._tick = os.sysconf("SC_CLK_TCK")
         self._start()
 
@@ -139,14 +151,14 @@ class ThreadGovernor:
     def _start(self) -> None:
         times = os.times()
         self._wall, self._own, self._busy = time.monotonic(), times.user + times.system, \
-            _busy_jiffies(count_nice=self._count_nice)
+            _busy_jiffies(count_nice=self._count_nice, cores=self._cores)
 
     def others_busy(self) -> float:
         """Cores the other processes kept busy since the last check, on average."""
         times = os.times()
         wall = time.monotonic() - self._wall
         own = times.user + times.system - self._own
-        busy = (_busy_jiffies(count_nice=self._count_nice) - self._busy) / self._tick
+        busy = (_busy_jiffies(count_nice=self._count_nice, cores=self._cores) - self._busy) / self._tick
         return max(0.0, (busy - own) / wall) if wall > 0 else 0.0
 
     def target(self, others: float) -> int:

@@ -111,3 +111,17 @@ def test_only_the_automatic_choice_adapts(monkeypatch):
     finally:
         device._governor = None
         torch.set_num_threads(before)
+
+
+def test_busy_time_is_counted_on_this_process_cores_only():
+    import os
+
+    from lstm_nlp.device import ThreadGovernor, _busy_jiffies
+
+    if not ThreadGovernor.supported() or not hasattr(os, "sched_getaffinity"):
+        pytest.skip("needs /proc/stat and CPU affinity")
+    every = frozenset(range(os.cpu_count() or 1))
+    total, per_core = _busy_jiffies(count_nice=True), _busy_jiffies(count_nice=True, cores=every)
+    assert abs(total - per_core) <= 10 * len(every)  # the same time, summed per core (a few ticks apart)
+    first = _busy_jiffies(count_nice=True, cores=frozenset({min(os.sched_getaffinity(0))}))
+    assert 0 < first <= per_core
