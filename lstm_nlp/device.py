@@ -11,6 +11,8 @@ import torch
 
 from lstm_nlp.errors import ConfigError
 
+logger = logging.getLogger("lstm_nlp")
+
 
 def resolve_device(name: str = "auto") -> torch.device:
     """Turns ``"auto" | "cpu" | "cuda" | "cuda:N" | "mps"`` into a ``torch.device``.
@@ -90,7 +92,6 @@ def adapt_cpu_threads() -> int | None:
     return _governor.poll() if _governor is not None else None
 
 
-logger = logging.getLogger("lstm_nlp")
 _governor: ThreadGovernor | None = None
 
 
@@ -106,28 +107,28 @@ def _busy_jiffies(*, count_nice: bool, cores: frozenset[int] | None = None) -> i
             name, *values = line.split()
             if not name.startswith(b"cpu"):
                 break
-            if (name == b"cpu") != (cores is None) or (cores is not None and int(name[3:]) not in cores):
-                continue
-            user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in values[:8])
-            total += user + system + irq + softirq + steal + (nice if count_nice else 0)
+            wanted = name == b"cpu" if cores is None else name != b"cpu" and int(name[3:]) in cores
+            if wanted:
+                user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in values[:8])
+                total += user + system + irq + softirq + steal + (nice if count_nice else 0)
     return total
 
 
 class ThreadGovernor:
     """Keeps torch's intra-op threads at the cores other processes leave free, re-checked as a run goes.
 
-    Every ``interval`` seconds it measures how much CPU the rest of the machine used meanwhile (all
-    busy time in ``/proc/stat`` minus this process's own), and sets the threads to the cores left,
+    Every ``interval`` seconds it measures how much CPU the rest of the machine used meanwhile on this
+    process's cores (their busy time in ``/proc/stat`` minus this process's own), and sets the threads to the cores left,
     rounded so that a core at least 3/4 free counts (at least 1, at most ``max_threads``). The
     measurement reacts within one interval, where the load average takes about a minute.
 
     Why: every parallel operator ends at a barrier, so a thread whose core another process holds makes
-    all of them wait, spinning. Two 2-thread trainings on 2 cores ran at 13% of their solo speed; at one
-    thread each they share the cores evenly. Processes running at a lower priority (``nice``) are not
+    all of them wait, spinning: one of two 2-thread trainings on 2 cores fell to 13% of its solo speed.
+    Two governed runs each see the other's core busy and drop to one thread. Processes running at a lower priority (``nice``) are not
     counted: they yield their core to this one. Linux only (elsewhere the start-time choice stays).
 
-    Changing the count between steps does not change results: every operator this toolkit trains with
-    gives the same bits at 1 and 2 threads (tested).
+    Changing the count between steps does not change a tagger's training: it gives the same bits at 1
+    and 2 threads (tested; see :class:`lstm_nlp.modules.fixed_order.FixedOrderLinear`).
     """
 
     def __init__(self, *, max_threads: int | None = None, interval: float = 5.0, cpus: int | None = None) -> None:

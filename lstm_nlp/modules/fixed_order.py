@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+
 def _single_thread_product(grad: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
     """``grad[n, out]^T @ inputs[n, in]`` on one thread: ``FloatTensor[out, in]``, the same bits whatever
     torch's thread count (the product is small: out x in x n multiply-adds, a few ms for a batch)."""
