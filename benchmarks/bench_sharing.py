@@ -87,6 +87,11 @@ def main() -> None:
     parser.add_argument("--rows", nargs="+", default=PAIRS, help=f"rows to run (default: {' | '.join(PAIRS)})")
     parser.add_argument("--output", default=None, help="also write the markdown table to this file")
     args = parser.parse_args()
+    for row in args.rows:
+        settings = row.removeprefix("solo ").split("+")
+        if any(not (s.partition(" ")[0] == "auto" or s.partition(" ")[0].isdigit() and int(s.partition(" ")[0]) > 0)
+               or s.partition(" ")[2] not in ("", "passive") for s in settings) or len(settings) > 2:
+            parser.error(f"--rows: {row!r} is not 'solo S' or 'S+T' with S, T = auto | N | N passive")
     work = Path(tempfile.mkdtemp(prefix="bench_sharing_"))
     if args.smoke:
         train, dev = ROOT / "data/ner/train.txt", ROOT / "data/ner/dev.txt"
