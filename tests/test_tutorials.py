@@ -1,0 +1,34 @@
+"""Every tutorial notebook in tutorials/ executes, cell by cell, within its time limit.
+
+The notebooks check their own claims with asserts, so a library change that breaks a lesson fails here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("jupytext", reason='the tutorials extra is not installed (pip install -e ".[tutorials]")')
+pytest.importorskip("nbclient", reason='the tutorials extra is not installed (pip install -e ".[tutorials]")')
+pytest.importorskip("ipykernel", reason='the tutorials extra is not installed (pip install -e ".[tutorials]")')
+
+_spec = importlib.util.spec_from_file_location(
+    "tutorials_render", Path(__file__).resolve().parent.parent / "tutorials" / "render.py")
+render = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(render)
+
+
+def test_the_lessons_are_there():
+    assert [p.stem[:2] for p in render.tutorial_paths()] == [f"{n:02d}" for n in range(1, len(render.tutorial_paths()) + 1)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", render.tutorial_paths(), ids=lambda p: p.stem)
+def test_tutorial_executes_within_its_time_limit(path):
+    start = time.perf_counter()
+    render.execute(path)  # raises on a failing cell (an assert included) or a cell past the limit
+    seconds = time.perf_counter() - start
+    assert seconds < render.TIME_LIMIT_S, f"{path.name} took {seconds:.0f} s (limit {render.TIME_LIMIT_S} s)"
