@@ -23,7 +23,7 @@ from lstm_nlp.training import Trainer, TrainerConfig, seed_everything
 
 seed_everything(0)
 FOLDER = os.path.join(os.environ["LSTM_NLP_DATA"], "conll2003") if os.environ.get("LSTM_NLP_DATA") else "data/ner"
-EPOCHS, HIDDEN = 5, 64     # change these / 可以改这些
+EPOCHS, HIDDEN = 8, 64     # change these / 可以改这些
 
 # %% [markdown]
 # ## BIO tags / BIO 标签
