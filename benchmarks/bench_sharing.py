@@ -4,17 +4,22 @@
     python benchmarks/bench_sharing.py --smoke            # bundled sample, seconds (figures mean nothing)
 
 Each row runs the NER recipe as users run it (``python recipes/ner.py ...``, default options but the data
-and epochs) as the *measured* run, with a *neighbour* started at the same moment: the same command with
-more epochs, killed when the measured run ends, so the measured run shares the machine from start to
-end. Its tokens/s are read from its ``metrics.jsonl`` (training time only, every epoch) and divided by the
-solo run's figure measured in the same round. Settings:
+and epochs) as the *measured* run, beside a *neighbour*: the same command with more epochs, killed when the
+measured run ends, so the measured run shares the machine to its end. Its tokens/s are read from its
+``metrics.jsonl`` (training time only) and divided by the solo run's figure of the same round. Settings:
 
 * ``auto``: no ``--threads`` (the default: the thread count follows the free cores during the run);
-* ``N``: ``--threads N`` (fixed, as before);
+* ``N``: ``--threads N`` (fixed, the old default's behaviour once chosen);
 * ``N passive``: ``--threads N`` with ``OMP_WAIT_POLICY=PASSIVE`` (OpenMP threads sleep at barriers
   instead of spinning).
 
-A row ``A+B`` measures a run with setting A beside a neighbour with setting B.
+A row ``A+B`` starts the measured run (setting A) and its neighbour (setting B) at the same moment. A row
+``A+B late`` starts the measured run alone and its neighbour once the first epoch is done; the figure is then
+the epochs from the third on (the neighbour is running by then): a run that began on an idle machine, joined
+by another. Before a row with an ``auto`` setting the benchmark waits (up to 3 minutes) for the 1-minute
+load average to fall below 0.5, because that is what ``auto`` reads at start and what a user's idle machine
+shows; the load actually seen is printed. A measured run still going after 4 minutes (a collapsed
+setting) is stopped, and the epochs it finished give its figure. The last column counts the measured run's logged thread changes.
 """
 
 from __future__ import annotations
@@ -32,13 +37,32 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = ROOT / "recipes" / "ner.py"
-PAIRS = ["solo auto", "solo 2", "2+2", "2 passive+2 passive", "1+1", "2+1", "1+2", "auto+auto", "auto+2"]
+PAIRS = ["solo auto", "solo 2", "2+2", "2 passive+2 passive", "1+1", "2+1", "auto+auto", "auto+2",
+         "2+2 late", "auto+auto late"]
+QUIET_LOAD, QUIET_WAIT_S = 0.5, 180
+ROW_LIMIT_S = 240  # a measured run still going then is stopped; its finished epochs give the figure
 
 
 def slice_corpus(source: Path, sentences: int, target: Path) -> None:
     """The first ``sentences`` blank-line-separated sentences of a CoNLL file."""
     blocks = source.read_text(encoding="utf-8").split("\n\n")
     target.write_text("\n\n".join(blocks[:sentences]) + "\n", encoding="utf-8")
+
+
+def parse_row(row: str) -> tuple[str, str | None, bool]:
+    """``row`` as (measured setting, neighbour setting or None, whether the neighbour starts late)."""
+    if row.startswith("solo "):
+        settings, late = [row.removeprefix("solo ")], False
+    else:
+        late = row.endswith(" late")
+        settings = row.removesuffix(" late").split("+")
+    for setting in settings:
+        threads, _, policy = setting.partition(" ")
+        if not (threads == "auto" or threads.isdigit() and int(threads) > 0) or policy not in ("", "passive"):
+            raise ValueError(f"{row!r} is not 'solo S', 'S+T' or 'S+T late' with S, T = auto | N | N passive")
+    if len(settings) > 2:
+        raise ValueError(f"{row!r} names more than two runs")
+    return settings[0], (settings[1] if len(settings) == 2 else None), late
 
 
 def command(setting: str, train: Path, dev: Path, epochs: int, out: Path) -> tuple[list[str], dict]:
@@ -53,45 +77,77 @@ def command(setting: str, train: Path, dev: Path, epochs: int, out: Path) -> tup
     return args, env
 
 
-def tokens_per_s(out: Path) -> float:
-    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if line.strip()]
+def epoch_records(out: Path) -> list[dict]:
+    path = out / "metrics.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def tokens_per_s(records: list[dict]) -> float:
     return sum(r["train_tokens"] for r in records) / sum(r["train_seconds"] for r in records)
 
 
-def run_row(row: str, train: Path, dev: Path, epochs: int, work: Path) -> float:
-    """The measured run's tokens/s for ``row`` ("solo S" or "S+T")."""
-    solo = row.startswith("solo ")
-    measured, _, neighbour = row.removeprefix("solo ").partition("+")
+def wait_for_quiet() -> float:
+    """Waits until the 1-minute load average is below ``QUIET_LOAD`` (or ``QUIET_WAIT_S`` passed); returns it."""
+    deadline = time.monotonic() + QUIET_WAIT_S
+    while os.getloadavg()[0] >= QUIET_LOAD and time.monotonic() < deadline:
+        time.sleep(5)
+    return os.getloadavg()[0]
+
+
+def run_row(row: str, train: Path, dev: Path, epochs: int, work: Path) -> tuple[float, int]:
+    """The measured run's tokens/s for ``row`` and the thread changes it logged."""
+    measured, neighbour, late = parse_row(row)
     out = Path(tempfile.mkdtemp(dir=work))
-    others = []
-    if not solo:
+    others: list[subprocess.Popen] = []
+
+    def start_neighbour() -> None:
         args, env = command(neighbour, train, dev, epochs * 20, Path(tempfile.mkdtemp(dir=work)))
         others.append(subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                        start_new_session=True))
-    args, env = command(measured, train, dev, epochs, out)
+
+    if neighbour is not None and not late:
+        start_neighbour()
+    args, env = command(measured, train, dev, epochs + (2 if late else 0), out)
+    log = out / "stderr.log"
     try:
-        subprocess.run(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True, text=True)
+        with log.open("w") as stderr:
+            run = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+            deadline = time.monotonic() + ROW_LIMIT_S
+            while run.poll() is None and time.monotonic() < deadline:
+                if neighbour is not None and late and not others and epoch_records(out):
+                    start_neighbour()
+                time.sleep(0.2)
+            if run.poll() is None:  # a collapsed row: stop it and count the epochs it finished
+                run.kill()
+            elif run.returncode != 0:
+                raise SystemExit(f"{row}: the recipe failed:\n{log.read_text()[-3000:]}")
+            run.wait()
     finally:
         for process in others:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    return tokens_per_s(out)
+    records = epoch_records(out)[2:] if late else epoch_records(out)
+    if not records:
+        raise SystemExit(f"{row}: no measured epoch finished within {ROW_LIMIT_S} s; use fewer --sentences")
+    return tokens_per_s(records), log.read_text().count("CPU threads ")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="the bundled sample, 1 epoch, 1 round")
-    parser.add_argument("--sentences", type=int, default=2000, help="CoNLL-2003 train sentences")
-    parser.add_argument("--epochs", type=int, default=2, help="epochs of the measured run")
+    parser.add_argument("--sentences", type=int, default=4000, help="CoNLL-2003 train sentences")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs of the measured run (2 more for a late row)")
     parser.add_argument("--rounds", type=int, default=1, help="rounds over the rows (medians are reported)")
     parser.add_argument("--rows", nargs="+", default=PAIRS, help=f"rows to run (default: {' | '.join(PAIRS)})")
     parser.add_argument("--output", default=None, help="also write the markdown table to this file")
     args = parser.parse_args()
     for row in args.rows:
-        settings = row.removeprefix("solo ").split("+")
-        if any(not (s.partition(" ")[0] == "auto" or s.partition(" ")[0].isdigit() and int(s.partition(" ")[0]) > 0)
-               or s.partition(" ")[2] not in ("", "passive") for s in settings) or len(settings) > 2:
-            parser.error(f"--rows: {row!r} is not 'solo S' or 'S+T' with S, T = auto | N | N passive")
+        try:
+            parse_row(row)
+        except ValueError as error:
+            parser.error(f"--rows: {error}")
     work = Path(tempfile.mkdtemp(prefix="bench_sharing_"))
     if args.smoke:
         train, dev = ROOT / "data/ner/train.txt", ROOT / "data/ner/dev.txt"
@@ -104,24 +160,29 @@ def main() -> None:
     rows = ["solo auto"] + [r for r in args.rows if r != "solo auto"]
     figures: dict[str, list[float]] = {row: [] for row in rows}
     ratios: dict[str, list[float]] = {row: [] for row in rows}
+    changes: dict[str, list[int]] = {row: [] for row in rows}
     for round_ in range(args.rounds):
         for row in rows:
+            load = wait_for_quiet() if "auto" in row and not args.smoke else os.getloadavg()[0]
             started = time.perf_counter()
-            figures[row].append(run_row(row, train, dev, args.epochs, work))
-            ratios[row].append(figures[row][-1] / figures["solo auto"][-1])
-            print(f"round {round_ + 1} {row:>22}: {figures[row][-1]:7.0f} tokens/s "
-                  f"({ratios[row][-1]:.2f}x solo auto, {time.perf_counter() - started:.0f} s)", flush=True)
-    threads = os.cpu_count()
+            figure, changed = run_row(row, train, dev, args.epochs, work)
+            figures[row].append(figure)
+            changes[row].append(changed)
+            ratios[row].append(figure / figures["solo auto"][-1])
+            print(f"round {round_ + 1} {row:>22}: {figure:7.0f} tokens/s ({ratios[row][-1]:.2f}x solo auto, "
+                  f"{time.perf_counter() - started:.0f} s, load at start {load:.2f}, {changed} thread changes)",
+                  flush=True)
     lines = [f"NER recipe, {args.sentences if not args.smoke else 'sample'} train sentences, {args.epochs} epoch(s) "
-             f"measured, {threads} cores, median of {args.rounds} round(s)", "",
-             "| measured + neighbour | tokens/s (measured run) | x solo auto (same round) |", "|---|---:|---:|"]
+             f"measured, {os.cpu_count()} cores, median of {args.rounds} round(s)", "",
+             "| measured + neighbour | tokens/s (measured run) | x solo auto (same round) | thread changes |",
+             "|---|---:|---:|---:|"]
     for row in rows:
-        lines.append(f"| {row} | {statistics.median(figures[row]):.0f} | {statistics.median(ratios[row]):.2f} |")
+        lines.append(f"| {row} | {statistics.median(figures[row]):.0f} | {statistics.median(ratios[row]):.2f} "
+                     f"| {statistics.median(changes[row]):.0f} |")
     table = "\n".join(lines)
     print("\n" + table)
     if args.output:
         Path(args.output).write_text(table + "\n", encoding="utf-8")
-
 
 if __name__ == "__main__":
     main()

@@ -27,8 +27,15 @@ def test_the_lessons_are_there():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", render.tutorial_paths(), ids=lambda p: p.stem)
-def test_tutorial_executes_within_its_time_limit(path):
+def test_tutorial_executes_within_its_time_limit(path, monkeypatch):
+    # The time limit is for the bundled samples; the real-data tests' LSTM_NLP_DATA must not change them.
+    monkeypatch.delenv("LSTM_NLP_TUTORIAL_DATA", raising=False)
     start = time.perf_counter()
     render.execute(path)  # raises on a failing cell (an assert included) or a cell past the limit
     seconds = time.perf_counter() - start
     assert seconds < render.TIME_LIMIT_S, f"{path.name} took {seconds:.0f} s (limit {render.TIME_LIMIT_S} s)"
+
+
+def test_the_real_data_tests_variable_does_not_switch_a_lesson_to_the_real_corpora():
+    for path in render.tutorial_paths():
+        assert 'environ.get("LSTM_NLP_DATA")' not in path.read_text(encoding="utf-8"), path.name

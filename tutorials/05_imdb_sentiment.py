@@ -3,12 +3,12 @@
 #
 # The classic notebook used `Field`, `LabelField`, `datasets.IMDB.splits` and `BucketIterator`, which are gone
 # from torchtext. Each step below shows the old line as a comment beside the lstm_nlp line that replaces it.
-# It trains on the bundled sample `data/imdb/`; set `LSTM_NLP_DATA` to a folder holding `imdb/train.jsonl` and
-# `imdb/test.jsonl` to train on the real reviews (minutes, not seconds).
+# It trains on the bundled sample `data/imdb/`; set `LSTM_NLP_TUTORIAL_DATA` to a folder holding `imdb/train.jsonl` and
+# `imdb/test.jsonl` (or only `train.jsonl`) to train on the real reviews (minutes, not seconds).
 #
 # 经典教程使用的 `Field`、`LabelField`、`datasets.IMDB.splits` 和 `BucketIterator` 已从 torchtext 中移除。
 # 下面每一步都把旧代码写成注释，放在替代它的 lstm_nlp 代码旁边。默认使用自带样本 `data/imdb/`；
-# 设置 `LSTM_NLP_DATA` 指向包含 `imdb/train.jsonl` 和 `imdb/test.jsonl` 的文件夹即可在真实评论上训练（需要几分钟）。
+# 设置 `LSTM_NLP_TUTORIAL_DATA` 指向包含 `imdb/train.jsonl` 和 `imdb/test.jsonl` 的文件夹即可在真实评论上训练（需要几分钟）。
 
 # %%
 import os
@@ -24,7 +24,7 @@ from lstm_nlp.pipelines import ClassificationPipeline
 from lstm_nlp.training import Trainer, TrainerConfig, seed_everything
 
 seed_everything(1)
-DATA = os.path.join(os.environ["LSTM_NLP_DATA"], "imdb") if os.environ.get("LSTM_NLP_DATA") else "data/imdb"
+DATA = os.path.join(os.environ["LSTM_NLP_TUTORIAL_DATA"], "imdb") if os.environ.get("LSTM_NLP_TUTORIAL_DATA") else "data/imdb"
 EPOCHS, HIDDEN, LR = 3, 32, 1e-2     # change these / 可以改这些
 
 # %% [markdown]
@@ -42,7 +42,10 @@ EPOCHS, HIDDEN, LR = 3, 32, 1e-2     # change these / 可以改这些
 # %%
 data = load_text_classification(f"{DATA}/train.jsonl", label_names=["neg", "pos"])  # datasets.IMDB.splits
 train, valid = train_validation_split(data, fraction=0.2, seed=1)                    # train_data.split(...)
-test = load_text_classification(f"{DATA}/test.jsonl", label_names=["neg", "pos"])
+if os.path.exists(f"{DATA}/test.jsonl"):
+    test = load_text_classification(f"{DATA}/test.jsonl", label_names=["neg", "pos"])
+else:  # a corpus folder without its test split: hold out a fifth of train instead
+    train, test = train_validation_split(train, fraction=0.2, seed=2)
 tokenizer = TextTokenizer("spacy", lower=True)                     # Field(tokenize='spacy', lower=True)
 train_tokens = tokenize_dataset(train, tokenizer)
 words = build_vocab(train_tokens, max_size=25_000, min_freq=1)    # TEXT.build_vocab(train_data, max_size=25_000)

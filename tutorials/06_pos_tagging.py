@@ -2,10 +2,10 @@
 # # 6. POS tagging: from the toy `LSTMTagger` to the recipe's model / 词性标注：从玩具 `LSTMTagger` 到配方模型
 #
 # The PyTorch tutorial's `LSTMTagger` (one sentence at a time), then the toolkit's `SequenceTagger` with batches,
-# a per-tag report and a confusion matrix. Bundled sample `data/pos/`; set `LSTM_NLP_DATA` for UD English-EWT.
+# a per-tag report and a confusion matrix. Bundled sample `data/pos/`; set `LSTM_NLP_TUTORIAL_DATA` for UD English-EWT.
 #
 # 先是 PyTorch 教程里的 `LSTMTagger`（一次一句），再是工具包的 `SequenceTagger`（批量训练），最后给出每个词性的报告和混淆矩阵。
-# 默认使用自带样本 `data/pos/`；设置 `LSTM_NLP_DATA` 可改用 UD English-EWT。
+# 默认使用自带样本 `data/pos/`；设置 `LSTM_NLP_TUTORIAL_DATA` 可改用 UD English-EWT。
 
 # %%
 import os
@@ -21,8 +21,8 @@ from lstm_nlp.pipelines import TaggingPipeline
 from lstm_nlp.training import Trainer, TrainerConfig, seed_everything
 
 seed_everything(0)
-if os.environ.get("LSTM_NLP_DATA"):
-    EWT = os.path.join(os.environ["LSTM_NLP_DATA"], "ud_english_ewt")
+if os.environ.get("LSTM_NLP_TUTORIAL_DATA"):
+    EWT = os.path.join(os.environ["LSTM_NLP_TUTORIAL_DATA"], "ud_english_ewt")
     TRAIN, DEV = f"{EWT}/en_ewt-ud-train.conllu", f"{EWT}/en_ewt-ud-dev.conllu"
 else:
     TRAIN, DEV = "data/pos/train.conllu", "data/pos/dev.conllu"

@@ -2,10 +2,10 @@
 # # 7. NER with a CRF / 用 CRF 做命名实体识别
 #
 # BIO tags, why a CRF on top of the BiLSTM, decoding constrained to well-formed tag sequences, seqeval's
-# entity report and the k best tag sequences. Bundled sample `data/ner/`; set `LSTM_NLP_DATA` for CoNLL-2003.
+# entity report and the k best tag sequences. Bundled sample `data/ner/`; set `LSTM_NLP_TUTORIAL_DATA` for CoNLL-2003.
 #
 # BIO 标注、为什么在双向 LSTM 上加 CRF、只允许合法标签序列的约束解码、seqeval 实体报告，以及 k 个最优标签序列。
-# 默认使用自带样本 `data/ner/`；设置 `LSTM_NLP_DATA` 可改用 CoNLL-2003。
+# 默认使用自带样本 `data/ner/`；设置 `LSTM_NLP_TUTORIAL_DATA` 可改用 CoNLL-2003。
 
 # %%
 import os
@@ -22,7 +22,7 @@ from lstm_nlp.tags import is_valid, to_spans
 from lstm_nlp.training import Trainer, TrainerConfig, seed_everything
 
 seed_everything(0)
-FOLDER = os.path.join(os.environ["LSTM_NLP_DATA"], "conll2003") if os.environ.get("LSTM_NLP_DATA") else "data/ner"
+FOLDER = os.path.join(os.environ["LSTM_NLP_TUTORIAL_DATA"], "conll2003") if os.environ.get("LSTM_NLP_TUTORIAL_DATA") else "data/ner"
 EPOCHS, HIDDEN = 8, 64     # change these / 可以改这些
 
 # %% [markdown]
