@@ -11,3 +11,7 @@ on its own::
 """
 
 __version__ = "0.1.0"
+
+from lstm_nlp.logs import install_default_handler
+
+install_default_handler()

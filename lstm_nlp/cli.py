@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--top-k", type=_positive_int, default=None, metavar="K",
                          help="jsonl output of CRF taggers: the K best tag sequences, each with its score and "
                               "probability (k-best Viterbi; its share of all allowed sequences, not of the K)")
+    predict.add_argument("--no-progress", action="store_true",
+                         help="hide the progress bar (shown on a terminal for an --input file: bytes read)")
 
     evaluate = commands.add_parser(
         "evaluate", help="score a model on a labelled file; prints metrics as JSON",
@@ -137,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--scheme", choices=["iob1", "iob2"], default=None,
                           help="taggers: tag scheme of a CoNLL column file; iob1 files are converted to IOB2 "
                                "(default: the scheme of the model's training files)")
+    evaluate.add_argument("--no-progress", action="store_true",
+                          help="hide the progress bar (shown on a terminal: examples scored)")
 
     export = commands.add_parser(
         "export", help="write a tagger or classifier as an ONNX graph",
@@ -181,6 +185,41 @@ def open_lines(path: str | None) -> io.TextIOWrapper:
         raise DataFormatError(f"cannot read the input ({err.strerror})", path) from None
 
 
+class InputProgress:
+    """A progress bar over the bytes of the ``--input`` file read so far, on stderr.
+
+    The position is read every 512 output lines: the file's read-ahead keeps it a chunk ahead of the
+    output, never behind.
+    """
+
+    def __init__(self, raw: io.RawIOBase, size: int) -> None:
+        from tqdm.auto import tqdm
+
+        self.raw, self.lines = raw, 0
+        self.bar = tqdm(total=size, unit="B", unit_scale=True, desc="predicting", leave=False, file=sys.stderr)
+
+    def advance(self) -> None:
+        self.lines += 1
+        if self.lines % 512 == 0:
+            self.bar.update(min(self.raw.tell(), self.bar.total) - self.bar.n)
+
+    def close(self) -> None:
+        self.bar.update(self.bar.total - self.bar.n)
+        self.bar.close()
+
+
+def input_progress(stream: io.TextIOBase, path: str | None) -> InputProgress | None:
+    """A bar for a regular, non-empty ``--input`` file when stderr is a terminal; else ``None``."""
+    if path is None or not os.path.isfile(path) or not sys.stderr.isatty():
+        return None
+    try:
+        raw = stream.buffer.raw
+        size = os.fstat(raw.fileno()).st_size
+    except (AttributeError, OSError, ValueError):
+        return None
+    return InputProgress(raw, size) if size else None
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     if args.input == "-":  # the usual spelling of stdin
         args.input = None
@@ -202,8 +241,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 options["input_format"] = args.input_format
             outputs = pipeline.predict_lines(stream, batch_size=args.batch_size, max_line_chars=args.max_line_chars,
                                              workers=args.workers, **options)
+        bar = None if args.no_progress else input_progress(stream, args.input)
         for line in outputs:
             _write(line + "\n")
+            if bar is not None:
+                bar.advance()
+        if bar is not None:
+            bar.close()
         _write("", flush=True)
         _output_complete()
     finally:
@@ -223,6 +267,7 @@ def format_metrics(metrics: dict) -> str:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     pipeline = _load_pipeline(args.model, args.device, args.precision, args.threads)
     _quiet_datasets()
+    pipeline.progress, pipeline.progress_label = not args.no_progress, "evaluating"
     dataset = pipeline.read_labelled(args.data, tag_column=args.tag_column, scheme=args.scheme)
     metrics = pipeline.evaluate(dataset, batch_size=args.batch_size)
     report = metrics.pop("report", None)

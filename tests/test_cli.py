@@ -285,3 +285,24 @@ def test_predict_says_it_reads_the_terminal_only_when_stdin_is_one(tagger, capsy
     assert cli.main(["predict", "--model", str(tagger)]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("The/") and ("reading lines from the terminal (end with Ctrl-D)" in err) == tty
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+@pytest.mark.parametrize("terminal, hidden", [(True, False), (True, True), (False, False)])
+def test_predict_and_evaluate_show_progress_on_a_terminal_unless_told_not_to(tagger, tmp_path, monkeypatch, capsys,
+                                                                             command, terminal, hidden):
+    data = tmp_path / "in.conllu"
+    data.write_text("".join(f"1\tThe\tthe\tDET\tDT\t_\t0\troot\t_\t_\n2\tdog\tdog\tNOUN\tNN\t_\t1\tdep\t_\t_\n\n"
+                            for _ in range(1200)), encoding="utf-8")
+    stderr = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    args = ["--input", str(data), "--input-format", "conllu"] if command == "predict" else ["--data", str(data)]
+    assert cli.main([command, "--model", str(tagger), *args, *(["--no-progress"] if hidden else [])]) == 0
+    label = "predicting" if command == "predict" else "evaluating"
+    assert (label in stderr.getvalue()) == (terminal and not hidden), stderr.getvalue()[-500:]
+    capsys.readouterr()

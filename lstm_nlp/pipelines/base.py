@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, TextIO
@@ -33,7 +34,7 @@ from torch.utils.data import DataLoader
 
 from lstm_nlp.data.batching import BucketBatchSampler
 from lstm_nlp.data.textfiles import check_data_path
-from lstm_nlp.device import resolve_device
+from lstm_nlp.device import adapt_cpu_threads, resolve_device
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.inference import paused_gc
 from lstm_nlp.schema import Field, check_fields
@@ -74,6 +75,9 @@ class TaskPipeline:
     predict_options: ClassVar[tuple[str, ...]] = ()
     #: The task settings a bundle's ``meta`` may hold (see :mod:`lstm_nlp.schema`); other keys are ignored.
     meta_schema: ClassVar[Mapping[str, Field]] = {}
+    #: Show a progress bar on a terminal during :meth:`inference_batches` (off for library use).
+    progress: bool = False
+    progress_label: str = "predicting"
 
     # ------------------------------------------------------------------ device and batches
     @property
@@ -97,6 +101,29 @@ class TaskPipeline:
                                      max_tokens=None if shuffle else MAX_BATCH_TOKENS)
         return DataLoader(examples, batch_sampler=sampler, collate_fn=type(self).collate,
                           pin_memory=self.device.type == "cuda")
+
+    def inference_batches(self, examples: list[dict], *, batch_size: int) -> Iterator[dict[str, torch.Tensor]]:
+        """The unshuffled batches of :meth:`loader`, for prediction and evaluation.
+
+        Before each batch the CPU thread count follows the free cores (:func:`~lstm_nlp.device.adapt_cpu_threads`).
+        With :attr:`progress` set (``lstm-nlp evaluate`` sets it), a progress bar over the examples is shown on a
+        terminal's stderr.
+        """
+        bar = None
+        if self.progress and examples:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(examples), unit="example", desc=self.progress_label, leave=False, disable=None,
+                       file=sys.stderr)
+        try:
+            for batch in self.loader(examples, batch_size=batch_size) if examples else ():
+                adapt_cpu_threads()
+                yield batch
+                if bar is not None:
+                    bar.update(len(batch["lengths"]) if "lengths" in batch else batch["token_ids"].shape[0])
+        finally:
+            if bar is not None:
+                bar.close()
 
     # ------------------------------------------------------------------ prediction
     def predict_lines(self, lines: Iterable[str] | TextIO, *, batch_size: int = 256, chunk_size: int = 4096,

@@ -19,7 +19,7 @@ from lstm_nlp.data.batching import collate_classification
 from lstm_nlp.data.subword import TOKENIZER_FILE, SubwordTokenizer
 from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.data.vocab import Vocab
-from lstm_nlp.device import adapt_cpu_threads, move_batch
+from lstm_nlp.device import move_batch
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.inference import paused_gc
 from lstm_nlp.metrics import classification_metrics
@@ -157,8 +157,7 @@ class ClassificationPipeline(TaskPipeline):
         if not examples:
             return probabilities
         examples = [{"token_ids": e["token_ids"], "index": row} for row, e in enumerate(examples)]
-        for batch in self.loader(examples, batch_size=batch_size):
-            adapt_cpu_threads()
+        for batch in self.inference_batches(examples, batch_size=batch_size):
             rows = batch["index"]
             batch = move_batch(batch, self.device)
             output = self.model(batch["token_ids"], mask=batch["mask"])

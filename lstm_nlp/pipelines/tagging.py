@@ -23,7 +23,7 @@ from lstm_nlp.data.batching import collate_tagging
 from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, read_blocks, write_block
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
-from lstm_nlp.device import adapt_cpu_threads, move_batch
+from lstm_nlp.device import move_batch
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.inference import paused_gc
 from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
@@ -218,7 +218,7 @@ class TaggingPipeline(TaskPipeline):
         self.model.eval()
         results: list[list[tuple[list[str], float, float]]] = [[] for _ in sentences]
         examples = [{**self.featurize(tokens), "index": i} for i, tokens in enumerate(sentences) if len(tokens)]
-        for batch in self.loader(examples, batch_size=batch_size) if examples else ():
+        for batch in self.inference_batches(examples, batch_size=batch_size):
             indices, lengths = batch["index"].tolist(), batch["lengths"].tolist()
             emissions = self.model(**model_inputs(move_batch(batch, self.device), with_labels=False)).logits
             emissions = emissions.float().cpu()
@@ -241,8 +241,7 @@ class TaggingPipeline(TaskPipeline):
         for index, tokens in enumerate(sentences):
             if len(tokens):
                 examples.append({**self.featurize(tokens), "index": index})
-        for batch in self.loader(examples, batch_size=batch_size) if examples else ():
-            adapt_cpu_threads()
+        for batch in self.inference_batches(examples, batch_size=batch_size):
             indices = batch["index"].tolist()
             batch = move_batch(batch, self.device)
             output = self.model(**model_inputs(batch, with_labels=False))

@@ -110,6 +110,10 @@ class _RecipeParser(argparse.ArgumentParser):
                 self.error(str(err))
         if hasattr(namespace, "threads"):
             set_cpu_threads(namespace.threads)  # the Trainer logs the count it trains with
+        if getattr(namespace, "no_progress", False):
+            import datasets  # its map/read bars ("Map: 100%", "Generating train split") are progress bars too
+
+            datasets.disable_progress_bars()
         return namespace, extras
 
 

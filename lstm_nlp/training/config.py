@@ -42,6 +42,8 @@ class TrainerConfig:
         lr_step_size: Epochs between ``step`` decays.
         min_lr: Lower bound of ``plateau``.
         patience: Stop after this many epochs without dev improvement (``None`` or 0: never).
+            Apart from it, a run stops once ``metric`` reaches its maximum (1.0 for an accuracy, F1,
+            precision or recall): no later epoch could then be kept as the best.
         precision: ``"fp32"``, ``"bf16"``, ``"fp16"`` (CUDA only, with a gradient scaler) or
             ``"amp"`` (bf16 on GPUs that support it, else fp16; fp32 on CPU).
         checkpoint_every: Also checkpoint every N optimizer steps (0: only at epoch ends).

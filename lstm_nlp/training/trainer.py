@@ -52,6 +52,11 @@ class NonFiniteLossError(LstmNlpError, FloatingPointError):
     """The training loss became NaN or infinite; the message names the epoch and step."""
 
 
+def metric_ceiling(name: str) -> float:
+    """The best value ``name`` can take: 1.0 for accuracies, F1, precision and recall, else infinity."""
+    return 1.0 if name.rsplit("_", 1)[-1] in ("accuracy", "acc", "f1", "precision", "recall") else math.inf
+
+
 @dataclass
 class TrainResult:
     """Outcome of :meth:`Trainer.fit`.
@@ -325,6 +330,8 @@ class Trainer:
             state.end_epoch(record)
             if cfg.patience and state.bad_epochs >= cfg.patience:
                 state.stopped_early = True
+            at_ceiling = improved and metric is not None and cfg.mode == "max" and metric >= metric_ceiling(cfg.metric)
+            state.stopped_early = state.stopped_early or at_ceiling
             run_log.epoch(record, state.history, state.best_epoch)
             self._info(f"epoch %d: loss %.4f, %.0f {cfg.throughput_unit}/s, lr %.3g%s", epoch, record["train_loss"],
                        record["train_tokens_per_s"], record["lr"],
@@ -333,7 +340,10 @@ class Trainer:
             stop = dist_utils.any_across_ranks([stop or self._stop.requested], self.device)[0]
             if stop:
                 self._interrupted(state, epoch)
-            if state.stopped_early:
+            if at_ceiling:
+                self._info("dev %s reached %.4f, its maximum, at epoch %d: no later epoch could replace this model "
+                           "(only a better dev score does), so training stops", cfg.metric, metric, epoch)
+            elif state.stopped_early:
                 self._info("early stopping: no dev improvement for %d epochs (best: epoch %d)", state.bad_epochs,
                            state.best_epoch)
 

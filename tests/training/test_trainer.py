@@ -222,3 +222,33 @@ def test_a_fresh_run_replaces_old_checkpoints_only_once_it_saves_its_own(tmp_pat
     make_trainer(tmp_path, epochs=1, evaluate=None).fit()
     assert [p.name for p in manager.checkpoints()] == ["ckpt-000000006.pt"]
     assert load_checkpoint(manager.latest())["epoch"] == 1
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "f1", "token_accuracy"])
+def test_a_run_stops_when_the_dev_metric_reaches_its_maximum(tmp_path, caplog, metric):
+    scores = iter([0.5, 1.0, 1.0, 1.0, 1.0])
+    trainer = make_trainer(tmp_path, epochs=5, metric=metric, evaluate=lambda m: {metric: next(scores)})
+    with caplog.at_level("INFO", logger="lstm_nlp"):
+        result = trainer.fit()
+    assert len(result.history) == 2 and result.best_epoch == 2 and result.stopped_early
+    assert f"dev {metric} reached 1.0000, its maximum, at epoch 2" in caplog.text
+    assert "no dev improvement" not in caplog.text
+
+
+def test_the_model_kept_at_the_maximum_is_the_one_a_full_run_keeps(tmp_path):
+    full = make_trainer(tmp_path / "full", epochs=4, metric="f1", mode="max",
+                        evaluate=lambda m, s=iter([0.5, 1.0, 1.0, 1.0]): {"f1": next(s)})
+    # the same run with no ceiling: the "score" metric is unbounded, so all 4 epochs run
+    unbounded = make_trainer(tmp_path / "all", epochs=4, metric="score",
+                             evaluate=lambda m, s=iter([0.5, 1.0, 1.0, 1.0]): {"score": next(s)})
+    assert len(full.fit().history) == 2 and len(unbounded.fit().history) == 4
+    assert same_weights(full.model, unbounded.model)  # both keep epoch 2
+
+
+@pytest.mark.parametrize("metric, mode, scores", [("dev_loss", "min", [0.5, 0.0, 0.0]),
+                                                  ("accuracy", "max", [0.5, 0.99, 0.999])])
+def test_no_stop_below_the_maximum_or_for_a_metric_without_one(tmp_path, metric, mode, scores):
+    values = iter(scores)
+    trainer = make_trainer(tmp_path, epochs=3, metric=metric, mode=mode, evaluate=lambda m: {metric: next(values)})
+    result = trainer.fit()
+    assert len(result.history) == 3 and not result.stopped_early
