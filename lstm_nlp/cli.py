@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from lstm_nlp import __version__
 from lstm_nlp.errors import ConfigError, DataFormatError, LstmNlpError
@@ -124,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--top-k", type=_positive_int, default=None, metavar="K",
                          help="jsonl output of CRF taggers: the K best tag sequences, each with its score and "
                               "probability (k-best Viterbi; its share of all allowed sequences, not of the K)")
+    predict.add_argument("--no-calibrate", action="store_true",
+                         help="--probabilities and --top-k from the model's raw scores (temperature 1), not "
+                              "the calibrated ones its bundle holds (tags and labels are the same either way)")
     predict.add_argument("--no-progress", action="store_true",
                          help="hide the progress bar (shown on a terminal for an --input file: bytes read)")
 
@@ -141,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
                                "(default: the scheme of the model's training files)")
     evaluate.add_argument("--no-progress", action="store_true",
                           help="hide the progress bar (shown on a terminal: examples scored)")
+    evaluate.add_argument("--plots", default=None, metavar="DIR",
+                          help="also write reliability diagrams (reliability_token.png, reliability_span.png, "
+                               "reliability_class.png: accuracy against confidence) to this folder")
+    evaluate.add_argument("--no-calibrate", action="store_true",
+                          help="score the model's raw probabilities (temperature 1), not the calibrated ones "
+                               "its bundle holds")
 
     export = commands.add_parser(
         "export", help="write a tagger or classifier as an ONNX graph",
@@ -154,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_pipeline(path: str, device: str, precision: str = "fp32", threads: int | None = None):
+def _load_pipeline(path: str, device: str, precision: str = "fp32", threads: int | None = None, *,
+                   calibrated: bool = True):
     from lstm_nlp.device import resolve_device, set_cpu_threads
     from lstm_nlp.inference import prepare_for_inference
     from lstm_nlp.pipelines import load_pipeline
@@ -162,6 +173,8 @@ def _load_pipeline(path: str, device: str, precision: str = "fp32", threads: int
     set_cpu_threads(threads)
     pipeline = load_pipeline(path, device=resolve_device(device))
     prepare_for_inference(pipeline.model, precision=precision)
+    if not calibrated and hasattr(pipeline, "temperature"):
+        pipeline.temperature = 1.0
     # Everything loaded so far (torch, spaCy, the model) lives until exit: keep it out of every
     # later garbage collection, which would otherwise rescan ~300k objects each time.
     gc.freeze()
@@ -223,7 +236,8 @@ def input_progress(stream: io.TextIOBase, path: str | None) -> InputProgress | N
 def cmd_predict(args: argparse.Namespace) -> int:
     if args.input == "-":  # the usual spelling of stdin
         args.input = None
-    pipeline = _load_pipeline(args.model, args.device, args.precision, args.threads)
+    pipeline = _load_pipeline(args.model, args.device, args.precision, args.threads,
+                              calibrated=not args.no_calibrate)
     if args.input is None and sys.stdin.isatty():  # otherwise it waits on the terminal without a word
         sys.stderr.write("lstm-nlp predict: reading lines from the terminal (end with Ctrl-D); "
                          "give --input FILE or pipe text in\n")
@@ -265,17 +279,44 @@ def format_metrics(metrics: dict) -> str:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    pipeline = _load_pipeline(args.model, args.device, args.precision, args.threads)
+    if args.plots:
+        from lstm_nlp.outputs import output_dir_problem
+
+        problem = output_dir_problem(args.plots, option="--plots")
+        if problem is not None:  # before loading the model and scoring the data
+            raise ConfigError(problem)
+    pipeline = _load_pipeline(args.model, args.device, args.precision, args.threads,
+                              calibrated=not args.no_calibrate)
     _quiet_datasets()
     pipeline.progress, pipeline.progress_label = not args.no_progress, "evaluating"
     dataset = pipeline.read_labelled(args.data, tag_column=args.tag_column, scheme=args.scheme)
-    metrics = pipeline.evaluate(dataset, batch_size=args.batch_size)
+    calibrated = hasattr(pipeline, "temperature")  # taggers and classifiers (not forecasters)
+    metrics = pipeline.evaluate(dataset, batch_size=args.batch_size, **({"calibration": True} if calibrated else {}))
+    calibration = metrics.pop("calibration", None)
+    if calibration is not None:
+        metrics["temperature"] = pipeline.temperature
+        metrics["calibration"] = {kind: {k: v for k, v in values.items() if k not in ("confidence", "correct")}
+                                  for kind, values in calibration.items()}
+        if args.plots:
+            _write_reliability_diagrams(calibration, args.plots, args.data, pipeline.temperature)
     report = metrics.pop("report", None)
     if report:
         sys.stderr.write(f"{args.data}:\n{report}\n")
     _write(format_metrics({"data": str(args.data), **metrics}) + "\n", flush=True)
     _output_complete()
     return 0
+
+
+def _write_reliability_diagrams(calibration: dict, folder: str, data: str, temperature: float) -> None:
+    """``reliability_<kind>.png`` in ``folder`` for each kind of probability evaluated (token, span, class)."""
+    from lstm_nlp.calibration import plot_reliability
+
+    os.makedirs(folder, exist_ok=True)
+    for kind, values in calibration.items():
+        path = Path(folder) / f"reliability_{kind}.png"
+        plot_reliability(values["confidence"], values["correct"], path,
+                         title=f"{Path(data).name}: {kind} probabilities (temperature {temperature:.3g})")
+        sys.stderr.write(f"wrote {path}\n")
 
 
 def _quiet_datasets() -> None:

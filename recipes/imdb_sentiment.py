@@ -23,6 +23,7 @@ from lstm_nlp.data import TextTokenizer, Vocab, build_vocab, load_text_classific
 from lstm_nlp.data import train_validation_split
 from lstm_nlp.models import ClassifierConfig, TextClassifier
 from lstm_nlp.pipelines import ClassificationPipeline
+from lstm_nlp.recipe_kit.calibrate import calibrate_on_dev
 from lstm_nlp.recipe_kit.args import FRACTION, POSITIVE_INT, PROBABILITY
 from lstm_nlp.recipe_kit.pretrained import (add_pretrained_options, apply_gradual_unfreezing, apply_lr_decay,
                                            load_vectors, warm_start)
@@ -105,6 +106,7 @@ def main(argv=None) -> dict:
     apply_lr_decay(trainer, args)
     apply_gradual_unfreezing(trainer, args)
     result = trainer.fit()
+    calibrate_on_dev(pipeline, dev_examples)
 
     metrics = evaluate_splits(pipeline.evaluate, {
         "train": train_examples if args.eval_train else None, "dev": dev_examples,

@@ -84,15 +84,16 @@ class _TaggerGraph(nn.Module):
 
 
 class _ClassifierGraph(nn.Module):
-    def __init__(self, model):
+    def __init__(self, model, temperature: float = 1.0):
         super().__init__()
         self.model = model
+        self.temperature = temperature  # the pipeline's calibration, baked into the graph's softmax
 
     def forward(self, token_ids, mask):
         model = self.model
         encoded = _dense(model.encoder, model.embedding(token_ids), mask)
         pooled = model.pooler(encoded.outputs, mask=mask, h_n=encoded.h_n)
-        return model.output(pooled).float().softmax(-1)
+        return (model.output(pooled).float() / self.temperature).softmax(-1)
 
 
 def _example_batch(pipeline) -> dict[str, torch.Tensor]:
@@ -154,7 +155,7 @@ def export_onnx(pipeline, path: str | os.PathLike, *, opset: int = OPSET) -> Pat
     if isinstance(pipeline, TaggingPipeline):
         graph = _TaggerGraph(pipeline.model)
     elif isinstance(pipeline, ClassificationPipeline):
-        graph = _ClassifierGraph(pipeline.model)
+        graph = _ClassifierGraph(pipeline.model, pipeline.temperature)
     else:
         raise ConfigError(f"ONNX export takes taggers and text classifiers, not a {type(pipeline).__name__}")
     graph = graph.to("cpu").eval()

@@ -61,6 +61,13 @@ class ConditionalRandomField(nn.Module):
             END = ``num_tags + 1`` (see :func:`allowed_transitions`); ``None`` allows everything.
             Stored as the buffer ``allowed`` (``BoolTensor[num_tags + 2, num_tags + 2]``, rows
             *from*, columns *to*), so it is saved and loaded with the weights.
+
+    Attributes:
+        temperature: The probabilities (:meth:`forward_backward`, :meth:`marginals`,
+            :meth:`span_log_marginals`, :meth:`sequence_log_probability`) are those of the CRF with every
+            score (emissions and transitions) divided by it (see :mod:`lstm_nlp.calibration`). Decoding and
+            the training loss ignore it: for ``T > 0`` the best sequences are the same. Not a weight: the
+            tagging pipeline keeps it in the bundle's settings (default 1).
     """
 
     def __init__(self, num_tags: int, *, constraints: Sequence[tuple[int, int]] | None = None):
@@ -81,6 +88,7 @@ class ConditionalRandomField(nn.Module):
                                       f"(tags 0..{num_tags - 1}, START {num_tags}, END {num_tags + 1})")
                 allowed[i, j] = True
         self.register_buffer("allowed", allowed)
+        self.temperature = 1.0
 
     # ------------------------------------------------------------------ scores
     def log_partition(self, emissions: torch.Tensor, *, mask: torch.Tensor) -> torch.Tensor:
@@ -221,11 +229,11 @@ class ConditionalRandomField(nn.Module):
 
     # ------------------------------------------------------------------ marginals
     def _constrained(self, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(start, transitions, end)`` in ``dtype`` with forbidden transitions at ``-inf``."""
-        k, forbidden = self.num_tags, ~self.allowed
-        return (self.start_transitions.to(dtype).masked_fill(forbidden[k, :k], float("-inf")),
-                self.transitions.to(dtype).masked_fill(forbidden[:k, :k], float("-inf")),
-                self.end_transitions.to(dtype).masked_fill(forbidden[:k, k + 1], float("-inf")))
+        """``(start, transitions, end)`` in ``dtype``, divided by :attr:`temperature`, forbidden ones at ``-inf``."""
+        k, forbidden, t = self.num_tags, ~self.allowed, self.temperature
+        return (self.start_transitions.to(dtype).div(t).masked_fill(forbidden[k, :k], float("-inf")),
+                self.transitions.to(dtype).div(t).masked_fill(forbidden[:k, :k], float("-inf")),
+                self.end_transitions.to(dtype).div(t).masked_fill(forbidden[:k, k + 1], float("-inf")))
 
     @torch.no_grad()
     def forward_backward(self, emissions: torch.Tensor, *,
@@ -247,7 +255,7 @@ class ConditionalRandomField(nn.Module):
             num_tags]``; ``log_z`` is ``[batch]``. Values at padding are meaningless.
         """
         _check_mask(mask, emissions)
-        emissions = emissions.double()
+        emissions = emissions.double() / self.temperature
         start, transitions, end = self._constrained(emissions.dtype)
         length = emissions.shape[1]
         alphas = [start + emissions[:, 0]]
@@ -290,7 +298,7 @@ class ConditionalRandomField(nn.Module):
         steps = self.allowed[tags[:, :-1], tags[:, 1:]] | ~mask[:, 1:]
         last = tags.gather(1, (lengths - 1).unsqueeze(1)).squeeze(1)
         ok = steps.all(1) & self.allowed[k, tags[:, 0]] & self.allowed[last, k + 1]
-        score = self.sequence_score(emissions, tags, mask=mask).to(log_z.dtype)
+        score = self.sequence_score(emissions, tags, mask=mask).to(log_z.dtype) / self.temperature
         return torch.where(ok, score - log_z, torch.full_like(log_z, float("-inf")))
 
     @torch.no_grad()
@@ -317,7 +325,7 @@ class ConditionalRandomField(nn.Module):
         alpha, beta, log_z = tables or self.forward_backward(emissions, mask=mask)
         if not spans:
             return log_z.new_zeros(0)
-        emissions = emissions.to(alpha.dtype)
+        emissions = emissions.to(alpha.dtype) / self.temperature
         _, transitions, end = self._constrained(alpha.dtype)
         device, width = alpha.device, max(len(pattern) for _, _, pattern, _ in spans)
         rows = torch.tensor([row for row, *_ in spans], device=device)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import torch
 
+from lstm_nlp.calibration import TEMPERATURE_RANGE, check_temperature
 from lstm_nlp.data.batching import collate_classification
 from lstm_nlp.data.subword import TOKENIZER_FILE, SubwordTokenizer
 from lstm_nlp.data.tokenizers import TextTokenizer
@@ -61,11 +62,12 @@ class ClassificationPipeline(TaskPipeline):
         "label_names": Field((list, type(None)), items=Field((str,)), max_items=MAX_VOCAB),
         "positive_label": Field((str, type(None))),
         "max_length": Field((int, type(None)), low=1, high=2**31 - 1),
+        "temperature": Field((float,), low=TEMPERATURE_RANGE[0], high=TEMPERATURE_RANGE[1]),
     }
 
     def __init__(self, model: TextClassifier, words: Vocab, labels: Vocab, tokenizer: TextTokenizer, *,
                  label_names: Sequence[str] | None = None, positive_label: str | None = None,
-                 max_length: int | None = None):
+                 max_length: int | None = None, temperature: float = 1.0):
         if model.config.vocab_size != len(words):
             raise BundleError(f"model expects {model.config.vocab_size} words but the vocabulary has {len(words)}")
         if model.config.num_labels != len(labels):
@@ -81,6 +83,8 @@ class ClassificationPipeline(TaskPipeline):
         self.label_names = list(label_names) if label_names is not None else None
         self.max_length = max_length
         self.positive_label = self._resolve_positive(positive_label) if len(labels) == 2 else None
+        #: Logits are divided by it before the softmax (see :meth:`fit_temperature`); labels do not change.
+        self.temperature = check_temperature(temperature)
 
     def _resolve_positive(self, positive_label: str | None) -> str:
         if positive_label is None:
@@ -160,9 +164,36 @@ class ClassificationPipeline(TaskPipeline):
         for batch in self.inference_batches(examples, batch_size=batch_size):
             rows = batch["index"]
             batch = move_batch(batch, self.device)
-            output = self.model(batch["token_ids"], mask=batch["mask"])
-            probabilities[rows] = output.probabilities().cpu()
+            logits = self.model(batch["token_ids"], mask=batch["mask"]).logits
+            probabilities[rows] = (logits.float() / self.temperature).softmax(-1).cpu()
         return probabilities
+
+    @torch.no_grad()
+    def _logits(self, examples: list[dict], *, batch_size: int) -> torch.Tensor:
+        """Raw class scores ``FloatTensor[len(examples), num_labels]`` (float64), in the examples' order."""
+        self.model.eval()
+        logits = torch.zeros(len(examples), len(self.labels), dtype=torch.float64)
+        examples = [{"token_ids": e["token_ids"], "index": row} for row, e in enumerate(examples)]
+        for batch in self.inference_batches(examples, batch_size=batch_size):
+            rows = batch["index"]
+            batch = move_batch(batch, self.device)
+            logits[rows] = self.model(batch["token_ids"], mask=batch["mask"]).logits.double().cpu()
+        return logits
+
+    def fit_temperature(self, data: Dataset | list[dict] | str | os.PathLike, *, batch_size: int = 256) -> float:
+        """Fits :attr:`temperature` on labelled data (dev) by minimising the negative log-likelihood of
+        the gold classes; sets it and returns it. Rows whose label the model does not know are left out."""
+        from lstm_nlp.calibration import fit_temperature
+
+        data = self._labelled_data(data)
+        examples = data if isinstance(data, list) else self.encode(data, unknown_labels="keep")
+        examples = [e for e in examples if e.get("label") is not None]
+        if not examples:
+            raise DataFormatError("no labelled example with a known class to fit the temperature on")
+        logits = self._logits(examples, batch_size=batch_size)
+        target = torch.tensor([e["label"] for e in examples])
+        self.temperature = fit_temperature(lambda t: float(torch.nn.functional.cross_entropy(logits / t, target)))
+        return self.temperature
 
     def predict(self, texts: Sequence[str], *, batch_size: int = 256) -> list[tuple[str, float]]:
         """``(label, probability)`` for each raw text, in order (an empty text still gets one).
@@ -198,7 +229,8 @@ class ClassificationPipeline(TaskPipeline):
         kwargs.setdefault("label_names", self.label_names)
         return load_text_classification(path, split=split, **kwargs)
 
-    def evaluate(self, data: Dataset | list[dict] | str | os.PathLike, *, batch_size: int = 256) -> dict:
+    def evaluate(self, data: Dataset | list[dict] | str | os.PathLike, *, batch_size: int = 256,
+                 calibration: bool = False) -> dict:
         """Scores labelled data: a ``text``/``label`` dataset, examples from :meth:`encode`, or a path
         read with :meth:`read_labelled` (as ``lstm-nlp evaluate`` takes).
 
@@ -207,7 +239,9 @@ class ClassificationPipeline(TaskPipeline):
 
         Returns:
             See :func:`classification_metrics` (binary: precision/recall/F1 of ``positive_label``;
-            multi-class: macro averages), plus ``unknown_gold_labels``.
+            multi-class: macro averages), plus ``unknown_gold_labels``. With ``calibration``,
+            ``"calibration": {"class": {...}}``: ECE (15 bins), Brier score, mean confidence, accuracy and
+            the per-text ``confidence`` (the chosen class's probability) and ``correct`` lists.
         """
         data = self._labelled_data(data)
         examples = data if isinstance(data, list) else self.encode(data, unknown_labels="keep")
@@ -220,13 +254,20 @@ class ClassificationPipeline(TaskPipeline):
         predicted = self.labels.decode(probabilities.argmax(-1).tolist())
         metrics = classification_metrics(gold, predicted, labels=self.labels.itos, positive_label=self.positive_label)
         metrics["unknown_gold_labels"] = unknown
+        if calibration:
+            from lstm_nlp.calibration import calibration_metrics
+
+            confidence = probabilities.amax(-1).tolist()
+            correct = [g == p for g, p in zip(gold, predicted)]
+            metrics["calibration"] = {"class": {**calibration_metrics(confidence, correct), "confidence": confidence,
+                                                "correct": correct}}
         return metrics
 
     # ------------------------------------------------------------------ bundles
     def bundle_contents(self) -> dict:
         extra = {TOKENIZER_FILE: self.tokenizer.subword.save} if self.tokenizer.subword is not None else None
         meta = {"task": "classification", "tokenizer": self.tokenizer.settings(), "label_names": self.label_names,
-                "positive_label": self.positive_label, "max_length": self.max_length}
+                "positive_label": self.positive_label, "max_length": self.max_length, "temperature": self.temperature}
         return {"vocabs": {"words": self.words, "labels": self.labels}, "meta": meta, "extra_files": extra}
 
     @classmethod
@@ -258,4 +299,4 @@ class ClassificationPipeline(TaskPipeline):
         model = TextClassifier.from_bundle(bundle)
         return cls(model, bundle.vocabs["words"], bundle.vocabs["labels"], tokenizer,
                    label_names=bundle.meta.get("label_names"), positive_label=bundle.meta.get("positive_label"),
-                   max_length=bundle.meta.get("max_length"))
+                   max_length=bundle.meta.get("max_length"), temperature=float(bundle.meta.get("temperature", 1.0)))

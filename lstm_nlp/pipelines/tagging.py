@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 import torch
 
 from lstm_nlp.batch import model_inputs
+from lstm_nlp.calibration import TEMPERATURE_RANGE, check_temperature
 from lstm_nlp.data.batching import collate_tagging
 from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, read_blocks, write_block
 from lstm_nlp.data.tokenizers import SpacyTokenizer
@@ -73,6 +74,9 @@ class TaggingPipeline(TaskPipeline):
             CoNLL-U, a 0-based column number (negative: from the end) for CoNLL column files.
         token_column: The word column of CoNLL column files.
         file_scheme: Tag scheme of CoNLL column files: ``"iob1"`` files are converted to IOB2 on reading.
+        temperature: Every score is divided by it before probabilities are taken (softmax, or the CRF's
+            marginals and span probabilities); tags do not change. :meth:`fit_temperature` sets it from
+            dev data (the recipes do after training); bundles keep it, those without one load with 1.
     """
 
     model_type = MODEL_TYPE
@@ -86,11 +90,12 @@ class TaggingPipeline(TaskPipeline):
         "tag_column": Field((str, int), choices=("upos", "xpos"), low=-1000, high=1000),
         "token_column": Field((int,), low=0, high=1000),
         "file_scheme": Field((str,), choices=("iob1", "iob2", "none", "token")),
+        "temperature": Field((float,), low=TEMPERATURE_RANGE[0], high=TEMPERATURE_RANGE[1]),
     }
 
     def __init__(self, model: SequenceTagger, words: Vocab, labels: Vocab, *, chars: Vocab | None = None,
                  scheme: TagScheme = "none", tag_column: str | int = "upos", token_column: int = 0,
-                 file_scheme: TagScheme = "none"):
+                 file_scheme: TagScheme = "none", temperature: float = 1.0):
         if model.config.vocab_size != len(words):
             raise BundleError(f"model expects {model.config.vocab_size} words but the vocabulary has {len(words)}")
         if model.config.num_labels != len(labels):
@@ -110,8 +115,21 @@ class TaggingPipeline(TaskPipeline):
         self.tag_column = tag_column
         self.token_column = token_column
         self.file_scheme = check_scheme(file_scheme)
+        self.temperature = temperature
         self._tokenizer: SpacyTokenizer | None = None
         self._char_ids: dict[str, tuple[int, ...]] = {}  # spelling -> char ids, filled by featurize
+
+    @property
+    def temperature(self) -> float:
+        """The calibration temperature (1: the model's own probabilities)."""
+        return self._temperature
+
+    @temperature.setter
+    def temperature(self, value: float) -> None:
+        self._temperature = check_temperature(value)
+        crf = getattr(self.model.head, "crf", None)
+        if crf is not None:
+            crf.temperature = self._temperature
 
     # ------------------------------------------------------------------ encoding
     def featurize(self, tokens: Sequence[str]) -> dict:
@@ -205,7 +223,8 @@ class TaggingPipeline(TaskPipeline):
                       batch_size: int = 256) -> list[list[tuple[list[str], float, float]]]:
         """The ``k`` best tag sequences of each sentence (CRF heads): ``(tags, score, probability)``, best first.
 
-        ``probability`` is the CRF's ``exp(score - log Z)``, the sequence's share of the partition
+        ``probability`` is the CRF's ``exp(score / T - log Z_T)`` at the pipeline's :attr:`temperature` ``T``,
+        the sequence's share of the partition
         function over all the sequences the tag scheme allows (not just of the k); empty sentences get ``[]``.
 
         Raises:
@@ -225,7 +244,7 @@ class TaggingPipeline(TaskPipeline):
             for row, (index, length) in enumerate(zip(indices, lengths)):
                 scores = emissions[row, :length]
                 log_z = float(crf.forward_backward(scores[None], mask=torch.ones(1, length, dtype=torch.bool))[2])
-                results[index] = [(self.labels.decode(ids), score, math.exp(score - log_z))
+                results[index] = [(self.labels.decode(ids), score, math.exp(score / self.temperature - log_z))
                                   for ids, score in crf.top_k(scores, k)]
         return results
 
@@ -251,7 +270,7 @@ class TaggingPipeline(TaskPipeline):
             if chosen is None:
                 continue
             if crf is None:
-                best = output.logits.float().softmax(-1).amax(-1).cpu()  # [batch, seq]; argmax = the decoded tag
+                best = (output.logits.float() / self.temperature).softmax(-1).amax(-1).cpu()  # [batch, seq]
             else:
                 mask = torch.arange(output.logits.shape[1], device=output.logits.device) < batch["lengths"].unsqueeze(1)
                 path = torch.zeros(mask.shape, dtype=torch.long)
@@ -281,6 +300,108 @@ class TaggingPipeline(TaskPipeline):
         values = crf.span_log_marginals(emissions, mask=mask, spans=queries, tables=tables).exp().cpu().tolist()
         for (index, start, stop, kind), value in zip(owners, values):
             found[index].append((start, stop, kind, value))
+
+    # ------------------------------------------------------------------ calibration
+    @torch.no_grad()
+    def fit_temperature(self, dataset: Dataset | str | os.PathLike, *, batch_size: int = 256) -> float:
+        """Fits :attr:`temperature` on labelled data (dev) by minimising the negative log-likelihood of
+        the gold tags (per token for a softmax head, per sentence for a CRF); sets it and returns it.
+
+        Tokens (softmax) or sentences (CRF) with a gold tag the model does not know are left out.
+        """
+        from lstm_nlp.calibration import fit_temperature
+
+        dataset = self._labelled_data(dataset)
+        crf = getattr(self.model.head, "crf", None)
+        index = self.labels.stoi
+        self.model.eval()
+        examples = []
+        for tokens, tags in zip(dataset["tokens"], dataset["tags"]):
+            ids = [index.get(tag) for tag in self._model_tags(list(tags))]
+            if tokens and (crf is None or None not in ids):
+                examples.append({**self.featurize(tokens), "gold": ids})
+        if not examples:
+            raise DataFormatError("no sentence to fit the temperature on (empty data, or every one has tags the "
+                                  "model does not know)")
+        scores, golds, masks = [], [], []
+        for batch in self.inference_batches([{k: v for k, v in e.items() if k != "gold"} | {"index": i}
+                                             for i, e in enumerate(examples)], batch_size=batch_size):
+            logits = self.model(**model_inputs(move_batch(batch, self.device), with_labels=False)).logits
+            mask = torch.arange(logits.shape[1]) < batch["lengths"].unsqueeze(1)
+            gold = torch.full(mask.shape, -100, dtype=torch.long)
+            for row, i in enumerate(batch["index"].tolist()):
+                ids = examples[i]["gold"]
+                gold[row, :len(ids)] = torch.tensor([-100 if t is None else t for t in ids])
+            scores.append(logits.double())
+            golds.append(gold.to(logits.device))
+            masks.append(mask.to(logits.device))
+        if crf is None:
+            flat = torch.cat([s[g != -100] for s, g in zip(scores, golds)])
+            target = torch.cat([g[g != -100] for g in golds])
+            if not len(target):
+                raise DataFormatError("no token with a tag the model knows to fit the temperature on")
+
+            def nll(t: float) -> float:
+                return float(torch.nn.functional.cross_entropy(flat / t, target))
+        else:
+            allowed = [torch.isfinite(crf.sequence_log_probability(s, g.clamp(min=0), mask=m))
+                       for s, g, m in zip(scores, golds, masks)]  # a gold path the constraints forbid has no NLL
+            kept = [i for i, ok in enumerate(allowed) if ok.any()]
+            scores = [scores[i][allowed[i]] for i in kept]
+            golds = [golds[i][allowed[i]] for i in kept]
+            masks = [masks[i][allowed[i]] for i in kept]
+            count = sum(len(s) for s in scores)
+            if not count:
+                raise DataFormatError("no sentence whose gold tags the model's tag scheme allows, to fit the "
+                                      "temperature on")
+            gold_scores = [crf.sequence_score(s, g.clamp(min=0), mask=m).double()
+                           for s, g, m in zip(scores, golds, masks)]
+
+            def nll(t: float) -> float:  # mean over sentences of log Z_T - score(gold) / T
+                crf.temperature = t
+                return sum(float((crf.forward_backward(s, mask=m)[2] - g / t).sum())
+                           for s, g, m in zip(scores, gold_scores, masks)) / count
+        try:
+            fitted = fit_temperature(nll)
+        finally:
+            self.temperature = self.temperature  # puts the CRF's back after the search
+        self.temperature = fitted
+        return fitted
+
+    def calibration(self, dataset: Dataset | str | os.PathLike, *, batch_size: int = 256) -> dict:
+        """How well the probabilities match accuracy on labelled data, at the current :attr:`temperature`.
+
+        Returns:
+            ``{"token": {...}, "span": {...}}`` (``span`` for CRF span taggers only), each with ``ece``
+            (15 bins), ``brier``, ``mean_confidence``, ``accuracy``, ``count`` (see
+            :func:`lstm_nlp.calibration.calibration_metrics`) and the per-prediction ``confidence`` and
+            ``correct`` lists (for a reliability diagram). A token counts as right when its tag is the gold
+            one; a decoded span when the gold sentence has exactly that span (same start, end and type).
+        """
+        dataset = self._labelled_data(dataset)
+        gold = [self._model_tags(list(t)) for t in dataset["tags"]]
+        return self._calibration(check_sentences(list(dataset["tokens"]), "calibration"), gold, batch_size)[1]
+
+    def _calibration(self, sentences: list[list[str]], gold: list[list[str]],
+                     batch_size: int) -> tuple[list[list[str]], dict]:
+        """The predicted tags and :meth:`calibration`'s result (``gold`` in the model's scheme)."""
+        from lstm_nlp.calibration import calibration_metrics
+
+        spans = self.model.config.head == "crf" and self.scheme != "none"
+        tags, chosen, found = self._predict(sentences, batch_size=batch_size, probabilities=True, spans=spans)
+        confidence = [p for row in chosen for p in row]
+        correct = [a == b for seq, ref in zip(tags, gold) for a, b in zip(seq, ref)]
+        result = {"token": {**calibration_metrics(confidence, correct), "confidence": confidence, "correct": correct}}
+        if spans:
+            confidence, correct = [], []
+            for ref, row in zip(gold, found):
+                truth = set(to_spans(ref, self.scheme))
+                for start, stop, kind, probability in row:
+                    confidence.append(min(1.0, probability))  # exp of a log sum may pass 1 by an ulp
+                    correct.append((start, stop, kind) in truth)
+            result["span"] = {**calibration_metrics(confidence, correct), "confidence": confidence,
+                              "correct": correct}
+        return tags, result
 
     def tokenize(self, texts: Iterable[str]) -> list[list[str]]:
         """spaCy English tokenization of raw text lines."""
@@ -439,11 +560,13 @@ class TaggingPipeline(TaskPipeline):
         return read_conll(path, token_column=self.token_column, tag_column=column,
                           scheme=self.file_scheme if scheme is None else check_scheme(scheme))
 
-    def evaluate(self, dataset: Dataset | str | os.PathLike, *, batch_size: int = 256) -> dict:
+    def evaluate(self, dataset: Dataset | str | os.PathLike, *, batch_size: int = 256,
+                 calibration: bool = False) -> dict:
         """Metrics on a labelled dataset, or on a file read with :meth:`read_labelled` (see :func:`tagging_metrics`).
 
         Gold tags the model never saw are scored as errors (they cannot be predicted); their
-        count is reported as ``unknown_gold_tags``.
+        count is reported as ``unknown_gold_tags``. With ``calibration``, ``"calibration"`` holds
+        :meth:`calibration`'s result too (the same predictions, one pass).
 
         Raises:
             DataFormatError: most gold tags are unknown to the model (data made for another model),
@@ -458,11 +581,18 @@ class TaggingPipeline(TaskPipeline):
             gold = [list(t) for t in dataset["tags"]]
             unknown = check_gold_labels((tag for seq in gold for tag in self._model_tags(seq)), self.labels.itos,
                                         what="tag")
-            predicted = self.predict_tokens(dataset["tokens"], batch_size=batch_size)
+            report = None
+            if calibration:
+                sentences = check_sentences(list(dataset["tokens"]), "evaluate")
+                predicted, report = self._calibration(sentences, [self._model_tags(seq) for seq in gold], batch_size)
+            else:
+                predicted = self.predict_tokens(dataset["tokens"], batch_size=batch_size)
         if self.scheme in ("bioes", "bilou"):  # spans are scored in IOB2, the files' scheme
             predicted = [convert_tags(seq, self.scheme, "iob2") for seq in predicted]
         metrics = tagging_metrics(gold, predicted, scheme="none" if self.scheme == "none" else "iob2")
         metrics["unknown_gold_tags"] = unknown
+        if report is not None:
+            metrics["calibration"] = report
         return metrics
 
     # ------------------------------------------------------------------ bundles
@@ -472,7 +602,7 @@ class TaggingPipeline(TaskPipeline):
             vocabs["chars"] = self.chars
         return {"vocabs": vocabs, "meta": {
             "task": "tagging", "scheme": self.scheme, "tag_column": self.tag_column,
-            "token_column": self.token_column, "file_scheme": self.file_scheme}}
+            "token_column": self.token_column, "file_scheme": self.file_scheme, "temperature": self.temperature}}
 
     @classmethod
     def required_vocabs(cls, bundle: Bundle) -> dict[str, str]:
@@ -488,7 +618,7 @@ class TaggingPipeline(TaskPipeline):
         return cls(SequenceTagger.from_bundle(bundle), bundle.vocabs["words"], bundle.vocabs["labels"],
                    chars=bundle.vocabs.get("chars"), scheme=meta.get("scheme", "none"),
                    tag_column=meta.get("tag_column", "upos"), token_column=meta.get("token_column", 0),
-                   file_scheme=meta.get("file_scheme", "none"))
+                   file_scheme=meta.get("file_scheme", "none"), temperature=float(meta.get("temperature", 1.0)))
 
 
 def _stream_name(lines: object) -> str:

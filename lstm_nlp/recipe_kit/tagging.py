@@ -17,6 +17,7 @@ from lstm_nlp.data.conll import read_conll
 from lstm_nlp.data.vector_cache import resolve_vectors
 from lstm_nlp.data.vectors import embedding_matrix, extend_vocab, load_embedding, read_vectors, vocab_keep_set
 from lstm_nlp.models.warm_start import init_from
+from lstm_nlp.recipe_kit.calibrate import calibrate_on_dev
 from lstm_nlp.recipe_kit.pretrained import (add_gradual_unfreeze_option, apply_gradual_unfreezing, apply_lr_decay,
                                            lr_decay_factor)
 from lstm_nlp.models import SequenceTagger, TaggerConfig
@@ -32,7 +33,8 @@ logger = logging.getLogger("lstm_nlp")
 
 
 def fit_tagger(pipeline: TaggingPipeline, args: argparse.Namespace, train, dev, *, metric: str):
-    """Trains ``pipeline.model`` on ``train`` (first ``--max-length`` tokens), selecting the epoch on ``dev``.
+    """Trains ``pipeline.model`` on ``train`` (first ``--max-length`` tokens), selecting the epoch on ``dev``,
+    then fits the probabilities' temperature on ``dev`` (:func:`~lstm_nlp.recipe_kit.calibrate.calibrate_on_dev`).
 
     Returns:
         The Trainer's ``FitResult``.
@@ -47,7 +49,9 @@ def fit_tagger(pipeline: TaggingPipeline, args: argparse.Namespace, train, dev, 
     )
     apply_lr_decay(trainer, args)  # --lr-decay and --gradual-unfreeze where the recipe has them
     apply_gradual_unfreezing(trainer, args)
-    return trainer.fit()
+    result = trainer.fit()
+    calibrate_on_dev(pipeline, dev)
+    return result
 
 
 def add_bio_tagger_options(parser: argparse.ArgumentParser, *, tag_column: int) -> None:

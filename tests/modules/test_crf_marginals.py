@@ -125,3 +125,31 @@ def test_span_pattern_names_a_missing_tag():
     from lstm_nlp.errors import ConfigError
     with pytest.raises(ConfigError, match="no tag 'B-B'"):
         span_pattern(LABELS["bioes"], "bioes", 2, "B")
+
+
+@pytest.mark.parametrize("scheme", ["iob2", "bioes", "none"])
+@pytest.mark.parametrize("temperature", [0.5, 2.0])
+def test_a_temperature_gives_the_probabilities_of_every_score_divided_by_it(scheme, temperature):
+    lengths = (6, 3, 1) if scheme == "none" else (7, 4, 1)
+    labels, crf, emissions, mask = _case(scheme, lengths, seed=3)
+    tags = crf.viterbi_decode(emissions.float(), mask=mask)
+    crf.temperature = temperature
+    for row, length in enumerate(lengths):
+        scaled = ConditionalRandomField(len(labels), constraints=None)
+        scaled.allowed.copy_(crf.allowed)
+        with torch.no_grad():
+            for mine, theirs in zip(scaled.parameters(), crf.parameters()):
+                mine.copy_(theirs / temperature)
+        with torch.no_grad():
+            paths, probability = _enumerate(scaled, emissions[row] / temperature, length)
+        expected = torch.zeros(length, len(labels), dtype=torch.float64)
+        for t in range(length):
+            expected[t].index_add_(0, paths[:, t], probability)
+        assert torch.allclose(crf.marginals(emissions, mask=mask)[row, :length], expected, atol=1e-6)
+        decoded = torch.tensor(tags[row])
+        best = (paths == decoded).all(1)
+        log_p = crf.sequence_log_probability(emissions[row:row + 1, :length], decoded[None],
+                                             mask=mask[row:row + 1, :length]).detach()
+        # the sequence score is summed in float32 (as in training): 1e-5 relative, not 1e-6
+        assert float(log_p.exp()) == pytest.approx(float(probability[best].sum()), rel=1e-5)
+    assert crf.viterbi_decode(emissions.float(), mask=mask) == tags  # decoding ignores the temperature

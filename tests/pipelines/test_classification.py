@@ -143,3 +143,41 @@ def test_evaluate_takes_a_path_as_the_cli_does(trained, tmp_path):
                     encoding="utf-8")
     assert trained.evaluate(path) == trained.evaluate(TRAIN)
     assert trained.evaluate(str(path))["accuracy"] == 1.0
+
+
+def test_a_fitted_temperature_changes_probabilities_not_labels_and_travels_in_the_bundle(tmp_path):
+    pipeline = _pipeline(train_steps=8)
+    texts = list(TRAIN["text"])
+    before = pipeline.predict(texts)
+    temperature = pipeline.fit_temperature(TRAIN)
+    after = pipeline.predict(texts)
+    assert temperature != 1.0 and [label for label, _ in after] == [label for label, _ in before]
+    assert [p for _, p in after] != [p for _, p in before]
+    pipeline.save_pretrained(tmp_path / "model")
+    loaded = load_pipeline(tmp_path / "model")
+    assert loaded.temperature == pytest.approx(temperature) and loaded.predict(texts) == after
+
+
+def test_cli_evaluate_reports_calibration_writes_plots_and_no_calibrate_scores_the_raw_model(tmp_path, capsys,
+                                                                                          monkeypatch):
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf")
+    pipeline = _pipeline(train_steps=8)
+    pipeline.fit_temperature(TRAIN)
+    pipeline.save_pretrained(tmp_path / "model")
+    rows = [{"text": t, "label": ["neg", "pos"].index(label)} for t, label in zip(TRAIN["text"], TRAIN["label"])]
+    (tmp_path / "test.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    args = ["evaluate", "--model", str(tmp_path / "model"), "--data", str(tmp_path / "test.jsonl")]
+    assert cli.main([*args, "--plots", str(tmp_path / "plots")]) == 0
+    calibrated = json.loads(capsys.readouterr().out)
+    assert calibrated["temperature"] == pytest.approx(pipeline.temperature)
+    assert set(calibrated["calibration"]["class"]) == {"ece", "brier", "mean_confidence", "accuracy", "count"}
+    assert (tmp_path / "plots" / "reliability_class.png").read_bytes()[:4] == b"\x89PNG"
+    assert cli.main([*args, "--no-calibrate"]) == 0
+    raw = json.loads(capsys.readouterr().out)
+    assert raw["temperature"] == 1.0 and raw["accuracy"] == calibrated["accuracy"]
+    assert raw["calibration"]["class"]["mean_confidence"] != calibrated["calibration"]["class"]["mean_confidence"]
+    (tmp_path / "a_file").write_text("x")
+    assert cli.main([*args, "--plots", str(tmp_path / "a_file")]) == 2
+    assert "--plots" in capsys.readouterr().err

@@ -155,3 +155,65 @@ def test_evaluate_takes_a_path_as_the_cli_does(conll_file):
     assert pipeline.evaluate(str(conll_file)) == pipeline.evaluate(data)
     with pytest.raises(DataFormatError, match="missing.txt"):
         pipeline.evaluate(conll_file.parent / "missing.txt")
+
+
+def _trained(data, head, steps=15):
+    torch.manual_seed(0)
+    pipeline = _pipeline(data, head=head)
+    optimizer = torch.optim.Adam(pipeline.model.parameters(), lr=0.05)
+    batch = next(iter(pipeline.loader(pipeline.encode(data), batch_size=2)))
+    pipeline.model.train()
+    for _ in range(steps):
+        optimizer.zero_grad()
+        pipeline.model(**{k: v for k, v in batch.items() if k not in ("lengths", "index")}).loss.backward()
+        optimizer.step()
+    return pipeline
+
+
+@pytest.mark.parametrize("head", ["crf", "softmax"])
+def test_a_fitted_temperature_changes_no_tag_and_travels_in_the_bundle(conll_file, tmp_path, head):
+    data = read_conll(conll_file, tag_column=3)
+    pipeline = _trained(data, head)
+    tags, raw = pipeline.predict_probabilities(data["tokens"])
+    temperature = pipeline.fit_temperature(data)
+    assert temperature != 1.0 and pipeline.temperature == temperature
+    calibrated_tags, calibrated = pipeline.predict_probabilities(data["tokens"])
+    assert calibrated_tags == tags and calibrated != raw
+
+    pipeline.save_pretrained(tmp_path / "bundle")
+    loaded = load_pipeline(tmp_path / "bundle")
+    assert loaded.temperature == pytest.approx(temperature)
+    assert loaded.predict_probabilities(data["tokens"]) == (calibrated_tags, calibrated)
+    loaded.temperature = 1.0
+    assert loaded.predict_probabilities(data["tokens"])[1] == raw
+
+
+def test_a_bundle_without_a_temperature_loads_with_one_and_a_bad_one_is_refused(conll_file, tmp_path):
+    import json
+
+    data = read_conll(conll_file, tag_column=3)
+    _pipeline(data).save_pretrained(tmp_path / "b")
+    config = tmp_path / "b" / "config.json"
+    saved = json.loads(config.read_text())
+    meta_key = next(k for k, v in saved.items() if isinstance(v, dict) and "temperature" in v)
+    del saved[meta_key]["temperature"]
+    config.write_text(json.dumps(saved))
+    assert load_pipeline(tmp_path / "b").temperature == 1.0
+    saved[meta_key]["temperature"] = -2.0
+    config.write_text(json.dumps(saved))
+    with pytest.raises(BundleError, match="temperature"):
+        load_pipeline(tmp_path / "b")
+
+
+def test_calibration_reports_token_and_span_ece_and_brier(conll_file):
+    data = read_conll(conll_file, tag_column=3)
+    pipeline = _trained(data, "crf", steps=40)
+    report = pipeline.calibration(data)
+    assert set(report) == {"token", "span"}
+    assert report["token"]["count"] == sum(len(t) for t in data["tokens"])
+    assert report["span"]["count"] == 3 and report["span"]["accuracy"] == 1.0  # Maria Lopez, Paris, Acme
+    for kind in report.values():
+        assert 0 <= kind["ece"] <= 1 and 0 <= kind["brier"] <= 1
+    metrics = pipeline.evaluate(data, calibration=True)
+    assert metrics["calibration"]["span"]["ece"] == report["span"]["ece"] and metrics["f1"] == 1.0
+    assert "calibration" not in pipeline.evaluate(data)

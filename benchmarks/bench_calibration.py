@@ -1,0 +1,159 @@
+"""Calibration on the real dev sets: ECE and Brier score before and after temperature scaling.
+
+    python benchmarks/bench_calibration.py                        # NER, POS and IMDB ($LSTM_NLP_DATA or ../shared/data)
+    python benchmarks/bench_calibration.py --tasks ner --ner-epochs 4
+    python benchmarks/bench_calibration.py --smoke                # bundled samples, seconds (figures mean nothing)
+
+Each task trains its recipe as users run it (``python recipes/X.py``, default model options; the epochs and,
+for IMDB, the training slice are set here to bound the run and printed in the table), which fits a temperature
+on the whole dev set after training and keeps it in the bundle. To report calibration on data the temperature
+was not fitted on, the dev set is cross-fitted: split in two halves (even and odd sentences), a temperature
+fitted on each half scores the other, and the two halves' predictions are pooled. "raw" is temperature 1
+(``--no-calibrate``). ECE uses 15 equal-width bins. Reliability diagrams (raw and cross-fitted) go to
+``--plots`` (default docs/img).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lstm_nlp.calibration import calibration_metrics, plot_reliability  # noqa: E402
+from lstm_nlp.pipelines import load_pipeline  # noqa: E402
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("LSTM_NLP_DATA", ROOT.parent / "shared" / "data"))
+
+
+def imdb_files(work: Path, train_reviews: int, dev_reviews: int, seed: int = 0) -> tuple[Path, Path]:
+    """A shuffled slice of IMDB train.jsonl as train and dev files (the test split stays held out)."""
+    lines = (data_dir() / "imdb" / "train.jsonl").read_text(encoding="utf-8").splitlines()
+    random.Random(seed).shuffle(lines)
+    train, dev = work / "imdb_train.jsonl", work / "imdb_dev.jsonl"
+    train.write_text("\n".join(lines[dev_reviews:dev_reviews + train_reviews]) + "\n", encoding="utf-8")
+    dev.write_text("\n".join(lines[:dev_reviews]) + "\n", encoding="utf-8")
+    return train, dev
+
+
+def train(task: str, args: argparse.Namespace, work: Path) -> tuple[Path, Path, str]:
+    """Runs the task's recipe; returns (bundle, dev file, what was trained)."""
+    out = work / task
+    if args.smoke:
+        recipe, dev, extra, what = {"ner": ("ner.py", ROOT / "data/ner/dev.txt", [], "sample"),
+                                    "pos": ("pos_tagger.py", ROOT / "data/pos/dev.conllu", [], "sample"),
+                                    "imdb": ("imdb_sentiment.py", ROOT / "data/imdb/dev.jsonl", [], "sample")}[task]
+        epochs = 2
+    elif task == "ner":
+        folder = data_dir() / "conll2003"
+        recipe, dev, epochs = "ner.py", folder / "dev.txt", args.ner_epochs
+        extra, what = ["--train", str(folder / "train.txt"), "--dev", str(dev)], "CoNLL-2003 train"
+    elif task == "pos":
+        folder = data_dir() / "ud_english_ewt"
+        recipe, dev, epochs = "pos_tagger.py", folder / "en_ewt-ud-dev.conllu", args.pos_epochs
+        extra, what = ["--train", str(folder / "en_ewt-ud-train.conllu"), "--dev", str(dev)], "UD EWT train"
+    else:
+        train_file, dev = imdb_files(work, args.imdb_train, args.imdb_dev)
+        recipe, epochs = "imdb_sentiment.py", args.imdb_epochs
+        extra = ["--train", str(train_file), "--dev", str(dev)]
+        what = f"{args.imdb_train} IMDB train reviews (dev: {args.imdb_dev} others)"
+    command = [sys.executable, str(ROOT / "recipes" / recipe), "--epochs", str(epochs), "--output-dir", str(out),
+               "--no-progress", "--no-checkpoints", *extra]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{task}: the recipe failed:\n{done.stderr[-3000:]}")
+    print(f"{task}: trained in {time.perf_counter() - started:.0f} s ({epochs} epochs on {what})", flush=True)
+    return out / "model", dev, f"{epochs} epochs on {what}"
+
+
+def halves(data):
+    """Labelled data (a tagging ``Dataset`` or a classifier's example list) and its even and odd rows."""
+    if isinstance(data, list):
+        return [data[0::2], data[1::2]]
+    return [data.select(range(0, len(data), 2)), data.select(range(1, len(data), 2))]
+
+
+def report(pipeline, data) -> dict:
+    if hasattr(pipeline, "calibration"):
+        return pipeline.calibration(data)
+    return pipeline.evaluate(data, calibration=True)["calibration"]
+
+
+def measure(task: str, bundle: Path, dev: Path, plots: Path, trained: str) -> list[dict]:
+    pipeline = load_pipeline(bundle)
+    data = pipeline.read_labelled(dev)
+    if not hasattr(pipeline, "calibration"):  # a classifier: its encoded examples
+        data = pipeline.encode(data, unknown_labels="keep")
+    parts = halves(data)
+    stored = pipeline.temperature
+    pipeline.temperature = 1.0
+    raw = report(pipeline, data)
+    fitted, pooled = [], {}
+    for fit_on, score_on in ((parts[0], parts[1]), (parts[1], parts[0])):
+        pipeline.temperature = 1.0
+        fitted.append(pipeline.fit_temperature(fit_on))
+        for kind, values in report(pipeline, score_on).items():
+            pooled.setdefault(kind, {"confidence": [], "correct": []})
+            pooled[kind]["confidence"] += values["confidence"]
+            pooled[kind]["correct"] += values["correct"]
+    rows = []
+    for kind in raw:
+        after = calibration_metrics(pooled[kind]["confidence"], pooled[kind]["correct"])
+        for label, values in (("raw", raw[kind]), ("cross-fitted", pooled[kind])):
+            plot_reliability(values["confidence"], values["correct"], plots / f"calibration_{task}_{kind}_{label}.png",
+                             title=f"{task} dev, {kind} probabilities, {label}")
+        rows.append({"task": task, "kind": kind, "trained": trained, "count": raw[kind]["count"],
+                     "accuracy": raw[kind]["accuracy"], "ece_raw": raw[kind]["ece"], "ece_after": after["ece"],
+                     "brier_raw": raw[kind]["brier"], "brier_after": after["brier"],
+                     "temperature_halves": fitted, "temperature_bundle": stored})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", nargs="+", choices=["ner", "pos", "imdb"], default=["ner", "pos", "imdb"])
+    parser.add_argument("--smoke", action="store_true", help="the bundled samples, 2 epochs")
+    parser.add_argument("--ner-epochs", type=int, default=8)
+    parser.add_argument("--pos-epochs", type=int, default=6)
+    parser.add_argument("--imdb-epochs", type=int, default=2)
+    parser.add_argument("--imdb-train", type=int, default=8000, help="IMDB train reviews used")
+    parser.add_argument("--imdb-dev", type=int, default=2500, help="IMDB dev reviews (other train reviews)")
+    parser.add_argument("--plots", default=str(ROOT / "docs" / "img"), help="folder of the reliability diagrams")
+    parser.add_argument("--output", default=None, help="also write the markdown table to this file")
+    parser.add_argument("--json", default=None, help="also write the rows as JSON to this file")
+    args = parser.parse_args()
+    plots = Path(args.plots)
+    plots.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bench_calibration_"))
+    rows = []
+    for task in args.tasks:
+        bundle, dev, trained = train(task, args, work)
+        rows += measure(task, bundle, dev, plots, trained)
+    lines = ["| task | probabilities | trained | dev predictions | accuracy | ECE raw | ECE cross-fitted | "
+             "Brier raw | Brier cross-fitted | T (halves) | T (bundle, all dev) |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|"]
+    for r in rows:
+        lines.append(f"| {r['task']} | {r['kind']} | {r['trained']} | {r['count']} | {r['accuracy']:.4f} | "
+                     f"{r['ece_raw']:.4f} | {r['ece_after']:.4f} | {r['brier_raw']:.4f} | {r['brier_after']:.4f} | "
+                     f"{', '.join(f'{t:.3f}' for t in r['temperature_halves'])} | {r['temperature_bundle']:.3f} |")
+    table = "\n".join(lines)
+    print("\n" + table)
+    if args.output:
+        Path(args.output).write_text(table + "\n", encoding="utf-8")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
