@@ -16,10 +16,11 @@ measured run ends, so the measured run shares the machine to its end. Its tokens
 A row ``A+B`` starts the measured run (setting A) and its neighbour (setting B) at the same moment. A row
 ``A+B late`` starts the measured run alone and its neighbour once the first epoch is done; the figure is then
 the epochs from the third on (the neighbour is running by then): a run that began on an idle machine, joined
-by another. Before a row with an ``auto`` setting the benchmark waits (up to 3 minutes) for the 1-minute
-load average to fall below 0.5, because that is what ``auto`` reads at start and what a user's idle machine
-shows; the load actually seen is printed. A measured run still going after 150 s (a collapsed
-setting) is stopped: the epochs it finished give its figure, or, when none did, the bound "one epoch's tokens in
+by another. Before each row the benchmark waits (up to 3 minutes) until processes at normal priority keep less
+than a quarter of a core busy, and prints what it saw; niced processes (``nice -n 19``) do not count, as they
+yield their cores (with the kernel's autogroup scheduling off, ``/proc/sys/kernel/sched_autogroup_enabled``
+0, which makes nice apply across sessions). A measured run still going after 150 s (a collapsed setting) is
+stopped: the epochs it finished give its figure, or, when none did, the bound "one epoch's tokens in
 150 s" (shown as ``< N``). The last column counts the measured run's logged thread changes.
 """
 
@@ -37,10 +38,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lstm_nlp.device import _busy_jiffies  # noqa: E402
+
 RECIPE = ROOT / "recipes" / "ner.py"
 PAIRS = ["solo auto", "solo 2", "2+2", "2 passive+2 passive", "1+1", "2+1", "auto+auto", "auto+2",
          "2+2 late", "auto+auto late"]
-QUIET_LOAD, QUIET_WAIT_S = 0.5, 180
+QUIET_CORES, QUIET_WAIT_S = 0.25, 180
 ROW_LIMIT_S = 150  # a measured run still going then is stopped; its finished epochs give the figure
 
 
@@ -89,12 +94,21 @@ def tokens_per_s(records: list[dict]) -> float:
     return sum(r["train_tokens"] for r in records) / sum(r["train_seconds"] for r in records)
 
 
+def others_busy(seconds: float = 3.0) -> float:
+    """Cores kept busy by processes at normal priority over ``seconds`` (niced ones yield, so they do not count)."""
+    start = _busy_jiffies(count_nice=False)
+    time.sleep(seconds)
+    return (_busy_jiffies(count_nice=False) - start) / os.sysconf("SC_CLK_TCK") / seconds
+
+
 def wait_for_quiet() -> float:
-    """Waits until the 1-minute load average is below ``QUIET_LOAD`` (or ``QUIET_WAIT_S`` passed); returns it."""
+    """Waits until processes at normal priority keep less than ``QUIET_CORES`` busy (at most ``QUIET_WAIT_S``);
+    returns the figure last measured."""
     deadline = time.monotonic() + QUIET_WAIT_S
-    while os.getloadavg()[0] >= QUIET_LOAD and time.monotonic() < deadline:
-        time.sleep(5)
-    return os.getloadavg()[0]
+    busy = others_busy()
+    while busy >= QUIET_CORES and time.monotonic() < deadline:
+        busy = others_busy()
+    return busy
 
 
 def run_row(row: str, train: Path, dev: Path, epochs: int, work: Path,
@@ -175,7 +189,7 @@ def main() -> None:
     epoch_tokens = None
     for round_ in range(args.rounds):
         for row in rows:
-            load = wait_for_quiet() if "auto" in row and not args.smoke else os.getloadavg()[0]
+            busy = wait_for_quiet() if not args.smoke else others_busy(0.5)
             started = time.perf_counter()
             figure, bound, changed, epoch_tokens = run_row(row, train, dev, args.epochs, work, epoch_tokens)
             figures[row].append(figure)
@@ -184,7 +198,7 @@ def main() -> None:
             ratios[row].append(figure / figures["solo auto"][-1])
             print(f"round {round_ + 1} {row:>22}: {'<' if bound else ' '}{figure:7.0f} tokens/s "
                   f"({ratios[row][-1]:.2f}x solo auto, "
-                  f"{time.perf_counter() - started:.0f} s, load at start {load:.2f}, {changed} thread changes)",
+                  f"{time.perf_counter() - started:.0f} s, {busy:.2f} cores busy before, {changed} thread changes)",
                   flush=True)
     lines = [f"NER recipe, {args.sentences if not args.smoke else 'sample'} train sentences, {args.epochs} epoch(s) "
              f"measured, {os.cpu_count()} cores, median of {args.rounds} round(s)", "",

@@ -117,7 +117,7 @@ def _busy_jiffies(*, count_nice: bool, cores: frozenset[int] | None = None) -> i
 class ThreadGovernor:
     """Keeps torch's intra-op threads at the cores other processes leave free, re-checked as a run goes.
 
-    Every ``interval`` seconds it measures how much CPU the rest of the machine used meanwhile on this
+    Every ``interval`` seconds (the first time after ``first_interval``) it measures how much CPU the rest of the machine used meanwhile on this
     process's cores (their busy time in ``/proc/stat`` minus this process's own), and sets the threads to the cores left,
     rounded so that a core at least 3/4 free counts (at least 1, at most ``max_threads``). The
     measurement reacts within one interval, where the load average takes about a minute.
@@ -131,10 +131,14 @@ class ThreadGovernor:
     and 2 threads (tested; see :class:`lstm_nlp.modules.fixed_order.FixedOrderLinear`).
     """
 
-    def __init__(self, *, max_threads: int | None = None, interval: float = 5.0, cpus: int | None = None) -> None:
+    def __init__(self, *, max_threads: int | None = None, interval: float = 5.0, first_interval: float = 1.0,
+                 cpus: int | None = None) -> None:
         self.cpus = cpus or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
         self.max_threads = max_threads or self.cpus
         self.interval = interval
+        # The start-time count comes from the load average, which counts niced processes and lags a
+        # minute: the first check comes sooner, so a wrong start costs about a second.
+        self._next_interval = min(first_interval, interval)
         self._count_nice = os.getpriority(os.PRIO_PROCESS, 0) > 0  # a niced run's own time is counted as nice
         self._cores = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
         self._tick = os.sysconf("SC_CLK_TCK")
@@ -168,8 +172,9 @@ class ThreadGovernor:
 
     def poll(self) -> int | None:
         """Re-checks when ``interval`` has passed; returns the new thread count when it changed."""
-        if time.monotonic() - self._wall < self.interval:
+        if time.monotonic() - self._wall < self._next_interval:
             return None
+        self._next_interval = self.interval
         others = self.others_busy()
         self._start()
         threads, current = self.target(others), torch.get_num_threads()

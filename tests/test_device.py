@@ -74,6 +74,23 @@ def test_the_governor_waits_for_its_interval(monkeypatch):
     assert governor.poll() is None
 
 
+def test_the_first_check_comes_after_first_interval_and_the_next_after_interval(monkeypatch):
+    from lstm_nlp.device import ThreadGovernor
+
+    if not ThreadGovernor.supported():
+        pytest.skip("needs /proc/stat")
+    governor = ThreadGovernor(interval=3600.0, first_interval=0.0, cpus=2)
+    checks = []
+    monkeypatch.setattr(governor, "others_busy", lambda: checks.append(1) or 0.0)
+    before = torch.get_num_threads()
+    try:
+        governor.poll()
+        governor.poll()
+    finally:
+        torch.set_num_threads(before)
+    assert checks == [1]
+
+
 def test_the_governor_sees_another_process_keep_a_core_busy():
     import subprocess
     import sys
