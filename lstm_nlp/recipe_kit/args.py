@@ -20,8 +20,10 @@ import re
 from pathlib import Path
 from typing import Callable
 
+from lstm_nlp import __version__
 from lstm_nlp.device import set_cpu_threads
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.help_format import DefaultsHelpFormatter
 from lstm_nlp.outputs import output_dir_problem
 from lstm_nlp.training.config import PRECISIONS, TrainerConfig
 from lstm_nlp.training.optim import OPTIMIZERS, SCHEDULERS
@@ -113,15 +115,6 @@ class _RecipeParser(argparse.ArgumentParser):
         return namespace, extras
 
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows defaults, except where there is nothing to show (``None``, off flags) or the help says it."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or action.default is False or "default:" in (action.help or ""):
-            return action.help
-        return super()._get_help_string(action)
-
-
 def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, output_dir: str,
                   data: bool = True, **defaults) -> argparse.ArgumentParser:
     """An ``ArgumentParser`` with the options every recipe accepts.
@@ -140,8 +133,9 @@ def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, 
     Raises:
         ConfigError: a key of ``defaults`` that is not an option.
     """
-    parser = _RecipeParser(description=description, formatter_class=_HelpFormatter,
-                                     conflict_handler="resolve")  # a recipe may redefine any option below
+    parser = _RecipeParser(description=description, formatter_class=DefaultsHelpFormatter,
+                           conflict_handler="resolve")  # a recipe may redefine any option below
+    parser.add_argument("--version", action="version", version=f"%(prog)s (lstm_nlp {__version__})")
     if data:
         group = parser.add_argument_group("data")
         group.add_argument("--train", help="training data (default: the bundled sample)")
@@ -215,6 +209,18 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
                       help="log to OUTPUT_DIR/tensorboard (needs the tensorboard package)")
 
 
+def bundled_sample(recipe_file: str | os.PathLike, *parts: str) -> Path:
+    """The bundled sample ``data/PARTS`` of the recipe whose file is ``recipe_file`` (pass ``__file__``).
+
+    A checkout has the samples in ``data/`` beside the ``recipes/`` folder; an installed package
+    has the same files inside it, in ``lstm_nlp/recipes/data/``. The checkout's copy wins where it
+    exists. Either way the path depends on the recipe's file, not on the working directory.
+    """
+    here = Path(recipe_file).resolve().parent
+    checkout = here.parent / "data" / Path(*parts)
+    return checkout if checkout.exists() else here / "data" / Path(*parts)
+
+
 def data_paths(args: argparse.Namespace, sample_dir: str | os.PathLike, *, suffix: str,
                hub_ids: bool = False) -> argparse.Namespace:
     """Checks the given ``--train/--dev/--test`` and fills in the bundled sample where none was given.
@@ -224,8 +230,8 @@ def data_paths(args: argparse.Namespace, sample_dir: str | os.PathLike, *, suffi
 
     Args:
         args: Parsed options of a :func:`recipe_parser` parser (changed in place).
-        sample_dir: The recipe's sample folder, found by the recipe relative to its own file (see
-            :mod:`lstm_nlp.recipe_kit`), holding ``train{suffix}`` and optionally ``dev``/``test``.
+        sample_dir: The recipe's sample folder (:func:`bundled_sample`), holding ``train{suffix}`` and
+            optionally ``dev``/``test``.
         suffix: File ending of the sample files, e.g. ``".conllu"``.
         hub_ids: Whether the recipe also reads Hugging Face hub ids (``owner/name``, ``name``,
             ``name:config``); then only values that look like files (with a suffix, or a path
