@@ -22,10 +22,12 @@ from typing import Callable
 
 from lstm_nlp import __version__
 from lstm_nlp.device import set_cpu_threads
-from lstm_nlp.errors import ConfigError
+from lstm_nlp.errors import ConfigError, LstmNlpError
 from lstm_nlp.help_format import DefaultsHelpFormatter
 from lstm_nlp.outputs import output_dir_problem
+from lstm_nlp.recipe_kit.outputs import METRICS_JSON, MODEL_DIR
 from lstm_nlp.training.config import PRECISIONS, TrainerConfig
+from lstm_nlp.training.distributed import env_rank
 from lstm_nlp.training.optim import OPTIMIZERS, SCHEDULERS
 from lstm_nlp.training.run_lock import check_not_locked
 
@@ -91,8 +93,9 @@ class _RecipeParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` that also checks ``--output-dir`` once the options are parsed.
 
     The folder (or the nearest existing folder above it) must be a writable folder, and no other
-    live training run may hold its lock: both fail at parse time, before any data is read. Torch's
-    CPU threads are set from ``--threads`` here too, before any work starts.
+    live training run may hold its lock: both fail at parse time, before any data is read. A
+    ``--resume`` of a run that has nothing left to train ends here too, with one line and exit 0
+    (:func:`finished_run`). Torch's CPU threads are set from ``--threads`` here, before any work starts.
     """
 
     def error(self, message: str):
@@ -110,9 +113,41 @@ class _RecipeParser(argparse.ArgumentParser):
                 check_not_locked(Path(output_dir).expanduser())
             except ConfigError as err:
                 self.error(str(err))
+            done = finished_run(namespace) if getattr(namespace, "resume", None) else None
+            if done is not None:
+                self.exit(0, f"{self.prog}: nothing to do: {done}\n" if env_rank() == 0 else None)
         if hasattr(namespace, "threads"):
             set_cpu_threads(namespace.threads)  # the Trainer logs the count it trains with
         return namespace, extras
+
+
+def finished_run(args: argparse.Namespace) -> str | None:
+    """Why ``--resume`` has nothing left to train in ``--output-dir`` (one line), or ``None`` if it has.
+
+    A run is finished when the checkpoint to resume holds all ``--epochs`` (or early stopping
+    ended it) and the run's outputs (``metrics.json``, ``model/``) were written. A run that
+    trained to the end but stopped before writing them is resumed: it then scores and saves.
+    """
+    from lstm_nlp.training.checkpoint import load_checkpoint, resolve_resume
+
+    out = Path(args.output_dir).expanduser()
+    if not ((out / METRICS_JSON).is_file() and (out / MODEL_DIR).is_dir()):
+        return None
+    try:
+        path = resolve_resume(args.resume, out)
+        checkpoint = load_checkpoint(path) if path is not None else None
+    except LstmNlpError:  # the Trainer reports it, with the run's context
+        return None
+    if checkpoint is None or checkpoint["batches_done"]:
+        return None
+    epochs, restart = checkpoint["epoch"], "or leave out --resume to start afresh"
+    if checkpoint.get("stopped_early"):
+        return (f"the run in {out} stopped early after epoch {epochs} (--patience {args.patience} epochs without "
+                f"dev gain); its model is {out / MODEL_DIR} ({restart})")
+    if epochs >= args.epochs:
+        return (f"the run in {out} finished all {epochs} epochs; its model is {out / MODEL_DIR} (give a larger "
+                f"--epochs to train on, {restart})")
+    return None
 
 
 def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, output_dir: str,
