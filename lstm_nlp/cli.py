@@ -303,7 +303,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from lstm_nlp.recipe_kit import run as run_recipe
 
-    module = importlib.import_module(f"lstm_nlp.recipes.{RECIPES[args.recipe][0]}")
+    try:
+        module = importlib.import_module(f"lstm_nlp.recipes.{RECIPES[args.recipe][0]}")
+    except ModuleNotFoundError as err:
+        if err.name != "lstm_nlp.recipes":
+            raise
+        sys.stderr.write("lstm-nlp train: error: this install of lstm_nlp has no lstm_nlp.recipes (an editable "
+                         "install older than the packaged recipes?); reinstall it: pip install -e . in the checkout\n")
+        return 2
     argv = sys.argv
     sys.argv = [f"lstm-nlp train {args.recipe}", *args.options]  # the recipe's prog and its options
     try:
