@@ -51,8 +51,10 @@ def test_the_installed_wheel_trains_on_its_bundled_sample_outside_the_checkout(t
         pytest.skip("building the wheel offline needs setuptools and wheel (the [test] extra)")
     wheel = build_wheel(repo_root, tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"lstm_nlp/recipes/pos_tagger.py", "lstm_nlp/recipes/data/pos/train.conllu",
-            "lstm_nlp/recipes/data/imdb/train.jsonl", "lstm_nlp/recipe_kit/args.py"} <= names
+    samples = {f"lstm_nlp/recipes/data/{p.relative_to(repo_root / 'data').as_posix()}"
+               for p in (repo_root / "data").glob("*/*") if p.suffix in (".conllu", ".txt", ".jsonl")}
+    recipes = {f"lstm_nlp/recipes/{p.name}" for p in (repo_root / "recipes").glob("*.py")}
+    assert len(samples) >= 10 and len(recipes) == 8 and samples | recipes <= names, sorted(names)
     env = fresh_environment(tmp_path, wheel)
     work = tmp_path / "work"  # no recipes/ or data/ here
     work.mkdir()
