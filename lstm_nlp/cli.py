@@ -1,10 +1,10 @@
-"""``lstm-nlp``: evaluate and predict with saved model bundles.
+"""``lstm-nlp``: train with the recipes, then predict, evaluate and export with the saved model bundles.
 
+    lstm-nlp train pos --epochs 5                          # the bundled POS sample; lstm-nlp train pos --help
+    lstm-nlp predict  --model runs/pos/model "The cat sat on the mat."
     lstm-nlp predict  --model runs/pos/model < sentences.txt
-    lstm-nlp evaluate --model runs/pos/model --data data/pos/test.conllu
+    lstm-nlp evaluate --model runs/pos/model --data test.conllu
     lstm-nlp predict  --model runs/pos/model --precision bf16 < sentences.txt   # faster on AVX-512 BF16 CPUs
-
-Training is done by the recipes (``python recipes/pos_tagger.py --help``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,20 @@ from pathlib import Path
 
 from lstm_nlp import __version__
 from lstm_nlp.errors import ConfigError, DataFormatError, LstmNlpError
+from lstm_nlp.help_format import DefaultsHelpFormatter, DescribedDefaultsHelpFormatter
 from lstm_nlp.precision import INFERENCE_PRECISIONS
 
+#: ``lstm-nlp train NAME``: the recipe's module (``lstm_nlp.recipes.MODULE``, ``recipes/MODULE.py`` in a
+#: checkout) and what it trains.
+RECIPES: dict[str, tuple[str, str]] = {
+    "pos": ("pos_tagger", "part-of-speech tagging, CoNLL-U files (BiLSTM + character features)"),
+    "ner": ("ner", "named entities, CoNLL-2003 columns (BiLSTM-CRF)"),
+    "chunking": ("chunking", "phrase chunking, CoNLL-2000 columns (BiLSTM-CRF)"),
+    "imdb": ("imdb_sentiment", "text classification: IMDB sentiment or any labelled texts (BiLSTM + pooling)"),
+    "forecast": ("forecast", "time-series forecasting from a CSV column (BiLSTM over a history window)"),
+    "vectors": ("train_vectors", "word vectors on raw text, gensim fastText / word2vec (the pretrain extra)"),
+    "lm": ("pretrain_lm", "forward + backward LSTM language models on raw text, for --init-from"),
+}
 MAX_LINE_CHARS = 100_000  # = lstm_nlp.pipelines.base.MAX_LINE_CHARS (not imported: --help stays instant)
 
 # oneDNN caches one LSTM primitive (and its scratch memory) per input shape, up to 1,024 of them: on a long input
@@ -88,8 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lstm_nlp {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
+    train = commands.add_parser(
+        "train", help="train a model with one of the recipes", formatter_class=DescribedDefaultsHelpFormatter,
+        description="Runs a recipe: 'lstm-nlp train RECIPE [options]' runs the code and takes the options of\n"
+                    "'python recipes/MODULE.py [options]' in a checkout. Without --train a recipe trains on its\n"
+                    "bundled sample (seconds); 'lstm-nlp train RECIPE --help' lists its options and defaults.\n\n"
+                    "recipes:\n" + "\n".join(f"  {name:<9} {what}\n  {'':<9} (recipes/{module}.py)"
+                                              for name, (module, what) in RECIPES.items()))
+    train.add_argument("recipe", choices=RECIPES, metavar="RECIPE", help="the recipe: " + ", ".join(RECIPES))
+    train.add_argument("options", nargs=argparse.REMAINDER, metavar="...",
+                       help="the recipe's options (lstm-nlp train RECIPE --help)")
+
     predict = commands.add_parser(
-        "predict", help="tag / classify raw text lines from stdin",
+        "predict", help="tag / classify raw text lines from stdin", formatter_class=DefaultsHelpFormatter,
         description="Reads UTF-8 text lines from stdin (or --input) and prints one line per input line, in input "
                     "order: 'token/TAG token/TAG ...' for taggers (spaCy English tokenization; an empty input line "
                     "gives an empty output line), 'label<TAB>probability' for classifiers, and for forecasters the "
@@ -97,8 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "Lines end at \\n (a \\r before it is dropped); a byte-order mark is ignored. Input is read "
                     "in chunks and batched by length, so any input size works. Taggers also read pre-tokenized "
                     "lines (--input-format tokens) and CoNLL / CoNLL-U files, which they write back with the "
-                    "predicted tags (--input-format conll|conllu).")
+                    "predicted tags (--input-format conll|conllu). Lines may also be given as arguments "
+                    "(lstm-nlp predict --model M \"The cat sat.\" \"A dog ran.\").")
     _add_common(predict)
+    predict.add_argument("text", nargs="*", metavar="TEXT",
+                         help="input lines, one per argument, instead of stdin or --input")
     predict.add_argument("--input", help="read lines from this file instead of stdin ('-': stdin)")
     predict.add_argument("--max-line-chars", type=_positive_int, default=MAX_LINE_CHARS, metavar="N",
                          help="longest input line taken, in characters (default: %(default)s); a longer line stops "
@@ -133,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser(
         "evaluate", help="score a model on a labelled file; prints metrics as JSON",
+        formatter_class=DefaultsHelpFormatter,
         description="Prints the metrics of a saved model on a labelled file as JSON on stdout "
                     "(the per-tag or per-entity-type report goes to stderr).")
     _add_common(evaluate)
@@ -153,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "its bundle holds")
 
     export = commands.add_parser(
-        "export", help="write a tagger or classifier as an ONNX graph",
+        "export", help="write a tagger or classifier as an ONNX graph", formatter_class=DefaultsHelpFormatter,
         description="Writes the model as an ONNX graph with dynamic batch and sequence axes, for onnxruntime "
                     "(needs: pip install \"lstm_nlp[onnx]\"). Taggers output tag scores (decode a CRF's with "
                     "lstm_nlp.export.viterbi.viterbi_decode; its transitions and the labels are in the file's "
@@ -234,14 +261,17 @@ def input_progress(stream: io.TextIOBase, path: str | None) -> InputProgress | N
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    if args.text and args.input is not None:
+        raise ConfigError("give the input as TEXT arguments or as --input, not both")
     if args.input == "-":  # the usual spelling of stdin
         args.input = None
     pipeline = _load_pipeline(args.model, args.device, args.precision, args.threads,
                               calibrated=not args.no_calibrate)
-    if args.input is None and sys.stdin.isatty():  # otherwise it waits on the terminal without a word
+    if args.input is None and not args.text and sys.stdin.isatty():  # otherwise it waits on the terminal silently
         sys.stderr.write("lstm-nlp predict: reading lines from the terminal (end with Ctrl-D); "
                          "give --input FILE or pipe text in\n")
-    stream = open_lines(args.input)
+    stream = io.StringIO("".join(f"{text}\n" for text in args.text), newline="\n") if args.text else \
+        open_lines(args.input)
     options = {"output_format": args.output_format, "probabilities": args.probabilities or None, "top_k": args.top_k}
     try:
         if args.input_format in ("conll", "conllu"):
@@ -265,7 +295,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         _write("", flush=True)
         _output_complete()
     finally:
-        if args.input:
+        if args.input or args.text:
             stream.close()
         elif stream is not sys.stdin:
             stream.detach()  # leave sys.stdin's buffer open (main() may run in-process)
@@ -353,8 +383,33 @@ def _output_complete() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Runs the recipe as its script runs: its own options, messages (``lstm-nlp train RECIPE: ...``) and exit codes."""
+    import importlib
+
+    from lstm_nlp.recipe_kit import run as run_recipe
+
+    try:
+        module = importlib.import_module(f"lstm_nlp.recipes.{RECIPES[args.recipe][0]}")
+    except ModuleNotFoundError as err:
+        if err.name != "lstm_nlp.recipes":
+            raise
+        sys.stderr.write("lstm-nlp train: error: this install of lstm_nlp has no lstm_nlp.recipes (an editable "
+                         "install older than the packaged recipes?); reinstall it: pip install -e . in the checkout\n")
+        return 2
+    argv = sys.argv
+    sys.argv = [f"lstm-nlp train {args.recipe}", *args.options]  # the recipe's prog and its options
+    try:
+        run_recipe(module.main)
+    finally:
+        sys.argv = argv
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "train":  # the recipe has its own error handling and exit codes
+        return cmd_train(args)
     handler = {"predict": cmd_predict, "evaluate": cmd_evaluate, "export": cmd_export}[args.command]
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous_sigint = signal.getsignal(signal.SIGINT) if in_main_thread else None

@@ -14,13 +14,12 @@ type) and the bundle OUTPUT_DIR/model/. The body is
 
 from __future__ import annotations
 
-from pathlib import Path
 
-from lstm_nlp.recipe_kit import data_paths, recipe_parser, run, setup_logging
+from lstm_nlp.recipe_kit import bundled_sample, data_paths, recipe_parser, run, setup_logging
 from lstm_nlp.recipe_kit.args import PROBABILITY, SEED
 from lstm_nlp.recipe_kit.tagging import add_bio_tagger_options, run_bio_tagger
 
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "chunking"
+SAMPLE_DIR = bundled_sample(__file__, "chunking")
 
 
 def parse_args(argv=None):

@@ -43,8 +43,8 @@ def parse_args(argv=None):
     model.add_argument("--window", type=POSITIVE_INT, default=48, help="history length fed to the model")
     model.add_argument("--horizon", type=POSITIVE_INT, default=12, help="future values predicted at once")
     model.add_argument("--hidden-size", type=POSITIVE_INT, default=32, help="LSTM size per direction")
-    model.add_argument("--num-layers", type=POSITIVE_INT, default=1)
-    model.add_argument("--dropout", type=PROBABILITY, default=0.0)
+    model.add_argument("--num-layers", type=POSITIVE_INT, default=1, help="stacked LSTM layers")
+    model.add_argument("--dropout", type=PROBABILITY, default=0.0, help="dropout between LSTM layers and before the head")
     args = parser.parse_args(argv)
     if args.csv and not args.column:
         parser.error("--csv needs --column (the name of the column to forecast)")

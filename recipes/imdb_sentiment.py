@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
 from lstm_nlp.data import TextTokenizer, Vocab, build_vocab, load_text_classification, tokenize_dataset
 from lstm_nlp.data import train_validation_split
@@ -27,11 +26,12 @@ from lstm_nlp.recipe_kit.calibrate import calibrate_on_dev
 from lstm_nlp.recipe_kit.args import FRACTION, POSITIVE_INT, PROBABILITY
 from lstm_nlp.recipe_kit.pretrained import (add_pretrained_options, apply_gradual_unfreezing, apply_lr_decay,
                                            load_vectors, warm_start)
-from lstm_nlp.recipe_kit import data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging, trainer_config
+from lstm_nlp.recipe_kit import (bundled_sample, data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging,
+                                 trainer_config)
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "imdb"
+SAMPLE_DIR = bundled_sample(__file__, "imdb")
 
 
 def parse_args(argv=None):
@@ -42,7 +42,8 @@ def parse_args(argv=None):
     data.add_argument("--text-column", default="text", help="column of the texts (jsonl/csv/parquet/hub data)")
     data.add_argument("--label-column", default="label", help="column of the labels (jsonl/csv/parquet/hub data)")
     data.add_argument("--label-names", default="neg,pos", help="names of integer labels 0,1,... ('' = digits)")
-    data.add_argument("--tokenizer", choices=["spacy", "bpe", "wordpiece"], default="spacy")
+    data.add_argument("--tokenizer", choices=["spacy", "bpe", "wordpiece"], default="spacy",
+                      help="spacy (English word rules) or a bpe/wordpiece model fitted on train")
     data.add_argument("--subword-vocab-size", type=POSITIVE_INT, default=16000, help="pieces of a bpe/wordpiece model")
     data.add_argument("--max-length", type=POSITIVE_INT, default=400, help="keep the first N tokens of a review")
     data.add_argument("--max-vocab", type=POSITIVE_INT, default=25000, help="most frequent training tokens kept")
@@ -50,11 +51,13 @@ def parse_args(argv=None):
     data.add_argument("--num-proc", type=POSITIVE_INT, default=None, help="processes for tokenization (datasets.map)")
     data.add_argument("--cache-dir", default="~/.cache/lstm_nlp", help="Arrow caches of parsed/tokenized data")
     model = parser.add_argument_group("model")
-    model.add_argument("--pooling", choices=["final", "mean", "max"], default="max")
+    model.add_argument("--pooling", choices=["final", "mean", "max"], default="max",
+                       help="how the LSTM outputs become one vector: final states, mean or max over tokens")
     model.add_argument("--embedding-dim", type=POSITIVE_INT, default=128, help="ignored with --vectors (their size)")
     model.add_argument("--hidden-size", type=POSITIVE_INT, default=128, help="LSTM size per direction")
-    model.add_argument("--num-layers", type=POSITIVE_INT, default=1)
-    model.add_argument("--dropout", type=PROBABILITY, default=0.4)
+    model.add_argument("--num-layers", type=POSITIVE_INT, default=1, help="stacked LSTM layers")
+    model.add_argument("--dropout", type=PROBABILITY, default=0.4,
+                       help="dropout on the embeddings, between LSTM layers and before the output layer")
     add_pretrained_options(parser)
     parser.set_defaults(patience=1)  # IMDB overfits after a few epochs: stop at the first dev drop
     args = data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".jsonl", hub_ids=True)

@@ -15,12 +15,11 @@ The body is :func:`lstm_nlp.recipe_kit.tagging.run_bio_tagger`, shared with ``ch
 
 from __future__ import annotations
 
-from pathlib import Path
 
-from lstm_nlp.recipe_kit import data_paths, recipe_parser, run, setup_logging
+from lstm_nlp.recipe_kit import bundled_sample, data_paths, recipe_parser, run, setup_logging
 from lstm_nlp.recipe_kit.tagging import add_bio_tagger_options, run_bio_tagger
 
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "ner"
+SAMPLE_DIR = bundled_sample(__file__, "ner")
 
 
 def parse_args(argv=None):

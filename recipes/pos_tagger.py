@@ -12,19 +12,18 @@ bundle OUTPUT_DIR/model/ (load it with ``TaggingPipeline.from_pretrained`` or ``
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 from lstm_nlp.data import Vocab, load_tagging_dataset
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.pipelines import TaggingPipeline
 from lstm_nlp.pipelines.tagging import build_char_vocab
-from lstm_nlp.recipe_kit import data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging
+from lstm_nlp.recipe_kit import bundled_sample, data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging
 from lstm_nlp.recipe_kit.args import POSITIVE_INT, PROBABILITY
 from lstm_nlp.recipe_kit.pretrained import add_pretrained_options, load_vectors, warm_start
 from lstm_nlp.recipe_kit.tagging import fit_tagger
 from lstm_nlp.training import seed_everything
 
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "pos"
+SAMPLE_DIR = bundled_sample(__file__, "pos")
 
 
 def parse_args(argv=None):
@@ -36,15 +35,17 @@ def parse_args(argv=None):
                        help="train on the first N tokens of longer sentences")
     model.add_argument("--embedding-dim", type=POSITIVE_INT, default=100, help="ignored with --vectors (their size)")
     model.add_argument("--hidden-size", type=POSITIVE_INT, default=128, help="LSTM size per direction")
-    model.add_argument("--num-layers", type=POSITIVE_INT, default=2)
-    model.add_argument("--dropout", type=PROBABILITY, default=0.33)
+    model.add_argument("--num-layers", type=POSITIVE_INT, default=2, help="stacked LSTM layers")
+    model.add_argument("--dropout", type=PROBABILITY, default=0.33,
+                       help="dropout on the embeddings, between LSTM layers and before the output layer")
     model.add_argument("--min-freq", type=POSITIVE_INT, default=1, help="rarer training words become <unk>")
     model.add_argument("--word-dropout", type=PROBABILITY, default=0.1, help="training words replaced by <unk>")
     model.add_argument("--char-encoder", choices=["none", "cnn", "lstm"], default="lstm", help="character features")
     model.add_argument("--char-dim", type=POSITIVE_INT, default=50, help="character vector size")
     model.add_argument("--char-hidden", type=POSITIVE_INT, default=50,
                        help="CNN filters or char-LSTM size per direction")
-    model.add_argument("--head", choices=["softmax", "crf"], default="softmax")
+    model.add_argument("--head", choices=["softmax", "crf"], default="softmax",
+                       help="tag decoder: softmax per token, or a CRF over the sentence")
     add_pretrained_options(parser)
     return data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".conllu", hub_ids=True)
 

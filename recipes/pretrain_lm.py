@@ -29,11 +29,11 @@ from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.data.vectors import embedding_matrix, load_embedding, read_vectors, vocab_keep_set
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.models.language_model import BiLanguageModel, LanguageModelConfig
-from lstm_nlp.recipe_kit import recipe_parser, run, setup_logging, trainer_config
+from lstm_nlp.recipe_kit import bundled_sample, recipe_parser, run, setup_logging, trainer_config
 from lstm_nlp.training import Trainer, is_main_process, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "imdb" / "train.jsonl"
+SAMPLE = bundled_sample(__file__, "imdb", "train.jsonl")
 
 
 def _int(low: int):

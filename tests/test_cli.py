@@ -306,3 +306,51 @@ def test_predict_and_evaluate_show_progress_on_a_terminal_unless_told_not_to(tag
     label = "predicting" if command == "predict" else "evaluating"
     assert (label in stderr.getvalue()) == (terminal and not hidden), stderr.getvalue()[-500:]
     capsys.readouterr()
+
+
+def test_predict_takes_the_lines_as_arguments(tagger, tmp_path, capsys, monkeypatch):
+    (tmp_path / "in.txt").write_text("The dog sleeps .\nA cat sat .\n")
+    assert cli.main(["predict", "--model", str(tagger), "--input", str(tmp_path / "in.txt")]) == 0
+    from_file = capsys.readouterr().out
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"never read\n")))
+    assert cli.main(["predict", "--model", str(tagger), "The dog sleeps .", "A cat sat ."]) == 0
+    out, err = capsys.readouterr()
+    assert out == from_file and out.count("\n") == 2 and "terminal" not in err
+
+
+def test_predict_text_arguments_and_input_together_are_one_line_and_exit_2(tagger, tmp_path, capsys):
+    assert cli.main(["predict", "--model", str(tagger), "--input", str(tmp_path / "in.txt"), "The dog ."]) == 2
+    err = capsys.readouterr().err
+    assert err == "lstm-nlp predict: error: give the input as TEXT arguments or as --input, not both\n"
+
+
+TINY_POS = ["--epochs", "1", "--embedding-dim", "8", "--hidden-size", "8", "--num-layers", "1", "--char-encoder",
+            "none", "--no-progress", "--device", "cpu"]
+
+
+def test_train_runs_the_recipe_on_its_bundled_sample(tmp_path, capsys):
+    assert cli.main(["train", "pos", "--output-dir", str(tmp_path / "run"), *TINY_POS]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {"dev", "test"} <= set(summary) and (tmp_path / "run" / "model" / "model.safetensors").is_file()
+    assert sys.argv[0] != "lstm-nlp train pos"  # put back after the run
+
+
+def test_train_errors_are_the_recipes_one_line_under_the_commands_name(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["train", "pos", "--dev", str(tmp_path / "nope.conllu"), "--output-dir", str(tmp_path / "run")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("lstm-nlp train pos: error: ") and "--dev" in err[-1], err
+
+
+@pytest.mark.parametrize("argv, code, expected", [
+    (["train", "pos", "--version"], 0, "lstm-nlp train pos (lstm_nlp "),
+    (["train", "ner", "--help"], 0, "--tag-scheme {iob2,bioes}"),
+    (["train", "--help"], 0, "lm        forward + backward LSTM language models"),
+    (["train", "postag"], 2, "invalid choice: 'postag'"),
+])
+def test_train_help_version_and_a_wrong_recipe_name(argv, code, expected, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(argv)
+    captured = capsys.readouterr()
+    assert stop.value.code == code and expected in captured.out + captured.err

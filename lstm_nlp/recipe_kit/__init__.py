@@ -10,17 +10,17 @@
   BIO-tagger recipe that ``recipes/ner.py`` and ``recipes/chunking.py`` share;
 * :mod:`~lstm_nlp.recipe_kit.runner`: logging set-up and the one-line error convention (:func:`run`).
 
-Where the bundled sample is found: the recipes are scripts in the repository checkout, and the
-sample lives beside them in ``data/``. Each recipe therefore names its sample folder relative to
-its own file (``Path(__file__).resolve().parents[1] / "data" / "pos"``) and passes it to
-:func:`data_paths`; the kit never computes it from the installed package's location, which
-points into ``site-packages`` (no ``data/`` there) after a non-editable install.
+Where the bundled sample is found: in a checkout the recipes are scripts in ``recipes/`` and
+the samples live beside them in ``data/``; an installed package ships both inside it, as
+``lstm_nlp.recipes`` and ``lstm_nlp/recipes/data/`` (see ``setup.py``). Each recipe names its
+sample relative to its own file with :func:`bundled_sample` (``bundled_sample(__file__, "pos")``),
+which finds either layout, and passes it to :func:`data_paths`.
 """
 
-from lstm_nlp.recipe_kit.args import data_paths, recipe_parser, trainer_config
+from lstm_nlp.recipe_kit.args import bundled_sample, data_paths, recipe_parser, trainer_config
 from lstm_nlp.recipe_kit.distributed_dirs import local_output_dir
 from lstm_nlp.recipe_kit.outputs import evaluate_splits, finish, format_reports, save_model, write_metrics
 from lstm_nlp.recipe_kit.runner import run, setup_logging
 
-__all__ = ["data_paths", "evaluate_splits", "finish", "format_reports", "local_output_dir", "recipe_parser", "run",
-           "save_model", "setup_logging", "trainer_config", "write_metrics"]
+__all__ = ["bundled_sample", "data_paths", "evaluate_splits", "finish", "format_reports", "local_output_dir",
+           "recipe_parser", "run", "save_model", "setup_logging", "trainer_config", "write_metrics"]

@@ -20,10 +20,14 @@ import re
 from pathlib import Path
 from typing import Callable
 
+from lstm_nlp import __version__
 from lstm_nlp.device import set_cpu_threads
-from lstm_nlp.errors import ConfigError
+from lstm_nlp.errors import ConfigError, LstmNlpError
+from lstm_nlp.help_format import DefaultsHelpFormatter
 from lstm_nlp.outputs import output_dir_problem
+from lstm_nlp.recipe_kit.outputs import METRICS_JSON, MODEL_DIR
 from lstm_nlp.training.config import PRECISIONS, TrainerConfig
+from lstm_nlp.training.distributed import env_rank
 from lstm_nlp.training.optim import OPTIMIZERS, SCHEDULERS
 from lstm_nlp.training.run_lock import check_not_locked
 
@@ -89,8 +93,9 @@ class _RecipeParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` that also checks ``--output-dir`` once the options are parsed.
 
     The folder (or the nearest existing folder above it) must be a writable folder, and no other
-    live training run may hold its lock: both fail at parse time, before any data is read. Torch's
-    CPU threads are set from ``--threads`` here too, before any work starts.
+    live training run may hold its lock: both fail at parse time, before any data is read. A
+    ``--resume`` of a run that has nothing left to train ends here too, with one line and exit 0
+    (:func:`finished_run`). Torch's CPU threads are set from ``--threads`` here, before any work starts.
     """
 
     def error(self, message: str):
@@ -108,6 +113,9 @@ class _RecipeParser(argparse.ArgumentParser):
                 check_not_locked(Path(output_dir).expanduser())
             except ConfigError as err:
                 self.error(str(err))
+            done = finished_run(namespace) if getattr(namespace, "resume", None) else None
+            if done is not None:
+                self.exit(0, f"{self.prog}: nothing to do: {done}\n" if env_rank() == 0 else None)
         if hasattr(namespace, "threads"):
             set_cpu_threads(namespace.threads)  # the Trainer logs the count it trains with
         if getattr(namespace, "no_progress", False):
@@ -117,13 +125,33 @@ class _RecipeParser(argparse.ArgumentParser):
         return namespace, extras
 
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows defaults, except where there is nothing to show (``None``, off flags) or the help says it."""
+def finished_run(args: argparse.Namespace) -> str | None:
+    """Why ``--resume`` has nothing left to train in ``--output-dir`` (one line), or ``None`` if it has.
 
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or action.default is False or "default:" in (action.help or ""):
-            return action.help
-        return super()._get_help_string(action)
+    A run is finished when the checkpoint to resume holds all ``--epochs`` (or early stopping
+    ended it) and the run's outputs (``metrics.json``, ``model/``) were written. A run that
+    trained to the end but stopped before writing them is resumed: it then scores and saves.
+    """
+    from lstm_nlp.training.checkpoint import load_checkpoint, resolve_resume
+
+    out = Path(args.output_dir).expanduser()
+    if not ((out / METRICS_JSON).is_file() and (out / MODEL_DIR).is_dir()):
+        return None
+    try:
+        path = resolve_resume(args.resume, out)
+        checkpoint = load_checkpoint(path) if path is not None else None
+    except LstmNlpError:  # the Trainer reports it, with the run's context
+        return None
+    if checkpoint is None or checkpoint["batches_done"]:
+        return None
+    epochs, restart = checkpoint["epoch"], "or leave out --resume to start afresh"
+    if checkpoint.get("stopped_early"):
+        return (f"the run in {out} stopped early after epoch {epochs} (--patience {args.patience} epochs without "
+                f"dev gain); its model is {out / MODEL_DIR} ({restart})")
+    if epochs >= args.epochs:
+        return (f"the run in {out} finished all {epochs} epochs; its model is {out / MODEL_DIR} (give a larger "
+                f"--epochs to train on, {restart})")
+    return None
 
 
 def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, output_dir: str,
@@ -144,8 +172,9 @@ def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, 
     Raises:
         ConfigError: a key of ``defaults`` that is not an option.
     """
-    parser = _RecipeParser(description=description, formatter_class=_HelpFormatter,
-                                     conflict_handler="resolve")  # a recipe may redefine any option below
+    parser = _RecipeParser(description=description, formatter_class=DefaultsHelpFormatter,
+                           conflict_handler="resolve")  # a recipe may redefine any option below
+    parser.add_argument("--version", action="version", version=f"%(prog)s (lstm_nlp {__version__})")
     if data:
         group = parser.add_argument_group("data")
         group.add_argument("--train", help="training data (default: the bundled sample)")
@@ -219,6 +248,18 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
                       help="log to OUTPUT_DIR/tensorboard (needs the tensorboard package)")
 
 
+def bundled_sample(recipe_file: str | os.PathLike, *parts: str) -> Path:
+    """The bundled sample ``data/PARTS`` of the recipe whose file is ``recipe_file`` (pass ``__file__``).
+
+    A checkout has the samples in ``data/`` beside the ``recipes/`` folder; an installed package
+    has the same files inside it, in ``lstm_nlp/recipes/data/``. The checkout's copy wins where it
+    exists. Either way the path depends on the recipe's file, not on the working directory.
+    """
+    here = Path(recipe_file).resolve().parent
+    checkout = here.parent / "data" / Path(*parts)
+    return checkout if checkout.exists() else here / "data" / Path(*parts)
+
+
 def data_paths(args: argparse.Namespace, sample_dir: str | os.PathLike, *, suffix: str,
                hub_ids: bool = False) -> argparse.Namespace:
     """Checks the given ``--train/--dev/--test`` and fills in the bundled sample where none was given.
@@ -228,8 +269,8 @@ def data_paths(args: argparse.Namespace, sample_dir: str | os.PathLike, *, suffi
 
     Args:
         args: Parsed options of a :func:`recipe_parser` parser (changed in place).
-        sample_dir: The recipe's sample folder, found by the recipe relative to its own file (see
-            :mod:`lstm_nlp.recipe_kit`), holding ``train{suffix}`` and optionally ``dev``/``test``.
+        sample_dir: The recipe's sample folder (:func:`bundled_sample`), holding ``train{suffix}`` and
+            optionally ``dev``/``test``.
         suffix: File ending of the sample files, e.g. ``".conllu"``.
         hub_ids: Whether the recipe also reads Hugging Face hub ids (``owner/name``, ``name``,
             ``name:config``); then only values that look like files (with a suffix, or a path

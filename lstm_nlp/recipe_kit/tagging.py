@@ -70,8 +70,9 @@ def add_bio_tagger_options(parser: argparse.ArgumentParser, *, tag_column: int) 
     model = parser.add_argument_group("model")
     model.add_argument("--embedding-dim", type=POSITIVE_INT, default=100, help="ignored with --vectors (their size)")
     model.add_argument("--hidden-size", type=POSITIVE_INT, default=200, help="LSTM size per direction")
-    model.add_argument("--num-layers", type=POSITIVE_INT, default=1)
-    model.add_argument("--dropout", type=PROBABILITY, default=0.5)
+    model.add_argument("--num-layers", type=POSITIVE_INT, default=1, help="stacked LSTM layers")
+    model.add_argument("--dropout", type=PROBABILITY, default=0.5,
+                       help="dropout on the embeddings, between LSTM layers and before the output layer")
     model.add_argument("--min-freq", type=POSITIVE_INT, default=2, help="rarer training words become <unk>")
     model.add_argument("--word-dropout", type=PROBABILITY, default=0.05, help="training words replaced by <unk>")
     model.add_argument("--cased-words", action="store_true",
@@ -80,7 +81,8 @@ def add_bio_tagger_options(parser: argparse.ArgumentParser, *, tag_column: int) 
     model.add_argument("--char-dim", type=POSITIVE_INT, default=30, help="character vector size")
     model.add_argument("--char-hidden", type=POSITIVE_INT, default=50,
                        help="CNN filters or char-LSTM size per direction")
-    model.add_argument("--head", choices=["softmax", "crf"], default="crf")
+    model.add_argument("--head", choices=["softmax", "crf"], default="crf",
+                       help="tag decoder: softmax per token, or a CRF over the sentence")
     vectors = parser.add_argument_group("pretrained vectors")
     vectors.add_argument("--vectors", help="GloVe / word2vec / fastText text file (.gz ok) or a known name "
                                            "(glove.6B.100d, crawl-300d-2M, ...; downloaded once into $LSTM_NLP_CACHE)")

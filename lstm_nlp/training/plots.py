@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lstm_nlp.training.checkpoint import umask_modes
+
 #: Confusion matrices with more labels keep the most frequent gold labels and pool the rest.
 MAX_CONFUSION_LABELS = 40
 OTHER_LABEL = "(other)"
@@ -22,8 +24,9 @@ def _save(fig, path: str | os.PathLike, *, tight: bool = False) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(handle)
     try:
+        os.fchmod(handle, umask_modes()[0]) if hasattr(os, "fchmod") else None  # mkstemp makes it 0600
+        os.close(handle)
         fig.savefig(tmp, dpi=110, format="png", **({"bbox_inches": "tight", "pad_inches": 0.15} if tight else {}))
         os.replace(tmp, path)
     except BaseException:

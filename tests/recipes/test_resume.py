@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -72,3 +73,23 @@ def test_a_sigkilled_run_leaves_a_loadable_checkpoint_and_resumes(tmp_path, pos_
     assert [r["epoch"] for r in epochs_without_timing(out)] == list(range(1, total + 1))
     assert metrics["dev"]["accuracy"] > 0 and (out / "model" / "model.safetensors").is_file()
     assert not list((out / "checkpoints").glob(".*.tmp"))
+
+
+def test_resuming_a_finished_run_says_there_is_nothing_to_do(tmp_path, pos_tagger, capsys):
+    out = tmp_path / "run"
+    args = ["--output-dir", str(out), "--epochs", "1", *TINY]
+    pos_tagger.main(args)
+    saved = (out / "model" / "model.safetensors").stat().st_mtime_ns
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        pos_tagger.main([*args, "--resume"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 0 and err.count("\n") == 1, err
+    assert f": nothing to do: the run in {out} finished all 1 epochs; its model is {out / 'model'} (give a " \
+           "larger --epochs to train on, or leave out --resume to start afresh)" in err
+    assert (out / "model" / "model.safetensors").stat().st_mtime_ns == saved
+
+    # trained to the end but stopped before saving: the resume scores and saves
+    shutil.rmtree(out / "model")
+    metrics = pos_tagger.main([*args, "--resume"])
+    assert (out / "model" / "model.safetensors").is_file() and "dev" in metrics

@@ -236,6 +236,31 @@ def test_resume_compares_the_recipe_options_too(tmp_path, load_recipe):
     recipe.main([*argv, "--epochs", "2", "--checkpoint-every", "5", "--no-progress", "--resume"])  # allowed
 
 
+
+RECIPE_RUNS = {
+    "pos_tagger": ["--embedding-dim", "8", "--hidden-size", "8", "--num-layers", "1", "--char-encoder", "none"],
+    "forecast": ["--window", "24", "--horizon", "6", "--hidden-size", "8", "--length", "400"],
+}
+
+
+@pytest.mark.parametrize("recipe", sorted(RECIPE_RUNS))
+def test_every_file_a_recipe_writes_follows_the_umask(tmp_path, load_recipe, recipe, capsys):
+    """Plots (written through a temporary file) included: 0644 files and 0755 folders under umask 022."""
+    out = tmp_path / "run"
+    previous = os.umask(0o022)
+    try:
+        load_recipe(recipe).main(["--output-dir", str(out), "--epochs", "1", "--no-progress", "--device", "cpu",
+                                  *RECIPE_RUNS[recipe]])
+    finally:
+        os.umask(previous)
+    written = sorted(out.rglob("*"))
+    assert {p.name for p in written} >= {"metrics.json", "metrics.jsonl", "training_curve.png", "model.safetensors",
+                                         "forecast.png" if recipe == "forecast" else "confusion_matrix.png"}
+    wrong = {str(p.relative_to(out)): oct(p.stat().st_mode & 0o777) for p in written
+             if p.stat().st_mode & 0o777 != (0o755 if p.is_dir() else 0o644)}
+    assert not wrong
+
+
 # ---------------------------------------------------------------------- checkpoint fields of the wrong type
 def valid_checkpoint(tmp_path) -> Path:
     trainer = make_trainer(tmp_path, epochs=1)
