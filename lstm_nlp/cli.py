@@ -89,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser(
         "predict", help="tag / classify raw text lines from stdin",
-        description="Reads UTF-8 text lines from stdin (or --input) and prints one line per input line, in input "
+        description="Reads UTF-8 text lines from stdin (or --input; bytes that are not UTF-8 stop the run naming "
+                    "the line, see --encoding-errors) and prints one line per input line, in input "
                     "order: 'token/TAG token/TAG ...' for taggers (spaCy English tokenization; an empty input line "
                     "gives an empty output line), 'label<TAB>probability' for classifiers, and for forecasters the "
                     "next values of a history given as numbers separated by spaces or commas, oldest first. "
@@ -99,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "predicted tags (--input-format conll|conllu).")
     _add_common(predict)
     predict.add_argument("--input", help="read lines from this file instead of stdin ('-': stdin)")
+    predict.add_argument("--encoding-errors", choices=["strict", "replace"], default="strict",
+                         help="input bytes that are not UTF-8: strict stops with FILE:LINE: invalid UTF-8 at byte "
+                              "N (as evaluate and the recipes do); replace writes U+FFFD for each bad byte, also "
+                              "into CoNLL / CoNLL-U output, so those bytes are not kept (default: %(default)s)")
     predict.add_argument("--max-line-chars", type=_positive_int, default=MAX_LINE_CHARS, metavar="N",
                          help="longest input line taken, in characters (default: %(default)s); a longer line stops "
                               "the run with an error naming it, so an endless line cannot fill memory")
@@ -164,19 +169,23 @@ def _load_pipeline(path: str, device: str, precision: str = "fp32", threads: int
     return pipeline
 
 
-def open_lines(path: str | None) -> io.TextIOWrapper:
+def open_lines(path: str | None, *, encoding_errors: str = "strict"):
     """The input as UTF-8 text lines split at ``\\n`` only, the same for a file and for stdin.
 
-    Undecodable bytes become U+FFFD; a lone ``\\r`` stays inside its line (universal newlines
-    would split there for a file but not for a pipe, and outputs would stop lining up with inputs).
+    Bytes that are not UTF-8 stop the run with ``FILE:LINE: invalid UTF-8 at byte N of the line``, as
+    in every other reader, unless ``encoding_errors`` is ``"replace"`` (U+FFFD for each bad byte). A
+    lone ``\\r`` stays inside its line (universal newlines would split there for a file but not for a
+    pipe, and outputs would stop lining up with inputs).
     """
+    from lstm_nlp.data.textfiles import Utf8Lines
+
     if path is None:
         binary = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
         if binary is None:  # stdin replaced by a text stream (tests, embedding): nothing to re-decode
             return sys.stdin
-        return io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="\n")
+        return Utf8Lines(binary, "stdin", errors=encoding_errors)
     try:  # a FIFO or a device is fine: lines are read with a bounded length (see TaskPipeline.predict_lines)
-        return open(path, encoding="utf-8", errors="replace", newline="\n")
+        return Utf8Lines(open(path, "rb"), path, errors=encoding_errors)
     except OSError as err:  # missing file, a directory, no permission
         raise DataFormatError(f"cannot read the input ({err.strerror})", path) from None
 
@@ -188,7 +197,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.input is None and sys.stdin.isatty():  # otherwise it waits on the terminal without a word
         sys.stderr.write("lstm-nlp predict: reading lines from the terminal (end with Ctrl-D); "
                          "give --input FILE or pipe text in\n")
-    stream = open_lines(args.input)
+    stream = open_lines(args.input, encoding_errors=args.encoding_errors)
     options = {"output_format": args.output_format, "probabilities": args.probabilities or None, "top_k": args.top_k}
     try:
         if args.input_format in ("conll", "conllu"):

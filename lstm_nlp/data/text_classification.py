@@ -32,7 +32,8 @@ import pyarrow.compute as pc
 from datasets import ClassLabel, Dataset
 
 from lstm_nlp.data.textfiles import (
-    check_data_path, check_json_lines, count_text_lines, is_hub_id, load_hub_dataset, parse_json_value,
+    BOM_BYTES, check_data_path, check_json_lines, count_text_lines, invalid_utf8, is_hub_id, load_hub_dataset,
+    parse_json_value,
 )
 from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.data.vocab import PAD, UNK, Vocab
@@ -59,10 +60,11 @@ def read_aclimdb(path: str | os.PathLike, *, split: str = "train") -> Dataset:
     labels: list[str] = []
     for label_dir in sorted(p for p in folder.iterdir() if p.is_dir() and p.name != "unsup"):
         for file in sorted(label_dir.glob("*.txt")):
+            data = file.read_bytes().removeprefix(BOM_BYTES)  # a BOM some editors write
             try:
-                text = file.read_text(encoding="utf-8-sig")  # -sig: drop a BOM some editors write
+                text = data.decode("utf-8")
             except UnicodeDecodeError as err:
-                raise DataFormatError(f"invalid UTF-8 at byte {err.start}", file) from None
+                raise invalid_utf8(file, data, err) from None
             if not text.strip():
                 raise DataFormatError("empty review", file)
             texts.append(text)

@@ -16,6 +16,7 @@ import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from typing import BinaryIO
 from pathlib import Path
 
 from lstm_nlp.errors import DataFormatError
@@ -28,6 +29,9 @@ MAX_LINE_BYTES = 64 * 2**20
 MAX_JSON_DEPTH = 100
 #: Integers in JSON data with more digits are refused (no label or count needs them).
 MAX_JSON_INT_DIGITS = 30
+#: What a reader may do with bytes that are not UTF-8: refuse them (the default) or, on request, replace them.
+ENCODING_ERRORS = ("strict", "replace")
+BOM_BYTES = b"\xef\xbb\xbf"
 
 
 def check_data_path(path: str | os.PathLike, *, folder_ok: bool = True) -> None:
@@ -74,15 +78,83 @@ def iter_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
                 if len(raw) > MAX_LINE_BYTES:
                     raise DataFormatError(f"the line is longer than {MAX_LINE_BYTES:,} bytes; is this a text file?",
                                           path, number)
-                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                if number == 1 and raw.startswith(BOM_BYTES):
                     raw = raw[3:]
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as err:
-                    raise DataFormatError(f"invalid UTF-8 at byte {err.start} of the line", path, number) from None
-                yield number, line.rstrip("\r\n")
+                yield number, decode_line(raw, path, number).rstrip("\r\n")
     except (OSError, EOFError) as err:  # e.g. a truncated or fake .gz file
         raise DataFormatError(f"cannot read file ({err})", path) from None
+
+
+def decode_line(raw: bytes, path: str | os.PathLike, number: int, *, errors: str = "strict") -> str:
+    """One line's bytes as text: the rule of every reader (data files, ``lstm-nlp predict`` input).
+
+    Args:
+        raw: The line's bytes.
+        path: What the error names as the file (a path, ``stdin``).
+        number: The 1-based line number.
+        errors: ``"strict"`` (the default everywhere) or ``"replace"`` (U+FFFD for each bad byte;
+            only on request, ``lstm-nlp predict --encoding-errors replace``).
+
+    Raises:
+        DataFormatError: ``PATH:LINE: invalid UTF-8 at byte N of the line`` (N counted from 0).
+    """
+    try:
+        return raw.decode("utf-8", errors)
+    except UnicodeDecodeError as err:
+        raise DataFormatError(f"invalid UTF-8 at byte {err.start} of the line", path, number) from None
+
+
+def invalid_utf8(path: str | os.PathLike, data: bytes, err: UnicodeDecodeError) -> DataFormatError:
+    """The error of a whole file's ``data`` that failed to decode: names the line and the byte in it,
+    as :func:`decode_line` does for a line."""
+    line_start = data.rfind(b"\n", 0, err.start) + 1
+    return DataFormatError(f"invalid UTF-8 at byte {err.start - line_start} of the line", path,
+                           data.count(b"\n", 0, err.start) + 1)
+
+
+class Utf8Lines:
+    """A text stream over a binary one that decodes each line by itself (:func:`decode_line`), so that
+    invalid UTF-8 stops the reader naming the line and the byte, as the data-file readers do.
+
+    It has what the prediction readers use of a text stream: ``readline(limit)`` (``limit`` in
+    characters, as for a text stream), iteration, ``name``, ``close()`` and ``detach()``. Lines end
+    at ``\\n`` only; a UTF-8 byte-order mark at the start is dropped.
+
+    Args:
+        binary: The byte stream (a file opened ``"rb"``, ``sys.stdin.buffer``).
+        name: What errors call the input (its path, ``stdin``).
+        errors: ``"strict"`` or ``"replace"`` (see :func:`decode_line`).
+    """
+
+    def __init__(self, binary: BinaryIO, name: str, *, errors: str = "strict"):
+        if errors not in ENCODING_ERRORS:
+            raise DataFormatError(f"errors must be one of {', '.join(ENCODING_ERRORS)}, got {errors!r}")
+        self._binary, self.name, self._errors = binary, name, errors
+        self._number = 0
+
+    def readline(self, limit: int = -1) -> str:
+        """The next line with its ``\\n`` ('' at the end); at most ``limit`` characters of a longer line."""
+        # A character is at most 4 bytes: a line cut at this bound has more than `limit` characters.
+        bound = 4 * limit + 4 if limit is not None and limit >= 0 else -1
+        raw = self._binary.readline(bound)
+        if not raw:
+            return ""
+        self._number += 1
+        if self._number == 1 and raw.startswith(BOM_BYTES):
+            raw = raw[3:]
+        if bound >= 0 and len(raw) >= bound and not raw.endswith(b"\n"):
+            return raw.decode("utf-8", "replace")[:limit]  # too long: the caller refuses it by its length
+        return decode_line(raw, self.name, self._number, errors=self._errors)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.readline, "")
+
+    def close(self) -> None:
+        self._binary.close()
+
+    def detach(self) -> BinaryIO:
+        """Leaves the binary stream open (``sys.stdin.buffer``) and returns it."""
+        return self._binary
 
 
 def count_text_lines(path: str | os.PathLike) -> int:
