@@ -73,7 +73,8 @@ def main(argv=None) -> dict:
     if args.dev:
         dev = load(args.dev, "validation")
     else:
-        train, dev = train_validation_split(train, fraction=args.val_fraction, seed=args.seed)
+        train, dev = train_validation_split(train, fraction=args.val_fraction, seed=args.seed,
+                                            option="--val-fraction")
     test = load(args.test, "test") if args.test else None  # read now: a bad file must not wait for training
     logger.info("train: %d texts, dev: %d%s", len(train), len(dev), "" if args.dev else " (carved from train)")
 

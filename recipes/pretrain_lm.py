@@ -30,6 +30,7 @@ from lstm_nlp.data.vectors import embedding_matrix, load_embedding, read_vectors
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.models.language_model import BiLanguageModel, LanguageModelConfig
 from lstm_nlp.recipe_kit import recipe_parser, run, setup_logging, trainer_config
+from lstm_nlp.recipe_kit.args import PROBABILITY
 from lstm_nlp.training import Trainer, is_main_process, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
@@ -71,7 +72,8 @@ def parse_args(argv=None):
     model.add_argument("--hidden-size", type=_int(1), default=128,
                        help="LSTM size per direction (match the downstream model's --hidden-size to warm-start it)")
     model.add_argument("--num-layers", type=_int(1), default=1, help="LSTM layers per direction")
-    model.add_argument("--dropout", type=float, default=0.1, help="dropout on embeddings, between layers, on outputs")
+    model.add_argument("--dropout", type=PROBABILITY, default=0.1,
+                       help="dropout on embeddings, between layers, on outputs")
     model.add_argument("--cutoffs", default="2000,10000", help="adaptive softmax cluster boundaries (word ids)")
     model.add_argument("--vectors", help="initialise the embedding from this vectors text file (train_vectors.py)")
     args = parser.parse_args(argv)
@@ -80,6 +82,19 @@ def parse_args(argv=None):
     except ValueError:
         parser.error(f"--cutoffs must be comma-separated integers, got {args.cutoffs!r}")
     return args
+
+
+def check_training_texts(source: dict, heldout_texts: int) -> None:
+    """Refuses a ``--heldout-texts`` that holds out the whole corpus, before the vocabulary pass.
+
+    Raises:
+        ConfigError: ``--heldout-texts 2000 leaves 0 of the 1200 texts of --corpus for training``.
+    """
+    if next(iter(TextCorpus(**source, skip=heldout_texts, limit=1, rank=0, world_size=1)), None) is not None:
+        return
+    total = sum(1 for _ in TextCorpus(**source, limit=heldout_texts, rank=0, world_size=1))
+    raise ConfigError(f"--heldout-texts {heldout_texts} leaves 0 of the {total} texts of --corpus for training; "
+                      "lower it or add text")
 
 
 def heldout_batches(corpus: TextCorpus, tokenizer: TextTokenizer, vocab, *, window: int, batch_size: int) -> list:
@@ -131,6 +146,7 @@ def main(argv=None) -> dict:
     if shards % world or args.batch_size % (shards // world):
         raise ConfigError(f"--data-shards {shards} must be a multiple of the {world} process(es), and --batch-size "
                           f"{args.batch_size} a multiple of the shards per process ({max(shards // world, 1)})")
+    check_training_texts(source, args.heldout_texts)
     vocab, tokens_per_shard = build_lm_vocab(TextCorpus(**source, skip=args.heldout_texts,
                                                         limit=args.max_texts or None), tokenizer,
                                              min_freq=args.min_freq, max_size=args.max_vocab, world_size=shards)

@@ -247,18 +247,25 @@ def _names_batch(table: pa.Table, mapping: pa.Array) -> pa.Table:
 
 # ====================================================================== validation split
 def train_validation_split(dataset: Dataset, *, fraction: float = 0.1, seed: int = 0,
-                           stratify: bool = True) -> tuple[Dataset, Dataset]:
+                           stratify: bool = True, option: str | None = None) -> tuple[Dataset, Dataset]:
     """Carves a seeded validation split out of ``dataset``.
 
     With ``stratify`` each label keeps its share: ``round(fraction * count)`` examples (at least
     one) of every label with two or more examples go to validation. Input order does not matter
     (files sorted by label are fine); both parts keep the original relative order.
 
+    Args:
+        option: How errors name ``fraction`` (a recipe's option, e.g. ``"--val-fraction"``).
+
     Returns:
         ``(train, validation)``.
+
+    Raises:
+        ConfigError: a fraction outside (0, 1), or one that leaves either part empty or a label
+            with no training example.
     """
     if not 0.0 < fraction < 1.0:
-        raise ConfigError(f"validation fraction must be in (0, 1), got {fraction}")
+        raise ConfigError(f"{option or 'validation fraction'} must be in (0, 1), got {fraction}")
     rng = random.Random(seed)
     groups: dict[str, list[int]] = {}
     keys = _arrow_column(dataset, "label").to_pylist() if stratify else [""] * len(dataset)
@@ -269,12 +276,25 @@ def train_validation_split(dataset: Dataset, *, fraction: float = 0.1, seed: int
         members = groups[key]
         rng.shuffle(members)
         if len(members) >= 2:
-            held.extend(members[: max(1, round(fraction * len(members)))])
+            count = max(1, round(fraction * len(members)))
+            if count == len(members) and len(groups) > 1:  # that label could not be learnt
+                raise ConfigError(f"{option or 'fraction'} {fraction:g} holds out all {count} examples of label "
+                                  f"{key!r}, leaving none of them for training")
+            held.extend(members[:count])
     if not held or len(held) == len(dataset):
-        raise ConfigError(f"cannot carve a {fraction:.0%} validation split out of {len(dataset)} examples")
+        raise ConfigError(_split_problem(fraction, len(dataset), len(held), option))
     held_set = set(held)
     kept = [i for i in range(len(dataset)) if i not in held_set]
     return dataset.select(kept), dataset.select(sorted(held))
+
+
+def _split_problem(fraction: float, total: int, held: int, option: str | None) -> str:
+    """Why no validation split can be carved: all examples held out, or none (every label has one)."""
+    if option is None:
+        return f"cannot carve a {fraction:.0%} validation split out of {total} examples"
+    if held:
+        return f"{option} {fraction:g} leaves 0 of {total} examples for training"
+    return f"{option} {fraction:g} holds out 0 of {total} examples (each label needs 2 or more for a validation split)"
 
 
 # ====================================================================== cached processing
