@@ -110,13 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--input-format", choices=["text", "tokens", "conll", "conllu"], default="text",
                          help="taggers: text (raw lines, spaCy tokenization), tokens (one sentence a line, tokens "
                               "separated by spaces or tabs, taken as they are), conll (whitespace columns, the words "
-                              "in the model's token column, a blank line between sentences) or conllu")
+                              "in the model's token column, a blank line between sentences) or conllu; input "
+                              "whose first lines clearly look like another of these (or like JSON) is refused, "
+                              "naming what it looks like, as evaluate does")
     predict.add_argument("--output-format", choices=["slash", "conll", "conllu", "jsonl", "tsv"], default=None,
                          help="taggers: slash (token/TAG; the default for text and tokens input), jsonl ({tokens, "
                               "tags}), conll (text/tokens input: token<TAB>TAG lines; CoNLL input: its lines plus a "
                               "last column with the tag, what conlleval reads; the default there), conllu (CoNLL-U "
                               "input: the tag written into the UPOS or XPOS field the model was trained on, every "
-                              "other byte kept; the default there); classifiers: tsv (label<TAB>probability, the "
+                              "other byte kept; the default there; refused for models of span tags such as "
+                              "entities or chunks, which no CoNLL-U field holds); classifiers: tsv (label<TAB>probability, the "
                               "default) or jsonl (label and every class's probability)")
     predict.add_argument("--workers", type=_positive_int, default=1, metavar="N",
                          help="CPU: N processes predict chunks of the input side by side and share the --threads "
@@ -200,16 +203,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
     stream = open_lines(args.input, encoding_errors=args.encoding_errors)
     options = {"output_format": args.output_format, "probabilities": args.probabilities or None, "top_k": args.top_k}
     try:
+        lines = stream
+        if hasattr(pipeline, "predict_blocks"):  # taggers: the input must look like the --input-format
+            lines = _checked_tagger_input(pipeline, stream, args)
+        elif args.input_format in ("conll", "conllu"):
+            raise ConfigError(f"--input-format {args.input_format} applies to taggers; this model reads text lines")
         if args.input_format in ("conll", "conllu"):
-            if not hasattr(pipeline, "predict_blocks"):
-                raise ConfigError(f"--input-format {args.input_format} applies to taggers; this model reads text lines")
-            outputs = pipeline.predict_blocks(stream, input_format=args.input_format, batch_size=args.batch_size,
+            outputs = pipeline.predict_blocks(lines, input_format=args.input_format, batch_size=args.batch_size,
                                               max_line_chars=args.max_line_chars, workers=args.workers,
                                               **{k: v for k, v in options.items() if v is not None})
         else:
             if args.input_format != "text":
                 options["input_format"] = args.input_format
-            outputs = pipeline.predict_lines(stream, batch_size=args.batch_size, max_line_chars=args.max_line_chars,
+            outputs = pipeline.predict_lines(lines, batch_size=args.batch_size, max_line_chars=args.max_line_chars,
                                              workers=args.workers, **options)
         for line in outputs:
             _write(line + "\n")
@@ -223,6 +229,24 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checked_tagger_input(pipeline, stream, args: argparse.Namespace):
+    """``stream`` with its first lines read ahead; refuses input that does not look like ``--input-format``
+    (the sniffing the CoNLL readers of ``evaluate`` use) and CoNLL-U output a model's tags do not fit."""
+    from lstm_nlp.data.textfiles import SNIFF_LINES, input_kind_problem, sniff_lines
+    from lstm_nlp.pipelines.base import PeekedLines
+
+    writes_conllu = args.input_format == "conllu" and args.output_format in (None, "conllu")
+    if writes_conllu and pipeline.conllu_tags_problem():
+        default = "" if args.output_format else " (the default --output-format with --input-format conllu)"
+        raise ConfigError(f"--output-format conllu{default}: {pipeline.conllu_tags_problem()}; give "
+                          "--output-format jsonl or slash")
+    lines = PeekedLines(stream, SNIFF_LINES, max_chars=args.max_line_chars)
+    problem = input_kind_problem(sniff_lines(lines.head), args.input_format, args.input or "stdin")
+    if problem is not None:
+        raise ConfigError(problem)
+    return lines
+
+
 def format_metrics(metrics: dict) -> str:
     """Metrics as JSON, one line per top-level key (a confusion matrix stays one line, not one per number)."""
     body = ",\n".join(f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in metrics.items())
@@ -232,8 +256,13 @@ def format_metrics(metrics: dict) -> str:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     pipeline = _load_pipeline(args.model, args.device, args.precision, args.threads)
     _quiet_datasets()
-    dataset = pipeline.read_labelled(args.data, tag_column=args.tag_column, scheme=args.scheme)
-    metrics = pipeline.evaluate(dataset, batch_size=args.batch_size)
+    try:
+        dataset = pipeline.read_labelled(args.data, tag_column=args.tag_column, scheme=args.scheme)
+        metrics = pipeline.evaluate(dataset, batch_size=args.batch_size)
+    except DataFormatError as err:
+        if err.path is not None:
+            raise
+        raise DataFormatError(str(err), args.data) from None  # e.g. gold tags the model does not know: name the file
     report = metrics.pop("report", None)
     if report:
         sys.stderr.write(f"{args.data}:\n{report}\n")

@@ -15,7 +15,7 @@ import stat
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 from pathlib import Path
 
@@ -271,11 +271,18 @@ def sniff_format(path: str | os.PathLike) -> str | None:
         if b"\x00" in head:
             return "binary data"
     first = next((line.strip() for line in head.decode("utf-8", "replace").splitlines() if line.strip()), "")
+    return _json_kind(first)
+
+
+def _json_kind(first: str) -> str | None:
+    """``"JSON lines"`` / ``"JSON"`` when a file's first non-blank line is a JSON object / array (or a lone
+    ``{`` / ``[``), else ``None``."""
+    first = first.lstrip("\ufeff").strip()
     if first in ("{", "["):
         return "JSON"
     if first.startswith(("{", "[")):
         try:
-            value = json.loads(first.lstrip("\ufeff"), parse_int=str)  # no int(): a 5000-digit number stays cheap
+            value = json.loads(first, parse_int=str)  # no int(): a 5000-digit number stays cheap
         except (ValueError, RecursionError):
             return None
         if isinstance(value, dict):
@@ -283,6 +290,95 @@ def sniff_format(path: str | os.PathLike) -> str | None:
         if isinstance(value, list):
             return "JSON"
     return None
+
+
+#: The kinds of input :func:`sniff_lines` tells apart, as errors name them.
+INPUT_KINDS = {"conllu": "CoNLL-U (10 tab-separated columns, one token a line)",
+               "conll": "CoNLL columns (whitespace-separated columns, one token a line)",
+               "jsonl": "JSON lines", "json": "JSON", "text": "plain text (one sentence a line)"}
+#: Lines :func:`sniff_lines` is given: the start of a file or of stdin.
+SNIFF_LINES = 200
+_CONLLU_ID = re.compile(r"[0-9]+(-[0-9]+|\.[0-9]+)?")
+
+
+def sniff_lines(lines: Sequence[str]) -> str | None:
+    """What the first lines of an input look like: the one format sniffing of ``lstm-nlp predict`` and of
+    the CoNLL readers (``evaluate``, the recipes).
+
+    Returns a key of :data:`INPUT_KINDS`, or ``None`` when the lines do not say clearly (too few, or
+    nothing typical), so that only clear cases are refused:
+
+    * ``"jsonl"`` / ``"json"``: the first non-blank line is a JSON object / array;
+    * ``"conllu"``: 80% of the lines that are not ``#`` comments have 10 tab-separated fields and
+      a CoNLL-U id (``3``, ``3-4``, ``5.1``) first;
+    * ``"conll"``: 90% of at least 3 lines have the same number (2 or more) of whitespace-separated
+      columns, and blank lines cut them into sentences of several lines;
+    * ``"text"``: at least 5 lines, and no column count shared by 80% of them.
+
+    Args:
+        lines: The first lines (at most :data:`SNIFF_LINES` are looked at), with or without line ends.
+    """
+    lines = [line.rstrip("\r\n") for line in lines[:SNIFF_LINES]]
+    rows = [line for line in lines if line.strip()]
+    if not rows:
+        return None
+    json_kind = _json_kind(rows[0])
+    if json_kind is not None:
+        return "jsonl" if json_kind == "JSON lines" else "json"
+    tokens = [row for row in rows if not row.lstrip("\ufeff").startswith("#")]
+    if not tokens:
+        return None
+    if sum(_is_conllu_row(row) for row in tokens) >= 0.8 * len(tokens):
+        return "conllu"
+    common, share = collections.Counter(len(row.split()) for row in tokens).most_common(1)[0]
+    if common >= 2 and len(tokens) >= 3 and share >= 0.9 * len(tokens) and _sentence_blocks(lines):
+        return "conll"
+    if len(tokens) >= 5 and share < 0.8 * len(tokens):
+        return "text"
+    return None
+
+
+def _is_conllu_row(line: str) -> bool:
+    fields = line.split("\t")
+    return len(fields) == 10 and bool(_CONLLU_ID.fullmatch(fields[0].lstrip("\ufeff")))
+
+
+def _sentence_blocks(lines: Sequence[str]) -> bool:
+    """Whether blank lines cut ``lines`` into blocks of two or more lines on average (sentences, not paragraphs)."""
+    blocks = [block for block in "\n".join(lines).split("\n\n") if block.strip()]
+    blank = any(not line.strip() for line in lines)
+    return blank and sum(block.strip("\n").count("\n") + 1 for block in blocks) >= 2 * len(blocks)
+
+
+def sniff_file(path: str | os.PathLike) -> str | None:
+    """:func:`sniff_lines` of a file's first lines (``None`` for a file that cannot be read as text)."""
+    lines = []
+    try:
+        for _, line in iter_lines(path):
+            lines.append(line)
+            if len(lines) >= SNIFF_LINES:
+                break
+    except DataFormatError:
+        return None  # the reader reports it with its own message
+    return sniff_lines(lines)
+
+
+def input_kind_problem(kind: str | None, input_format: str, source: str) -> str | None:
+    """Why input that looks like ``kind`` (:func:`sniff_lines`) is not ``--input-format input_format``
+    (``text``, ``tokens``, ``conll``, ``conllu``), or ``None`` when it may be.
+
+    The check ``lstm-nlp predict`` makes before tagging, so that a CoNLL-U file read as ``conll``
+    (comment lines tagged as tokens) or JSON read as text stops with what the input looks like.
+    """
+    read_as = "text" if input_format == "tokens" else input_format
+    if kind is None or kind == read_as:
+        return None
+    advice = {"conllu": "give --input-format conllu", "conll": "give --input-format conll",
+              "text": "give --input-format text (or tokens)",
+              "jsonl": "predict reads text lines, CoNLL or CoNLL-U: write one sentence a line (--input-format "
+                       "text or tokens)", "json": "predict reads text lines, CoNLL or CoNLL-U: write one sentence "
+                                                 "a line (--input-format text or tokens)"}[kind]
+    return f"{source} looks like {INPUT_KINDS[kind]}, not --input-format {input_format}; {advice}"
 
 
 def sniff_table(path: str | os.PathLike, *, width: int) -> str | None:
