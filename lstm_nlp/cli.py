@@ -203,11 +203,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     stream = open_lines(args.input, encoding_errors=args.encoding_errors)
     options = {"output_format": args.output_format, "probabilities": args.probabilities or None, "top_k": args.top_k}
     try:
+        problem = _predict_option_problem(pipeline, args)
+        if problem is not None:
+            raise ConfigError(problem)
         lines = stream
         if hasattr(pipeline, "predict_blocks"):  # taggers: the input must look like the --input-format
             lines = _checked_tagger_input(pipeline, stream, args)
-        elif args.input_format in ("conll", "conllu"):
-            raise ConfigError(f"--input-format {args.input_format} applies to taggers; this model reads text lines")
         if args.input_format in ("conll", "conllu"):
             outputs = pipeline.predict_blocks(lines, input_format=args.input_format, batch_size=args.batch_size,
                                               max_line_chars=args.max_line_chars, workers=args.workers,
@@ -227,6 +228,38 @@ def cmd_predict(args: argparse.Namespace) -> int:
         elif stream is not sys.stdin:
             stream.detach()  # leave sys.stdin's buffer open (main() may run in-process)
     return 0
+
+
+#: The --output-format values of a tagger, by --input-format (the first is the default).
+TAGGER_OUTPUTS = {"text": ("slash", "jsonl", "conll"), "tokens": ("slash", "jsonl", "conll"),
+                  "conll": ("conll", "slash", "jsonl"), "conllu": ("conllu", "slash", "jsonl")}
+
+
+def _predict_option_problem(pipeline, args: argparse.Namespace) -> str | None:
+    """An option the model cannot honour, named as the user typed it (the pipelines' own checks name
+    their parameters), or ``None``."""
+    kind = getattr(pipeline, "task_name", "model")
+    if not hasattr(pipeline, "predict_blocks"):
+        if args.input_format != "text":
+            return f"--input-format {args.input_format} applies to taggers; this {kind} reads text lines"
+        if args.probabilities or args.top_k:
+            return (f"{'--probabilities' if args.probabilities else '--top-k'} applies to taggers; a text "
+                    "classifier's --output-format jsonl gives every class's probability")
+        if args.output_format and "output_format" not in pipeline.predict_options:
+            return f"--output-format applies to taggers and text classifiers; this {kind} writes its forecasts"
+        if args.output_format and args.output_format not in ("tsv", "jsonl"):
+            return f"--output-format {args.output_format}: a text classifier writes 'tsv' or 'jsonl'"
+        return None
+    formats = TAGGER_OUTPUTS[args.input_format]
+    if args.output_format and args.output_format not in formats:
+        return (f"--output-format {args.output_format} does not go with --input-format {args.input_format}; "
+                f"give one of {', '.join(formats)}")
+    if (args.probabilities or args.top_k) and args.output_format != "jsonl":
+        return f"{'--probabilities' if args.probabilities else '--top-k'} is written in the jsonl output; add " \
+               "--output-format jsonl"
+    if args.top_k and pipeline.model.config.head != "crf":
+        return "--top-k: the k best tag sequences need a CRF tagger (recipes: --head crf); this one has a softmax head"
+    return None
 
 
 def _checked_tagger_input(pipeline, stream, args: argparse.Namespace):

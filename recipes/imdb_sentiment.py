@@ -22,6 +22,7 @@ from pathlib import Path
 from lstm_nlp.data import TextTokenizer, Vocab, build_vocab, load_text_classification, tokenize_dataset
 from lstm_nlp.data import train_validation_split
 from lstm_nlp.models import ClassifierConfig, TextClassifier
+from lstm_nlp.outputs import output_dir_problem
 from lstm_nlp.pipelines import ClassificationPipeline
 from lstm_nlp.recipe_kit.args import FRACTION, POSITIVE_INT, PROBABILITY
 from lstm_nlp.recipe_kit.pretrained import (add_pretrained_options, apply_gradual_unfreezing, apply_lr_decay,
@@ -57,6 +58,9 @@ def parse_args(argv=None):
     add_pretrained_options(parser)
     parser.set_defaults(patience=1)  # IMDB overfits after a few epochs: stop at the first dev drop
     args = data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".jsonl", hub_ids=True)
+    problem = output_dir_problem(args.cache_dir, option="--cache-dir", what="cache folder")
+    if problem is not None:  # else the first cache write fails, reported as a bad data file
+        parser.error(problem)
     args.label_names = [n for n in args.label_names.split(",") if n] or None
     return args
 

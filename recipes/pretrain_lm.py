@@ -30,21 +30,11 @@ from lstm_nlp.data.vectors import embedding_matrix, load_embedding, read_vectors
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.models.language_model import BiLanguageModel, LanguageModelConfig
 from lstm_nlp.recipe_kit import recipe_parser, run, setup_logging, trainer_config
-from lstm_nlp.recipe_kit.args import PROBABILITY
+from lstm_nlp.recipe_kit.args import PROBABILITY, int_at_least
 from lstm_nlp.training import Trainer, is_main_process, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "imdb" / "train.jsonl"
-
-
-def _int(low: int):
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < low:
-            raise ValueError(text)
-        return value
-    parse.__name__ = f"integer >= {low}"
-    return parse
 
 
 def parse_args(argv=None):
@@ -55,23 +45,25 @@ def parse_args(argv=None):
                       help="raw text: .jsonl/.csv/.parquet/.txt files (.gz ok), folders of them, or hub ids")
     data.add_argument("--text-column", default="text", help="column of the texts (jsonl/csv/parquet/hub data)")
     data.add_argument("--split", default="train", help="split of hub datasets (stanfordnlp/imdb: unsupervised)")
-    data.add_argument("--max-texts", type=_int(0), default=0, help="train on at most N texts (0: all)")
-    data.add_argument("--repeat", type=_int(1), default=1, help="read the corpus N times per epoch (benchmarks)")
-    data.add_argument("--heldout-texts", type=_int(1), default=500,
+    data.add_argument("--max-texts", type=int_at_least(0), default=0, help="train on at most N texts (0: all)")
+    data.add_argument("--repeat", type=int_at_least(1), default=1,
+                      help="read the corpus N times per epoch (benchmarks)")
+    data.add_argument("--heldout-texts", type=int_at_least(1), default=500,
                       help="the corpus' first N texts are held out for perplexity")
-    data.add_argument("--window", type=_int(2), default=64, help="tokens per training window (BPTT length)")
-    data.add_argument("--shuffle-buffer", type=_int(0), default=2048, help="windows mixed before batching")
-    data.add_argument("--data-shards", type=_int(1), default=None, metavar="N",
+    data.add_argument("--window", type=int_at_least(2), default=64, help="tokens per training window (BPTT length)")
+    data.add_argument("--shuffle-buffer", type=int_at_least(0), default=2048, help="windows mixed before batching")
+    data.add_argument("--data-shards", type=int_at_least(1), default=None, metavar="N",
                       help="cut the corpus into N shards (default: one per process), each read as its own stream; "
                            "one process with --data-shards 2 and twice the --batch-size trains batch for batch as "
                            "two processes do (to reproduce or check a multi-process run on one machine)")
-    data.add_argument("--max-vocab", type=_int(1), default=50000, help="most frequent words kept")
-    data.add_argument("--min-freq", type=_int(1), default=3, help="rarer words become <unk>")
+    data.add_argument("--max-vocab", type=int_at_least(1), default=50000, help="most frequent words kept")
+    data.add_argument("--min-freq", type=int_at_least(1), default=3, help="rarer words become <unk>")
     model = parser.add_argument_group("model")
-    model.add_argument("--embedding-dim", type=_int(1), default=128, help="word vector size (ignored with --vectors)")
-    model.add_argument("--hidden-size", type=_int(1), default=128,
+    model.add_argument("--embedding-dim", type=int_at_least(1), default=128,
+                       help="word vector size (ignored with --vectors)")
+    model.add_argument("--hidden-size", type=int_at_least(1), default=128,
                        help="LSTM size per direction (match the downstream model's --hidden-size to warm-start it)")
-    model.add_argument("--num-layers", type=_int(1), default=1, help="LSTM layers per direction")
+    model.add_argument("--num-layers", type=int_at_least(1), default=1, help="LSTM layers per direction")
     model.add_argument("--dropout", type=PROBABILITY, default=0.1,
                        help="dropout on embeddings, between layers, on outputs")
     model.add_argument("--cutoffs", default="2000,10000", help="adaptive softmax cluster boundaries (word ids)")

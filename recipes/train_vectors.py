@@ -26,24 +26,12 @@ from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.outputs import output_file_problem
 from lstm_nlp.recipe_kit import run, setup_logging
+from lstm_nlp.recipe_kit.args import NON_NEGATIVE_INT, POSITIVE_INT, SEED
 
 logger = logging.getLogger("lstm_nlp")
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "imdb" / "train.jsonl"
 
 
-def _at_least(low: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
-        return value
-    return parse
-
-
-POSITIVE_INT, NON_NEGATIVE_INT, SEED = _at_least(1), _at_least(0), _at_least(0)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

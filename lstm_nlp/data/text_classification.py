@@ -38,6 +38,7 @@ from lstm_nlp.data.textfiles import (
 from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.data.vocab import PAD, UNK, Vocab
 from lstm_nlp.errors import ConfigError, DataFormatError
+from lstm_nlp.outputs import output_dir_problem
 
 _FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
 _CACHE_VERSION = "1"  # bump when the cached columns change meaning
@@ -113,6 +114,9 @@ def load_text_classification(
     check_data_path(path)  # a FIFO or a device (/dev/zero) would block the reader or never end
     if path.is_dir():
         return read_aclimdb(path, split=split)
+    problem = None if cache_dir is None else output_dir_problem(cache_dir, option="cache_dir", what="cache folder")
+    if problem is not None:  # before datasets writes there and its error is taken for the data file's
+        raise ConfigError(problem)
     cache = None if cache_dir is None else str(Path(cache_dir).expanduser() / "datasets")
     if path.is_file():
         dataset = _read_file(path, cache)
