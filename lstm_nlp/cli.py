@@ -209,6 +209,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         lines = stream
         if hasattr(pipeline, "predict_blocks"):  # taggers: the input must look like the --input-format
             lines = _checked_tagger_input(pipeline, stream, args)
+        elif "output_format" in pipeline.predict_options:  # text classifiers (forecasters check each number)
+            lines = _checked_input(stream, args, tagger=False)
         if args.input_format in ("conll", "conllu"):
             outputs = pipeline.predict_blocks(lines, input_format=args.input_format, batch_size=args.batch_size,
                                               max_line_chars=args.max_line_chars, workers=args.workers,
@@ -265,16 +267,21 @@ def _predict_option_problem(pipeline, args: argparse.Namespace) -> str | None:
 def _checked_tagger_input(pipeline, stream, args: argparse.Namespace):
     """``stream`` with its first lines read ahead; refuses input that does not look like ``--input-format``
     (the sniffing the CoNLL readers of ``evaluate`` use) and CoNLL-U output a model's tags do not fit."""
-    from lstm_nlp.data.textfiles import SNIFF_LINES, input_kind_problem, sniff_lines
-    from lstm_nlp.pipelines.base import PeekedLines
-
     writes_conllu = args.input_format == "conllu" and args.output_format in (None, "conllu")
     if writes_conllu and pipeline.conllu_tags_problem():
         default = "" if args.output_format else " (the default --output-format with --input-format conllu)"
         raise ConfigError(f"--output-format conllu{default}: {pipeline.conllu_tags_problem()}; give "
                           "--output-format jsonl or slash")
+    return _checked_input(stream, args)
+
+
+def _checked_input(stream, args: argparse.Namespace, *, tagger: bool = True):
+    """``stream`` with its first lines read ahead, refused when they clearly look like another kind of input."""
+    from lstm_nlp.data.textfiles import SNIFF_LINES, input_kind_problem, sniff_lines
+    from lstm_nlp.pipelines.base import PeekedLines
+
     lines = PeekedLines(stream, SNIFF_LINES, max_chars=args.max_line_chars)
-    problem = input_kind_problem(sniff_lines(lines.head), args.input_format, args.input or "stdin")
+    problem = input_kind_problem(sniff_lines(lines.head), args.input_format, args.input or "stdin", tagger=tagger)
     if problem is not None:
         raise ConfigError(problem)
     return lines

@@ -363,16 +363,20 @@ def sniff_file(path: str | os.PathLike) -> str | None:
     return sniff_lines(lines)
 
 
-def input_kind_problem(kind: str | None, input_format: str, source: str) -> str | None:
+def input_kind_problem(kind: str | None, input_format: str, source: str, *, tagger: bool = True) -> str | None:
     """Why input that looks like ``kind`` (:func:`sniff_lines`) is not ``--input-format input_format``
     (``text``, ``tokens``, ``conll``, ``conllu``), or ``None`` when it may be.
 
-    The check ``lstm-nlp predict`` makes before tagging, so that a CoNLL-U file read as ``conll``
+    The check ``lstm-nlp predict`` makes before predicting, so that a CoNLL-U file read as ``conll``
     (comment lines tagged as tokens) or JSON read as text stops with what the input looks like.
+    ``tagger=False``: a model that reads only text lines (a text classifier).
     """
     read_as = "text" if input_format == "tokens" else input_format
     if kind is None or kind == read_as:
         return None
+    if not tagger:
+        return (f"{source} looks like {INPUT_KINDS[kind]}; this model reads one text a line (plain text, not JSON "
+                "or CoNLL)")
     advice = {"conllu": "give --input-format conllu", "conll": "give --input-format conll",
               "text": "give --input-format text (or tokens)",
               "jsonl": "predict reads text lines, CoNLL or CoNLL-U: write one sentence a line (--input-format "

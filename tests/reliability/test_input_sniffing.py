@@ -170,3 +170,16 @@ def test_evaluate_names_the_file_whose_tags_the_model_does_not_know(tagger_bundl
     code, _, err = _run(["evaluate", "--model", str(tagger_bundle), "--data", str(data)], capsys, monkeypatch)
     assert code == 2 and err.startswith(f"lstm-nlp evaluate: error: {data}: the data does not match the model's "
                                         "tag set")
+
+
+@pytest.mark.parametrize("content, kind", [(JSONL, "jsonl"), (CONLLU, "conllu"), (CONLL, "conll")])
+def test_a_classifier_refuses_json_and_conll_input(content, kind, classifier_bundle, tmp_path, capsys, monkeypatch):
+    path = tmp_path / "reviews.txt"
+    path.write_text(content, encoding="utf-8")
+    code, out, err = _run(["predict", "--model", str(classifier_bundle), "--input", str(path)], capsys, monkeypatch)
+    assert (code, out) == (2, "")
+    assert err == (f"lstm-nlp predict: error: {path} looks like {INPUT_KINDS[kind]}; this model reads one text a "
+                   "line (plain text, not JSON or CoNLL)\n")
+    path.write_text(TEXT, encoding="utf-8")
+    code, out, _ = _run(["predict", "--model", str(classifier_bundle), "--input", str(path)], capsys, monkeypatch)
+    assert code == 0 and len(out.splitlines()) == len(TEXT.splitlines())
