@@ -351,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous_sigint = signal.getsignal(signal.SIGINT) if in_main_thread else None
     try:
+        if getattr(args, "batch_size", 1) < 1:  # here, not as type=: one line like the other errors, no usage
+            raise ConfigError(f"--batch-size must be >= 1, got {args.batch_size}")
         return handler(args)
     except OutputError as err:  # e.g. `> /dev/full`
         _silence_stdout()

@@ -368,7 +368,8 @@ def test_every_text_recipe_has_a_max_length_option(recipe, load_recipe):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--batch-size", "0"], "batch_size must be >= 1, got 0"),
+    (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),  # the option, not the parameter batch_size
+    (["--batch-size", "-3"], "--batch-size must be >= 1, got -3"),
     (["--device", "banana"], "unknown device 'banana'"),
     (["--input", "no-such-file.txt"], "no-such-file.txt: cannot read the input (No such file or directory)"),
     (["--input", "."], ".: cannot read the input (Is a directory)"),
