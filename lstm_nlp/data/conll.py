@@ -168,4 +168,5 @@ def _refuse_iob1(path: str | os.PathLike, line: int, tag: str, previous: str | N
     after = "at the start of a sentence" if previous is None else f"after {previous!r}"
     raise DataFormatError(
         f"tag {tag!r} {after} starts an entity, which IOB2 does not allow (IOB2 would have 'B-{tag[2:]}'): "
-        "the tags look like IOB1. Read the file with scheme=\"iob1\" (recipes: --scheme iob1)", path, line)
+        "the tags look like IOB1. Read the file with scheme=\"iob1\" (the recipes and lstm-nlp evaluate: "
+        "--scheme iob1)", path, line)

@@ -233,7 +233,8 @@ def _labels_as_strings(dataset: Dataset, source, label_names: Sequence[str] | No
     if pc.any(outside).as_py():
         row = _first(outside)
         raise DataFormatError(f"record {row + 1} has label {labels[row].as_py()}, outside the label set "
-                              f"{mapping.to_pylist()} (label_names)", source)
+                              f"{mapping.to_pylist()} (integer labels index the label names: the model's, or "
+                              "a recipe's --label-names)", source)
     fingerprint = _hash(dataset._fingerprint, "labels", *mapping.to_pylist())
     return _cached_map(dataset, _names_batch, fingerprint=fingerprint, cache_dir=None, arrow=True,
                        fn_kwargs={"mapping": mapping}, desc="label names")

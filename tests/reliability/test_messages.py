@@ -105,3 +105,29 @@ def test_recipe_integer_options_say_what_they_need(recipe, option, value, messag
                                         str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert info.value.code == 2 and f"argument {option}: {message}" in err, err
+
+
+# ---------------------------------------------------------------------- hints the sibling command needs too
+def test_the_iob1_hint_names_the_evaluate_option_too(tmp_path):
+    from lstm_nlp.data.conll import read_conll
+    from lstm_nlp.errors import DataFormatError
+
+    path = tmp_path / "iob1.txt"
+    path.write_text("Peter _ _ I-PER\nsings _ _ O\n\n", encoding="utf-8")
+    with pytest.raises(DataFormatError) as info:
+        read_conll(path, scheme="iob2")
+    assert str(info.value).endswith('scheme="iob1" (the recipes and lstm-nlp evaluate: --scheme iob1)')
+    assert read_conll(path, scheme="iob1")["tags"] == [["B-PER", "O"]]
+
+
+@pytest.mark.parametrize("label", [7, -1])
+def test_a_label_outside_the_names_says_where_the_names_come_from(label, tmp_path):
+    from lstm_nlp.errors import DataFormatError
+
+    path = tmp_path / "reviews.jsonl"
+    path.write_text(f'{{"text": "fine", "label": 1}}\n{{"text": "odd", "label": {label}}}\n', encoding="utf-8")
+    with pytest.raises(DataFormatError) as info:
+        load_text_classification(path, label_names=["neg", "pos"], cache_dir=tmp_path / "cache")
+    message = str(info.value)
+    assert "(label_names)" not in message and "the model's, or a recipe's --label-names" in message or \
+        "must be >= 0" in message
