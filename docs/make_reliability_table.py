@@ -644,7 +644,9 @@ def hostile_bundles_and_inputs() -> None:
     sample = str(REPO / "data" / "pos" / "test.conllu")
     for command, option in (("predict", "--input"), ("evaluate", "--data")):
         with open("/dev/full", "w") as full:
-            done = subprocess.run([sys.executable, "-m", "lstm_nlp.cli", command, "--model", "tagger", option, sample],
+            conllu = ["--input-format", "conllu"] if command == "predict" else []
+            done = subprocess.run([sys.executable, "-m", "lstm_nlp.cli", command, "--model", "tagger", option, sample,
+                                   *conllu],
                                   stdout=full, stderr=subprocess.PIPE, text=True, env=ENV, timeout=300)
         err = "\n".join(line for line in done.stderr.splitlines() if line.startswith(("lstm-nlp", "Traceback")))
         add(section, "stdout on a full device (`> /dev/full`)", f"`lstm-nlp {command}`",

@@ -63,7 +63,7 @@ def read_aclimdb(path: str | os.PathLike, *, split: str = "train") -> Dataset:
         for file in sorted(label_dir.glob("*.txt")):
             data = file.read_bytes().removeprefix(BOM_BYTES)  # a BOM some editors write
             try:
-                text = data.decode("utf-8")
+                text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text() does
             except UnicodeDecodeError as err:
                 raise invalid_utf8(file, data, err) from None
             if not text.strip():
