@@ -296,6 +296,9 @@ def format_metrics(metrics: dict) -> str:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     pipeline = _load_pipeline(args.model, args.device, args.precision, args.threads)
     _quiet_datasets()
+    problem = _evaluate_data_problem(pipeline, args.data)
+    if problem is not None:
+        raise DataFormatError(problem, args.data)
     try:
         dataset = pipeline.read_labelled(args.data, tag_column=args.tag_column, scheme=args.scheme)
         metrics = pipeline.evaluate(dataset, batch_size=args.batch_size)
@@ -309,6 +312,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     _write(format_metrics({"data": str(args.data), **metrics}) + "\n", flush=True)
     _output_complete()
     return 0
+
+
+def _evaluate_data_problem(pipeline, data: str) -> str | None:
+    """Why ``data`` cannot score this model, known before reading it: span tags (NER, chunks) against a
+    CoNLL-U file, whose UPOS/XPOS fields hold part-of-speech tags (the check predict's CoNLL-U output makes)."""
+    from pathlib import Path
+
+    from lstm_nlp.pipelines.tagging import is_conllu
+
+    problem = getattr(pipeline, "conllu_tags_problem", lambda: None)()
+    if problem is None or not is_conllu(data) or not Path(data).exists():
+        return None
+    return f"a CoNLL-U file, but {problem}; score this model on a CoNLL column file"
 
 
 def _quiet_datasets() -> None:

@@ -434,9 +434,6 @@ class TaggingPipeline(TaskPipeline):
 
         column = self.tag_column if tag_column is None else tag_column
         if is_conllu(path) or (not Path(path).exists() and isinstance(self.tag_column, str)):
-            if self.conllu_tags_problem() and Path(path).exists():
-                raise DataFormatError(f"a CoNLL-U file, but {self.conllu_tags_problem()}; score this model on a "
-                                      "CoNLL column file", path)
             # Options for column files would otherwise be ignored here without a word.
             if scheme is not None:
                 raise DataFormatError(f"a tag scheme ({scheme!r}) applies to CoNLL column files; CoNLL-U tags "
