@@ -339,7 +339,7 @@ def inference() -> None:
         "Cyrillic": "Москва — столица России.".encode(),
         "Japanese": "東京は日本の首都です。".encode(),
         "Arabic": "مرحبا بالعالم".encode(), "control characters": b"a\x00b\x07c \x1b[31mred\x1b[0m",
-        "zero-width characters only": "\u200b\u200d".encode(), "invalid UTF-8 bytes": b"caf\xe9 \xff\xfe",
+        "zero-width characters only": "\u200b\u200d".encode(),
         "a 100,000-character token": b"x" * 100_000, "100,000 characters of words": b"word " * 20_000,
         "100,000 emoji without spaces": "\U0001F600".encode() * 100_000,
     }
@@ -395,6 +395,57 @@ def wrong_kind() -> None:
                                                                              "--cache-dir"))
         add("Wrong kind of input", description, f"`python recipes/{name}.py {shown_args}`",
             f"after {time.perf_counter() - start:.0f} s, {result}")
+
+
+def values_kinds_and_messages() -> None:
+    """Values inside their range that cannot work, input of another kind than its format, bytes that are
+    not UTF-8, and messages that must name the user's option or file."""
+    section = "Values that cannot work"
+    write("four.jsonl", "".join(f'{{"text": "review {i}", "label": {i % 2}}}\n' for i in range(4)))
+    write("three.txt", "one text\nanother text\na third text\n")
+    runs = [("chunking", ["--dev-fraction", "0.99", *TINY]),
+            ("imdb_sentiment", ["--train", "four.jsonl", "--val-fraction", "0.75", "--cache-dir", "hf_cache", *TINY]),
+            ("forecast", ["--dev-fraction", "0.9", "--test-fraction", "0.15"]),
+            ("forecast", ["--length", "60", *TINY[:6]]),
+            ("pretrain_lm", ["--corpus", "three.txt", "--heldout-texts", "3", *TINY[:6]]),
+            ("train_vectors", ["--corpus", "three.txt", "--min-count", "5", "--output", "vectors_run/v.vec"])]
+    for name, args in runs:
+        shown_args = " ".join(a for a in args if a not in TINY and a not in ("hf_cache", "--cache-dir"))
+        add(section, f"`{shown_args}`", f"`python recipes/{name}.py {shown_args}`",
+            shown(*recipe(name, [*args] + ([] if name == "train_vectors" else ["--output-dir", f"{name}_values"]))))
+
+    section = "Input kinds and encodings"
+    write("pos.conllu", CONLLU)
+    write("pos_named.txt", CONLLU * 3)
+    write("reviews.jsonl", JSONL)
+    write("latin1.txt", "The caf\u00e9 opened .\n".encode("latin-1"))
+    cases = [
+        ("CoNLL-U given as `--input-format conll`", ["predict", "--model", "tagger", "--input", "pos.conllu",
+                                                      "--input-format", "conll"]),
+        ("JSON lines given as text", ["predict", "--model", "tagger", "--input", "reviews.jsonl"]),
+        ("a CoNLL-U file named `.txt`", ["evaluate", "--model", "tagger", "--data", "pos_named.txt"]),
+        ("a NER model with CoNLL-U input and output", ["predict", "--model", "ner_model", "--input", "pos.conllu",
+                                                        "--input-format", "conllu"]),
+        ("invalid UTF-8 (latin-1 bytes)", ["predict", "--model", "tagger", "--input", "latin1.txt"]),
+        ("invalid UTF-8 with `--encoding-errors replace`", ["predict", "--model", "tagger", "--input", "latin1.txt",
+                                                             "--encoding-errors", "replace"]),
+    ]
+    for description, args in cases:
+        add(section, description, f"`lstm-nlp {' '.join(args)}`", shown(*cli(args), max_chars=400))
+
+    section = "Messages name the option or file"
+    write("taken", "a file, not a folder")
+    write("notes.txt", "my notes, not a checkpoint\n")
+    add(section, "`--cache-dir` is a file", "`python recipes/imdb_sentiment.py --cache-dir taken`",
+        shown(*recipe("imdb_sentiment", ["--cache-dir", "taken", *TINY, "--output-dir", "imdb_cache"])))
+    add(section, "a text file given to `--resume`", "`python recipes/forecast.py --resume notes.txt`",
+        shown(*recipe("forecast", [*FORECAST, "--epochs", "1", "--resume", "notes.txt", "--output-dir", "resume_run"]),
+              max_chars=400))
+    add(section, "`--probabilities` without jsonl output", "`lstm-nlp predict --model tagger --probabilities`",
+        shown(*cli(["predict", "--model", "tagger", "--probabilities"], stdin=b"The dog barked .\n")))
+    add(section, "`--input-format tokens` given to a classifier", "`lstm-nlp predict --model classifier "
+        "--input-format tokens`", shown(*cli(["predict", "--model", "classifier", "--input-format", "tokens"],
+                                             stdin=b"A fine film .\n")))
 
 
 # ---------------------------------------------------------------------- training runs (issue: interruptions, locks, resume)
@@ -593,7 +644,9 @@ def hostile_bundles_and_inputs() -> None:
     sample = str(REPO / "data" / "pos" / "test.conllu")
     for command, option in (("predict", "--input"), ("evaluate", "--data")):
         with open("/dev/full", "w") as full:
-            done = subprocess.run([sys.executable, "-m", "lstm_nlp.cli", command, "--model", "tagger", option, sample],
+            conllu = ["--input-format", "conllu"] if command == "predict" else []
+            done = subprocess.run([sys.executable, "-m", "lstm_nlp.cli", command, "--model", "tagger", option, sample,
+                                   *conllu],
                                   stdout=full, stderr=subprocess.PIPE, text=True, env=ENV, timeout=300)
         err = "\n".join(line for line in done.stderr.splitlines() if line.startswith(("lstm-nlp", "Traceback")))
         add(section, "stdout on a full device (`> /dev/full`)", f"`lstm-nlp {command}`",
@@ -659,6 +712,7 @@ def main(argv=None) -> None:
         train_models()
         readers()
         wrong_kind()
+        values_kinds_and_messages()
         labels_and_lengths()
         bundles()
         command_line()

@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser(
         "predict", help="tag / classify raw text lines from stdin", formatter_class=DefaultsHelpFormatter,
-        description="Reads UTF-8 text lines from stdin (or --input) and prints one line per input line, in input "
+        description="Reads UTF-8 text lines from stdin (or --input; bytes that are not UTF-8 stop the run naming "
+                    "the line, see --encoding-errors) and prints one line per input line, in input "
                     "order: 'token/TAG token/TAG ...' for taggers (spaCy English tokenization; an empty input line "
                     "gives an empty output line), 'label<TAB>probability' for classifiers, and for forecasters the "
                     "next values of a history given as numbers separated by spaces or commas, oldest first. "
@@ -126,19 +127,26 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("text", nargs="*", metavar="TEXT",
                          help="input lines, one per argument, instead of stdin or --input")
     predict.add_argument("--input", help="read lines from this file instead of stdin ('-': stdin)")
+    predict.add_argument("--encoding-errors", choices=["strict", "replace"], default="strict",
+                         help="input bytes that are not UTF-8: strict stops with FILE:LINE: invalid UTF-8 at byte "
+                              "N (as evaluate and the recipes do); replace writes U+FFFD for each bad byte, also "
+                              "into CoNLL / CoNLL-U output, so those bytes are not kept (default: %(default)s)")
     predict.add_argument("--max-line-chars", type=_positive_int, default=MAX_LINE_CHARS, metavar="N",
                          help="longest input line taken, in characters (default: %(default)s); a longer line stops "
                               "the run with an error naming it, so an endless line cannot fill memory")
     predict.add_argument("--input-format", choices=["text", "tokens", "conll", "conllu"], default="text",
                          help="taggers: text (raw lines, spaCy tokenization), tokens (one sentence a line, tokens "
                               "separated by spaces or tabs, taken as they are), conll (whitespace columns, the words "
-                              "in the model's token column, a blank line between sentences) or conllu")
+                              "in the model's token column, a blank line between sentences) or conllu; input "
+                              "whose first lines clearly look like another of these (or like JSON) is refused, "
+                              "naming what it looks like, as evaluate does")
     predict.add_argument("--output-format", choices=["slash", "conll", "conllu", "jsonl", "tsv"], default=None,
                          help="taggers: slash (token/TAG; the default for text and tokens input), jsonl ({tokens, "
                               "tags}), conll (text/tokens input: token<TAB>TAG lines; CoNLL input: its lines plus a "
                               "last column with the tag, what conlleval reads; the default there), conllu (CoNLL-U "
                               "input: the tag written into the UPOS or XPOS field the model was trained on, every "
-                              "other byte kept; the default there); classifiers: tsv (label<TAB>probability, the "
+                              "other byte kept; the default there; refused for models of span tags such as "
+                              "entities or chunks, which no CoNLL-U field holds); classifiers: tsv (label<TAB>probability, the "
                               "default) or jsonl (label and every class's probability)")
     predict.add_argument("--workers", type=_positive_int, default=1, metavar="N",
                          help="CPU: N processes predict chunks of the input side by side and share the --threads "
@@ -208,56 +216,53 @@ def _load_pipeline(path: str, device: str, precision: str = "fp32", threads: int
     return pipeline
 
 
-def open_lines(path: str | None) -> io.TextIOWrapper:
+def open_lines(path: str | None, *, encoding_errors: str = "strict"):
     """The input as UTF-8 text lines split at ``\\n`` only, the same for a file and for stdin.
 
-    Undecodable bytes become U+FFFD; a lone ``\\r`` stays inside its line (universal newlines
-    would split there for a file but not for a pipe, and outputs would stop lining up with inputs).
+    Bytes that are not UTF-8 stop the run with ``FILE:LINE: invalid UTF-8 at byte N of the line``, as
+    in every other reader, unless ``encoding_errors`` is ``"replace"`` (U+FFFD for each bad byte). A
+    lone ``\\r`` stays inside its line (universal newlines would split there for a file but not for a
+    pipe, and outputs would stop lining up with inputs).
     """
+    from lstm_nlp.data.textfiles import Utf8Lines
+
     if path is None:
         binary = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
         if binary is None:  # stdin replaced by a text stream (tests, embedding): nothing to re-decode
             return sys.stdin
-        return io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="\n")
+        return Utf8Lines(binary, "stdin", errors=encoding_errors)
     try:  # a FIFO or a device is fine: lines are read with a bounded length (see TaskPipeline.predict_lines)
-        return open(path, encoding="utf-8", errors="replace", newline="\n")
+        return Utf8Lines(open(path, "rb"), path, errors=encoding_errors)
     except OSError as err:  # missing file, a directory, no permission
         raise DataFormatError(f"cannot read the input ({err.strerror})", path) from None
 
 
 class InputProgress:
-    """A progress bar over the bytes of the ``--input`` file read so far, on stderr.
+    """A progress bar over the bytes of the ``--input`` file read so far, on stderr, updated every 512
+    output lines (a chunk of input is read ahead of the output, so the bar leads it a little)."""
 
-    The position is read every 512 output lines: the file's read-ahead keeps it a chunk ahead of the
-    output, never behind.
-    """
-
-    def __init__(self, raw: io.RawIOBase, size: int) -> None:
+    def __init__(self, stream, size: int) -> None:
         from tqdm.auto import tqdm
 
-        self.raw, self.lines = raw, 0
+        self.stream, self.lines = stream, 0
         self.bar = tqdm(total=size, unit="B", unit_scale=True, desc="predicting", leave=False, file=sys.stderr)
 
     def advance(self) -> None:
         self.lines += 1
         if self.lines % 512 == 0:
-            self.bar.update(min(self.raw.tell(), self.bar.total) - self.bar.n)
+            self.bar.update(min(self.stream.tell(), self.bar.total) - self.bar.n)
 
     def close(self) -> None:
         self.bar.update(self.bar.total - self.bar.n)
         self.bar.close()
 
 
-def input_progress(stream: io.TextIOBase, path: str | None) -> InputProgress | None:
+def input_progress(stream, path: str | None) -> InputProgress | None:
     """A bar for a regular, non-empty ``--input`` file when stderr is a terminal; else ``None``."""
-    if path is None or not os.path.isfile(path) or not sys.stderr.isatty():
+    if path is None or not os.path.isfile(path) or not sys.stderr.isatty() or not hasattr(stream, "tell"):
         return None
-    try:
-        raw = stream.buffer.raw
-        size = os.fstat(raw.fileno()).st_size
-    except (AttributeError, OSError, ValueError):
-        return None
-    return InputProgress(raw, size) if size else None
+    size = os.path.getsize(path)
+    return InputProgress(stream, size) if size else None
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -271,19 +276,25 @@ def cmd_predict(args: argparse.Namespace) -> int:
         sys.stderr.write("lstm-nlp predict: reading lines from the terminal (end with Ctrl-D); "
                          "give --input FILE or pipe text in\n")
     stream = io.StringIO("".join(f"{text}\n" for text in args.text), newline="\n") if args.text else \
-        open_lines(args.input)
+        open_lines(args.input, encoding_errors=args.encoding_errors)
     options = {"output_format": args.output_format, "probabilities": args.probabilities or None, "top_k": args.top_k}
     try:
+        problem = _predict_option_problem(pipeline, args)
+        if problem is not None:
+            raise ConfigError(problem)
+        lines = stream
+        if hasattr(pipeline, "predict_blocks"):  # taggers: the input must look like the --input-format
+            lines = _checked_tagger_input(pipeline, stream, args)
+        elif "output_format" in pipeline.predict_options:  # text classifiers (forecasters check each number)
+            lines = _checked_input(stream, args, tagger=False)
         if args.input_format in ("conll", "conllu"):
-            if not hasattr(pipeline, "predict_blocks"):
-                raise ConfigError(f"--input-format {args.input_format} applies to taggers; this model reads text lines")
-            outputs = pipeline.predict_blocks(stream, input_format=args.input_format, batch_size=args.batch_size,
+            outputs = pipeline.predict_blocks(lines, input_format=args.input_format, batch_size=args.batch_size,
                                               max_line_chars=args.max_line_chars, workers=args.workers,
                                               **{k: v for k, v in options.items() if v is not None})
         else:
             if args.input_format != "text":
                 options["input_format"] = args.input_format
-            outputs = pipeline.predict_lines(stream, batch_size=args.batch_size, max_line_chars=args.max_line_chars,
+            outputs = pipeline.predict_lines(lines, batch_size=args.batch_size, max_line_chars=args.max_line_chars,
                                              workers=args.workers, **options)
         bar = None if args.no_progress else input_progress(stream, args.input)
         for line in outputs:
@@ -300,6 +311,61 @@ def cmd_predict(args: argparse.Namespace) -> int:
         elif stream is not sys.stdin:
             stream.detach()  # leave sys.stdin's buffer open (main() may run in-process)
     return 0
+
+
+#: The --output-format values of a tagger, by --input-format (the first is the default).
+TAGGER_OUTPUTS = {"text": ("slash", "jsonl", "conll"), "tokens": ("slash", "jsonl", "conll"),
+                  "conll": ("conll", "slash", "jsonl"), "conllu": ("conllu", "slash", "jsonl")}
+
+
+def _predict_option_problem(pipeline, args: argparse.Namespace) -> str | None:
+    """An option the model cannot honour, named as the user typed it (the pipelines' own checks name
+    their parameters), or ``None``."""
+    kind = getattr(pipeline, "task_name", "model")
+    if not hasattr(pipeline, "predict_blocks"):
+        if args.input_format != "text":
+            return f"--input-format {args.input_format} applies to taggers; this {kind} reads text lines"
+        if args.probabilities or args.top_k:
+            return (f"{'--probabilities' if args.probabilities else '--top-k'} applies to taggers; a text "
+                    "classifier's --output-format jsonl gives every class's probability")
+        if args.output_format and "output_format" not in pipeline.predict_options:
+            return f"--output-format applies to taggers and text classifiers; this {kind} writes its forecasts"
+        if args.output_format and args.output_format not in ("tsv", "jsonl"):
+            return f"--output-format {args.output_format}: a text classifier writes 'tsv' or 'jsonl'"
+        return None
+    formats = TAGGER_OUTPUTS[args.input_format]
+    if args.output_format and args.output_format not in formats:
+        return (f"--output-format {args.output_format} does not go with --input-format {args.input_format}; "
+                f"give one of {', '.join(formats)}")
+    if (args.probabilities or args.top_k) and args.output_format != "jsonl":
+        return f"{'--probabilities' if args.probabilities else '--top-k'} is written in the jsonl output; add " \
+               "--output-format jsonl"
+    if args.top_k and pipeline.model.config.head != "crf":
+        return "--top-k: the k best tag sequences need a CRF tagger (recipes: --head crf); this one has a softmax head"
+    return None
+
+
+def _checked_tagger_input(pipeline, stream, args: argparse.Namespace):
+    """``stream`` with its first lines read ahead; refuses input that does not look like ``--input-format``
+    (the sniffing the CoNLL readers of ``evaluate`` use) and CoNLL-U output a model's tags do not fit."""
+    writes_conllu = args.input_format == "conllu" and args.output_format in (None, "conllu")
+    if writes_conllu and pipeline.conllu_tags_problem():
+        default = "" if args.output_format else " (the default --output-format with --input-format conllu)"
+        raise ConfigError(f"--output-format conllu{default}: {pipeline.conllu_tags_problem()}; give "
+                          "--output-format jsonl or slash")
+    return _checked_input(stream, args)
+
+
+def _checked_input(stream, args: argparse.Namespace, *, tagger: bool = True):
+    """``stream`` with its first lines read ahead, refused when they clearly look like another kind of input."""
+    from lstm_nlp.data.textfiles import SNIFF_LINES, input_kind_problem, sniff_lines
+    from lstm_nlp.pipelines.base import PeekedLines
+
+    lines = PeekedLines(stream, SNIFF_LINES, max_chars=args.max_line_chars)
+    problem = input_kind_problem(sniff_lines(lines.head), args.input_format, args.input or "stdin", tagger=tagger)
+    if problem is not None:
+        raise ConfigError(problem)
+    return lines
 
 
 def format_metrics(metrics: dict) -> str:
@@ -319,9 +385,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                               calibrated=not args.no_calibrate)
     _quiet_datasets()
     pipeline.progress, pipeline.progress_label = not args.no_progress, "evaluating"
-    dataset = pipeline.read_labelled(args.data, tag_column=args.tag_column, scheme=args.scheme)
+    problem = _evaluate_data_problem(pipeline, args.data)
+    if problem is not None:
+        raise DataFormatError(problem, args.data)
     calibrated = hasattr(pipeline, "temperature")  # taggers and classifiers (not forecasters)
-    metrics = pipeline.evaluate(dataset, batch_size=args.batch_size, **({"calibration": True} if calibrated else {}))
+    try:
+        dataset = pipeline.read_labelled(args.data, tag_column=args.tag_column, scheme=args.scheme)
+        metrics = pipeline.evaluate(dataset, batch_size=args.batch_size,
+                                    **({"calibration": True} if calibrated else {}))
+    except DataFormatError as err:
+        if err.path is not None:
+            raise
+        raise DataFormatError(str(err), args.data) from None  # e.g. gold tags the model does not know: name the file
     calibration = metrics.pop("calibration", None)
     if calibration is not None:
         metrics["temperature"] = pipeline.temperature
@@ -347,6 +422,19 @@ def _write_reliability_diagrams(calibration: dict, folder: str, data: str, tempe
         plot_reliability(values["confidence"], values["correct"], path,
                          title=f"{Path(data).name}: {kind} probabilities (temperature {temperature:.3g})")
         sys.stderr.write(f"wrote {path}\n")
+
+
+def _evaluate_data_problem(pipeline, data: str) -> str | None:
+    """Why ``data`` cannot score this model, known before reading it: span tags (NER, chunks) against a
+    CoNLL-U file, whose UPOS/XPOS fields hold part-of-speech tags (the check predict's CoNLL-U output makes)."""
+    from pathlib import Path
+
+    from lstm_nlp.pipelines.tagging import is_conllu
+
+    problem = getattr(pipeline, "conllu_tags_problem", lambda: None)()
+    if problem is None or not is_conllu(data) or not Path(data).exists():
+        return None
+    return f"a CoNLL-U file, but {problem}; score this model on a CoNLL column file"
 
 
 def _quiet_datasets() -> None:
@@ -414,6 +502,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous_sigint = signal.getsignal(signal.SIGINT) if in_main_thread else None
     try:
+        if getattr(args, "batch_size", 1) < 1:  # here, not as type=: one line like the other errors, no usage
+            raise ConfigError(f"--batch-size must be >= 1, got {args.batch_size}")
         return handler(args)
     except OutputError as err:  # e.g. `> /dev/full`
         _silence_stdout()

@@ -25,14 +25,18 @@ def _not_writable(option: str, value: str | os.PathLike, folder: Path) -> str | 
     return None
 
 
-def output_dir_problem(output_dir: str | os.PathLike, *, option: str = "--output-dir") -> str | None:
-    """Why a run cannot write to the folder ``output_dir`` (a file, under a file, not writable), or ``None``."""
+def output_dir_problem(output_dir: str | os.PathLike, *, option: str = "--output-dir",
+                       what: str = "output folder") -> str | None:
+    """Why a run cannot write to the folder ``output_dir`` (a file, under a file, not writable), or ``None``.
+
+    ``what`` names the folder in the message (``"cache folder"`` for ``--cache-dir``).
+    """
     path = Path(output_dir).expanduser()
     probe = _nearest_existing(path)
     if probe == path and path.exists() and not path.is_dir():
         return f"{option} {output_dir} is a file, not a folder"
     if not probe.is_dir():
-        return f"{option} {output_dir}: {probe} is not a folder, so the output folder cannot be created there"
+        return f"{option} {output_dir}: {probe} is not a folder, so the {what} cannot be created there"
     return _not_writable(option, output_dir, probe)
 
 

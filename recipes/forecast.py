@@ -25,6 +25,8 @@ from lstm_nlp.recipe_kit.args import FRACTION, POSITIVE_INT, PROBABILITY
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
+OPTION_NAMES = {"window": "--window", "horizon": "--horizon", "val_fraction": "--dev-fraction",
+                "test_fraction": "--test-fraction"}  # how split errors name them
 
 
 def parse_args(argv=None):
@@ -48,6 +50,10 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.csv and not args.column:
         parser.error("--csv needs --column (the name of the column to forecast)")
+    if args.dev_fraction + args.test_fraction >= 1:  # known now: no need to read the series first
+        parser.error(f"--dev-fraction {args.dev_fraction:g} and --test-fraction {args.test_fraction:g} add up to "
+                     f"{args.dev_fraction + args.test_fraction:g}, which leaves nothing of the series for training "
+                     "(their sum must be below 1)")
     return args
 
 
@@ -60,7 +66,7 @@ def main(argv=None) -> dict:
     else:
         values = synthetic_series(args.length, period=args.period, seed=args.seed)
     split = chronological_split(values, window=args.window, horizon=args.horizon,
-                                val_fraction=args.dev_fraction, test_fraction=args.test_fraction)
+                                val_fraction=args.dev_fraction, test_fraction=args.test_fraction, names=OPTION_NAMES)
     logger.info("series: %d values; train %d, dev from %d, test from %d", len(values), len(split.train),
                 split.val_start, split.test_start)
 

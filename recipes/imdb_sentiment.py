@@ -21,6 +21,7 @@ import time
 from lstm_nlp.data import TextTokenizer, Vocab, build_vocab, load_text_classification, tokenize_dataset
 from lstm_nlp.data import train_validation_split
 from lstm_nlp.models import ClassifierConfig, TextClassifier
+from lstm_nlp.outputs import output_dir_problem
 from lstm_nlp.pipelines import ClassificationPipeline
 from lstm_nlp.recipe_kit.calibrate import calibrate_on_dev
 from lstm_nlp.recipe_kit.args import FRACTION, POSITIVE_INT, PROBABILITY
@@ -61,6 +62,9 @@ def parse_args(argv=None):
     add_pretrained_options(parser)
     parser.set_defaults(patience=1)  # IMDB overfits after a few epochs: stop at the first dev drop
     args = data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".jsonl", hub_ids=True)
+    problem = output_dir_problem(args.cache_dir, option="--cache-dir", what="cache folder")
+    if problem is not None:  # else the first cache write fails, reported as a bad data file
+        parser.error(problem)
     args.label_names = [n for n in args.label_names.split(",") if n] or None
     return args
 
@@ -77,7 +81,8 @@ def main(argv=None) -> dict:
     if args.dev:
         dev = load(args.dev, "validation")
     else:
-        train, dev = train_validation_split(train, fraction=args.val_fraction, seed=args.seed)
+        train, dev = train_validation_split(train, fraction=args.val_fraction, seed=args.seed,
+                                            option="--val-fraction")
     test = load(args.test, "test") if args.test else None  # read now: a bad file must not wait for training
     logger.info("train: %d texts, dev: %d%s", len(train), len(dev), "" if args.dev else " (carved from train)")
 

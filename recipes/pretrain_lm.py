@@ -30,20 +30,11 @@ from lstm_nlp.data.vectors import embedding_matrix, load_embedding, read_vectors
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.models.language_model import BiLanguageModel, LanguageModelConfig
 from lstm_nlp.recipe_kit import bundled_sample, recipe_parser, run, setup_logging, trainer_config
+from lstm_nlp.recipe_kit.args import PROBABILITY, int_at_least
 from lstm_nlp.training import Trainer, is_main_process, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
 SAMPLE = bundled_sample(__file__, "imdb", "train.jsonl")
-
-
-def _int(low: int):
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < low:
-            raise ValueError(text)
-        return value
-    parse.__name__ = f"integer >= {low}"
-    return parse
 
 
 def parse_args(argv=None):
@@ -54,24 +45,27 @@ def parse_args(argv=None):
                       help="raw text: .jsonl/.csv/.parquet/.txt files (.gz ok), folders of them, or hub ids")
     data.add_argument("--text-column", default="text", help="column of the texts (jsonl/csv/parquet/hub data)")
     data.add_argument("--split", default="train", help="split of hub datasets (stanfordnlp/imdb: unsupervised)")
-    data.add_argument("--max-texts", type=_int(0), default=0, help="train on at most N texts (0: all)")
-    data.add_argument("--repeat", type=_int(1), default=1, help="read the corpus N times per epoch (benchmarks)")
-    data.add_argument("--heldout-texts", type=_int(1), default=500,
+    data.add_argument("--max-texts", type=int_at_least(0), default=0, help="train on at most N texts (0: all)")
+    data.add_argument("--repeat", type=int_at_least(1), default=1,
+                      help="read the corpus N times per epoch (benchmarks)")
+    data.add_argument("--heldout-texts", type=int_at_least(1), default=500,
                       help="the corpus' first N texts are held out for perplexity")
-    data.add_argument("--window", type=_int(2), default=64, help="tokens per training window (BPTT length)")
-    data.add_argument("--shuffle-buffer", type=_int(0), default=2048, help="windows mixed before batching")
-    data.add_argument("--data-shards", type=_int(1), default=None, metavar="N",
+    data.add_argument("--window", type=int_at_least(2), default=64, help="tokens per training window (BPTT length)")
+    data.add_argument("--shuffle-buffer", type=int_at_least(0), default=2048, help="windows mixed before batching")
+    data.add_argument("--data-shards", type=int_at_least(1), default=None, metavar="N",
                       help="cut the corpus into N shards (default: one per process), each read as its own stream; "
                            "one process with --data-shards 2 and twice the --batch-size trains batch for batch as "
                            "two processes do (to reproduce or check a multi-process run on one machine)")
-    data.add_argument("--max-vocab", type=_int(1), default=50000, help="most frequent words kept")
-    data.add_argument("--min-freq", type=_int(1), default=3, help="rarer words become <unk>")
+    data.add_argument("--max-vocab", type=int_at_least(1), default=50000, help="most frequent words kept")
+    data.add_argument("--min-freq", type=int_at_least(1), default=3, help="rarer words become <unk>")
     model = parser.add_argument_group("model")
-    model.add_argument("--embedding-dim", type=_int(1), default=128, help="word vector size (ignored with --vectors)")
-    model.add_argument("--hidden-size", type=_int(1), default=128,
+    model.add_argument("--embedding-dim", type=int_at_least(1), default=128,
+                       help="word vector size (ignored with --vectors)")
+    model.add_argument("--hidden-size", type=int_at_least(1), default=128,
                        help="LSTM size per direction (match the downstream model's --hidden-size to warm-start it)")
-    model.add_argument("--num-layers", type=_int(1), default=1, help="LSTM layers per direction")
-    model.add_argument("--dropout", type=float, default=0.1, help="dropout on embeddings, between layers, on outputs")
+    model.add_argument("--num-layers", type=int_at_least(1), default=1, help="LSTM layers per direction")
+    model.add_argument("--dropout", type=PROBABILITY, default=0.1,
+                       help="dropout on embeddings, between layers, on outputs")
     model.add_argument("--cutoffs", default="2000,10000", help="adaptive softmax cluster boundaries (word ids)")
     model.add_argument("--vectors", help="initialise the embedding from this vectors text file (train_vectors.py)")
     args = parser.parse_args(argv)
@@ -80,6 +74,19 @@ def parse_args(argv=None):
     except ValueError:
         parser.error(f"--cutoffs must be comma-separated integers, got {args.cutoffs!r}")
     return args
+
+
+def check_training_texts(source: dict, heldout_texts: int) -> None:
+    """Refuses a ``--heldout-texts`` that holds out the whole corpus, before the vocabulary pass.
+
+    Raises:
+        ConfigError: ``--heldout-texts 2000 leaves 0 of the 1200 texts of --corpus for training``.
+    """
+    if next(iter(TextCorpus(**source, skip=heldout_texts, limit=1, rank=0, world_size=1)), None) is not None:
+        return
+    total = sum(1 for _ in TextCorpus(**source, limit=heldout_texts, rank=0, world_size=1))
+    raise ConfigError(f"--heldout-texts {heldout_texts} leaves 0 of the {total} texts of --corpus for training; "
+                      "lower it or add text")
 
 
 def heldout_batches(corpus: TextCorpus, tokenizer: TextTokenizer, vocab, *, window: int, batch_size: int) -> list:
@@ -131,6 +138,7 @@ def main(argv=None) -> dict:
     if shards % world or args.batch_size % (shards // world):
         raise ConfigError(f"--data-shards {shards} must be a multiple of the {world} process(es), and --batch-size "
                           f"{args.batch_size} a multiple of the shards per process ({max(shards // world, 1)})")
+    check_training_texts(source, args.heldout_texts)
     vocab, tokens_per_shard = build_lm_vocab(TextCorpus(**source, skip=args.heldout_texts,
                                                         limit=args.max_texts or None), tokenizer,
                                              min_freq=args.min_freq, max_size=args.max_vocab, world_size=shards)

@@ -15,6 +15,7 @@ lstm_nlp.data.vectors.read_vectors and the recipes' --vectors read. Needs the ``
 from __future__ import annotations
 
 import argparse
+import collections
 import logging
 import tempfile
 import time
@@ -27,24 +28,12 @@ from lstm_nlp.errors import ConfigError
 from lstm_nlp.help_format import DefaultsHelpFormatter
 from lstm_nlp.outputs import output_file_problem
 from lstm_nlp.recipe_kit import bundled_sample, run, setup_logging
+from lstm_nlp.recipe_kit.args import NON_NEGATIVE_INT, POSITIVE_INT, SEED
 
 logger = logging.getLogger("lstm_nlp")
 SAMPLE = bundled_sample(__file__, "imdb", "train.jsonl")
 
 
-def _at_least(low: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
-        return value
-    return parse
-
-
-POSITIVE_INT, NON_NEGATIVE_INT, SEED = _at_least(1), _at_least(0), _at_least(0)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -85,9 +74,16 @@ def gensim_module():
     return models
 
 
-def write_token_lines(corpus: TextCorpus, tokenizer: TextTokenizer, path: Path) -> tuple[int, int]:
-    """Tokenizes ``corpus`` into ``path``, one text a line, tokens separated by spaces; returns (texts, tokens)."""
+def write_token_lines(corpus: TextCorpus, tokenizer: TextTokenizer, path: Path, *,
+                      min_count: int = 1) -> tuple[int, int]:
+    """Tokenizes ``corpus`` into ``path``, one text a line, tokens separated by spaces; returns (texts, tokens).
+
+    Raises:
+        ConfigError: no text, or no word as frequent as ``min_count`` (``--min-count``: gensim would
+            stop with "you must first build vocabulary").
+    """
     texts = tokens = 0
+    counts: collections.Counter[str] = collections.Counter()
     with path.open("w", encoding="utf-8") as out:
         for words in corpus.tokens(tokenizer):
             words = [w for w in words if w.strip()]
@@ -95,8 +91,13 @@ def write_token_lines(corpus: TextCorpus, tokenizer: TextTokenizer, path: Path) 
                 out.write(" ".join(words) + "\n")
                 texts += 1
                 tokens += len(words)
+                counts.update(words)
     if texts == 0:
         raise ConfigError(f"the corpus {list(map(str, corpus.sources))} holds no text")
+    (word, top), = counts.most_common(1)
+    if top < min_count:
+        raise ConfigError(f"--min-count {min_count} leaves no word to train a vector for: the most frequent word "
+                          f"of --corpus ({word!r}) occurs {top} times")
     return texts, tokens
 
 
@@ -112,7 +113,7 @@ def main(argv=None) -> dict:
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=output.parent) as tmp:
         lines = Path(tmp) / "tokens.txt"
-        texts, tokens = write_token_lines(corpus, tokenizer, lines)
+        texts, tokens = write_token_lines(corpus, tokenizer, lines, min_count=args.min_count)
         logger.info("tokenized %d texts, %d tokens in %.0f s", texts, tokens, time.perf_counter() - start)
         options = dict(vector_size=args.dim, window=args.window, min_count=args.min_count, sg=int(args.sg),
                        epochs=args.epochs, workers=args.workers, seed=args.seed)

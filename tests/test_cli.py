@@ -58,7 +58,8 @@ def test_evaluate_prints_one_line_per_metric_and_names_the_data(tagger, tmp_path
 def test_evaluate_of_data_for_another_model_is_one_line_and_exit_2(tagger, sample_dir, capsys):
     assert cli.main(["evaluate", "--model", str(tagger), "--data", str(sample_dir / "ner" / "dev.txt")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("lstm-nlp evaluate: error: the data does not match the model's tag set")
+    assert err.startswith(f"lstm-nlp evaluate: error: {sample_dir / 'ner' / 'dev.txt'}: the data does not match the "
+                          "model's tag set")  # names the file
     assert err.count("\n") == 1
 
 
@@ -247,10 +248,17 @@ def test_predict_refuses_workers_that_are_not_a_positive_number(sample_tagger, v
     assert caught.value.code == 2 and "--workers: expected a positive integer" in capsys.readouterr().err
 
 
-def test_a_malformed_conllu_input_names_the_file_and_line(sample_tagger, sample_dir, capsys):
-    wrong = sample_dir / "ner" / "dev.txt"  # CoNLL-2003 columns given as CoNLL-U
+def test_a_malformed_conllu_input_names_the_file_and_line(sample_tagger, sample_dir, tmp_path, capsys):
+    lines = (sample_dir / "pos" / "dev.conllu").read_text(encoding="utf-8").split("\n")
+    bad = next(i for i, line in enumerate(lines) if line.count("\t") == 9)
+    lines[bad] = lines[bad].rsplit("\t", 1)[0]  # one token line with 9 columns
+    wrong = tmp_path / "bad.conllu"
+    wrong.write_text("\n".join(lines), encoding="utf-8")
     assert cli.main(["predict", "--model", str(sample_tagger), "--input", str(wrong), "--input-format", "conllu"]) == 2
-    assert f"{wrong}:1: expected 10 tab-separated CoNLL-U columns" in capsys.readouterr().err
+    assert f"{wrong}:{bad + 1}: expected 10 tab-separated CoNLL-U columns" in capsys.readouterr().err
+    other = sample_dir / "ner" / "dev.txt"  # CoNLL-2003 columns given as CoNLL-U: named for what they are
+    assert cli.main(["predict", "--model", str(sample_tagger), "--input", str(other), "--input-format", "conllu"]) == 2
+    assert f"{other} looks like CoNLL columns" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("output, expected", [("{d}", "is a folder"), ("{d}/missing/m.onnx", "does not exist")])

@@ -14,7 +14,7 @@ from typing import Literal
 
 from datasets import Dataset
 
-from lstm_nlp.data.textfiles import iter_lines, sniff_format, sniff_table
+from lstm_nlp.data.textfiles import INPUT_KINDS, iter_lines, sniff_file, sniff_format, sniff_table
 from lstm_nlp.errors import DataFormatError
 
 DOCSTART = "-DOCSTART-"
@@ -152,6 +152,9 @@ def _check_looks_like_conll(path: str | os.PathLike) -> None:
         kind = sniff_format(path)
         if kind is not None:
             raise DataFormatError(f"not a CoNLL column file: it looks like {kind}; {_EXPECTED}", path)
+        if sniff_file(path) == "conllu":  # its comment lines would otherwise be read as tokens
+            raise DataFormatError(f"not a CoNLL column file: it looks like {INPUT_KINDS['conllu']}; CoNLL-U files "
+                                  "are read as CoNLL-U when their name ends in .conllu (or .conllu.gz)", path)
 
 
 def _check_table(path: str | os.PathLike, width: int) -> None:
@@ -165,4 +168,5 @@ def _refuse_iob1(path: str | os.PathLike, line: int, tag: str, previous: str | N
     after = "at the start of a sentence" if previous is None else f"after {previous!r}"
     raise DataFormatError(
         f"tag {tag!r} {after} starts an entity, which IOB2 does not allow (IOB2 would have 'B-{tag[2:]}'): "
-        "the tags look like IOB1. Read the file with scheme=\"iob1\" (recipes: --scheme iob1)", path, line)
+        "the tags look like IOB1. Read the file with scheme=\"iob1\" (the recipes and lstm-nlp evaluate: "
+        "--scheme iob1)", path, line)

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstm_nlp.data.textfiles import is_hub_id
+from lstm_nlp.data.textfiles import count_text_lines, is_hub_id
 from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.errors import ConfigError, DataFormatError
 
@@ -65,7 +65,10 @@ def _lines(file: Path) -> Iterator[str]:
         with opener(file, "rt", encoding="utf-8-sig", newline="\n") as handle:  # split at \n only
             for line in handle:
                 yield line.removesuffix("\n").removesuffix("\r")
-    except (UnicodeDecodeError, OSError, EOFError) as err:  # not UTF-8, a broken .gz
+    except UnicodeDecodeError:
+        count_text_lines(file)  # raises naming the line and the byte, as every reader does
+        raise DataFormatError("the file is not UTF-8 text", file) from None
+    except (OSError, EOFError) as err:  # a broken .gz
         raise DataFormatError(f"cannot read it as a corpus ({type(err).__name__}: {err})", file) from None
 
 

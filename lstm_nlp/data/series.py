@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,30 +135,41 @@ class SeriesSplit:
 
 
 def chronological_split(
-    values: np.ndarray, *, window: int, horizon: int, val_fraction: float = 0.15, test_fraction: float = 0.15
+    values: np.ndarray, *, window: int, horizon: int, val_fraction: float = 0.15, test_fraction: float = 0.15,
+    names: Mapping[str, str] | None = None,
 ) -> SeriesSplit:
     """Cuts a series into train, validation and test periods, in time order (no shuffling).
+
+    Args:
+        names: How errors name ``window``, ``horizon``, ``val_fraction`` and ``test_fraction`` (a
+            recipe passes its options, e.g. ``{"val_fraction": "--dev-fraction"}``); default: those names.
 
     Raises:
         ConfigError: bad fractions, or a period too short for one ``window + horizon`` example.
     """
+    name = {key: key for key in ("window", "horizon", "val_fraction", "test_fraction")} | dict(names or {})
     if window < 1 or horizon < 1:
-        raise ConfigError(f"window and horizon must be >= 1, got {window}, {horizon}")
-    if not (0 <= val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
-        raise ConfigError(f"need 0 <= val_fraction, 0 < test_fraction and val_fraction + test_fraction < 1, "
+        raise ConfigError(f"{name['window']} and {name['horizon']} must be >= 1, got {window}, {horizon}")
+    if not (0 <= val_fraction < 1 and 0 < test_fraction < 1):
+        raise ConfigError(f"need 0 <= {name['val_fraction']} < 1 and 0 < {name['test_fraction']} < 1, "
                           f"got {val_fraction}, {test_fraction}")
     n = len(values)
+    if val_fraction + test_fraction >= 1:
+        raise ConfigError(f"{name['val_fraction']} {val_fraction:g} and {name['test_fraction']} {test_fraction:g} "
+                          f"add up to {val_fraction + test_fraction:g}, which leaves 0 of the {n} values for "
+                          "training (their sum must be below 1)")
     test_start = n - int(round(n * test_fraction))
     val_start = test_start - int(round(n * val_fraction))
     periods = {"train": val_start, "test": n - test_start}
     if val_fraction > 0:
-        periods["val"] = test_start - val_start
-    for name, size in periods.items():
-        need = window + horizon if name == "train" else horizon
+        periods["validation"] = test_start - val_start
+    for period, size in periods.items():
+        need = window + horizon if period == "train" else horizon
         if size < need:
-            raise ConfigError(f"a series of {n} values gives a {name} period of {size} values, fewer than the "
-                              f"{need} needed for one example (window {window}, horizon {horizon}); use a longer "
-                              "series, a smaller window/horizon or other split fractions")
+            raise ConfigError(f"a series of {n} values gives a {period} period of {size} values, fewer than the "
+                              f"{need} needed for one example ({name['window']} {window}, {name['horizon']} "
+                              f"{horizon}); use a longer series, a smaller {name['window']}/{name['horizon']} or "
+                              f"other {name['val_fraction']}/{name['test_fraction']}")
     return SeriesSplit(train=values[:val_start], val=values[val_start - window:test_start],
                        test=values[test_start - window:], val_start=val_start, test_start=test_start)
 

@@ -32,11 +32,13 @@ import pyarrow.compute as pc
 from datasets import ClassLabel, Dataset
 
 from lstm_nlp.data.textfiles import (
-    check_data_path, check_json_lines, count_text_lines, is_hub_id, load_hub_dataset, parse_json_value,
+    BOM_BYTES, check_data_path, check_json_lines, count_text_lines, invalid_utf8, is_hub_id, load_hub_dataset,
+    parse_json_value,
 )
 from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.data.vocab import PAD, UNK, Vocab
 from lstm_nlp.errors import ConfigError, DataFormatError
+from lstm_nlp.outputs import output_dir_problem
 
 _FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
 _CACHE_VERSION = "1"  # bump when the cached columns change meaning
@@ -59,10 +61,11 @@ def read_aclimdb(path: str | os.PathLike, *, split: str = "train") -> Dataset:
     labels: list[str] = []
     for label_dir in sorted(p for p in folder.iterdir() if p.is_dir() and p.name != "unsup"):
         for file in sorted(label_dir.glob("*.txt")):
+            data = file.read_bytes().removeprefix(BOM_BYTES)  # a BOM some editors write
             try:
-                text = file.read_text(encoding="utf-8-sig")  # -sig: drop a BOM some editors write
+                text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text() does
             except UnicodeDecodeError as err:
-                raise DataFormatError(f"invalid UTF-8 at byte {err.start}", file) from None
+                raise invalid_utf8(file, data, err) from None
             if not text.strip():
                 raise DataFormatError("empty review", file)
             texts.append(text)
@@ -111,6 +114,9 @@ def load_text_classification(
     check_data_path(path)  # a FIFO or a device (/dev/zero) would block the reader or never end
     if path.is_dir():
         return read_aclimdb(path, split=split)
+    problem = None if cache_dir is None else output_dir_problem(cache_dir, option="cache_dir", what="cache folder")
+    if problem is not None:  # before datasets writes there and its error is taken for the data file's
+        raise ConfigError(problem)
     cache = None if cache_dir is None else str(Path(cache_dir).expanduser() / "datasets")
     if path.is_file():
         dataset = _read_file(path, cache)
@@ -227,7 +233,8 @@ def _labels_as_strings(dataset: Dataset, source, label_names: Sequence[str] | No
     if pc.any(outside).as_py():
         row = _first(outside)
         raise DataFormatError(f"record {row + 1} has label {labels[row].as_py()}, outside the label set "
-                              f"{mapping.to_pylist()} (label_names)", source)
+                              f"{mapping.to_pylist()} (integer labels index the label names: the model's, or "
+                              "a recipe's --label-names)", source)
     fingerprint = _hash(dataset._fingerprint, "labels", *mapping.to_pylist())
     return _cached_map(dataset, _names_batch, fingerprint=fingerprint, cache_dir=None, arrow=True,
                        fn_kwargs={"mapping": mapping}, desc="label names")
@@ -245,18 +252,25 @@ def _names_batch(table: pa.Table, mapping: pa.Array) -> pa.Table:
 
 # ====================================================================== validation split
 def train_validation_split(dataset: Dataset, *, fraction: float = 0.1, seed: int = 0,
-                           stratify: bool = True) -> tuple[Dataset, Dataset]:
+                           stratify: bool = True, option: str | None = None) -> tuple[Dataset, Dataset]:
     """Carves a seeded validation split out of ``dataset``.
 
     With ``stratify`` each label keeps its share: ``round(fraction * count)`` examples (at least
     one) of every label with two or more examples go to validation. Input order does not matter
     (files sorted by label are fine); both parts keep the original relative order.
 
+    Args:
+        option: How errors name ``fraction`` (a recipe's option, e.g. ``"--val-fraction"``).
+
     Returns:
         ``(train, validation)``.
+
+    Raises:
+        ConfigError: a fraction outside (0, 1), or one that leaves either part empty or a label
+            with no training example.
     """
     if not 0.0 < fraction < 1.0:
-        raise ConfigError(f"validation fraction must be in (0, 1), got {fraction}")
+        raise ConfigError(f"{option or 'validation fraction'} must be in (0, 1), got {fraction}")
     rng = random.Random(seed)
     groups: dict[str, list[int]] = {}
     keys = _arrow_column(dataset, "label").to_pylist() if stratify else [""] * len(dataset)
@@ -267,12 +281,25 @@ def train_validation_split(dataset: Dataset, *, fraction: float = 0.1, seed: int
         members = groups[key]
         rng.shuffle(members)
         if len(members) >= 2:
-            held.extend(members[: max(1, round(fraction * len(members)))])
+            count = max(1, round(fraction * len(members)))
+            if count == len(members) and len(groups) > 1:  # that label could not be learnt
+                raise ConfigError(f"{option or 'fraction'} {fraction:g} holds out all {count} examples of label "
+                                  f"{key!r}, leaving none of them for training")
+            held.extend(members[:count])
     if not held or len(held) == len(dataset):
-        raise ConfigError(f"cannot carve a {fraction:.0%} validation split out of {len(dataset)} examples")
+        raise ConfigError(_split_problem(fraction, len(dataset), len(held), option))
     held_set = set(held)
     kept = [i for i in range(len(dataset)) if i not in held_set]
     return dataset.select(kept), dataset.select(sorted(held))
+
+
+def _split_problem(fraction: float, total: int, held: int, option: str | None) -> str:
+    """Why no validation split can be carved: all examples held out, or none (every label has one)."""
+    if option is None:
+        return f"cannot carve a {fraction:.0%} validation split out of {total} examples"
+    if held:
+        return f"{option} {fraction:g} leaves 0 of {total} examples for training"
+    return f"{option} {fraction:g} holds out 0 of {total} examples (each label needs 2 or more for a validation split)"
 
 
 # ====================================================================== cached processing

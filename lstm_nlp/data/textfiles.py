@@ -15,7 +15,8 @@ import stat
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import BinaryIO
 from pathlib import Path
 
 from lstm_nlp.errors import DataFormatError
@@ -28,6 +29,9 @@ MAX_LINE_BYTES = 64 * 2**20
 MAX_JSON_DEPTH = 100
 #: Integers in JSON data with more digits are refused (no label or count needs them).
 MAX_JSON_INT_DIGITS = 30
+#: What a reader may do with bytes that are not UTF-8: refuse them (the default) or, on request, replace them.
+ENCODING_ERRORS = ("strict", "replace")
+BOM_BYTES = b"\xef\xbb\xbf"
 
 
 def check_data_path(path: str | os.PathLike, *, folder_ok: bool = True) -> None:
@@ -74,15 +78,87 @@ def iter_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
                 if len(raw) > MAX_LINE_BYTES:
                     raise DataFormatError(f"the line is longer than {MAX_LINE_BYTES:,} bytes; is this a text file?",
                                           path, number)
-                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                if number == 1 and raw.startswith(BOM_BYTES):
                     raw = raw[3:]
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as err:
-                    raise DataFormatError(f"invalid UTF-8 at byte {err.start} of the line", path, number) from None
-                yield number, line.rstrip("\r\n")
+                yield number, decode_line(raw, path, number).rstrip("\r\n")
     except (OSError, EOFError) as err:  # e.g. a truncated or fake .gz file
         raise DataFormatError(f"cannot read file ({err})", path) from None
+
+
+def decode_line(raw: bytes, path: str | os.PathLike, number: int, *, errors: str = "strict") -> str:
+    """One line's bytes as text: the rule of every reader (data files, ``lstm-nlp predict`` input).
+
+    Args:
+        raw: The line's bytes.
+        path: What the error names as the file (a path, ``stdin``).
+        number: The 1-based line number.
+        errors: ``"strict"`` (the default everywhere) or ``"replace"`` (U+FFFD for each bad byte;
+            only on request, ``lstm-nlp predict --encoding-errors replace``).
+
+    Raises:
+        DataFormatError: ``PATH:LINE: invalid UTF-8 at byte N of the line`` (N counted from 0).
+    """
+    try:
+        return raw.decode("utf-8", errors)
+    except UnicodeDecodeError as err:
+        raise DataFormatError(f"invalid UTF-8 at byte {err.start} of the line", path, number) from None
+
+
+def invalid_utf8(path: str | os.PathLike, data: bytes, err: UnicodeDecodeError) -> DataFormatError:
+    """The error of a whole file's ``data`` that failed to decode: names the line and the byte in it,
+    as :func:`decode_line` does for a line."""
+    line_start = data.rfind(b"\n", 0, err.start) + 1
+    return DataFormatError(f"invalid UTF-8 at byte {err.start - line_start} of the line", path,
+                           data.count(b"\n", 0, err.start) + 1)
+
+
+class Utf8Lines:
+    """A text stream over a binary one that decodes each line by itself (:func:`decode_line`), so that
+    invalid UTF-8 stops the reader naming the line and the byte, as the data-file readers do.
+
+    It has what the prediction readers use of a text stream: ``readline(limit)`` (``limit`` in
+    characters, as for a text stream), iteration, ``name``, ``close()`` and ``detach()``. Lines end
+    at ``\\n`` only; a UTF-8 byte-order mark at the start is dropped.
+
+    Args:
+        binary: The byte stream (a file opened ``"rb"``, ``sys.stdin.buffer``).
+        name: What errors call the input (its path, ``stdin``).
+        errors: ``"strict"`` or ``"replace"`` (see :func:`decode_line`).
+    """
+
+    def __init__(self, binary: BinaryIO, name: str, *, errors: str = "strict"):
+        if errors not in ENCODING_ERRORS:
+            raise DataFormatError(f"errors must be one of {', '.join(ENCODING_ERRORS)}, got {errors!r}")
+        self._binary, self.name, self._errors = binary, name, errors
+        self._number = 0
+
+    def tell(self) -> int:
+        """Bytes of the underlying stream read so far (for a progress bar)."""
+        return self._binary.tell()
+
+    def readline(self, limit: int = -1) -> str:
+        """The next line with its ``\\n`` ('' at the end); at most ``limit`` characters of a longer line."""
+        # A character is at most 4 bytes: a line cut at this bound has more than `limit` characters.
+        bound = 4 * limit + 4 if limit is not None and limit >= 0 else -1
+        raw = self._binary.readline(bound)
+        if not raw:
+            return ""
+        self._number += 1
+        if self._number == 1 and raw.startswith(BOM_BYTES):
+            raw = raw[3:]
+        if bound >= 0 and len(raw) >= bound and not raw.endswith(b"\n"):
+            return raw.decode("utf-8", "replace")[:limit]  # too long: the caller refuses it by its length
+        return decode_line(raw, self.name, self._number, errors=self._errors)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.readline, "")
+
+    def close(self) -> None:
+        self._binary.close()
+
+    def detach(self) -> BinaryIO:
+        """Leaves the binary stream open (``sys.stdin.buffer``) and returns it."""
+        return self._binary
 
 
 def count_text_lines(path: str | os.PathLike) -> int:
@@ -199,11 +275,18 @@ def sniff_format(path: str | os.PathLike) -> str | None:
         if b"\x00" in head:
             return "binary data"
     first = next((line.strip() for line in head.decode("utf-8", "replace").splitlines() if line.strip()), "")
+    return _json_kind(first)
+
+
+def _json_kind(first: str) -> str | None:
+    """``"JSON lines"`` / ``"JSON"`` when a file's first non-blank line is a JSON object / array (or a lone
+    ``{`` / ``[``), else ``None``."""
+    first = first.lstrip("\ufeff").strip()
     if first in ("{", "["):
         return "JSON"
     if first.startswith(("{", "[")):
         try:
-            value = json.loads(first.lstrip("\ufeff"), parse_int=str)  # no int(): a 5000-digit number stays cheap
+            value = json.loads(first, parse_int=str)  # no int(): a 5000-digit number stays cheap
         except (ValueError, RecursionError):
             return None
         if isinstance(value, dict):
@@ -211,6 +294,99 @@ def sniff_format(path: str | os.PathLike) -> str | None:
         if isinstance(value, list):
             return "JSON"
     return None
+
+
+#: The kinds of input :func:`sniff_lines` tells apart, as errors name them.
+INPUT_KINDS = {"conllu": "CoNLL-U (10 tab-separated columns, one token a line)",
+               "conll": "CoNLL columns (whitespace-separated columns, one token a line)",
+               "jsonl": "JSON lines", "json": "JSON", "text": "plain text (one sentence a line)"}
+#: Lines :func:`sniff_lines` is given: the start of a file or of stdin.
+SNIFF_LINES = 200
+_CONLLU_ID = re.compile(r"[0-9]+(-[0-9]+|\.[0-9]+)?")
+
+
+def sniff_lines(lines: Sequence[str]) -> str | None:
+    """What the first lines of an input look like: the one format sniffing of ``lstm-nlp predict`` and of
+    the CoNLL readers (``evaluate``, the recipes).
+
+    Returns a key of :data:`INPUT_KINDS`, or ``None`` when the lines do not say clearly (too few, or
+    nothing typical), so that only clear cases are refused:
+
+    * ``"jsonl"`` / ``"json"``: the first non-blank line is a JSON object / array;
+    * ``"conllu"``: 80% of the lines that are not ``#`` comments have 10 tab-separated fields and
+      a CoNLL-U id (``3``, ``3-4``, ``5.1``) first;
+    * ``"conll"``: 90% of at least 3 lines have the same number (2 or more) of whitespace-separated
+      columns, and blank lines cut them into sentences of several lines;
+    * ``"text"``: at least 5 lines, and no column count shared by 80% of them.
+
+    Args:
+        lines: The first lines (at most :data:`SNIFF_LINES` are looked at), with or without line ends.
+    """
+    lines = [line.rstrip("\r\n") for line in lines[:SNIFF_LINES]]
+    rows = [line for line in lines if line.strip()]
+    if not rows:
+        return None
+    json_kind = _json_kind(rows[0])
+    if json_kind is not None:
+        return "jsonl" if json_kind == "JSON lines" else "json"
+    tokens = [row for row in rows if not row.lstrip("\ufeff").startswith("#")]
+    if not tokens:
+        return None
+    if sum(_is_conllu_row(row) for row in tokens) >= 0.8 * len(tokens):
+        return "conllu"
+    common, share = collections.Counter(len(row.split()) for row in tokens).most_common(1)[0]
+    if common >= 2 and len(tokens) >= 3 and share >= 0.9 * len(tokens) and _sentence_blocks(lines):
+        return "conll"
+    if len(tokens) >= 5 and share < 0.8 * len(tokens):
+        return "text"
+    return None
+
+
+def _is_conllu_row(line: str) -> bool:
+    fields = line.split("\t")
+    return len(fields) == 10 and bool(_CONLLU_ID.fullmatch(fields[0].lstrip("\ufeff")))
+
+
+def _sentence_blocks(lines: Sequence[str]) -> bool:
+    """Whether blank lines cut ``lines`` into blocks of two or more lines on average (sentences, not paragraphs)."""
+    blocks = [block for block in "\n".join(lines).split("\n\n") if block.strip()]
+    blank = any(not line.strip() for line in lines)
+    return blank and sum(block.strip("\n").count("\n") + 1 for block in blocks) >= 2 * len(blocks)
+
+
+def sniff_file(path: str | os.PathLike) -> str | None:
+    """:func:`sniff_lines` of a file's first lines (``None`` for a file that cannot be read as text)."""
+    lines = []
+    try:
+        for _, line in iter_lines(path):
+            lines.append(line)
+            if len(lines) >= SNIFF_LINES:
+                break
+    except DataFormatError:
+        return None  # the reader reports it with its own message
+    return sniff_lines(lines)
+
+
+def input_kind_problem(kind: str | None, input_format: str, source: str, *, tagger: bool = True) -> str | None:
+    """Why input that looks like ``kind`` (:func:`sniff_lines`) is not ``--input-format input_format``
+    (``text``, ``tokens``, ``conll``, ``conllu``), or ``None`` when it may be.
+
+    The check ``lstm-nlp predict`` makes before predicting, so that a CoNLL-U file read as ``conll``
+    (comment lines tagged as tokens) or JSON read as text stops with what the input looks like.
+    ``tagger=False``: a model that reads only text lines (a text classifier).
+    """
+    read_as = "text" if input_format == "tokens" else input_format
+    if kind is None or kind == read_as:
+        return None
+    if not tagger:
+        return (f"{source} looks like {INPUT_KINDS[kind]}; this model reads one text a line (plain text, not JSON "
+                "or CoNLL)")
+    advice = {"conllu": "give --input-format conllu", "conll": "give --input-format conll",
+              "text": "give --input-format text (or tokens)",
+              "jsonl": "predict reads text lines, CoNLL or CoNLL-U: write one sentence a line (--input-format "
+                       "text or tokens)", "json": "predict reads text lines, CoNLL or CoNLL-U: write one sentence "
+                                                 "a line (--input-format text or tokens)"}[kind]
+    return f"{source} looks like {INPUT_KINDS[kind]}, not --input-format {input_format}; {advice}"
 
 
 def sniff_table(path: str | os.PathLike, *, width: int) -> str | None:

@@ -297,6 +297,39 @@ def read_lines(stream: TextIO, *, max_chars: int = MAX_LINE_CHARS) -> Iterator[s
         yield line
 
 
+class PeekedLines:
+    """A text stream whose first lines are read ahead (to see what the input looks like) and then given
+    back first, so that the readers still see every line.
+
+    Args:
+        stream: A text stream (``readline(limit)``).
+        count: Lines to read ahead.
+        max_chars: The readers' ``max_line_chars``: lines are read ahead with their bound, so a line
+            too long is still refused by :func:`read_lines`.
+    """
+
+    def __init__(self, stream: TextIO, count: int, *, max_chars: int = MAX_LINE_CHARS):
+        self._stream, self.name = stream, getattr(stream, "name", None)
+        self.head: list[str] = []
+        for _ in range(count):
+            line = stream.readline(max_chars + 2)  # the limit read_lines reads with
+            if not line:
+                break
+            self.head.append(line)
+            if not line.endswith("\n"):
+                break  # the end, or a line cut at the limit: the rest is for the readers
+        self._next = 0
+
+    def readline(self, limit: int = -1) -> str:
+        if self._next < len(self.head):
+            self._next += 1
+            return self.head[self._next - 1]
+        return self._stream.readline(limit)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.readline, "")
+
+
 def long_line_error(number: int, max_chars: int) -> DataFormatError:
     """The error of an input line longer than ``max_chars`` characters."""
     return DataFormatError(f"line {number} has more than {max_chars:,} characters; split it into shorter lines "

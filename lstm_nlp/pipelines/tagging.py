@@ -462,12 +462,27 @@ class TaggingPipeline(TaskPipeline):
             raise ConfigError(f"predict_blocks reads 'conll' or 'conllu', not {input_format!r}")
         if output_format in ("conll", "conllu") and output_format != input_format:
             raise ConfigError(f"output format {output_format!r} needs {output_format!r} input, got {input_format!r}")
+        if output_format == "conllu" and self.conllu_tags_problem():
+            raise ConfigError(f"{self.conllu_tags_problem()}; write them with output_format 'jsonl' or 'slash'")
         blocks = read_blocks(clean_lines(lines, max_line_chars=max_line_chars), kind=input_format,
                              token_column=self.token_column, source=_stream_name(lines))
         chunks = iter(lambda: list(itertools.islice(blocks, chunk_sentences)), [])
         settings = (input_format, output_format, probabilities, batch_size, top_k)
         for outputs in self._map_chunks("_blocks_outputs", ((chunk, *settings) for chunk in chunks), workers):
             yield from outputs
+
+    def conllu_tags_problem(self) -> str | None:
+        """Why this model's tags have no field in a CoNLL-U file, or ``None``: the one model/format check of
+        ``lstm-nlp predict`` (CoNLL-U output) and ``evaluate`` (CoNLL-U data).
+
+        Span tags (entities, chunks: any scheme but ``"none"``) are refused rather than written into
+        UPOS or XPOS, which hold part-of-speech tags: a file with entity tags there looks valid and
+        misleads every CoNLL-U tool that reads it. MISC has no standard key for them either.
+        """
+        if self.scheme == "none":
+            return None
+        return (f"this model predicts {self.scheme.upper()} span tags (entities or chunks), and no CoNLL-U field "
+                "holds them (UPOS and XPOS are part-of-speech tags)")
 
     def _blocks_outputs(self, chunk: list[Block], input_format: str, output_format: str, probabilities: bool,
                         batch_size: int, top_k: int | None) -> list[str]:

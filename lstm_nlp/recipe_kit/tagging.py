@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import math
+from typing import TYPE_CHECKING
 
 from lstm_nlp.data import Vocab
 from lstm_nlp.data.conll import read_conll
 from lstm_nlp.data.vector_cache import resolve_vectors
 from lstm_nlp.data.vectors import embedding_matrix, extend_vocab, load_embedding, read_vectors, vocab_keep_set
+from lstm_nlp.errors import ConfigError
 from lstm_nlp.models.warm_start import init_from
 from lstm_nlp.recipe_kit.calibrate import calibrate_on_dev
 from lstm_nlp.recipe_kit.pretrained import (add_gradual_unfreeze_option, apply_gradual_unfreezing, apply_lr_decay,
@@ -28,6 +31,9 @@ from lstm_nlp.recipe_kit.args import NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY
 from lstm_nlp.recipe_kit.outputs import evaluate_splits, finish
 from lstm_nlp.tags import convert_tags
 from lstm_nlp.training import Trainer, seed_everything
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 logger = logging.getLogger("lstm_nlp")
 
@@ -125,6 +131,25 @@ def bio_tagger_pipeline(args: argparse.Namespace, train) -> TaggingPipeline:
                            token_column=args.token_column, file_scheme=args.scheme)
 
 
+def held_out_split(train: Dataset, fraction: float, *, seed: int) -> tuple[Dataset, Dataset]:
+    """``(train, dev)``: a seeded ``--dev-fraction`` of the sentences held out as the dev split.
+
+    Raises:
+        ConfigError: a fraction that leaves no training sentence (``--dev-fraction 0.99 leaves 0 of
+            40 sentences for training``).
+    """
+    held = math.ceil(fraction * len(train))  # what datasets' train_test_split holds out
+    problem = (f"--dev-fraction {fraction:g} leaves {max(len(train) - held, 0)} of {len(train)} sentences for "
+               "training; lower it or give --dev")
+    if len(train) - held < 1:
+        raise ConfigError(problem)
+    try:
+        split = train.train_test_split(test_size=fraction, seed=seed)
+    except ValueError:  # its own rounding of the train share came to 0
+        raise ConfigError(problem.replace(f"leaves {len(train) - held} ", "leaves 0 ")) from None
+    return split["train"], split["test"]
+
+
 def run_bio_tagger(args: argparse.Namespace, *, dev_fraction: float | None = None, split_seed: int = 0) -> dict:
     """Trains, scores and saves a BIO tagger: the body of ``recipes/ner.py`` and ``recipes/chunking.py``.
 
@@ -145,8 +170,7 @@ def run_bio_tagger(args: argparse.Namespace, *, dev_fraction: float | None = Non
     dev = load(args.dev) if args.dev else None
     test = load(args.test) if args.test else None  # read now: a bad test file must not wait for training
     if dev is None and dev_fraction:
-        split = train.train_test_split(test_size=dev_fraction, seed=split_seed)
-        train, dev = split["train"], split["test"]
+        train, dev = held_out_split(train, dev_fraction, seed=split_seed)
     pipeline = bio_tagger_pipeline(args, train)
     result = fit_tagger(pipeline, args, train, dev, metric="f1")
     metrics = evaluate_splits(pipeline.evaluate, {"train": train if args.eval_train else None, "dev": dev,

@@ -18,6 +18,7 @@ import errno
 import json
 import logging
 import os
+import pickle
 import random
 import re
 import tempfile
@@ -137,9 +138,8 @@ def load_checkpoint(path: str | os.PathLike, *, map_location: str | torch.device
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # UnpicklingError, RuntimeError, EOFError, zipfile errors, ...
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise BundleError(f"{path} is not a loadable lstm_nlp checkpoint (it must contain only tensors and "
-                          f"plain values): {reason}") from None
+                          f"plain values): {_unloadable_reason(path, err)}") from None
     if not isinstance(state, dict):
         raise BundleError(f"{path} is not an lstm_nlp checkpoint (top level is {type(state).__name__}, not dict)")
     version = state.get("format_version")
@@ -156,6 +156,22 @@ def load_checkpoint(path: str | os.PathLike, *, map_location: str | torch.device
     if problem is not None:
         raise BundleError(f"{path} is not a valid lstm_nlp checkpoint: {problem}")
     return state
+
+
+def _unloadable_reason(path: Path, err: Exception) -> str:
+    """Why ``torch.load(weights_only=True)`` refused ``path``, in our words.
+
+    PyTorch's own message advises re-running with ``weights_only=False``, which would run any code
+    a planted file holds: it is never passed on.
+    """
+    with open(path, "rb") as handle:
+        start = handle.read(4)
+    saved = start.startswith((b"PK\x03\x04", b"\x80"))  # torch.save's zip archive, or a (legacy) pickle
+    if isinstance(err, pickle.UnpicklingError) and saved:
+        return "it holds other Python objects, which a safe load refuses without running anything from the file"
+    if not saved:
+        return "it is not a file torch.save wrote (a text file, or another format?)"
+    return f"the file is truncated or damaged ({type(err).__name__})"
 
 
 # ---------------------------------------------------------------------- schema

@@ -105,7 +105,7 @@ def test_bad_options(jsonl):
 @pytest.mark.parametrize("content, message", [
     (b'{"text": "ok"}\n' + b"[" * 100_000 + b"]" * 100_000 + b"\n", "line 2 is not JSON"),
     (b'{"text": "ok"}\n["a list"]\n', "line 2 holds a JSON list"),
-    (b'{"text": "caf\xe9"}\n', "UnicodeDecodeError"),
+    (b'{"text": "caf\xe9"}\n', r"bad.jsonl:1: invalid UTF-8 at byte 13 of the line"),
 ])
 def test_hostile_json_lines_are_named_with_their_line(tmp_path, content, message):
     bad = tmp_path / "bad.jsonl"

@@ -279,7 +279,7 @@ def _predict(bundle: Path, lines: list[str | bytes], capsys, monkeypatch) -> lis
     # What a POSIX shell hands Python: bytes decoded as UTF-8 with surrogateescape.
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8",
                                                        errors="surrogateescape", newline="\n"))
-    code = cli.main(["predict", "--model", str(bundle)])
+    code = cli.main(["predict", "--model", str(bundle), "--encoding-errors", "replace"])  # one line is not UTF-8
     out, err = capsys.readouterr()
     assert code == 0 and "Traceback" not in err, err
     assert out.endswith("\n")
@@ -315,9 +315,10 @@ def test_a_classifier_without_max_length_handles_a_100k_character_review(classif
 
 
 def test_invalid_utf8_on_stdin_gets_an_answer_from_the_real_command(tagger_bundle):
-    """A real process reading bytes from stdin: undecodable bytes become U+FFFD."""
+    """A real process reading bytes from stdin with --encoding-errors replace: undecodable bytes become U+FFFD."""
     data = b"caf\xe9 ok\n\xff\xfe\n\xc3\n\nfine\n"
-    result = subprocess.run([sys.executable, "-m", "lstm_nlp.cli", "predict", "--model", str(tagger_bundle)],
+    result = subprocess.run([sys.executable, "-m", "lstm_nlp.cli", "predict", "--model", str(tagger_bundle),
+                             "--encoding-errors", "replace"],
                             input=data, capture_output=True, timeout=120,
                             env={**os.environ, "OMP_NUM_THREADS": "1", "LC_ALL": "C.UTF-8"})
     assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr.decode()
@@ -367,7 +368,8 @@ def test_every_text_recipe_has_a_max_length_option(recipe, load_recipe):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--batch-size", "0"], "batch_size must be >= 1, got 0"),
+    (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),  # the option, not the parameter batch_size
+    (["--batch-size", "-3"], "--batch-size must be >= 1, got -3"),
     (["--device", "banana"], "unknown device 'banana'"),
     (["--input", "no-such-file.txt"], "no-such-file.txt: cannot read the input (No such file or directory)"),
     (["--input", "."], ".: cannot read the input (Is a directory)"),

@@ -430,8 +430,8 @@ def test_a_json_array_with_a_deep_record_names_the_file(tmp_path):
 # ---------------------------------------------------------------------- (12, 13) the CLI's own output and Ctrl-C
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_stdout_on_a_full_device_is_one_line_and_a_nonzero_exit(command, tagger_bundle, sample_dir):
-    args = ["--input", str(sample_dir / "pos" / "test.conllu")] if command == "predict" else \
-        ["--data", str(sample_dir / "pos" / "test.conllu")]
+    data = str(sample_dir / "pos" / "test.conllu")
+    args = ["--input", data, "--input-format", "conllu"] if command == "predict" else ["--data", data]
     with open("/dev/full", "w") as full:
         result = subprocess.run([sys.executable, "-m", "lstm_nlp.cli", command, "--model", str(tagger_bundle), *args],
                                 stdout=full, stderr=subprocess.PIPE, text=True, env=ENV, timeout=120)
