@@ -119,14 +119,14 @@ def get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
 
 
 def post_json(url: str, payload: object, timeout: float = 30.0) -> tuple[int, dict, dict]:
-    """``(status, JSON body, headers)`` of a POST."""
+    """``(status, JSON body, headers with lower-case names)`` of a POST."""
     request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
-            return answer.status, json.loads(answer.read()), dict(answer.headers)
+            return answer.status, json.loads(answer.read()), {k.lower(): v for k, v in answer.headers.items()}
     except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read()), dict(err.headers)
+        return err.code, json.loads(err.read()), {k.lower(): v for k, v in err.headers.items()}
 
 
 @contextlib.contextmanager

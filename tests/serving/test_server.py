@@ -86,7 +86,7 @@ def test_a_full_queue_answers_503_with_retry_after_and_the_rest_200(pos_bundle, 
     full = [(body, headers) for status, body, headers in results if status == 503]
     assert set(statuses) == {200, 503} and statuses.count(200) >= 3, statuses
     assert all(body["error"]["code"] == "queue_full" and body["error"]["limit"] == "max_queue" for body, _ in full)
-    assert all(headers["Retry-After"] == "1" for _, headers in full)
+    assert all(headers["retry-after"] == "1" for _, headers in full)
     assert 'lstm_nlp_request_errors_total{code="queue_full"}' in metrics
 
 
