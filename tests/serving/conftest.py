@@ -130,16 +130,24 @@ def post_json(url: str, payload: object, timeout: float = 30.0) -> tuple[int, di
 
 
 @contextlib.contextmanager
-def running_server(command: list[str], port: int, *, timeout: float = 60.0) -> Iterator[subprocess.Popen]:
-    """Starts ``command`` (a server on 127.0.0.1:``port``), waits for ``/health`` to be 200, and stops it after."""
+def running_server(command: list[str], port: int, *, timeout: float = 120.0) -> Iterator[subprocess.Popen]:
+    """Starts ``command`` (a server on 127.0.0.1:``port``), waits for ``/health`` to be 200, and stops it after.
+
+    Its output goes to a file (``process.log``, a Path), not a pipe that nobody reads while it runs.
+    """
+    import tempfile
+
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    log = Path(tempfile.mkstemp(prefix="serve-", suffix=".log")[1])
+    with open(log, "wb") as stream:
+        process = subprocess.Popen(command, stdout=stream, stderr=subprocess.STDOUT, env=env)
+    process.log = log
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
                 raise AssertionError(f"the server exited with {process.returncode}:\n"
-                                     f"{process.stdout.read().decode(errors='replace')[-3000:]}")
+                                     f"{log.read_text(errors='replace')[-3000:]}")
             try:
                 if get(f"http://127.0.0.1:{port}/health", timeout=1)[0] == 200:
                     break
@@ -157,7 +165,7 @@ def running_server(command: list[str], port: int, *, timeout: float = 60.0) -> I
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        process.stdout.close()
+        log.unlink(missing_ok=True)
 
 
 def serve_command(bundle: Path, port: int, *extra: str) -> list[str]:
