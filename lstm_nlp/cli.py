@@ -164,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-batch-tokens", type=_positive_int, default=4096, metavar="N",
                        help="words gathered from waiting requests into one model batch (default: %(default)s)")
     serve.add_argument("--max-wait-ms", type=_non_negative_float, default=5.0, metavar="MS",
-                       help="how long a request waits for others to share its batch (default: %(default)s)")
+                       help="under concurrent load, how long the first request of a batch waits for others to join "
+                            "it; a request on its own does not wait (default: %(default)s)")
     serve.add_argument("--max-queue", type=_positive_int, default=1024, metavar="N",
                        help="requests waiting for the model at most; more are answered 503 with Retry-After "
                             "(default: %(default)s)")

@@ -44,7 +44,7 @@ def create_app(load: Callable[[], Any], *, limits: Limits | None = None, max_bat
         load: Loads the pipeline (a tagger or a text classifier).
         limits: What one request may ask (see :class:`Limits`).
         max_batch_tokens: Words gathered into one model batch at most.
-        max_wait_ms: How long a request waits for others to share its batch.
+        max_wait_ms: Under concurrent load, how long the first request of a batch waits for others.
         batch_size: Sentences per model call (the pipelines' ``batch_size``).
         on_load_failed: Called (on the event loop) with the error when the model cannot be loaded.
     """

@@ -1,12 +1,13 @@
 """Dynamic batching: one worker thread owns the model and runs the waiting requests together.
 
 Requests arrive on the event loop (:meth:`BatchWorker.submit`) and wait in a bounded queue. The
-worker takes the oldest, then gathers more until the batch holds ``max_batch_tokens`` words or
-``max_wait_s`` has passed since it took the first, and predicts them in one model call per set
-of options (the pipeline's own batching by length does the rest). Torch runs in that thread,
-never on the event loop, so the service keeps accepting and answering while the model works;
-requests that arrive during a model call make the next batch, so under load batches fill by
-themselves and one request alone waits at most ``max_wait_s``.
+worker takes the oldest and every one queued behind it, up to ``max_batch_tokens`` words, and
+predicts them in one model call per set of options (the pipeline's own batching by length does
+the rest). Torch runs in that thread, never on the event loop, so the service keeps accepting
+and answering while the model works, and requests that arrive during a model call make the next
+batch: under load batches fill by themselves. Under concurrent load (recent batches held more
+than one request) the worker also waits up to ``max_wait_s`` for more to arrive; a request on
+its own does not wait at all.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class BatchWorker:
         self._queue: collections.deque[Job] = collections.deque()
         self._ready = threading.Condition()
         self._stopping = False
+        self._company = 0.0  # moving average of requests per batch, minus one: > 0.5 means concurrent load
         self._thread = threading.Thread(target=self._run, name="lstm-nlp-model", daemon=True)
 
     # ------------------------------------------------------------------ event-loop side
@@ -139,7 +141,8 @@ class BatchWorker:
                 self._ready.wait()
             batch = [self._queue.popleft()]
             words = batch[0].request.words
-            gather_until = time.monotonic() + self.max_wait_s
+            wait = self.max_wait_s if self._company > 0.5 else 0.0  # alone: no wait for company
+            gather_until = time.monotonic() + wait
             while words < self.max_batch_tokens:
                 if not self._queue:
                     left = gather_until - time.monotonic()
@@ -153,6 +156,7 @@ class BatchWorker:
                 batch.append(self._queue.popleft())
                 words += following
             self.metrics.queue_depth.set(len(self._queue))
+            self._company = 0.8 * self._company + 0.2 * (len(batch) - 1)
         return batch
 
     def _predict(self, batch: list[Job]) -> None:

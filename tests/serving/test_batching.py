@@ -63,32 +63,62 @@ def _worker(pipeline: FakeClassifier, **kwargs) -> tuple[BatchWorker, ServiceMet
     return worker, metrics
 
 
+async def _queued_behind_a_busy_model(worker: BatchWorker, pipeline: FakeClassifier,
+                                      requests: list[PredictRequest]) -> list:
+    """Answers of ``requests``, all queued while the model is busy with a first one ("busy")."""
+    pipeline.gate.clear()
+    busy = worker.submit(texts("busy"), 10)
+    while not pipeline.calls:
+        await asyncio.sleep(0.01)
+    jobs = [worker.submit(request, 10) for request in requests]
+    pipeline.gate.set()
+    await busy.future
+    return await asyncio.gather(*(job.future for job in jobs), return_exceptions=True)
+
+
 def test_requests_waiting_together_share_one_model_call_and_get_their_own_lines():
     pipeline = FakeClassifier()
-    worker, metrics = _worker(pipeline, max_wait_s=0.2)
-    answers = asyncio.run(_answers(worker, [texts("a b"), texts("c", "d"), texts("e")]))
+    worker, metrics = _worker(pipeline)
+    answers = asyncio.run(_queued_behind_a_busy_model(worker, pipeline, [texts("a b"), texts("c", "d"), texts("e")]))
     worker.stop(5)
-    assert pipeline.calls == [["a b", "c", "d", "e"]]
+    assert pipeline.calls == [["busy"], ["a b", "c", "d", "e"]]
     assert [[json.loads(line)["text"] for line in answer] for answer in answers] == [["a b"], ["c", "d"], ["e"]]
-    assert metrics.registry.get_sample_value("lstm_nlp_batch_requests_sum") == 3
-    assert metrics.registry.get_sample_value("lstm_nlp_batch_requests_count") == 1
-    assert metrics.registry.get_sample_value("lstm_nlp_tokens_total") == 5
+    assert metrics.registry.get_sample_value("lstm_nlp_batch_requests_sum") == 4
+    assert metrics.registry.get_sample_value("lstm_nlp_batch_requests_count") == 2
+    assert metrics.registry.get_sample_value("lstm_nlp_tokens_total") == 6
 
 
 def test_a_batch_stops_at_max_batch_tokens():
     pipeline = FakeClassifier()
-    worker, _ = _worker(pipeline, max_wait_s=0.2, max_batch_tokens=4)
-    asyncio.run(_answers(worker, [texts("a b c"), texts("d"), texts("e f")]))
+    worker, _ = _worker(pipeline, max_batch_tokens=4)
+    asyncio.run(_queued_behind_a_busy_model(worker, pipeline, [texts("a b c"), texts("d"), texts("e f")]))
     worker.stop(5)
-    assert pipeline.calls == [["a b c", "d"], ["e f"]]
+    assert pipeline.calls == [["busy"], ["a b c", "d"], ["e f"]]
 
 
-def test_a_lone_request_waits_at_most_max_wait():
-    worker, _ = _worker(FakeClassifier(), max_wait_s=0.05)
-    started = time.monotonic()
-    asyncio.run(_answers(worker, [texts("a")]))
+def test_a_request_alone_does_not_wait_for_company():
+    worker, _ = _worker(FakeClassifier(), max_wait_s=5.0)
+    for _ in range(3):
+        started = time.monotonic()
+        asyncio.run(_answers(worker, [texts("a")]))
+        assert time.monotonic() - started < 2.0
     worker.stop(5)
-    assert time.monotonic() - started < 1.0
+
+
+def test_under_concurrent_load_the_worker_waits_for_more_requests():
+    pipeline = FakeClassifier()
+    worker, _ = _worker(pipeline, max_wait_s=0.3)
+    worker._company = 1.0  # recent batches held two requests each
+
+    async def scenario():
+        first = worker.submit(texts("first"), 10)
+        await asyncio.sleep(0.1)  # arrives while the first waits for company
+        second = worker.submit(texts("second"), 10)
+        return await asyncio.gather(first.future, second.future)
+
+    asyncio.run(scenario())
+    worker.stop(5)
+    assert pipeline.calls == [["first", "second"]]
 
 
 def test_a_full_queue_is_503_with_retry_after():
@@ -135,9 +165,11 @@ def test_a_request_past_its_time_budget_is_408_and_not_predicted():
 
 def test_a_failing_request_does_not_fail_the_others_in_its_batch():
     pipeline = FakeClassifier()
-    worker, _ = _worker(pipeline, max_wait_s=0.2)
-    good, boom, bad = asyncio.run(_answers(worker, [texts("good"), texts("boom"), texts("bad")]))
+    worker, _ = _worker(pipeline)
+    good, boom, bad = asyncio.run(_queued_behind_a_busy_model(worker, pipeline, [texts("good"), texts("boom"),
+                                                                                 texts("bad")]))
     worker.stop(5)
+    assert pipeline.calls[1] == ["good", "boom", "bad"]  # one batch, then each alone
     assert json.loads(good[0])["text"] == "good"
     assert isinstance(boom, ApiError) and boom.status == 500 and "Traceback" not in boom.message
     assert isinstance(bad, ApiError) and bad.status == 422 and "a bad line" in bad.message
@@ -154,7 +186,7 @@ def test_stopping_answers_what_is_queued_first():
         await asyncio.sleep(0.05)
         pipeline.gate.set()
         await stopper
-        return await asyncio.gather(*(job.future for job in jobs))
+        return await asyncio.gather(*(job.future for job in jobs), return_exceptions=True)
 
     answers = asyncio.run(scenario())
     assert [json.loads(a[0])["text"] for a in answers] == ["0", "1", "2", "3", "4"]
