@@ -24,23 +24,6 @@ def test_serve_binds_127_0_0_1_by_default():
     assert (args.host, args.port) == ("127.0.0.1", 8000)
 
 
-def test_sigterm_during_requests_answers_every_accepted_one_then_exits_0(pos_bundle, http):
-    port = http.free_port()
-    # Requests wait 1 s for company in the batching window: SIGTERM comes while all of them are in flight.
-    with http.running_server(http.serve_command(pos_bundle, port, "--max-wait-ms", "1000"), port) as server:
-        url = f"http://127.0.0.1:{port}/v1/predict"
-        with ThreadPoolExecutor(8) as pool:
-            answers = [pool.submit(http.post_json, url, {"texts": [f"The dog {i}"]}) for i in range(8)]
-            time.sleep(0.5)
-            server.send_signal(signal.SIGTERM)
-            results = [answer.result(30) for answer in answers]
-        assert server.wait(30) == 0
-        log = server.log.read_text(errors="replace")
-    assert [status for status, _, _ in results] == [200] * 8, log
-    assert all(len(body["results"]) == 1 for _, body, _ in results)
-    assert "Traceback" not in log
-
-
 def test_sigterm_when_idle_exits_0_and_stops_listening(pos_bundle, http):
     port = http.free_port()
     with http.running_server(http.serve_command(pos_bundle, port), port) as server:
@@ -66,16 +49,42 @@ SLOW_SERVER = textwrap.dedent("""
         pipeline.format_sentences = slow
         return pipeline
 
-    app = create_app(load, limits=Limits(max_queue=2), max_wait_ms=0, max_batch_tokens=2)
+    app = create_app(load, limits=Limits(max_queue=int(sys.argv[3])), max_wait_ms=0, max_batch_tokens=2)
     sys.exit(serve(app, port=int(sys.argv[2]), log_level="warning"))
 """)
+
+
+def test_sigterm_during_requests_answers_every_accepted_one_then_exits_0(pos_bundle, tmp_path, http):
+    script = tmp_path / "slow_server.py"
+    script.write_text(SLOW_SERVER, encoding="utf-8")
+    port = http.free_port()
+    url = f"http://127.0.0.1:{port}/v1/predict"
+
+    def timed_post(i: int) -> tuple[int, dict, float]:
+        status, body, _ = http.post_json(url, {"texts": [f"The dog {i}"]})
+        return status, body, time.monotonic()
+
+    # One request a batch, 300 ms each: 8 requests take 2.4 s, and SIGTERM comes 0.6 s in.
+    with http.running_server([sys.executable, str(script), str(pos_bundle), str(port), "64"], port) as server:
+        with ThreadPoolExecutor(8) as pool:
+            answers = [pool.submit(timed_post, i) for i in range(8)]
+            time.sleep(0.6)
+            signalled = time.monotonic()
+            server.send_signal(signal.SIGTERM)
+            results = [answer.result(60) for answer in answers]
+        assert server.wait(60) == 0
+        log = server.log.read_text(errors="replace")
+    assert [status for status, _, _ in results] == [200] * 8, log
+    assert all(len(body["results"]) == 1 for _, body, _ in results)
+    assert sum(done > signalled for _, _, done in results) >= 4  # answered after SIGTERM: they were in flight
+    assert "Traceback" not in log
 
 
 def test_a_full_queue_answers_503_with_retry_after_and_the_rest_200(pos_bundle, tmp_path, http):
     script = tmp_path / "slow_server.py"
     script.write_text(SLOW_SERVER, encoding="utf-8")
     port = http.free_port()
-    with http.running_server([sys.executable, str(script), str(pos_bundle), str(port)], port) as server:
+    with http.running_server([sys.executable, str(script), str(pos_bundle), str(port), "2"], port) as server:
         url = f"http://127.0.0.1:{port}/v1/predict"
         with ThreadPoolExecutor(10) as pool:
             results = list(pool.map(lambda i: http.post_json(url, {"texts": [f"The dog {i}"]}), range(10)))
