@@ -1,5 +1,7 @@
 """TaggingPipeline with character features and a CRF: featurize, formats, evaluate, bundles."""
 
+import json
+
 import pytest
 import torch
 
@@ -155,3 +157,16 @@ def test_evaluate_takes_a_path_as_the_cli_does(conll_file):
     assert pipeline.evaluate(str(conll_file)) == pipeline.evaluate(data)
     with pytest.raises(DataFormatError, match="missing.txt"):
         pipeline.evaluate(conll_file.parent / "missing.txt")
+
+
+def test_format_sentences_writes_what_format_predictions_writes_for_the_same_tokens(conll_file):
+    pipeline = _pipeline(read_conll(conll_file, tag_column=3))
+    lines = ["Maria visited Paris", "", "Paris"]
+    for options in ({}, {"probabilities": True}, {"top_k": 2}):
+        expected = pipeline.format_predictions(lines, batch_size=8, first_line=1, input_format="tokens",
+                                               output_format="jsonl", **options)
+        assert pipeline.format_sentences([line.split() for line in lines], batch_size=8, **options) == expected
+    spaced = json.loads(pipeline.format_sentences([["New York", "Paris"]])[0])
+    assert spaced["tokens"] == ["New York", "Paris"] and len(spaced["tags"]) == 2
+    with pytest.raises(TypeError, match="format_sentences"):
+        pipeline.format_sentences("Maria visited Paris")

@@ -24,6 +24,7 @@ def test_serve_binds_127_0_0_1_by_default():
     assert (args.host, args.port) == ("127.0.0.1", 8000)
 
 
+@pytest.mark.slow
 def test_sigterm_when_idle_exits_0_and_stops_listening(pos_bundle, http):
     port = http.free_port()
     with http.running_server(http.serve_command(pos_bundle, port), port) as server:
@@ -54,6 +55,7 @@ SLOW_SERVER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_sigterm_during_requests_answers_every_accepted_one_then_exits_0(pos_bundle, tmp_path, http):
     script = tmp_path / "slow_server.py"
     script.write_text(SLOW_SERVER, encoding="utf-8")
@@ -80,6 +82,7 @@ def test_sigterm_during_requests_answers_every_accepted_one_then_exits_0(pos_bun
     assert "Traceback" not in log
 
 
+@pytest.mark.slow
 def test_a_full_queue_answers_503_with_retry_after_and_the_rest_200(pos_bundle, tmp_path, http):
     script = tmp_path / "slow_server.py"
     script.write_text(SLOW_SERVER, encoding="utf-8")
@@ -99,6 +102,7 @@ def test_a_full_queue_answers_503_with_retry_after_and_the_rest_200(pos_bundle, 
     assert 'lstm_nlp_request_errors_total{code="queue_full"}' in metrics
 
 
+@pytest.mark.slow
 def test_a_missing_bundle_is_an_error_before_listening(tmp_path, http):
     done = subprocess.run([sys.executable, "-m", "lstm_nlp", "serve", "--model", str(tmp_path / "none"), "--port",
                            str(http.free_port())], capture_output=True, text=True, timeout=60)
