@@ -23,4 +23,4 @@ def test_bench_serve_smoke_run_prints_and_writes_the_table(tmp_path, repo_root):
     assert [row[0].strip() for row in rows] == ["1", "8", "64"]
     for row in rows:
         assert int(row[1].replace(",", "")) > 0 and row[2].strip() == "0"  # requests answered, no errors
-        assert float(row[7]) > 0  # the ratio to predict
+        assert float(row[7]) >= 0  # the ratio to predict (a smoke run's predict is too short to time: it may read 0.00)
