@@ -16,8 +16,8 @@ pytest.importorskip("selenium", reason="the browser test needs selenium (the [se
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 DRIVER = shutil.which("chromedriver")
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
-                                                   reason="no headless browser: apt-get install chromium chromium-driver")]
+NO_BROWSER = "no headless browser: apt-get install chromium chromium-driver"
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None or DRIVER is None, reason=NO_BROWSER)]
 
 
 @pytest.fixture
