@@ -118,3 +118,10 @@ def test_a_forecaster_is_refused_by_serve(tmp_path):
     ForecastPipeline(Forecaster(ForecasterConfig(window=4, horizon=2, hidden_size=4), scaler=Scaler(0.0, 1.0))) \
         .save_pretrained(tmp_path / "model")
     assert cli.main(["serve", "--model", str(tmp_path / "model")]) == 2
+
+
+def test_serve_without_the_extra_says_what_to_install(pos_bundle, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # `import uvicorn` now fails as if it were not installed
+    assert cli.main(["serve", "--model", str(pos_bundle)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lstm-nlp serve: error: ") and "uvicorn" in err and 'pip install "lstm_nlp[serve]"' in err
