@@ -5,6 +5,9 @@
     lstm-nlp predict  --model runs/pos/model < sentences.txt
     lstm-nlp evaluate --model runs/pos/model --data test.conllu
     lstm-nlp predict  --model runs/pos/model --precision bf16 < sentences.txt   # faster on AVX-512 BF16 CPUs
+    lstm-nlp serve    --model runs/pos/model --port 8000   # HTTP service + demo page (pip install "lstm_nlp[serve]")
+
+``lstm-nlp train NAME`` runs the recipe ``recipes/MODULE.py`` (``python recipes/pos_tagger.py --help`` in a checkout).
 """
 
 from __future__ import annotations
@@ -196,7 +199,68 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--model", required=True, help="model bundle directory (a recipe's OUTPUT_DIR/model)")
     export.add_argument("--format", choices=["onnx"], default="onnx", help="the export format")
     export.add_argument("--output", required=True, help="the file to write, e.g. model.onnx")
+
+    serve = commands.add_parser(
+        "serve", help="an HTTP service (and a demo page) for a tagger or text classifier",
+        description="Serves the model over HTTP (needs: pip install \"lstm_nlp[serve]\"): POST /v1/predict takes "
+                    "{\"texts\": [...]} (or {\"tokens\": [[...]]}, {\"conllu\": \"...\"} for taggers) and answers "
+                    "the records of predict --output-format jsonl; GET /health, GET /metrics (Prometheus), "
+                    "GET /openapi.json, and a demo page at /. Concurrent requests are batched together "
+                    "(--max-batch-tokens, --max-wait-ms) by one thread that owns the model. SIGTERM answers the "
+                    "requests in flight, then exits 0. See docs/serving.md.")
+    _add_common(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this "
+                                                          "machine only; 0.0.0.0 for every interface)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default: %(default)s; 0: any free one)")
+    serve.add_argument("--max-batch-tokens", type=_positive_int, default=4096, metavar="N",
+                       help="words gathered from waiting requests into one model batch (default: %(default)s)")
+    serve.add_argument("--max-wait-ms", type=_non_negative_float, default=5.0, metavar="MS",
+                       help="under concurrent load, how long the first request of a batch waits for others to join "
+                            "it; a request on its own does not wait (default: %(default)s)")
+    serve.add_argument("--max-queue", type=_positive_int, default=1024, metavar="N",
+                       help="requests waiting for the model at most; more are answered 503 with Retry-After "
+                            "(default: %(default)s)")
+    serve.add_argument("--max-body-bytes", type=_positive_int, default=1_048_576, metavar="N",
+                       help="largest request body (default: %(default)s)")
+    serve.add_argument("--max-texts", type=_positive_int, default=256, metavar="N",
+                       help="texts or sentences in one request at most (default: %(default)s)")
+    serve.add_argument("--max-text-chars", type=_positive_int, default=10_000, metavar="N",
+                       help="characters of one text or sentence at most (default: %(default)s)")
+    serve.add_argument("--max-top-k", type=_positive_int, default=20, metavar="K",
+                       help="largest top_k a request may ask of a CRF tagger (default: %(default)s)")
+    serve.add_argument("--request-timeout", type=_positive_float, default=10.0, metavar="S",
+                       help="time budget of one request, arrival to answer, in seconds; past it the answer is "
+                            "408 (default: %(default)s)")
+    serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], default="info",
+                       help="uvicorn's log level (default: %(default)s)")
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number (0-65535), got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
 
 
 def _load_pipeline(path: str, device: str, precision: str = "fp32", threads: int | None = None, *,
@@ -460,6 +524,33 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        import fastapi  # noqa: F401
+        import prometheus_client  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as err:
+        raise ConfigError(f"serve needs the [serve] extra ({err.name} is not installed): "
+                          'pip install "lstm_nlp[serve]"') from None
+    from lstm_nlp.serialization import read_header
+    from lstm_nlp.serving.app import create_app
+    from lstm_nlp.serving.limits import Limits
+    from lstm_nlp.serving.server import serve
+
+    model_type = read_header(args.model)["model_type"]  # a missing or broken bundle fails here, before listening
+    if model_type not in ("sequence_tagger", "text_classifier"):
+        raise ConfigError(f"serve takes taggers and text classifiers; {args.model} is a {model_type}")
+    limits = Limits(max_body_bytes=args.max_body_bytes, max_texts=args.max_texts, max_text_chars=args.max_text_chars,
+                    request_timeout_s=args.request_timeout, max_queue=args.max_queue, max_top_k=args.max_top_k)
+    app = create_app(lambda: _load_pipeline(args.model, args.device, args.precision, args.threads), limits=limits,
+                     max_batch_tokens=args.max_batch_tokens, max_wait_ms=args.max_wait_ms,
+                     batch_size=args.batch_size)
+    code = serve(app, host=args.host, port=args.port, log_level=args.log_level)
+    if code == 2:
+        raise ConfigError(f"cannot load {args.model}: {app.state.worker.load_error}")
+    return code
+
+
 def _output_complete() -> None:
     """Everything is written: a Ctrl-C from here on is ignored (:func:`main` restores the handler).
 
@@ -498,7 +589,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "train":  # the recipe has its own error handling and exit codes
         return cmd_train(args)
-    handler = {"predict": cmd_predict, "evaluate": cmd_evaluate, "export": cmd_export}[args.command]
+    handler = {"predict": cmd_predict, "evaluate": cmd_evaluate, "export": cmd_export,
+               "serve": cmd_serve}[args.command]
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous_sigint = signal.getsignal(signal.SIGINT) if in_main_thread else None
     try:

@@ -440,6 +440,13 @@ class TaggingPipeline(TaskPipeline):
         sentences = self.tokenize(lines) if input_format == "text" else [line.split() for line in lines]
         return self._format(sentences, output_format, probabilities, batch_size, top_k)
 
+    def format_sentences(self, sentences: Sequence[Sequence[str]], *, output_format: str = "jsonl",
+                         probabilities: bool = False, top_k: int | None = None, batch_size: int = 256) -> list[str]:
+        """One output item per pre-tokenized sentence, as :meth:`format_predictions` writes it (tokens taken
+        as they are, spaces inside a token included): what ``lstm-nlp serve`` answers with."""
+        sentences = check_sentences(sentences, "format_sentences")
+        return self._format(sentences, output_format, probabilities, batch_size, top_k)
+
     def predict_blocks(self, lines: Iterable[str] | TextIO, *, input_format: str, output_format: str | None = None,
                        probabilities: bool = False, top_k: int | None = None, batch_size: int = 256,
                        chunk_sentences: int = 1024, max_line_chars: int = MAX_LINE_CHARS,

@@ -1,5 +1,7 @@
 """TaggingPipeline with character features and a CRF: featurize, formats, evaluate, bundles."""
 
+import json
+
 import pytest
 import torch
 
@@ -189,8 +191,6 @@ def test_a_fitted_temperature_changes_no_tag_and_travels_in_the_bundle(conll_fil
 
 
 def test_a_bundle_without_a_temperature_loads_with_one_and_a_bad_one_is_refused(conll_file, tmp_path):
-    import json
-
     data = read_conll(conll_file, tag_column=3)
     _pipeline(data).save_pretrained(tmp_path / "b")
     config = tmp_path / "b" / "config.json"
@@ -217,3 +217,16 @@ def test_calibration_reports_token_and_span_ece_and_brier(conll_file):
     metrics = pipeline.evaluate(data, calibration=True)
     assert metrics["calibration"]["span"]["ece"] == report["span"]["ece"] and metrics["f1"] == 1.0
     assert "calibration" not in pipeline.evaluate(data)
+
+
+def test_format_sentences_writes_what_format_predictions_writes_for_the_same_tokens(conll_file):
+    pipeline = _pipeline(read_conll(conll_file, tag_column=3))
+    lines = ["Maria visited Paris", "", "Paris"]
+    for options in ({}, {"probabilities": True}, {"top_k": 2}):
+        expected = pipeline.format_predictions(lines, batch_size=8, first_line=1, input_format="tokens",
+                                               output_format="jsonl", **options)
+        assert pipeline.format_sentences([line.split() for line in lines], batch_size=8, **options) == expected
+    spaced = json.loads(pipeline.format_sentences([["New York", "Paris"]])[0])
+    assert spaced["tokens"] == ["New York", "Paris"] and len(spaced["tags"]) == 2
+    with pytest.raises(TypeError, match="format_sentences"):
+        pipeline.format_sentences("Maria visited Paris")
