@@ -143,6 +143,8 @@ def main() -> None:
     for task in args.tasks:
         bundle, dev, trained = train(task, args, work)
         rows += measure(task, bundle, dev, plots, trained)
+        if args.json:  # after each task: a later failure keeps what was measured
+            Path(args.json).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     lines = ["| task | probabilities | trained | dev predictions | accuracy | ECE raw | ECE cross-fitted | "
              "Brier raw | Brier cross-fitted | T (halves) | T (bundle, all dev) |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|"]
@@ -154,8 +156,6 @@ def main() -> None:
     print("\n" + table)
     if args.output:
         Path(args.output).write_text(table + "\n", encoding="utf-8")
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
