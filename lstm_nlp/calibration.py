@@ -23,6 +23,9 @@ from pathlib import Path
 from lstm_nlp.errors import ConfigError
 
 ECE_BINS = 15
+#: How far past [0, 1] a probability may stray by rounding (a marginal ``exp(alpha + beta - log Z)`` in
+#: float32 can come out at 1 + 1e-7); it is clipped, anything further is refused.
+_ROUNDING = 1e-4
 #: Temperatures searched by :func:`fit_temperature` (a bracket wide enough for any trained model).
 TEMPERATURE_RANGE = (0.05, 20.0)
 
@@ -65,9 +68,9 @@ def _checked(confidence: Sequence[float], correct: Sequence[bool | int]) -> tupl
     if len(confidence) != len(correct):
         raise ConfigError(f"{len(confidence)} confidences but {len(correct)} correctness values")
     values = [float(c) for c in confidence]
-    if any(not 0.0 <= c <= 1.0 for c in values):
+    if any(not -_ROUNDING <= c <= 1.0 + _ROUNDING for c in values):
         raise ConfigError("confidences must be probabilities in [0, 1]")
-    return values, [float(bool(c)) for c in correct]
+    return [min(1.0, max(0.0, c)) for c in values], [float(bool(c)) for c in correct]
 
 
 def reliability_bins(confidence: Sequence[float], correct: Sequence[bool | int], *,

@@ -202,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve", help="an HTTP service (and a demo page) for a tagger or text classifier",
+        formatter_class=DefaultsHelpFormatter,
         description="Serves the model over HTTP (needs: pip install \"lstm_nlp[serve]\"): POST /v1/predict takes "
                     "{\"texts\": [...]} (or {\"tokens\": [[...]]}, {\"conllu\": \"...\"} for taggers) and answers "
                     "the records of predict --output-format jsonl; GET /health, GET /metrics (Prometheus), "

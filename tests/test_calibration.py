@@ -38,6 +38,10 @@ def test_bad_inputs_are_refused(confidence, correct):
         calibration_metrics(confidence, correct)
 
 
+def test_a_probability_past_one_by_rounding_is_clipped_not_refused():
+    assert calibration_metrics([1.0000001, 0.5], [1, 0])["mean_confidence"] == pytest.approx(0.75)
+
+
 def test_empty_inputs_give_nan_not_an_error():
     metrics = calibration_metrics([], [])
     assert math.isnan(metrics["ece"]) and math.isnan(metrics["brier"]) and metrics["count"] == 0
