@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import subprocess
 import sys
@@ -28,17 +27,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import markdown_table, require_data_root  # noqa: E402
+
 from lstm_nlp.calibration import calibration_metrics, plot_reliability  # noqa: E402
 from lstm_nlp.pipelines import load_pipeline  # noqa: E402
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("LSTM_NLP_DATA", ROOT.parent / "shared" / "data"))
-
-
 def imdb_files(work: Path, train_reviews: int, dev_reviews: int, seed: int = 0) -> tuple[Path, Path]:
     """A shuffled slice of IMDB train.jsonl as train and dev files (the test split stays held out)."""
-    lines = (data_dir() / "imdb" / "train.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (require_data_root() / "imdb" / "train.jsonl").read_text(encoding="utf-8").splitlines()
     random.Random(seed).shuffle(lines)
     train, dev = work / "imdb_train.jsonl", work / "imdb_dev.jsonl"
     train.write_text("\n".join(lines[dev_reviews:dev_reviews + train_reviews]) + "\n", encoding="utf-8")
@@ -55,11 +52,11 @@ def train(task: str, args: argparse.Namespace, work: Path) -> tuple[Path, Path, 
                                     "imdb": ("imdb_sentiment.py", ROOT / "data/imdb/dev.jsonl", [], "sample")}[task]
         epochs = 2
     elif task == "ner":
-        folder = data_dir() / "conll2003"
+        folder = require_data_root() / "conll2003"
         recipe, dev, epochs = "ner.py", folder / "dev.txt", args.ner_epochs
         extra, what = ["--train", str(folder / "train.txt"), "--dev", str(dev)], "CoNLL-2003 train"
     elif task == "pos":
-        folder = data_dir() / "ud_english_ewt"
+        folder = require_data_root() / "ud_english_ewt"
         recipe, dev, epochs = "pos_tagger.py", folder / "en_ewt-ud-dev.conllu", args.pos_epochs
         extra, what = ["--train", str(folder / "en_ewt-ud-train.conllu"), "--dev", str(dev)], "UD EWT train"
     else:
@@ -145,14 +142,12 @@ def main() -> None:
         rows += measure(task, bundle, dev, plots, trained)
         if args.json:  # after each task: a later failure keeps what was measured
             Path(args.json).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
-    lines = ["| task | probabilities | trained | dev predictions | accuracy | ECE raw | ECE cross-fitted | "
-             "Brier raw | Brier cross-fitted | T (halves) | T (bundle, all dev) |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|"]
-    for r in rows:
-        lines.append(f"| {r['task']} | {r['kind']} | {r['trained']} | {r['count']} | {r['accuracy']:.4f} | "
-                     f"{r['ece_raw']:.4f} | {r['ece_after']:.4f} | {r['brier_raw']:.4f} | {r['brier_after']:.4f} | "
-                     f"{', '.join(f'{t:.3f}' for t in r['temperature_halves'])} | {r['temperature_bundle']:.3f} |")
-    table = "\n".join(lines)
+    headers = ["task", "probabilities", "trained", "dev predictions", "accuracy", "ECE raw", "ECE cross-fitted",
+               "Brier raw", "Brier cross-fitted", "T (halves)", "T (bundle, all dev)"]
+    table = markdown_table(headers, [
+        [r["task"], r["kind"], r["trained"], r["count"], f"{r['accuracy']:.4f}", f"{r['ece_raw']:.4f}",
+         f"{r['ece_after']:.4f}", f"{r['brier_raw']:.4f}", f"{r['brier_after']:.4f}",
+         ", ".join(f"{t:.3f}" for t in r["temperature_halves"]), f"{r['temperature_bundle']:.3f}"] for r in rows])
     print("\n" + table)
     if args.output:
         Path(args.output).write_text(table + "\n", encoding="utf-8")

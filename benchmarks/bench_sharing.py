@@ -40,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import require_data_root  # noqa: E402
+
 from lstm_nlp.device import _busy_jiffies  # noqa: E402
 
 RECIPE = ROOT / "recipes" / "ner.py"
@@ -177,7 +179,7 @@ def main() -> None:
         train, dev = ROOT / "data/ner/train.txt", ROOT / "data/ner/dev.txt"
         args.epochs, args.rounds = 1, 1
     else:
-        data = Path(os.environ.get("LSTM_NLP_DATA", ROOT.parent / "shared" / "data")) / "conll2003"
+        data = require_data_root() / "conll2003"
         train, dev = work / "train.txt", work / "dev.txt"
         slice_corpus(data / "train.txt", args.sentences, train)
         slice_corpus(data / "dev.txt", 300, dev)

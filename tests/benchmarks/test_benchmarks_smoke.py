@@ -47,3 +47,16 @@ def test_sharing_benchmark_runs_a_pair_of_recipes_and_prints_the_table(tmp_path,
     assert done.returncode == 0, done.stderr[-3000:]
     rows = [line for line in table.read_text().splitlines() if line.startswith("| solo auto") or line.startswith("| 1+1")]
     assert len(rows) == 2 and all(float(row.split("|")[2]) > 0 for row in rows)
+
+
+@pytest.mark.slow
+def test_calibration_benchmark_trains_the_samples_and_prints_ece_before_and_after(tmp_path, repo_root):
+    table = tmp_path / "calibration.md"
+    done = subprocess.run([sys.executable, str(repo_root / "benchmarks" / "bench_calibration.py"), "--smoke",
+                           "--tasks", "pos", "--plots", str(tmp_path / "img"), "--output", str(table)],
+                          cwd=repo_root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    row = next(line for line in table.read_text().splitlines() if line.startswith("| pos | token"))
+    ece_raw, ece_after = (float(cell) for cell in row.split("|")[6:8])
+    assert 0 <= ece_raw <= 1 and 0 <= ece_after <= 1
+    assert (tmp_path / "img" / "calibration_pos_token_cross-fitted.png").exists()
