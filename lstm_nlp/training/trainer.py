@@ -350,21 +350,9 @@ class Trainer:
     def _train_epoch(self, epoch: int, state: RunState, run_log: RunLog, rng: dict | None) -> bool:
         """Trains the rest of ``epoch``; returns whether a stop was requested during it."""
         cfg = self.config
-        for holder in (getattr(self.train_loader, "batch_sampler", None), getattr(self.train_loader, "sampler", None)):
-            if hasattr(holder, "set_epoch"):
-                holder.set_epoch(epoch)
         self.train_model.train()
         skip = state.batches_done
-        # Creating a DataLoader iterator draws from torch's RNG: restore the saved state on the
-        # same side of that draw as when it was captured (before it at an epoch boundary, after it mid-epoch).
-        if rng is not None and skip == 0:
-            restore_rng_state(rng)
-        iterator = iter(self.train_loader)
-        if rng is not None and skip > 0:
-            restore_rng_state(rng)
-        for _ in range(skip):
-            if next(iterator, None) is None:
-                break
+        iterator = self._epoch_iterator(epoch, skip, rng)
         stats = state.epoch_stats
         started = time.perf_counter() - stats["seconds"]
         total = len(self.train_loader) if hasattr(self.train_loader, "__len__") else None
@@ -376,24 +364,8 @@ class Trainer:
         for batch, is_last in _with_last(iterator):
             index += 1
             boundary = is_last or index % cfg.grad_accum == 0
-            if cfg.throughput_unit != "tokens":
-                tokens = int(batch["mask"].shape[0])  # examples (e.g. forecast windows), not time steps
-            else:
-                tokens = int(batch["lengths"].sum()) if "lengths" in batch else int(batch["mask"].sum())
-            sync = self.train_model.no_sync() if self.dist.enabled and not boundary else nullcontext()
-            with sync:
-                batch = move_batch(batch, self.device)
-                with autocast:
-                    output = self.train_model(**model_inputs(batch))
-                loss = output.loss
-                if loss is None:
-                    raise ConfigError("the model returned no loss: training batches must carry labels")
-                value = float(loss.detach())
-                nonfinite, stop = dist_utils.any_across_ranks([not math.isfinite(value), self._stop.requested],
-                                                              self.device)
-                if nonfinite:
-                    self._non_finite(value, epoch, index, state)
-                self.scaler.scale(loss / cfg.grad_accum).backward()
+            tokens = self._throughput_count(batch)
+            value, stop = self._backward(batch, autocast, sync=boundary, where=(epoch, index, state))
             stop_pending = stop_pending or stop
             stats["loss_sum"] += value
             stats["batches"] += 1
@@ -420,6 +392,51 @@ class Trainer:
         bar.close()
         stats["seconds"] = time.perf_counter() - started
         return stop_pending
+
+    def _epoch_iterator(self, epoch: int, skip: int, rng: dict | None) -> Iterator[dict]:
+        """The train loader's iterator for ``epoch``, past the ``skip`` batches a resumed run already trained."""
+        for holder in (getattr(self.train_loader, "batch_sampler", None), getattr(self.train_loader, "sampler", None)):
+            if hasattr(holder, "set_epoch"):
+                holder.set_epoch(epoch)
+        # Creating a DataLoader iterator draws from torch's RNG: restore the saved state on the
+        # same side of that draw as when it was captured (before it at an epoch boundary, after it mid-epoch).
+        if rng is not None and skip == 0:
+            restore_rng_state(rng)
+        iterator = iter(self.train_loader)
+        if rng is not None and skip > 0:
+            restore_rng_state(rng)
+        for _ in range(skip):
+            if next(iterator, None) is None:
+                break
+        return iterator
+
+    def _throughput_count(self, batch: dict) -> int:
+        """What one batch adds to the throughput figure: tokens, or examples (e.g. forecast windows)."""
+        if self.config.throughput_unit != "tokens":
+            return int(batch["mask"].shape[0])
+        return int(batch["lengths"].sum()) if "lengths" in batch else int(batch["mask"].sum())
+
+    def _backward(self, batch: dict, autocast, sync: bool, where: tuple[int, int, RunState]) -> tuple[float, bool]:
+        """Forward and backward on one batch; returns its loss and whether any rank asked to stop.
+
+        ``sync``: whether this batch ends an accumulation step (other batches skip DDP's gradient all-reduce).
+        ``where``: (epoch, batch index, run state), for the non-finite loss report.
+        """
+        context = self.train_model.no_sync() if self.dist.enabled and not sync else nullcontext()
+        with context:
+            batch = move_batch(batch, self.device)
+            with autocast:
+                output = self.train_model(**model_inputs(batch))
+            loss = output.loss
+            if loss is None:
+                raise ConfigError("the model returned no loss: training batches must carry labels")
+            value = float(loss.detach())
+            nonfinite, stop = dist_utils.any_across_ranks([not math.isfinite(value), self._stop.requested],
+                                                          self.device)
+            if nonfinite:
+                self._non_finite(value, *where)
+            self.scaler.scale(loss / self.config.grad_accum).backward()
+        return value, stop
 
     def _optimizer_step(self) -> None:
         if self.config.grad_clip:
