@@ -39,6 +39,9 @@ RECIPES: dict[str, tuple[str, str]] = {
     "vectors": ("train_vectors", "word vectors on raw text, gensim fastText / word2vec (the pretrain extra)"),
     "lm": ("pretrain_lm", "forward + backward LSTM language models on raw text, for --init-from"),
 }
+#: = lstm_nlp.pipelines.ranking.MEASURES / AGGREGATES (not imported: it loads torch; a test keeps them equal).
+RANK_MEASURES = ("entropy", "margin", "least-confidence")
+RANK_AGGREGATES = ("mean", "max", "sum")
 MAX_LINE_CHARS = 100_000  # = lstm_nlp.pipelines.base.MAX_LINE_CHARS (not imported: --help stays instant)
 
 # oneDNN caches one LSTM primitive (and its scratch memory) per input shape, up to 1,024 of them: on a long input
@@ -234,7 +237,46 @@ def build_parser() -> argparse.ArgumentParser:
                             "408 (default: %(default)s)")
     serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], default="info",
                        help="uvicorn's log level (default: %(default)s)")
+    add_rank_parser(commands)
     return parser
+
+
+def add_rank_parser(commands) -> None:
+    """``lstm-nlp rank``: the inputs a model is least sure of, as annotation tasks (see :func:`cmd_rank`)."""
+    rank = commands.add_parser(
+        "rank", help="the texts a model is least sure of, as Label Studio / doccano tasks to annotate next",
+        formatter_class=DefaultsHelpFormatter,
+        description="Scores every line of the input (one sentence or text a line; blank lines are skipped) by "
+                    "the model's uncertainty, from its calibrated probabilities (the bundle's temperature; a "
+                    "bundle without one: temperature 1): a CRF tagger's exact token marginals, a softmax "
+                    "tagger's token probabilities, a classifier's class probabilities. It writes the --top N "
+                    "least sure first, with the model's pre-annotations, as JSONL in the import format of "
+                    "Label Studio or doccano (a JSON list with --output NAME.json). Read the annotated export "
+                    "back with lstm_nlp.data.read_annotations to retrain. See docs/annotation.md.")
+    _add_common(rank)
+    rank.add_argument("--input", default=None, help="the texts, one a line (default: stdin)")
+    rank.add_argument("--input-format", choices=["text", "tokens"], default="text",
+                      help="text: raw lines (spaCy English tokens, offsets into the line); tokens: tokens "
+                           "separated by whitespace, written to the tool joined by single spaces")
+    rank.add_argument("--by", choices=RANK_MEASURES, default="entropy",
+                      help="uncertainty of one distribution: entropy (nats), margin (1 - (p1 - p2)) or "
+                           "least-confidence (1 - p1)")
+    rank.add_argument("--aggregate", choices=RANK_AGGREGATES, default="mean",
+                      help="taggers: a sentence's score from its tokens': mean (does not favour long "
+                           "sentences), max (its least sure token) or sum (favours long sentences)")
+    rank.add_argument("--top", type=_positive_int, default=None, metavar="N",
+                      help="write the N least sure inputs (default: all, ranked); an N beyond the input "
+                           "writes all of them, with a note on stderr")
+    rank.add_argument("--format", choices=["label-studio", "doccano"], default="label-studio",
+                      help="label-studio: tasks with data.text and predictions[].result[] (labels regions or "
+                           "a choices item); doccano: {text, label: [[start, end, TYPE], ...]} or "
+                           "{text, label: [LABEL]}; offsets count Unicode code points")
+    rank.add_argument("--output", default=None, help="write here instead of stdout (NAME.json: one JSON list)")
+    rank.add_argument("--from-name", default="label",
+                      help="Label Studio: the name of the Labels / Choices tag of the labelling config")
+    rank.add_argument("--to-name", default="text", help="Label Studio: the name of the Text tag")
+    rank.add_argument("--no-calibrate", action="store_true",
+                      help="rank by the model's raw probabilities (temperature 1)")
 
 
 def _port(text: str) -> int:
@@ -552,6 +594,74 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_rank(args: argparse.Namespace) -> int:
+    """Ranks the input by uncertainty and writes the least sure as annotation tasks (``lstm-nlp rank``)."""
+    from lstm_nlp.outputs import output_file_problem
+
+    if args.output:
+        problem = output_file_problem(args.output, option="--output")
+        if problem is not None:  # before loading the model
+            raise ConfigError(problem)
+    pipeline = _load_pipeline(args.model, args.device, args.precision, args.threads,
+                              calibrated=not args.no_calibrate)
+    tagger = hasattr(pipeline, "predict_tokens")
+    if not tagger and not hasattr(pipeline, "predict_examples"):
+        raise ConfigError(f"rank takes taggers and text classifiers; {args.model} is a "
+                          f"{getattr(pipeline, 'task_name', 'model')}")
+    if tagger and pipeline.scheme == "none":
+        raise ConfigError("rank writes span pre-annotations (entities, chunks); this tagger's tags are per token "
+                          "(e.g. part of speech), which Label Studio and doccano span tasks do not hold")
+    if not tagger and args.input_format != "text":
+        raise ConfigError(f"--input-format {args.input_format} applies to taggers; a text classifier reads text lines")
+    texts, lines, offsets = _rank_inputs(args, tagger)
+    if args.top is not None and args.top > len(texts):
+        sys.stderr.write(f"lstm-nlp rank: --top {args.top} is more than the {len(texts)} input(s); writing all "
+                         f"{len(texts)}\n")
+    from lstm_nlp.pipelines.ranking import annotation_tasks, rank
+
+    inputs = [[text[a:b] for a, b in spans] for text, spans in zip(texts, offsets)] if tagger else texts
+    ranked = rank(pipeline, inputs, by=args.by, aggregate=args.aggregate, top=args.top, batch_size=args.batch_size)
+    tasks = annotation_tasks(pipeline, texts, ranked, format=args.format, offsets=offsets, by=args.by, lines=lines,
+                             model_version=f"lstm_nlp {Path(args.model).name}", from_name=args.from_name,
+                             to_name=args.to_name, batch_size=args.batch_size)
+    if args.output and args.output.lower().endswith(".json"):
+        body = json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"
+    else:
+        body = "".join(json.dumps(task, ensure_ascii=False) + "\n" for task in tasks)
+    if args.output:
+        Path(args.output).write_text(body, encoding="utf-8")
+        sys.stderr.write(f"wrote {len(tasks)} {args.format} task(s) to {args.output}\n")
+    else:
+        _write(body, flush=True)
+    _output_complete()
+    return 0
+
+
+def _rank_inputs(args: argparse.Namespace, tagger: bool) -> tuple[list[str], list[int], list | None]:
+    """``(texts, their line numbers, token offsets (taggers) or None)`` of the non-blank input lines."""
+    from lstm_nlp.data.annotations import spaced_offsets, token_offsets
+    from lstm_nlp.pipelines.base import clean_lines
+
+    stream = open_lines(args.input)
+    try:
+        texts, lines = [], []
+        for number, line in enumerate(clean_lines(stream), start=1):
+            if line.strip():
+                texts.append(line)
+                lines.append(number)
+    finally:
+        if args.input:
+            stream.close()
+    if not texts:
+        raise DataFormatError("no text to rank (the input is empty or only blank lines)", args.input or "stdin")
+    if not tagger:
+        return texts, lines, None
+    if args.input_format == "tokens":
+        joined = [spaced_offsets(line.split()) for line in texts]
+        return [text for text, _ in joined], lines, [spans for _, spans in joined]
+    return texts, lines, [token_offsets(text) for text in texts]
+
+
 def _output_complete() -> None:
     """Everything is written: a Ctrl-C from here on is ignored (:func:`main` restores the handler).
 
@@ -591,7 +701,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "train":  # the recipe has its own error handling and exit codes
         return cmd_train(args)
     handler = {"predict": cmd_predict, "evaluate": cmd_evaluate, "export": cmd_export,
-               "serve": cmd_serve}[args.command]
+               "serve": cmd_serve, "rank": cmd_rank}[args.command]
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous_sigint = signal.getsignal(signal.SIGINT) if in_main_thread else None
     try:

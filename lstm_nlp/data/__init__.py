@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 _EXPORTS = {
+    "annotations": ["read_annotations"],
     "batching": ["BucketBatchSampler", "collate_classification", "collate_tagging", "padding_efficiency"],
     "conll": ["iob1_to_iob2", "iob2_to_iob1", "read_conll"],
     "conllu": ["load_tagging_dataset", "read_conllu"],
@@ -42,6 +43,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from lstm_nlp.data.annotations import read_annotations
     from lstm_nlp.batch import IGNORE_INDEX
     from lstm_nlp.data.batching import BucketBatchSampler, collate_classification, collate_tagging, padding_efficiency
     from lstm_nlp.data.conll import iob1_to_iob2, iob2_to_iob1, read_conll
