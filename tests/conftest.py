@@ -76,3 +76,46 @@ def sample_dir() -> Path:
 def load_recipe() -> Callable[[str], ModuleType]:
     """``load_recipe("pos_tagger")``: ``recipes/pos_tagger.py`` imported as a module (once per session)."""
     return _import_recipe
+
+
+_TINY_NER = """Maria NNP B-NP B-PER
+Lopez NNP I-NP I-PER
+visited VBD B-VP O
+Paris NNP B-NP B-LOC
+. . O O
+
+Acme NNP B-NP B-ORG
+sold VBD B-VP O
+it PRP B-NP O
+"""
+
+
+@pytest.fixture
+def tiny_ner_tagger(tmp_path) -> Callable[..., object]:
+    """``tiny_ner_tagger(head="crf")``: a tiny IOB2 tagger fitted to two sentences (it tags them right and is
+    unsure of words it never saw)."""
+    from lstm_nlp.data import Vocab
+    from lstm_nlp.data.conll import read_conll
+    from lstm_nlp.models import SequenceTagger, TaggerConfig
+    from lstm_nlp.modules.crf import allowed_transitions
+    from lstm_nlp.pipelines import TaggingPipeline
+
+    def build(head: str = "crf", steps: int = 40):
+        (tmp_path / "tiny_ner.txt").write_text(_TINY_NER, encoding="utf-8")
+        data = read_conll(tmp_path / "tiny_ner.txt", tag_column=3)
+        torch.manual_seed(0)
+        words, labels = Vocab.build(data["tokens"], lower=True), Vocab.build_labels(data["tags"])
+        config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=8, hidden_size=8,
+                              num_layers=1, head=head)
+        model = SequenceTagger(config, constraints=allowed_transitions(labels.itos) if head == "crf" else None)
+        pipeline = TaggingPipeline(model, words, labels, scheme="iob2", tag_column=3)
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+        batch = next(iter(pipeline.loader(pipeline.encode(data), batch_size=2)))
+        model.train()
+        for _ in range(steps):
+            optimizer.zero_grad()
+            model(**{k: v for k, v in batch.items() if k not in ("lengths", "index")}).loss.backward()
+            optimizer.step()
+        return pipeline
+
+    return build

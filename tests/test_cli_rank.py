@@ -8,14 +8,13 @@ from lstm_nlp import cli
 from lstm_nlp.data import Vocab, read_annotations
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.pipelines import TaggingPipeline
-from tests.pipelines.test_ranking import trained_tagger
 
 INPUT = "Maria Lopez visited Paris .\n\nZorblat quenched 東京 😀\nAcme sold it\n"
 
 
 @pytest.fixture
-def ner(tmp_path):
-    pipeline = trained_tagger(tmp_path)
+def ner(tmp_path, tiny_ner_tagger):
+    pipeline = tiny_ner_tagger()
     pipeline.temperature = 1.3
     pipeline.save_pretrained(tmp_path / "ner")
     (tmp_path / "in.txt").write_text(INPUT, encoding="utf-8")

@@ -48,7 +48,8 @@ CharSpan = tuple[int, int, str]  # (start, end exclusive, type), in code points
 def token_offsets(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` code-point offsets of the tokens of spaCy's blank English tokenizer (spaces dropped),
     the tokens :class:`~lstm_nlp.data.tokenizers.SpacyTokenizer` gives for the same text."""
-    from lstm_nlp.data.tokenizers import _blank_pipeline  # spaCy's tokens keep their offsets (.idx)
+    # spaCy's own tokens keep their offsets (.idx)
+    from lstm_nlp.data.tokenizers import _blank_pipeline
 
     return [(t.idx, t.idx + len(t.text)) for t in _blank_pipeline("en").tokenizer(text) if not t.is_space]
 

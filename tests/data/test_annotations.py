@@ -123,8 +123,8 @@ def test_a_selection_with_the_space_after_a_word_is_trimmed_to_the_word(tmp_path
 
 @pytest.mark.parametrize("records, message", [
     ([{"id": 5, "text": "Maria Lopez visited Paris", "label": [[0, 3, "PER"]]}],
-     "record 0 (id 5): span [0, 3) 'Mar' 'PER' ends at character 3 inside the token 'Maria', not at a token "
-     "boundary"),
+     ("record 0 (id 5): span [0, 3) 'Mar' 'PER' ends at character 3 inside the token 'Maria', not at a token "
+      "boundary")),
     ([{"text": "ok", "label": []}, {"id": "x9", "text": "Maria Lopez visited", "label": [[0, 11, "PER"], [6, 19, "ORG"]]}],
      "record 1 (id x9): span [6, 19) 'Lopez visited' 'ORG' overlaps span [0, 11) 'Maria Lopez' 'PER'"),
     ([{"id": 1, "text": "Maria", "label": [[0, 5, "PERSON"]]}], "record 0 (id 1): label 'PERSON' is not one of LOC, PER"),

@@ -7,43 +7,14 @@ import torch
 
 from lstm_nlp.data import Vocab
 from lstm_nlp.data.annotations import token_offsets
-from lstm_nlp.data.conll import read_conll
 from lstm_nlp.errors import ConfigError
-from lstm_nlp.models import SequenceTagger, TaggerConfig
-from lstm_nlp.modules.crf import allowed_transitions
-from lstm_nlp.pipelines import TaggingPipeline
-from lstm_nlp.pipelines.ranking import annotation_tasks, measure, rank, token_distributions, uncertainty_scores
-
-CONLL = """Maria NNP B-NP B-PER
-Lopez NNP I-NP I-PER
-visited VBD B-VP O
-Paris NNP B-NP B-LOC
-. . O O
-
-Acme NNP B-NP B-ORG
-sold VBD B-VP O
-it PRP B-NP O
-"""
-
-
-def trained_tagger(tmp_path, head="crf", steps=40) -> TaggingPipeline:
-    """A tiny tagger fitted to two sentences (it tags them right, and is unsure of other words)."""
-    (tmp_path / "ner.txt").write_text(CONLL, encoding="utf-8")
-    data = read_conll(tmp_path / "ner.txt", tag_column=3)
-    torch.manual_seed(0)
-    words, labels = Vocab.build(data["tokens"], lower=True), Vocab.build_labels(data["tags"])
-    config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=8, hidden_size=8,
-                          num_layers=1, head=head)
-    model = SequenceTagger(config, constraints=allowed_transitions(labels.itos) if head == "crf" else None)
-    pipeline = TaggingPipeline(model, words, labels, scheme="iob2", tag_column=3)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
-    batch = next(iter(pipeline.loader(pipeline.encode(data), batch_size=2)))
-    model.train()
-    for _ in range(steps):
-        optimizer.zero_grad()
-        model(**{k: v for k, v in batch.items() if k not in ("lengths", "index")}).loss.backward()
-        optimizer.step()
-    return pipeline
+from lstm_nlp.pipelines.ranking import (
+    annotation_tasks,
+    measure,
+    rank,
+    token_distributions,
+    uncertainty_scores,
+)
 
 
 def test_measures_of_a_sure_and_of_a_uniform_distribution():
@@ -56,8 +27,8 @@ def test_measures_of_a_sure_and_of_a_uniform_distribution():
 
 
 @pytest.mark.parametrize("head", ["crf", "softmax"])
-def test_token_distributions_are_the_probabilities_predict_gives(tmp_path, head):
-    pipeline = trained_tagger(tmp_path, head)
+def test_token_distributions_are_the_probabilities_predict_gives(tiny_ner_tagger, head):
+    pipeline = tiny_ner_tagger(head)
     pipeline.temperature = 1.7  # calibrated probabilities, as the bundle's temperature gives
     sentences = [["Maria", "visited", "Oslo"], [], ["Acme"]]
     distributions = token_distributions(pipeline, sentences)
@@ -69,8 +40,8 @@ def test_token_distributions_are_the_probabilities_predict_gives(tmp_path, head)
         assert d[torch.arange(len(ids)), ids].tolist() == pytest.approx(p, abs=1e-5)
 
 
-def test_aggregates_and_the_ranking_order(tmp_path):
-    pipeline = trained_tagger(tmp_path)
+def test_aggregates_and_the_ranking_order(tiny_ner_tagger):
+    pipeline = tiny_ner_tagger()
     sentences = [["Maria", "Lopez", "visited", "Paris", "."], ["Zorblat", "quenched", "Vurmish"], [],
                  ["Acme", "sold", "it"]]
     per_token = [None if d is None else measure(d, "entropy") for d in token_distributions(pipeline, sentences)]
@@ -78,7 +49,7 @@ def test_aggregates_and_the_ranking_order(tmp_path):
         expected = [0.0 if t is None else float(reduce(t)) for t in per_token]
         assert uncertainty_scores(pipeline, sentences, aggregate=how) == pytest.approx(expected, rel=1e-6)
     ranked = rank(pipeline, sentences, by="entropy")
-    assert [r.index for r in ranked][0] == 1  # the unseen words, least sure
+    assert ranked[0].index == 1  # the unseen words, least sure
     assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
     assert ranked[-1] == type(ranked[-1])(2, 0.0)  # an empty sentence: nothing to annotate
     assert len(rank(pipeline, sentences, top=2)) == 2 and len(rank(pipeline, sentences, top=99)) == 4
@@ -108,8 +79,8 @@ def test_a_classifier_is_ranked_by_its_class_probabilities():
 
 
 @pytest.mark.parametrize("head", ["crf", "softmax"])
-def test_tasks_hold_the_predicted_spans_at_character_offsets(tmp_path, head):
-    pipeline = trained_tagger(tmp_path, head)
+def test_tasks_hold_the_predicted_spans_at_character_offsets(tiny_ner_tagger, head):
+    pipeline = tiny_ner_tagger(head)
     texts = ["😀 Maria Lopez visited Paris.", "Acme sold it"]
     offsets = [token_offsets(t) for t in texts]
     ranked = rank(pipeline, [[t[a:b] for a, b in o] for t, o in zip(texts, offsets)])
