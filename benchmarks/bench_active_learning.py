@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's lstm_nlp
 
 from common import SAMPLE_DIR, base_parser, markdown_table, recipe_defaults, require_data_root, setup  # noqa: E402
 

@@ -8,13 +8,7 @@ import torch
 from lstm_nlp.data import Vocab
 from lstm_nlp.data.annotations import token_offsets
 from lstm_nlp.errors import ConfigError
-from lstm_nlp.pipelines.ranking import (
-    annotation_tasks,
-    measure,
-    rank,
-    token_distributions,
-    uncertainty_scores,
-)
+from lstm_nlp.pipelines.ranking import annotation_tasks, measure, rank, token_distributions, uncertainty_scores
 
 
 def test_measures_of_a_sure_and_of_a_uniform_distribution():
