@@ -1,7 +1,8 @@
 """Active learning on CoNLL-2003: does adding the sentences ``lstm-nlp rank --by entropy`` picks beat random ones?
 
     python benchmarks/bench_active_learning.py                       # $LSTM_NLP_DATA/conll2003, 3 seeds
-    python benchmarks/bench_active_learning.py --seeds 0 1 2 --epochs 15 --json docs/benchmark_runs/active_learning.json
+    python benchmarks/bench_active_learning.py --seeds 0 1 2 3 4 --arms entropy random random-same-tokens \\
+        --json docs/benchmark_runs/active_learning.json
     python benchmarks/bench_active_learning.py --smoke               # the bundled sample, seconds (figures mean nothing)
 
 For each seed: shuffle train, take the first ``--fraction`` (10%) as the labelled start and the rest as
@@ -9,7 +10,8 @@ the pool; train the NER recipe's model (``recipes/ner.py`` defaults: BiLSTM-CRF 
 CNN, best epoch on dev F1, temperature fitted on dev) on the start; then add as many pool sentences
 again (another 10% of train), either the ones the start model is least sure of (mean token entropy of
 its CRF marginals, what ``lstm-nlp rank --by entropy`` writes first) or a random draw, and train a
-fresh model on each enlarged set. Reported: dev F1 (seqeval, strict IOB2) of the start model and of
+fresh model on each enlarged set. ``--arms random-same-tokens`` adds a third: random pool sentences holding as
+many tokens as the entropy pick (which favours short sentences), the same annotation effort in tokens. Reported: dev F1 (seqeval, strict IOB2) of the start model and of
 each arm, per seed and the median, with the tokens each arm added. Only ``--epochs`` (fewer than the
 recipe's 30, to bound the run) differs from the recipe.
 """
@@ -17,6 +19,7 @@ recipe's 30, to bound the run) differs from the recipe.
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 import sys
@@ -43,7 +46,18 @@ def train_and_score(args, train, dev) -> tuple[object, float, float]:
     return pipeline, pipeline.evaluate(dev)["f1"], time.perf_counter() - started
 
 
-def run_seed(seed: int, recipe, train, dev, fraction: float) -> dict:
+def same_tokens(pool: list[int], lengths: dict[int, int], budget: int, seed: int) -> list[int]:
+    """Random pool sentences, in a seeded order, until they hold ``budget`` tokens."""
+    picked, total = [], 0
+    for index in random.Random(seed).sample(pool, len(pool)):
+        if total >= budget:
+            break
+        picked.append(index)
+        total += lengths[index]
+    return picked
+
+
+def run_seed(seed: int, recipe, train, dev, fraction: float, arms: list[str]) -> dict:
     order = list(range(len(train)))
     random.Random(seed).shuffle(order)
     size = round(fraction * len(train))
@@ -52,34 +66,38 @@ def run_seed(seed: int, recipe, train, dev, fraction: float) -> dict:
     model, f1_start, seconds = train_and_score(recipe, train.select(start), dev)
     print(f"seed {seed}: start model ({len(start)} sentences) dev F1 {f1_start:.4f} ({seconds:.0f} s)", flush=True)
     pool_tokens = train.select(pool)["tokens"]
+    lengths = {index: len(tokens) for index, tokens in zip(pool, pool_tokens)}
     started = time.perf_counter()
-    picked = [pool[r.index] for r in rank(model, pool_tokens, by="entropy", top=size)]
-    rank_seconds = time.perf_counter() - started
-    arms = {"entropy": picked, "random": random.Random(seed + 1000).sample(pool, size)}
-    row = {"seed": seed, "start_sentences": len(start), "start_f1": f1_start, "rank_seconds": rank_seconds}
-    for arm, added in arms.items():
-        enlarged = train.select(start + added)
-        _, f1, seconds = train_and_score(recipe, enlarged, dev)
-        row[f"{arm}_f1"], row[f"{arm}_tokens"] = f1, sum(len(t) for t in train.select(added)["tokens"])
-        print(f"seed {seed}: + {size} sentences by {arm} ({row[f'{arm}_tokens']} tokens) dev F1 {f1:.4f} "
+    entropy = [pool[r.index] for r in rank(model, pool_tokens, by="entropy", top=size)]
+    row = {"seed": seed, "start_sentences": len(start), "start_f1": f1_start,
+           "rank_seconds": time.perf_counter() - started}
+    picks = {"entropy": lambda: entropy, "random": lambda: random.Random(seed + 1000).sample(pool, size),
+             "random-same-tokens": lambda: same_tokens(pool, lengths, sum(lengths[i] for i in entropy), seed + 2000)}
+    for arm in arms:
+        added = picks[arm]()
+        _, f1, seconds = train_and_score(recipe, train.select(start + added), dev)
+        row[arm] = {"f1": f1, "sentences": len(added), "tokens": sum(lengths[i] for i in added)}
+        print(f"seed {seed}: + {len(added)} sentences by {arm} ({row[arm]['tokens']} tokens) dev F1 {f1:.4f} "
               f"({seconds:.0f} s)", flush=True)
     return row
 
 
-def table(rows: list[dict]) -> str:
-    headers = ["", *(f"seed {r['seed']}" for r in rows), "median"]
-    return markdown_table(headers, [
-        [f"start: {rows[0]['start_sentences']} sentences", *(f"{r['start_f1']:.4f}" for r in rows),
-         f"{statistics.median(r['start_f1'] for r in rows):.4f}"],
-        [f"+ {rows[0]['start_sentences']} by entropy", *(f"{r['entropy_f1']:.4f}" for r in rows),
-         f"{statistics.median(r['entropy_f1'] for r in rows):.4f}"],
-        [f"+ {rows[0]['start_sentences']} at random", *(f"{r['random_f1']:.4f}" for r in rows),
-         f"{statistics.median(r['random_f1'] for r in rows):.4f}"],
-        ["entropy - random", *(f"{r['entropy_f1'] - r['random_f1']:+.4f}" for r in rows),
-         f"{statistics.median(r['entropy_f1'] - r['random_f1'] for r in rows):+.4f}"],
-        ["tokens added: entropy / random", *(f"{r['entropy_tokens']} / {r['random_tokens']}" for r in rows),
-         ""],
-    ])
+def table(rows: list[dict], arms: list[str]) -> str:
+    def line(label, values, signed=False):
+        shown = f"{{:{'+' if signed else ''}.4f}}"
+        return [label, *(shown.format(v) for v in values), shown.format(statistics.median(values))]
+
+    headers = ["dev F1", *(f"seed {r['seed']}" for r in rows), "median"]
+    body = [line(f"start: {rows[0]['start_sentences']} sentences", [r["start_f1"] for r in rows])]
+    names = {"entropy": "by entropy", "random": "at random", "random-same-tokens": "holding as many tokens as entropy's"}
+    for arm in arms:
+        count = "random sentences" if arm == "random-same-tokens" else f"{rows[0][arm]['sentences']} sentences"
+        body.append(line(f"+ {count} {names[arm]}", [r[arm]["f1"] for r in rows]))
+    for arm in arms[1:]:
+        body.append(line(f"entropy - {arm}", [r["entropy"]["f1"] - r[arm]["f1"] for r in rows], signed=True))
+    body.append(["added: sentences / tokens", *("; ".join(f"{arm} {r[arm]['sentences']} / {r[arm]['tokens']}"
+                                                           for arm in arms) for r in rows), ""])
+    return markdown_table(headers, body)
 
 
 def main() -> None:
@@ -87,6 +105,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=15, help="epochs of every training run (the recipe: 30)")
     parser.add_argument("--fraction", type=float, default=0.1, help="share of train in the start set and added")
+    parser.add_argument("--arms", nargs="+", choices=["entropy", "random", "random-same-tokens"],
+                        default=["entropy", "random"], help="what is added (entropy first)")
     parser.add_argument("--output", default=None, help="also write the markdown table to this file")
     args = parser.parse_args()
     setup(args)
@@ -108,26 +128,21 @@ def main() -> None:
     recipe.output_dir = tempfile.mkdtemp(prefix="bench_active_learning_")
     train, dev = (read_conll(f, token_column=recipe.token_column, tag_column=recipe.tag_column, scheme=recipe.scheme)
                   for f in (train_file, dev_file))
-    rows = [run_seed(seed, recipe, train, dev, args.fraction) for seed in args.seeds]
-    markdown = table(rows)
-    print("\n" + markdown)
     settings = (f"{'bundled sample' if args.smoke else 'CoNLL-2003'} train ({len(train)} sentences), dev "
-                f"({len(dev)}); {args.epochs} epochs per run, recipes/ner.py defaults otherwise; "
-                f"{torch_threads()} thread(s)")
-    print(settings)
-    if args.output:
-        Path(args.output).write_text(markdown + "\n\n" + settings + "\n", encoding="utf-8")
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"name": "active_learning", "smoke": args.smoke, "settings": settings,
-                                               "epochs": args.epochs, "fraction": args.fraction, "rows": rows,
-                                               "table": markdown}, indent=1) + "\n", encoding="utf-8")
-
-
-def torch_threads() -> int:
-    import torch
-
-    return torch.get_num_threads()
+                f"({len(dev)}); {args.epochs} epochs per run, recipes/ner.py defaults otherwise (CPU threads: the "
+                f"recipe's default, the free cores of this {os.cpu_count()}-core machine)")
+    rows = []
+    for seed in args.seeds:  # the table and JSON after each seed: a stopped run keeps what it measured
+        rows.append(run_seed(seed, recipe, train, dev, args.fraction, args.arms))
+        markdown = table(rows, args.arms)
+        if args.output:
+            Path(args.output).write_text(markdown + "\n\n" + settings + "\n", encoding="utf-8")
+        if args.json:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps({"name": "active_learning", "smoke": args.smoke, "settings": settings,
+                                                   "epochs": args.epochs, "fraction": args.fraction, "arms": args.arms,
+                                                   "rows": rows, "table": markdown}, indent=1) + "\n", encoding="utf-8")
+    print("\n" + markdown + "\n\n" + settings)
 
 
 if __name__ == "__main__":
