@@ -78,31 +78,24 @@ def load_recipe() -> Callable[[str], ModuleType]:
     return _import_recipe
 
 
-_TINY_NER = """Maria NNP B-NP B-PER
-Lopez NNP I-NP I-PER
-visited VBD B-VP O
-Paris NNP B-NP B-LOC
-. . O O
-
-Acme NNP B-NP B-ORG
-sold VBD B-VP O
-it PRP B-NP O
-"""
+#: Two sentences and their IOB2 tags, what ``tiny_ner_tagger`` is fitted to.
+TINY_NER = [("Maria Lopez visited Paris .", "B-PER I-PER O B-LOC O"), ("Acme sold it", "B-ORG O O")]
 
 
 @pytest.fixture
-def tiny_ner_tagger(tmp_path) -> Callable[..., object]:
+def tiny_ner_tagger() -> Callable[..., object]:
     """``tiny_ner_tagger(head="crf")``: a tiny IOB2 tagger fitted to two sentences (it tags them right and is
     unsure of words it never saw)."""
+    from datasets import Dataset
+
     from lstm_nlp.data import Vocab
-    from lstm_nlp.data.conll import read_conll
     from lstm_nlp.models import SequenceTagger, TaggerConfig
     from lstm_nlp.modules.crf import allowed_transitions
     from lstm_nlp.pipelines import TaggingPipeline
 
     def build(head: str = "crf", steps: int = 40):
-        (tmp_path / "tiny_ner.txt").write_text(_TINY_NER, encoding="utf-8")
-        data = read_conll(tmp_path / "tiny_ner.txt", tag_column=3)
+        data = Dataset.from_dict({"tokens": [text.split() for text, _ in TINY_NER],
+                                  "tags": [tags.split() for _, tags in TINY_NER]})
         torch.manual_seed(0)
         words, labels = Vocab.build(data["tokens"], lower=True), Vocab.build_labels(data["tags"])
         config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=8, hidden_size=8,
