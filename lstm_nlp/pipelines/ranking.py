@@ -20,7 +20,7 @@ by the total (picks long sentences, the most tokens per sentence annotated).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -66,7 +66,6 @@ def _aggregate(scores: torch.Tensor, how: str) -> float:
     raise ConfigError(f"aggregate must be one of {', '.join(AGGREGATES)}, got {how!r}")
 
 
-@torch.no_grad()
 def token_distributions(pipeline, sentences: Sequence[Sequence[str]], *,
                         batch_size: int = 256) -> list[torch.Tensor | None]:
     """Each sentence's per-token tag distributions at the pipeline's temperature.
@@ -79,9 +78,18 @@ def token_distributions(pipeline, sentences: Sequence[Sequence[str]], *,
         One ``FloatTensor[len(tokens), num_tags]`` per sentence (CRF: exact marginals; softmax head:
         the softmax of the scores / temperature), ``None`` for an empty sentence.
     """
+    results: list[torch.Tensor | None] = [None] * len(sentences)
+    for index, distribution in _distributions(pipeline, sentences, batch_size):
+        results[index] = distribution
+    return results
+
+
+@torch.no_grad()
+def _distributions(pipeline, sentences: Sequence[Sequence[str]], batch_size: int) -> Iterator[tuple[int, torch.Tensor]]:
+    """``(index, FloatTensor[len(tokens), num_tags])`` of each non-empty sentence, a batch at a time (in batch
+    order), so that a caller that only scores them holds one batch of distributions, not all."""
     pipeline.model.eval()
     crf = getattr(pipeline.model.head, "crf", None)
-    results: list[torch.Tensor | None] = [None] * len(sentences)
     examples = [{**pipeline.featurize(tokens), "index": i} for i, tokens in enumerate(sentences) if len(tokens)]
     for batch in pipeline.inference_batches(examples, batch_size=batch_size):
         indices, lengths = batch["index"].tolist(), batch["lengths"].tolist()
@@ -93,8 +101,7 @@ def token_distributions(pipeline, sentences: Sequence[Sequence[str]], *,
             probabilities = crf.marginals(logits, mask=mask)
         probabilities = probabilities.float().cpu()  # [batch, seq, num_tags]
         for row, (index, length) in enumerate(zip(indices, lengths)):
-            results[index] = probabilities[row, :length]
-    return results
+            yield index, probabilities[row, :length]
 
 
 def uncertainty_scores(pipeline, inputs: Sequence, *, by: str = "entropy", aggregate: str = "mean",
@@ -117,8 +124,10 @@ def uncertainty_scores(pipeline, inputs: Sequence, *, by: str = "entropy", aggre
     measure(torch.tensor([[1.0]]), by)  # an unknown measure fails before the model runs
     _aggregate(torch.zeros(1), aggregate)
     if hasattr(pipeline, "predict_tokens"):
-        distributions = token_distributions(pipeline, inputs, batch_size=batch_size)
-        return [0.0 if d is None else _aggregate(measure(d, by), aggregate) for d in distributions]
+        scores = [0.0] * len(inputs)
+        for index, distribution in _distributions(pipeline, inputs, batch_size):
+            scores[index] = _aggregate(measure(distribution, by), aggregate)
+        return scores
     if hasattr(pipeline, "predict_examples"):
         probabilities = pipeline.predict_examples(pipeline.featurize(inputs), batch_size=batch_size)
         return measure(probabilities, by).tolist()
