@@ -424,7 +424,7 @@ def _checked_tagger_input(pipeline, stream, args: argparse.Namespace):
 def _checked_input(stream, args: argparse.Namespace, *, tagger: bool = True):
     """``stream`` with its first lines read ahead, refused when they clearly look like another kind of input."""
     from lstm_nlp.data.textfiles import SNIFF_LINES, input_kind_problem, sniff_lines
-    from lstm_nlp.pipelines.base import PeekedLines
+    from lstm_nlp.data.lines import PeekedLines
 
     lines = PeekedLines(stream, SNIFF_LINES, max_chars=args.max_line_chars)
     problem = input_kind_problem(sniff_lines(lines.head), args.input_format, args.input or "stdin", tagger=tagger)
