@@ -22,7 +22,7 @@ from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.device import move_batch
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
-from lstm_nlp.inference import paused_gc
+from lstm_nlp.gc_pause import paused_gc
 from lstm_nlp.metrics import classification_metrics
 from lstm_nlp.models.classifier import MODEL_TYPE, TextClassifier
 from lstm_nlp.pipelines.base import TaskPipeline, check_gold_labels, check_texts
