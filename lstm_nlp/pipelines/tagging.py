@@ -21,7 +21,8 @@ from lstm_nlp.batch import model_inputs
 from lstm_nlp.calibration import TEMPERATURE_RANGE, check_temperature
 from lstm_nlp.data.batching import collate_tagging
 from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, read_blocks, write_block
-from lstm_nlp.data.tag_writers import OUTPUT_FORMATS, check_tag_output, write_tagged  # noqa: F401
+from lstm_nlp.data.tag_writers import (OUTPUT_FORMATS, check_tag_output, conllu_tags_problem,  # noqa: F401
+                                       write_tagged)
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.device import move_batch
@@ -116,6 +117,11 @@ class TaggingPipeline(TaskPipeline):
         self.temperature = temperature
         self._tokenizer: SpacyTokenizer | None = None
         self._char_ids: dict[str, tuple[int, ...]] = {}  # spelling -> char ids, filled by featurize
+
+    @property
+    def head(self) -> str:
+        """The tag decoder: ``"softmax"`` or ``"crf"``."""
+        return self.model.config.head
 
     @property
     def temperature(self) -> float:
@@ -478,16 +484,9 @@ class TaggingPipeline(TaskPipeline):
 
     def conllu_tags_problem(self) -> str | None:
         """Why this model's tags have no field in a CoNLL-U file, or ``None``: the one model/format check of
-        ``lstm-nlp predict`` (CoNLL-U output) and ``evaluate`` (CoNLL-U data).
-
-        Span tags (entities, chunks: any scheme but ``"none"``) are refused rather than written into
-        UPOS or XPOS, which hold part-of-speech tags: a file with entity tags there looks valid and
-        misleads every CoNLL-U tool that reads it. MISC has no standard key for them either.
-        """
-        if self.scheme == "none":
-            return None
-        return (f"this model predicts {self.scheme.upper()} span tags (entities or chunks), and no CoNLL-U field "
-                "holds them (UPOS and XPOS are part-of-speech tags)")
+        ``lstm-nlp predict`` (CoNLL-U output) and ``evaluate`` (CoNLL-U data); see
+        :func:`~lstm_nlp.data.tag_writers.conllu_tags_problem`."""
+        return conllu_tags_problem(self.scheme)
 
     def _blocks_outputs(self, chunk: list[Block], input_format: str, output_format: str, probabilities: bool,
                         batch_size: int, top_k: int | None) -> list[str]:
