@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TextIO
 
@@ -40,6 +41,25 @@ from lstm_nlp.tags import convert_tags
 #: Longer words are cut to their first characters (= lstm_nlp.pipelines.tagging.MAX_WORD_CHARS).
 MAX_WORD_CHARS = 40
 _CHAR_CACHE_SIZE = 200_000
+
+
+def import_spacy_without_torch() -> None:
+    """Imports spaCy without letting its thinc import torch (1-3 s of start-up), for a process that runs no PyTorch.
+
+    thinc imports torch whenever it is installed, to offer PyTorch layers that spaCy's tokenizer never
+    uses. torch is hidden only while spaCy is imported, and only when neither is imported yet; thinc's
+    PyTorch layers are then off in this process (a later ``import torch`` works as usual). ``lstm-nlp
+    predict`` and ``serve`` call it with ``--backend onnx``; a library user may call it before anything
+    imports spaCy.
+    """
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        return
+    sys.modules["torch"] = None  # import torch -> ImportError, which thinc takes as "not installed"
+    try:
+        import spacy  # noqa: F401
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
 
 
 def load_onnx_pipeline(directory: str | os.PathLike, *, onnx_path: str | os.PathLike | None = None,

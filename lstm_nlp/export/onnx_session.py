@@ -44,6 +44,15 @@ def export_command(bundle: str | os.PathLike) -> str:
     return f"lstm-nlp export --model {bundle}"
 
 
+def check_exported(directory: str | os.PathLike, onnx_path: str | os.PathLike | None = None) -> Path:
+    """The graph's path (default ``directory/model.onnx``), or a ConfigError naming the command that writes it."""
+    path = Path(onnx_path) if onnx_path is not None else Path(directory) / ONNX_NAME
+    if not path.is_file():
+        raise ConfigError(f"{directory} has no {path.name} (the ONNX backend runs the exported graph); "
+                          f"write it with: {export_command(directory)}")
+    return path
+
+
 class OnnxGraph:
     """An exported graph in an onnxruntime session, with the metadata the export stored beside it.
 
@@ -95,10 +104,7 @@ class OnnxBundle:
         self.model_type: str = header["model_type"]
         self.config: dict = header["config"]
         self.meta: dict = header.get("meta") or {}
-        graph_path = Path(onnx_path) if onnx_path is not None else self.path / ONNX_NAME
-        if not graph_path.is_file():
-            raise ConfigError(f"{directory} has no {graph_path.name} (the ONNX backend runs the exported graph); "
-                              f"write it with: {export_command(directory)}")
+        graph_path = check_exported(self.path, onnx_path)
         self.vocabs = {}
         for file in sorted(self.path.glob(f"*{VOCAB_SUFFIX}")):
             try:

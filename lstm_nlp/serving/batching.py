@@ -230,7 +230,7 @@ def model_info(pipeline: Any) -> ModelInfo:
     labels = tuple(pipeline.labels.itos)
     if pipeline.model_type == "sequence_tagger":
         return ModelInfo(pipeline.model_type, labels, scheme=pipeline.scheme,
-                         crf=pipeline.model.config.head == "crf", token_column=pipeline.token_column)
+                         crf=pipeline.head == "crf", token_column=pipeline.token_column)
     return ModelInfo(pipeline.model_type, labels)
 
 
