@@ -5,6 +5,11 @@
     python benchmarks/bench_onnx.py --model runs/imdb/model --data $LSTM_NLP_DATA/imdb/train.jsonl --limit 2000
     python benchmarks/bench_onnx.py --smoke       # a tiny tagger trained on the bundled sample
     python benchmarks/bench_onnx.py --smoke --smoke-recipe imdb_sentiment     # a tiny text classifier
+    python benchmarks/bench_onnx.py --startup --model runs/pos_ewt/model     # start-up of predict, both backends
+
+``--startup``: wall clock of a one-sentence ``lstm-nlp predict`` with ``--backend onnx`` and ``--backend torch``
+beside ``python -c "import onnxruntime"``, each command end to end, interleaved, median of 5 (the bundle needs
+its ``model.onnx``: ``lstm-nlp export --model M``).
 
 Tagger bundles: the same pre-tokenized sentences go through ``TaggingPipeline.predict_tokens``
 (PyTorch fp32, then bf16) and ``OnnxPipeline.predict_tokens`` (the exported graph in onnxruntime,
@@ -125,17 +130,36 @@ def compare_classifier(fp32, bf16, runner: OnnxPipeline, model_dir, data, n: int
     return text, table, metrics
 
 
+def startup(model_dir, n: int) -> str:
+    """The start-up table (see the module docstring)."""
+    cli = [sys.executable, "-m", "lstm_nlp", "predict", "--model", str(model_dir), "--threads", "1"]
+    commands = {'python -c "import onnxruntime"': [sys.executable, "-c", "import onnxruntime"],
+                'lstm-nlp predict --backend onnx "The cat sat."': [*cli, "--backend", "onnx", "The cat sat."],
+                'lstm-nlp predict --backend torch "The cat sat."': [*cli, "--backend", "torch", "The cat sat."]}
+    runs = {name: (lambda c=command: subprocess.run(c, check=True, capture_output=True)) for name, command in commands.items()}
+    seconds, _ = interleaved(runs, n)
+    rows = [[name, f"{median(s):.2f}"] for name, s in seconds.items()]
+    return (f"Start-up of `lstm-nlp predict` on one sentence, `{portable(model_dir)}`, wall clock of each command end "
+            f"to end, median of {n} interleaved runs (one warm-up round).\n\n" + markdown_table(["command", "seconds"], rows))
+
+
 def main(argv=None) -> BenchResult:
     parser = base_parser(__doc__.split("\n")[0])
     parser.add_argument("--model", help="tagger or text-classifier bundle (default with --smoke: one trained on "
                                         "the sample)")
     parser.add_argument("--data", help="labelled file to predict (a tagger: its tokens; a classifier: its texts)")
+    parser.add_argument("--startup", action="store_true", help="measure the start-up of predict, both backends")
     parser.add_argument("--limit", type=int, default=None, help="predict only the first N sentences / texts")
     parser.add_argument("--smoke-recipe", choices=sorted(SMOKE_DATA), default="pos_tagger",
                         help="the recipe whose 1-epoch model --smoke trains on the bundled sample")
     args = parser.parse_args(argv)
     setup(args)
     n = repeats(args, 3)
+    if args.startup:
+        result = BenchResult("onnx_startup")
+        result.add_section("ONNX backend: start-up of predict", startup(args.model, repeats(args, 5)))
+        result.emit(args)
+        return result
     work = Path(tempfile.mkdtemp(prefix="bench_onnx-"))
     try:
         model_dir, data = args.model, args.data

@@ -64,6 +64,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                              "positions; usually slower on CPUs without native bf16 (see docs/benchmarks.md)")
 
 
+BACKENDS = ("torch", "onnx")
+
+
+def _add_backend(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=BACKENDS, default="torch",
+                        help="torch (the bundle's PyTorch model) or onnx (its exported graph, MODEL/model.onnx from "
+                             "'lstm-nlp export --model MODEL', in onnxruntime, without importing torch: a faster "
+                             "start-up, the same tags; CPU and fp32 only; needs pip install \"lstm_nlp[onnx]\")")
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -130,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "predicted tags (--input-format conll|conllu). Lines may also be given as arguments "
                     "(lstm-nlp predict --model M \"The cat sat.\" \"A dog ran.\").")
     _add_common(predict)
+    _add_backend(predict)
     predict.add_argument("text", nargs="*", metavar="TEXT",
                          help="input lines, one per argument, instead of stdin or --input")
     predict.add_argument("--input", help="read lines from this file instead of stdin ('-': stdin)")
@@ -201,7 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "'lstm_nlp' metadata), classifiers class probabilities. See docs/interop.md.")
     export.add_argument("--model", required=True, help="model bundle directory (a recipe's OUTPUT_DIR/model)")
     export.add_argument("--format", choices=["onnx"], default="onnx", help="the export format")
-    export.add_argument("--output", required=True, help="the file to write, e.g. model.onnx")
+    export.add_argument("--output", default=None,
+                        help="the file to write (default: MODEL/model.onnx, where predict and serve --backend onnx "
+                             "look for it)")
 
     serve = commands.add_parser(
         "serve", help="an HTTP service (and a demo page) for a tagger or text classifier",
@@ -213,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "(--max-batch-tokens, --max-wait-ms) by one thread that owns the model. SIGTERM answers the "
                     "requests in flight, then exits 0. See docs/serving.md.")
     _add_common(serve)
+    _add_backend(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this "
                                                           "machine only; 0.0.0.0 for every interface)")
     serve.add_argument("--port", type=_port, default=8000, help="port (default: %(default)s; 0: any free one)")
@@ -323,6 +337,25 @@ def _load_pipeline(path: str, device: str, precision: str = "fp32", threads: int
     return pipeline
 
 
+def _load_backend(args: argparse.Namespace, *, calibrated: bool = True):
+    """The pipeline of ``--backend``: the PyTorch one, or the ONNX one (which imports no torch)."""
+    if args.backend == "torch":
+        return _load_pipeline(args.model, args.device, args.precision, args.threads, calibrated=calibrated)
+    for option, value, supported in (("--device", args.device, "cpu"), ("--precision", args.precision, "fp32")):
+        if value != supported:
+            raise ConfigError(f"{option} {value}: the ONNX backend runs in fp32 on the CPU; give --backend torch")
+    if getattr(args, "workers", 1) != 1:
+        raise ConfigError(f"--workers {args.workers}: the ONNX backend predicts in one process; give onnxruntime "
+                          "the cores with --threads")
+    from lstm_nlp.export.onnx_backend import import_spacy_without_torch, load_onnx_pipeline
+
+    import_spacy_without_torch()  # this process runs no PyTorch: spaCy's thinc need not import it
+    threads = args.threads or int(os.environ.get("OMP_NUM_THREADS", "") or 0)  # 0: onnxruntime's default
+    pipeline = load_onnx_pipeline(args.model, threads=threads, calibrated=calibrated)
+    gc.freeze()  # as _load_pipeline: what is loaded lives until exit
+    return pipeline
+
+
 def open_lines(path: str | None, *, encoding_errors: str = "strict"):
     """The input as UTF-8 text lines split at ``\\n`` only, the same for a file and for stdin.
 
@@ -377,8 +410,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise ConfigError("give the input as TEXT arguments or as --input, not both")
     if args.input == "-":  # the usual spelling of stdin
         args.input = None
-    pipeline = _load_pipeline(args.model, args.device, args.precision, args.threads,
-                              calibrated=not args.no_calibrate)
+    pipeline = _load_backend(args, calibrated=not args.no_calibrate)
     if args.input is None and not args.text and sys.stdin.isatty():  # otherwise it waits on the terminal silently
         sys.stderr.write("lstm-nlp predict: reading lines from the terminal (end with Ctrl-D); "
                          "give --input FILE or pipe text in\n")
@@ -447,8 +479,11 @@ def _predict_option_problem(pipeline, args: argparse.Namespace) -> str | None:
     if (args.probabilities or args.top_k) and args.output_format != "jsonl":
         return f"{'--probabilities' if args.probabilities else '--top-k'} is written in the jsonl output; add " \
                "--output-format jsonl"
-    if args.top_k and pipeline.model.config.head != "crf":
+    if args.top_k and pipeline.head != "crf":
         return "--top-k: the k best tag sequences need a CRF tagger (recipes: --head crf); this one has a softmax head"
+    if args.backend == "onnx" and (args.top_k or (args.probabilities and pipeline.head == "crf")):
+        return (f"{'--top-k' if args.top_k else '--probabilities'} of a CRF tagger (marginals, spans, k best "
+                "sequences) needs --backend torch")
     return None
 
 
@@ -466,7 +501,7 @@ def _checked_tagger_input(pipeline, stream, args: argparse.Namespace):
 def _checked_input(stream, args: argparse.Namespace, *, tagger: bool = True):
     """``stream`` with its first lines read ahead, refused when they clearly look like another kind of input."""
     from lstm_nlp.data.textfiles import SNIFF_LINES, input_kind_problem, sniff_lines
-    from lstm_nlp.pipelines.base import PeekedLines
+    from lstm_nlp.data.lines import PeekedLines
 
     lines = PeekedLines(stream, SNIFF_LINES, max_chars=args.max_line_chars)
     problem = input_kind_problem(sniff_lines(lines.head), args.input_format, args.input or "stdin", tagger=tagger)
@@ -557,6 +592,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     from lstm_nlp.outputs import output_file_problem
     from lstm_nlp.pipelines import load_pipeline
 
+    if args.output is None:
+        from lstm_nlp.export.onnx_session import ONNX_NAME
+
+        args.output = os.path.join(args.model, ONNX_NAME)
     problem = output_file_problem(args.output, option="--output")
     if problem is not None:  # before loading the model, not after the export's work
         raise ConfigError(problem)
@@ -575,7 +614,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ImportError as err:
         raise ConfigError(f"serve needs the [serve] extra ({err.name} is not installed): "
                           'pip install "lstm_nlp[serve]"') from None
-    from lstm_nlp.serialization import read_header
+    from lstm_nlp.bundle_header import read_header
     from lstm_nlp.serving.app import create_app
     from lstm_nlp.serving.limits import Limits
     from lstm_nlp.serving.server import serve
@@ -585,7 +624,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ConfigError(f"serve takes taggers and text classifiers; {args.model} is a {model_type}")
     limits = Limits(max_body_bytes=args.max_body_bytes, max_texts=args.max_texts, max_text_chars=args.max_text_chars,
                     request_timeout_s=args.request_timeout, max_queue=args.max_queue, max_top_k=args.max_top_k)
-    app = create_app(lambda: _load_pipeline(args.model, args.device, args.precision, args.threads), limits=limits,
+    if args.backend == "onnx":
+        from lstm_nlp.export.onnx_session import check_exported
+
+        check_exported(args.model)  # before listening, as a missing bundle
+    app = create_app(lambda: _load_backend(args), limits=limits,
                      max_batch_tokens=args.max_batch_tokens, max_wait_ms=args.max_wait_ms,
                      batch_size=args.batch_size)
     code = serve(app, host=args.host, port=args.port, log_level=args.log_level)

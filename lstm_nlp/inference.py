@@ -27,17 +27,15 @@ candidates (figures in ``docs/benchmarks.md``).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
-import gc
-from collections.abc import Iterator
 from typing import Any, Literal
 
 import torch
 from torch import nn
 
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.gc_pause import paused_gc  # noqa: F401  (re-exported: lstm_nlp.inference.paused_gc)
 from lstm_nlp.precision import INFERENCE_PRECISIONS
 
 Precision = Literal["fp32", "bf16"]
@@ -87,26 +85,6 @@ def prepare_for_inference(model: nn.Module, *, precision: Precision = "fp32") ->
 # Modules whose weights autocast would cast to bf16 anyway (or, for embeddings, whose outputs go
 # straight into one that would); anything else (CRF transitions) keeps fp32.
 _BF16_MODULES = (nn.Embedding, nn.LSTM, nn.Linear, nn.Conv1d)
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pauses Python's cyclic garbage collector inside a ``with`` block (restoring its previous state).
-
-    Inference allocates many short-lived containers (token lists, example dicts) that survive a
-    few collections and so trigger *full* collections, which scan every object of the process:
-    with torch, spaCy and datasets imported that is ~300k objects and ~0.2 s each, about a third of
-    the time to tag EWT dev. Reference counting still frees everything at once; cycles made inside
-    the block are collected after it. Use it around bounded work (one chunk of input), not around
-    an unbounded stream.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _device_type(model: nn.Module) -> str:

@@ -13,7 +13,6 @@ agree with the config, so a crafted size allocates nothing.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import secrets
@@ -30,25 +29,13 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from lstm_nlp import __version__
+from lstm_nlp.bundle_header import (_BACKUP_PREFIX, CONFIG_NAME, FORMAT_VERSION, HEADER_SCHEMA,  # noqa: F401
+                                    VOCAB_SUFFIX, WEIGHTS_NAME, locate_bundle, read_header)
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.errors import BundleError, VocabError
-from lstm_nlp.schema import MAX_PARAMETERS, Field, check_fields, check_regular_file, read_json_file
+from lstm_nlp.schema import MAX_PARAMETERS, Field, check_fields, check_regular_file
 
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
-VOCAB_SUFFIX = ".vocab.json"
-FORMAT_VERSION = 1
-_BACKUP_PREFIX = ".{name}.old-"
-#: The top level of ``config.json``; ``config`` and ``meta`` are checked by the model and the task.
-HEADER_SCHEMA = {
-    "model_type": Field((str,), required=True),
-    "format_version": Field((int,), low=1, high=FORMAT_VERSION),
-    "lstm_nlp_version": Field((str,)),
-    "config": Field((dict,), required=True),
-    "meta": Field((dict,)),
-}
 
-logger = logging.getLogger("lstm_nlp")
 
 
 @dataclass
@@ -198,47 +185,6 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _locate(directory: str | os.PathLike) -> Path:
-    """``directory``, or the previous bundle that a save killed mid-swap left beside it."""
-    path = Path(directory)
-    if path.exists():
-        return path
-    backups = sorted(path.parent.glob(_BACKUP_PREFIX.format(name=path.name) + "*"),
-                     key=lambda p: p.stat().st_mtime) if path.parent.is_dir() else []
-    backups = [b for b in backups if (b / CONFIG_NAME).is_file() and (b / WEIGHTS_NAME).is_file()]
-    if not backups:
-        return path
-    logger.warning("%s is missing but %s holds the bundle an interrupted save moved aside; loading that "
-                   "(rename it to %s to keep it)", path, backups[-1], path.name)
-    return backups[-1]
-
-
-def read_header(directory: str | os.PathLike) -> dict:
-    """Reads and checks a bundle's ``config.json`` (``model_type``, ``format_version``, ``config``, ``meta``).
-
-    Raises:
-        BundleError: no bundle there, ``config.json`` missing, not a regular file, over
-            :data:`~lstm_nlp.schema.MAX_JSON_BYTES`, not JSON, a newer format version, or a top-level
-            field of the wrong type (one line naming the file and field).
-    """
-    path = _locate(directory)
-    if not path.is_dir():
-        raise BundleError(f"model bundle not found: {path} is not a directory")
-    config_path = path / CONFIG_NAME
-    try:
-        header = read_json_file(config_path)
-    except FileNotFoundError:
-        raise BundleError(f"{path} has no {CONFIG_NAME}; is it a model saved with save_pretrained?") from None
-    if isinstance(header, dict):
-        version = header.get("format_version", 1)
-        if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
-            raise BundleError(
-                f"{config_path} has bundle format version {version}; this lstm_nlp ({__version__}) reads up to "
-                f"{FORMAT_VERSION}. Upgrade lstm_nlp to load it.")
-    check_fields(header, HEADER_SCHEMA, source=config_path, what="a bundle's config.json")
-    return header
-
-
 def read_bundle(directory: str | os.PathLike, *, expected_type: str | None = None) -> Bundle:
     """Reads and checks a bundle directory (no code from the files is executed).
 
@@ -250,7 +196,7 @@ def read_bundle(directory: str | os.PathLike, *, expected_type: str | None = Non
             device, a directory), unreadable JSON or safetensors, a newer format version, or a
             ``model_type`` other than ``expected_type``.
     """
-    path = _locate(directory)
+    path = locate_bundle(directory)
     header = read_header(path)
     if expected_type is not None and header["model_type"] != expected_type:
         raise BundleError(f"{path} holds a {header['model_type']!r} model, expected {expected_type!r}")

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from lstm_nlp.data.subword import SubwordTokenizer
-from lstm_nlp.errors import ConfigError
+from lstm_nlp.data.subword import TOKENIZER_FILE, SubwordTokenizer
+from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
+from lstm_nlp.schema import MAX_JSON_BYTES, read_regular_file
 
 TokenizerKind = Literal["spacy", "bpe", "wordpiece"]
 _HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)  # IMDB reviews use <br /> for line breaks
@@ -184,3 +187,31 @@ def clean_text(text: str | None, strip_html: bool) -> str:
     """``text`` with lone surrogates replaced and, with ``strip_html``, HTML line breaks as spaces."""
     text = replace_surrogates(text or "")
     return _HTML_BREAK.sub(" ", text) if strip_html else text
+
+
+def bundle_tokenizer(folder: str | os.PathLike, settings: dict | None) -> TextTokenizer:
+    """The :class:`TextTokenizer` of a text-classifier bundle: its ``meta.tokenizer`` settings, and for
+    subword kinds the trained model in ``folder/tokenizer.json``.
+
+    Raises:
+        BundleError: the subword file is missing, not UTF-8 or not a tokenizer, or a setting is refused.
+    """
+    folder = Path(folder)
+    settings = dict(settings or {"kind": "spacy"})
+    subword = None
+    if settings.get("kind", "spacy") != "spacy":
+        path = folder / TOKENIZER_FILE
+        try:  # a regular file of bounded size only (not a FIFO or a device)
+            text = read_regular_file(path, max_bytes=MAX_JSON_BYTES)
+        except FileNotFoundError:
+            raise BundleError(f"{folder} uses a {settings['kind']} tokenizer but has no {TOKENIZER_FILE}") from None
+        try:
+            subword = SubwordTokenizer.from_str(text.decode("utf-8"), source=str(path))
+        except UnicodeDecodeError as err:
+            raise BundleError(f"{path}: not valid JSON (not UTF-8 text: byte {err.start})") from None
+        except DataFormatError as err:
+            raise BundleError(str(err)) from None
+    try:
+        return TextTokenizer(settings.pop("kind", "spacy"), **settings, subword=subword)
+    except ConfigError as err:
+        raise BundleError(f"{folder / 'config.json'}: meta.tokenizer: {err}") from None

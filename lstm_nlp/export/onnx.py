@@ -32,13 +32,13 @@ from torch import nn
 
 from lstm_nlp import __version__
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.export.onnx_session import METADATA_KEY, unique_words  # noqa: F401  (re-exported)
 from lstm_nlp.export.viterbi import viterbi_decode
 from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder
 from lstm_nlp.modules.encoder import LSTMEncoder
 from lstm_nlp.pipelines import ClassificationPipeline, TaggingPipeline, load_pipeline
 from lstm_nlp.pipelines.base import check_sentences, check_texts
 
-METADATA_KEY = "lstm_nlp"
 OPSET = 17
 
 
@@ -106,25 +106,10 @@ def _example_batch(pipeline) -> dict[str, torch.Tensor]:
     return batch
 
 
-def unique_words(char_ids: np.ndarray, padding_idx: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``char_ids [batch, seq, chars]`` -> ``(words [n, chars], word_index [batch, seq])``: each distinct
-    spelling once, and each position's row (``n`` for a padding word)."""
-    batch, seq, width = char_ids.shape
-    flat = char_ids.reshape(batch * seq, width)
-    words, inverse = np.unique(flat, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    real = (words != padding_idx).any(axis=1)
-    if not real.all():  # drop the all-padding row; its positions point one past the end
-        new_id = np.cumsum(real) - 1
-        inverse = np.where(real[inverse], new_id[inverse], int(real.sum()))
-        words = words[real]
-    return words, inverse.reshape(batch, seq)
-
-
 def _metadata(pipeline) -> dict:
     meta = {"lstm_nlp_version": __version__, "labels": list(pipeline.labels.itos)}
     if isinstance(pipeline, ClassificationPipeline):
-        return {**meta, "task": "classification"}
+        return {**meta, "task": "classification", "temperature": pipeline.temperature}  # baked into the softmax
     meta.update(task="tagging", scheme=pipeline.scheme, crf=None)
     crf = getattr(pipeline.model.head, "crf", None)
     if crf is not None:

@@ -17,16 +17,16 @@ import torch
 
 from lstm_nlp.calibration import TEMPERATURE_RANGE, check_temperature
 from lstm_nlp.data.batching import collate_classification
-from lstm_nlp.data.subword import TOKENIZER_FILE, SubwordTokenizer
-from lstm_nlp.data.tokenizers import TextTokenizer
+from lstm_nlp.data.subword import TOKENIZER_FILE
+from lstm_nlp.data.tokenizers import TextTokenizer, bundle_tokenizer
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.device import move_batch
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
-from lstm_nlp.inference import paused_gc
+from lstm_nlp.gc_pause import paused_gc
 from lstm_nlp.metrics import classification_metrics
 from lstm_nlp.models.classifier import MODEL_TYPE, TextClassifier
 from lstm_nlp.pipelines.base import TaskPipeline, check_gold_labels, check_texts
-from lstm_nlp.schema import MAX_JSON_BYTES, MAX_VOCAB, Field, read_regular_file
+from lstm_nlp.schema import MAX_VOCAB, Field
 from lstm_nlp.serialization import Bundle
 
 if TYPE_CHECKING:
@@ -276,26 +276,7 @@ class ClassificationPipeline(TaskPipeline):
 
     @classmethod
     def _from_bundle(cls, bundle: Bundle) -> ClassificationPipeline:
-        directory = bundle.path
-        settings = dict(bundle.meta.get("tokenizer") or {"kind": "spacy"})
-        subword = None
-        if settings.get("kind", "spacy") != "spacy":
-            path = bundle.path / TOKENIZER_FILE
-            try:  # a regular file of bounded size only (not a FIFO or a device)
-                text = read_regular_file(path, max_bytes=MAX_JSON_BYTES)
-            except FileNotFoundError:
-                raise BundleError(f"{directory} uses a {settings['kind']} tokenizer but has no {TOKENIZER_FILE}") \
-                    from None
-            try:
-                subword = SubwordTokenizer.from_str(text.decode("utf-8"), source=str(path))
-            except UnicodeDecodeError as err:
-                raise BundleError(f"{path}: not valid JSON (not UTF-8 text: byte {err.start})") from None
-            except DataFormatError as err:
-                raise BundleError(str(err)) from None
-        try:
-            tokenizer = TextTokenizer(settings.pop("kind", "spacy"), **settings, subword=subword)
-        except ConfigError as err:
-            raise BundleError(f"{bundle.config_file}: meta.tokenizer: {err}") from None
+        tokenizer = bundle_tokenizer(bundle.path, bundle.meta.get("tokenizer"))
         model = TextClassifier.from_bundle(bundle)
         return cls(model, bundle.vocabs["words"], bundle.vocabs["labels"], tokenizer,
                    label_names=bundle.meta.get("label_names"), positive_label=bundle.meta.get("positive_label"),

@@ -8,7 +8,6 @@ files are CoNLL-U (``.conllu``, ``.conllu.gz``) or CoNLL columns (anything else,
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import math
 import os
@@ -22,11 +21,13 @@ from lstm_nlp.batch import model_inputs
 from lstm_nlp.calibration import TEMPERATURE_RANGE, check_temperature
 from lstm_nlp.data.batching import collate_tagging
 from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, read_blocks, write_block
+from lstm_nlp.data.tag_writers import (OUTPUT_FORMATS, check_tag_output, conllu_tags_problem,  # noqa: F401
+                                       write_tagged)
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.device import move_batch
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
-from lstm_nlp.inference import paused_gc
+from lstm_nlp.gc_pause import paused_gc
 from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
 from lstm_nlp.modules.crf import span_pattern
 from lstm_nlp.pipelines.base import (MAX_LINE_CHARS, TaskPipeline, check_gold_labels, check_sentences, check_texts,
@@ -44,8 +45,6 @@ logger = logging.getLogger("lstm_nlp")
 MAX_WORD_CHARS = 40
 #: Label schemes a tagger may be trained on (files are read as IOB2 and converted).
 LABEL_SCHEMES = ("none", "iob2", "bioes", "bilou")
-#: Output formats of tagger predictions read line by line (CoNLL files are written back as themselves).
-OUTPUT_FORMATS = ("slash", "jsonl", "conll")
 _CHAR_CACHE_SIZE = 200_000  # distinct spellings kept by TaggingPipeline featurize (a few tens of MB)
 
 
@@ -118,6 +117,11 @@ class TaggingPipeline(TaskPipeline):
         self.temperature = temperature
         self._tokenizer: SpacyTokenizer | None = None
         self._char_ids: dict[str, tuple[int, ...]] = {}  # spelling -> char ids, filled by featurize
+
+    @property
+    def head(self) -> str:
+        """The tag decoder: ``"softmax"`` or ``"crf"``."""
+        return self.model.config.head
 
     @property
     def temperature(self) -> float:
@@ -480,16 +484,9 @@ class TaggingPipeline(TaskPipeline):
 
     def conllu_tags_problem(self) -> str | None:
         """Why this model's tags have no field in a CoNLL-U file, or ``None``: the one model/format check of
-        ``lstm-nlp predict`` (CoNLL-U output) and ``evaluate`` (CoNLL-U data).
-
-        Span tags (entities, chunks: any scheme but ``"none"``) are refused rather than written into
-        UPOS or XPOS, which hold part-of-speech tags: a file with entity tags there looks valid and
-        misleads every CoNLL-U tool that reads it. MISC has no standard key for them either.
-        """
-        if self.scheme == "none":
-            return None
-        return (f"this model predicts {self.scheme.upper()} span tags (entities or chunks), and no CoNLL-U field "
-                "holds them (UPOS and XPOS are part-of-speech tags)")
+        ``lstm-nlp predict`` (CoNLL-U output) and ``evaluate`` (CoNLL-U data); see
+        :func:`~lstm_nlp.data.tag_writers.conllu_tags_problem`."""
+        return conllu_tags_problem(self.scheme)
 
     def _blocks_outputs(self, chunk: list[Block], input_format: str, output_format: str, probabilities: bool,
                         batch_size: int, top_k: int | None) -> list[str]:
@@ -517,10 +514,7 @@ class TaggingPipeline(TaskPipeline):
 
     def _format(self, sentences: list[list[str]], output_format: str, probabilities: bool,
                 batch_size: int, top_k: int | None = None) -> list[str]:
-        if output_format not in OUTPUT_FORMATS:
-            raise ConfigError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, got {output_format!r}")
-        if (probabilities or top_k) and output_format != "jsonl":
-            raise ConfigError("probabilities and the k best sequences are written in the jsonl output format")
+        check_tag_output(output_format, probabilities, top_k)
         found = None
         if probabilities and self.model.config.head == "crf" and self.scheme != "none":
             tags, chosen, found = self.predict_spans(sentences, batch_size=batch_size)
@@ -528,22 +522,12 @@ class TaggingPipeline(TaskPipeline):
             tags, chosen = self.predict_probabilities(sentences, batch_size=batch_size)
         else:
             tags, chosen = self.predict_tokens(sentences, batch_size=batch_size), None
-        tags = [self._file_tags(seq) for seq in tags]
-        if output_format == "slash":
-            return [" ".join(f"{t}/{g}" for t, g in zip(tokens, seq)) for tokens, seq in zip(sentences, tags)]
-        if output_format == "conll":
-            return ["".join(f"{t}\t{g}\n" for t, g in zip(tokens, seq)) for tokens, seq in zip(sentences, tags)]
-        records = [{"tokens": list(tokens), "tags": seq} for tokens, seq in zip(sentences, tags)]
-        for record, values in zip(records, chosen or ()):
-            record["probabilities"] = [round(v, 6) for v in values]
-        for record, spans in zip(records, found or ()):
-            record["spans"] = [{"start": start, "end": stop, "label": kind, "probability": round(value, 6)}
-                               for start, stop, kind, value in spans]
+        candidates = None
         if top_k:
-            for record, candidates in zip(records, self.predict_top_k(sentences, top_k, batch_size=batch_size)):
-                record["top_k"] = [{"tags": self._file_tags(seq), "score": round(score, 6),
-                                    "probability": round(probability, 6)} for seq, score, probability in candidates]
-        return [json.dumps(record, ensure_ascii=False) for record in records]
+            candidates = [[(self._file_tags(seq), score, probability) for seq, score, probability in ranked]
+                          for ranked in self.predict_top_k(sentences, top_k, batch_size=batch_size)]
+        return write_tagged(sentences, [self._file_tags(seq) for seq in tags], output_format, probabilities=chosen,
+                            spans=found, top_k=candidates)
 
     def _read_labelled(self, path: str | os.PathLike, *, tag_column: str | int | None = None,
                        scheme: TagScheme | None = None) -> Dataset:

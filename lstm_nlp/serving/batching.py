@@ -187,7 +187,7 @@ class BatchWorker:
 
     def _run_group(self, jobs: list[Job]) -> None:
         """Predicts the jobs (same options) in one call and hands each its lines."""
-        from lstm_nlp.inference import paused_gc
+        from lstm_nlp.gc_pause import paused_gc
 
         first = jobs[0].request
         items = [item for job in jobs for item in job.request.items]
@@ -230,7 +230,7 @@ def model_info(pipeline: Any) -> ModelInfo:
     labels = tuple(pipeline.labels.itos)
     if pipeline.model_type == "sequence_tagger":
         return ModelInfo(pipeline.model_type, labels, scheme=pipeline.scheme,
-                         crf=pipeline.model.config.head == "crf", token_column=pipeline.token_column)
+                         crf=pipeline.head == "crf", token_column=pipeline.token_column)
     return ModelInfo(pipeline.model_type, labels)
 
 
