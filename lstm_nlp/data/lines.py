@@ -105,6 +105,14 @@ class PeekedLines:
         return iter(self.readline, "")
 
 
+def stream_name(lines: object) -> str:
+    """What errors call an input: a file's path, ``stdin``, or ``input`` (a list of lines)."""
+    name = getattr(lines, "name", None)
+    if not isinstance(name, str):
+        return "input"
+    return "stdin" if name == "<stdin>" else name
+
+
 def long_line_error(number: int, max_chars: int) -> DataFormatError:
     """The error of an input line longer than ``max_chars`` characters."""
     return DataFormatError(f"line {number} has more than {max_chars:,} characters; split it into shorter lines "

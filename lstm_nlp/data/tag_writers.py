@@ -8,7 +8,7 @@ themselves by :func:`lstm_nlp.data.conll_blocks.write_block`.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from lstm_nlp.errors import ConfigError
 
@@ -17,6 +17,32 @@ OUTPUT_FORMATS = ("slash", "jsonl", "conll")
 
 Span = tuple[int, int, str, float]  # start, end (exclusive), type, probability
 Candidate = tuple[list[str], float, float]  # tags, score, probability
+
+
+def line_sentences(lines: list[str], input_format: str,
+                   tokenize: Callable[[Iterable[str]], list[list[str]]]) -> list[list[str]]:
+    """The sentences of ``predict``'s input lines: raw text through ``tokenize``, or ``tokens`` split on whitespace.
+
+    CoNLL and CoNLL-U input is read sentence by sentence instead (``predict_blocks``).
+    """
+    if input_format not in ("text", "tokens"):
+        raise ConfigError(f"input format {input_format!r} is read sentence by sentence (predict_blocks)")
+    return tokenize(lines) if input_format == "text" else [line.split() for line in lines]
+
+
+def check_block_formats(input_format: str, output_format: str | None, conllu_problem: str | None) -> str:
+    """The output format of ``predict_blocks`` (default: the input's own), refusing what cannot be written.
+
+    ``conllu_problem``: why the model's tags have no CoNLL-U field (see :func:`conllu_tags_problem`), or ``None``.
+    """
+    output_format = output_format or input_format
+    if input_format not in ("conll", "conllu"):
+        raise ConfigError(f"predict_blocks reads 'conll' or 'conllu', not {input_format!r}")
+    if output_format in ("conll", "conllu") and output_format != input_format:
+        raise ConfigError(f"output format {output_format!r} needs {output_format!r} input, got {input_format!r}")
+    if output_format == "conllu" and conllu_problem:
+        raise ConfigError(f"{conllu_problem}; write them with output_format 'jsonl' or 'slash'")
+    return output_format
 
 
 def check_tag_output(output_format: str, probabilities: bool, top_k: int | None) -> None:

@@ -28,8 +28,8 @@ from typing import TextIO
 import numpy as np
 
 from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, read_blocks, write_block
-from lstm_nlp.data.lines import MAX_LINE_CHARS, check_sentences, check_texts, clean_lines
-from lstm_nlp.data.tag_writers import check_tag_output, conllu_tags_problem, write_tagged
+from lstm_nlp.data.lines import MAX_LINE_CHARS, check_sentences, check_texts, clean_lines, stream_name
+from lstm_nlp.data.tag_writers import check_tag_output, conllu_tags_problem, check_block_formats, line_sentences, write_tagged
 from lstm_nlp.data.tokenizers import SpacyTokenizer, bundle_tokenizer
 from lstm_nlp.errors import BundleError, ConfigError
 from lstm_nlp.export.onnx_session import (OnnxBundle, OnnxLinePipeline, check_one_worker, length_batches, pad,
@@ -186,9 +186,7 @@ class OnnxTagger(OnnxLinePipeline):
                            output_format: str = "slash", probabilities: bool = False,
                            top_k: int | None = None) -> list[str]:
         """One output item per input line (see :meth:`lstm_nlp.pipelines.TaggingPipeline.format_predictions`)."""
-        if input_format not in ("text", "tokens"):
-            raise ConfigError(f"input format {input_format!r} is read sentence by sentence (predict_blocks)")
-        sentences = self.tokenize(lines) if input_format == "text" else [line.split() for line in lines]
+        sentences = line_sentences(lines, input_format, self.tokenize)
         return self._format(sentences, output_format, probabilities, batch_size, top_k)
 
     def format_sentences(self, sentences: Sequence[Sequence[str]], *, output_format: str = "jsonl",
@@ -226,17 +224,9 @@ class OnnxTagger(OnnxLinePipeline):
         """Tags a CoNLL or CoNLL-U stream sentence by sentence (see
         :meth:`lstm_nlp.pipelines.TaggingPipeline.predict_blocks`; ``workers`` must be 1)."""
         check_one_worker(workers)
-        output_format = output_format or input_format
-        if input_format not in ("conll", "conllu"):
-            raise ConfigError(f"predict_blocks reads 'conll' or 'conllu', not {input_format!r}")
-        if output_format in ("conll", "conllu") and output_format != input_format:
-            raise ConfigError(f"output format {output_format!r} needs {output_format!r} input, got {input_format!r}")
-        if output_format == "conllu" and self.conllu_tags_problem():
-            raise ConfigError(f"{self.conllu_tags_problem()}; write them with output_format 'jsonl' or 'slash'")
-        name = getattr(lines, "name", None)
-        source = "stdin" if name == "<stdin>" else name if isinstance(name, str) else "input"
+        output_format = check_block_formats(input_format, output_format, self.conllu_tags_problem())
         blocks = read_blocks(clean_lines(lines, max_line_chars=max_line_chars), kind=input_format,
-                             token_column=self.token_column, source=source)
+                             token_column=self.token_column, source=stream_name(lines))
         for chunk in iter(lambda: list(itertools.islice(blocks, chunk_sentences)), []):
             with paused_gc():
                 yield from self._blocks_outputs(chunk, input_format, output_format, probabilities, batch_size, top_k)

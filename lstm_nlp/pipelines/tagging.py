@@ -22,7 +22,7 @@ from lstm_nlp.calibration import TEMPERATURE_RANGE, check_temperature
 from lstm_nlp.data.batching import collate_tagging
 from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, read_blocks, write_block
 from lstm_nlp.data.tag_writers import (OUTPUT_FORMATS, check_tag_output, conllu_tags_problem,  # noqa: F401
-                                       write_tagged)
+                                       check_block_formats, line_sentences, write_tagged)
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.device import move_batch
@@ -32,6 +32,7 @@ from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
 from lstm_nlp.modules.crf import span_pattern
 from lstm_nlp.pipelines.base import (MAX_LINE_CHARS, TaskPipeline, check_gold_labels, check_sentences, check_texts,
                                      clean_lines)
+from lstm_nlp.data.lines import stream_name
 from lstm_nlp.schema import Field
 from lstm_nlp.serialization import Bundle
 from lstm_nlp.tags import TagScheme, check_scheme, convert_tags, to_spans
@@ -439,9 +440,7 @@ class TaggingPipeline(TaskPipeline):
             top_k: Add the ``top_k`` best tag sequences with their scores and probabilities
                 (``jsonl``; CRF heads; see :meth:`predict_top_k`).
         """
-        if input_format not in ("text", "tokens"):
-            raise ConfigError(f"input format {input_format!r} is read sentence by sentence (predict_blocks)")
-        sentences = self.tokenize(lines) if input_format == "text" else [line.split() for line in lines]
+        sentences = line_sentences(lines, input_format, self.tokenize)
         return self._format(sentences, output_format, probabilities, batch_size, top_k)
 
     def format_sentences(self, sentences: Sequence[Sequence[str]], *, output_format: str = "jsonl",
@@ -468,15 +467,9 @@ class TaggingPipeline(TaskPipeline):
                 each decoded span's probability, see :meth:`predict_spans`).
             workers: Processes that tag chunks side by side (see :meth:`predict_lines`).
         """
-        output_format = output_format or input_format
-        if input_format not in ("conll", "conllu"):
-            raise ConfigError(f"predict_blocks reads 'conll' or 'conllu', not {input_format!r}")
-        if output_format in ("conll", "conllu") and output_format != input_format:
-            raise ConfigError(f"output format {output_format!r} needs {output_format!r} input, got {input_format!r}")
-        if output_format == "conllu" and self.conllu_tags_problem():
-            raise ConfigError(f"{self.conllu_tags_problem()}; write them with output_format 'jsonl' or 'slash'")
+        output_format = check_block_formats(input_format, output_format, self.conllu_tags_problem())
         blocks = read_blocks(clean_lines(lines, max_line_chars=max_line_chars), kind=input_format,
-                             token_column=self.token_column, source=_stream_name(lines))
+                             token_column=self.token_column, source=stream_name(lines))
         chunks = iter(lambda: list(itertools.islice(blocks, chunk_sentences)), [])
         settings = (input_format, output_format, probabilities, batch_size, top_k)
         for outputs in self._map_chunks("_blocks_outputs", ((chunk, *settings) for chunk in chunks), workers):
@@ -625,11 +618,3 @@ class TaggingPipeline(TaskPipeline):
                    chars=bundle.vocabs.get("chars"), scheme=meta.get("scheme", "none"),
                    tag_column=meta.get("tag_column", "upos"), token_column=meta.get("token_column", 0),
                    file_scheme=meta.get("file_scheme", "none"), temperature=float(meta.get("temperature", 1.0)))
-
-
-def _stream_name(lines: object) -> str:
-    """What errors call an input: a file's path, ``stdin``, or ``input`` (a list of lines)."""
-    name = getattr(lines, "name", None)
-    if not isinstance(name, str):
-        return "input"
-    return "stdin" if name == "<stdin>" else name
