@@ -69,8 +69,8 @@ def add_bio_tagger_options(parser: argparse.ArgumentParser, *, tag_column: int) 
     data.add_argument("--scheme", choices=list(FILE_SCHEMES), default="iob2", help="tag scheme of the files")
     data.add_argument("--tag-scheme", choices=list(RECIPE_LABEL_SCHEMES), default="iob2",
                       help=f"labels the model learns: {', '.join(RECIPE_LABEL_SCHEMES)} (bioes/bilou: IOB2 plus a "
-                           "prefix for a span's last token, E-/L-, and one for one-token spans, S-/U-; predictions are written back in the files' scheme and scored as "
-                           "IOB2 spans)")
+                           "prefix for a span's last token, E-/L-, and one for one-token spans, S-/U-; "
+                           "predictions are written back in the files' scheme and scored as IOB2 spans)")
     data.add_argument("--max-length", type=POSITIVE_INT, default=None,
                       help="train on the first N tokens of longer sentences")
     model = parser.add_argument_group("model")
