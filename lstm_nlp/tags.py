@@ -23,6 +23,10 @@ TagScheme = Literal["none", "iob1", "iob2", "bioes", "bilou"]
 TAG_SCHEMES: tuple[str, ...] = ("none", "iob1", "iob2", "bioes", "bilou")
 #: Schemes whose tags mark spans (everything but ``"none"``).
 SPAN_SCHEMES: tuple[str, ...] = TAG_SCHEMES[1:]
+#: Schemes a CoNLL column file may be read in (IOB1 is converted to IOB2 on reading).
+FILE_SCHEMES: tuple[str, ...] = ("iob1", "iob2")
+#: Span label schemes the BIO-tagger recipes offer a model (``--tag-scheme``); IOB2 comes first (the default).
+RECIPE_LABEL_SCHEMES: tuple[str, ...] = ("iob2", "bioes", "bilou")
 _ALIASES = {"token": "none", "bio": "iob2", "iobes": "bioes"}  # "token": bundles written before 0.2
 # The prefixes of each span scheme: (begin, inside, end, single); IOB schemes have no end/single.
 _PREFIXES = {"iob1": ("B", "I", None, None), "iob2": ("B", "I", None, None), "bioes": ("B", "I", "E", "S"),

@@ -74,3 +74,17 @@ def test_scheme_names():
     assert (check_scheme("token"), check_scheme("bio"), check_scheme("iobes")) == ("none", "iob2", "bioes")
     with pytest.raises(ConfigError, match="tag scheme must be one of"):
         check_scheme("bilu")
+
+
+def test_bio_tagger_recipes_offer_every_recipe_label_scheme():
+    """``--tag-scheme`` choices are read from :data:`RECIPE_LABEL_SCHEMES` (BILOU among them)."""
+    import argparse
+
+    from lstm_nlp.recipe_kit.tagging import add_bio_tagger_options
+    from lstm_nlp.tags import RECIPE_LABEL_SCHEMES
+
+    parser = argparse.ArgumentParser()
+    add_bio_tagger_options(parser, tag_column=-1)
+    assert "bilou" in RECIPE_LABEL_SCHEMES
+    for scheme in RECIPE_LABEL_SCHEMES:
+        assert parser.parse_args(["--tag-scheme", scheme]).tag_scheme == scheme

@@ -29,7 +29,7 @@ from lstm_nlp.pipelines import TaggingPipeline
 from lstm_nlp.pipelines.tagging import build_char_vocab
 from lstm_nlp.recipe_kit.args import NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY, int_at_least, trainer_config
 from lstm_nlp.recipe_kit.outputs import evaluate_splits, finish
-from lstm_nlp.tags import convert_tags
+from lstm_nlp.tags import FILE_SCHEMES, RECIPE_LABEL_SCHEMES, convert_tags
 from lstm_nlp.training import Trainer, seed_everything
 
 if TYPE_CHECKING:
@@ -66,11 +66,11 @@ def add_bio_tagger_options(parser: argparse.ArgumentParser, *, tag_column: int) 
     data.add_argument("--token-column", type=NON_NEGATIVE_INT, default=0, help="0-based column of the words")
     data.add_argument("--tag-column", type=int_at_least(-1), default=tag_column,
                       help="0-based column of the tags (-1: last)")
-    data.add_argument("--scheme", choices=["iob1", "iob2"], default="iob2", help="tag scheme of the files")
-    data.add_argument("--tag-scheme", choices=["iob2", "bioes"], default="iob2",
-                      help="labels the model learns: iob2, or bioes (IOB2 plus E- for a span's last token and S- "
-                           "for one-token spans; predictions are written back in the files' scheme and scored as "
-                           "IOB2 spans)")
+    data.add_argument("--scheme", choices=list(FILE_SCHEMES), default="iob2", help="tag scheme of the files")
+    data.add_argument("--tag-scheme", choices=list(RECIPE_LABEL_SCHEMES), default="iob2",
+                      help=f"labels the model learns: {', '.join(RECIPE_LABEL_SCHEMES)} (bioes/bilou: IOB2 plus a "
+                           "prefix for a span's last token, E-/L-, and one for one-token spans, S-/U-; "
+                           "predictions are written back in the files' scheme and scored as IOB2 spans)")
     data.add_argument("--max-length", type=POSITIVE_INT, default=None,
                       help="train on the first N tokens of longer sentences")
     model = parser.add_argument_group("model")
