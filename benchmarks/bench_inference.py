@@ -1,4 +1,4 @@
-"""Inference throughput: ``predict`` end to end vs the model forward alone, fp32 vs bf16 (and int8 candidates).
+"""Inference throughput: ``predict`` end to end vs the model forward alone, fp32 vs bf16.
 
     python benchmarks/bench_inference.py            # POS model trained once with the recipe (cached), EWT dev
     python benchmarks/bench_inference.py --smoke
@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import torch
@@ -39,7 +38,6 @@ from lstm_nlp.inference import bf16_is_native, prepare_for_inference
 from lstm_nlp.pipelines import load_pipeline
 
 POS_EPOCHS = 3
-INT8 = "int8 dynamic, torch.ao (candidate)"
 CLI_FLAGS = {"fp32": [], "bf16": ["--precision", "bf16"]}
 NON_INPUTS = ("lengths", "index", "labels")
 
@@ -84,36 +82,6 @@ def dev_text_lines(path: Path) -> list[str]:
     if not lines:
         raise SystemExit(f"{path} has no '# text = ' lines")
     return lines
-
-
-# ---------------------------------------------------------------------- int8 candidates (not in the library)
-def int8_torch_ao(model: nn.Module) -> nn.Module:
-    """``torch.ao.quantization.quantize_dynamic`` on every nn.LSTM and nn.Linear (as ``--quantize`` did until it
-    was removed): int8 weights, activations quantized on the fly; the quantized LSTM needs the packed path."""
-    from lstm_nlp.modules.encoder import LSTMEncoder
-
-    model = copy.deepcopy(model).eval()
-    for module in model.modules():
-        if isinstance(module, LSTMEncoder):
-            module.impl = "packed"  # the quantized nn.LSTM has no weight tensors for the dense path
-    with warnings.catch_warnings():  # torch.ao and quantized tensors are deprecated
-        warnings.simplefilter("ignore")
-        from torch.ao.quantization import quantize_dynamic
-
-        return quantize_dynamic(model, {nn.LSTM, nn.Linear}, dtype=torch.qint8)
-
-
-def int8_torchao(model: nn.Module) -> nn.Module | None:
-    """torchao's int8 dynamic quantization (its API covers nn.Linear only, not nn.LSTM); None if not installed."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_
-    except Exception:  # noqa: BLE001 - not installed or broken build
-        return None
-    model = copy.deepcopy(model)
-    quantize_(model, Int8DynamicActivationInt8WeightConfig())
-    return model
 
 
 # ---------------------------------------------------------------------- timing
@@ -163,15 +131,9 @@ def measure_variants(pipeline, variants: dict, lines, batches, batch_size: int, 
     return {name: {k: median(v) for k, v in s.items()} for name, s in samples.items()}
 
 
-def precision_variants(model: nn.Module, *, with_int8: bool) -> dict:
-    fp32 = prepare_for_inference(copy.deepcopy(model), precision="fp32")
-    variants = {"fp32": fp32, "bf16": prepare_for_inference(copy.deepcopy(model), precision="bf16")}
-    if with_int8:
-        variants[INT8] = int8_torch_ao(fp32)
-        torchao_model = int8_torchao(fp32)
-        if torchao_model is not None:
-            variants["int8 dynamic, torchao (Linear only)"] = torchao_model
-    return variants
+def precision_variants(model: nn.Module) -> dict:
+    """The precisions the package offers (``--precision``), each on its own copy of ``model``."""
+    return {name: prepare_for_inference(copy.deepcopy(model), precision=name) for name in CLI_FLAGS}
 
 
 # ---------------------------------------------------------------------- sections
@@ -184,7 +146,7 @@ def pos_section(args, result: BenchResult, n_repeats: int, *, variant: str = "",
     lines = dev_text_lines(dev_path)
     dev = pipeline.read_labelled(dev_path)
     batches = list(pipeline.loader(pipeline.encode(dev, with_labels=False), batch_size=args.batch_size))
-    variants = precision_variants(pipeline.model, with_int8=True)
+    variants = precision_variants(pipeline.model)
     speeds = measure_variants(pipeline, variants, lines, batches, args.batch_size, n_repeats)
 
     start = time.perf_counter()
@@ -235,9 +197,6 @@ def pos_section(args, result: BenchResult, n_repeats: int, *, variant: str = "",
         "pos_bf16_predict_speedup": speeds["bf16"]["predict"] / base["predict"],
         "pos_bf16_forward_speedup": speeds["bf16"]["forward"] / base["forward"],
         "pos_bf16_accuracy_change_points": 100 * (accuracy["bf16"] - accuracy["fp32"]),
-        "pos_int8_predict_speedup": speeds[INT8]["predict"] / base["predict"],
-        "pos_int8_forward_speedup": speeds[INT8]["forward"] / base["forward"],
-        "pos_int8_accuracy_change_points": 100 * (accuracy[INT8] - accuracy["fp32"]),
     })
 
 
@@ -275,7 +234,7 @@ def imdb_section(args, result: BenchResult, n_repeats: int) -> None:
                       "untrained weights at ClassifierConfig defaults (no IMDB recipe yet)")
     examples = pipeline.featurize(texts)
     batches = list(pipeline.loader(examples, batch_size=args.batch_size))
-    variants = precision_variants(pipeline.model, with_int8=True)
+    variants = precision_variants(pipeline.model)
     tokens = sum(len(e["token_ids"]) for e in examples)  # predict_lines prints labels: count the model's inputs
     speeds = measure_variants(pipeline, variants, texts, batches, args.batch_size, max(1, n_repeats - 2), tokens)
     accuracy = {}

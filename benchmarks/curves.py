@@ -1,7 +1,6 @@
 """Time-to-accuracy curves from commands: each output line timed from the command's start, and a plot.
 
-Used by ``bench_vs_spacy.py`` (the POS recipe beside ``spacy train``) and ``bench_recipe_curves.py`` (one recipe at
-several git revisions).
+Used by ``bench_vs_spacy.py`` (the POS recipe beside ``spacy train``).
 """
 
 from __future__ import annotations

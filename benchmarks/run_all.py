@@ -157,8 +157,7 @@ def guidance(results: dict) -> list[str]:
         extra = (f" For the word-level POS model (no character encoder) bf16 gives "
                  f"{ws['bf16']['forward'] / ws['fp32']['forward']:.2f}x forward / "
                  f"{ws['bf16']['predict'] / ws['fp32']['predict']:.2f}x end to end "
-                 f"({100 * (wa['bf16'] - wa['fp32']):+.2f} points) and the int8 candidate "
-                 f"{ws[next(k for k in ws if k.startswith('int8'))]['forward'] / ws['fp32']['forward']:.2f}x forward.")
+                 f"({100 * (wa['bf16'] - wa['fp32']):+.2f} points).")
     return ["## Which inference precision to use", "",
             "Speed-ups over fp32 on this machine for the POS recipe's default model (EWT dev, same run):", "",
             markdown_table(["option", "predict end to end", "forward only", "accuracy change (points)"], rows), "",
@@ -166,8 +165,8 @@ def guidance(results: dict) -> list[str]:
             "- `--precision bf16`: for CPUs with AVX-512 BF16 or AMX (this one has AVX-512 BF16) and for GPUs; the "
             "embedding, LSTM and linear weights are stored in bf16 and the forward runs under autocast. On CPUs "
             "without native bf16 it is emulated and usually slower: keep fp32 there.",
-            "- int8 dynamic quantization is measured as a candidate only (`torch.ao.quantization.quantize_dynamic` "
-            "on LSTM + Linear, and torchao when installed); the library's `--quantize` option was removed because it "
+            "- int8 dynamic quantization (`torch.ao.quantization.quantize_dynamic` on LSTM + Linear) was last measured "
+            "at commit `611a887` (`git checkout 611a887 && python benchmarks/bench_inference.py` reruns it); the library's `--quantize` option was removed because it "
             "no longer beats fp32: the quantized LSTM must take the packed path, which loses the dense path's "
             "advantage, and `torch.ao.quantization` is deprecated (torchao has no LSTM support).",
             "- End to end, spaCy tokenization, numericalization, batching and output formatting are not accelerated by "

@@ -13,7 +13,7 @@ import pytest
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["training", "training_imdb", "encoder", "padding", "inference", "time_to_accuracy",
-                                  "vs_spacy", "recipe_curves", "predict_cli", "two_cores"])
+                                  "vs_spacy", "predict_cli"])
 def test_benchmark_smoke_run_writes_sections_and_metrics(name, tmp_path, repo_root):
     out = tmp_path / f"{name}.json"
     env = {**os.environ, "LSTM_NLP_BENCH_CACHE": str(tmp_path / "cache")}

@@ -24,7 +24,7 @@ def test_reading_a_recipes_defaults_keeps_the_benchmarks_thread_count(monkeypatc
         sys.modules.pop("common", None)
 
 
-@pytest.mark.parametrize("script, option", [("bench_vs_spacy.py", "--plot"), ("bench_recipe_curves.py", "--plot"),
+@pytest.mark.parametrize("script, option", [("bench_vs_spacy.py", "--plot"),
                                             ("run_all.py", "--output")])
 def test_an_output_that_is_a_folder_is_refused_before_any_run(repo_root, tmp_path, script, option):
     result = subprocess.run([sys.executable, str(repo_root / "benchmarks" / script), option, str(tmp_path)],
