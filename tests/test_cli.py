@@ -247,7 +247,8 @@ def test_predict_refuses_workers_that_are_not_a_positive_number(sample_tagger, v
         cli.main(["predict", "--model", str(sample_tagger), "--workers", value])
     err = capsys.readouterr().err
     assert caught.value.code == 2 and err.count("\n") == 1
-    assert f"lstm-nlp predict: error: argument --workers: {'must be >= 1' if value == '0' else 'expected an integer'}" in err
+    reason = "must be >= 1" if value == "0" else "expected an integer"
+    assert f"lstm-nlp predict: error: argument --workers: {reason}" in err
 
 
 def test_a_malformed_conllu_input_names_the_file_and_line(sample_tagger, sample_dir, tmp_path, capsys):

@@ -26,5 +26,5 @@ from lstm_nlp.recipe_kit.distributed_dirs import local_output_dir
 from lstm_nlp.recipe_kit.outputs import evaluate_splits, finish, format_reports, save_model, write_metrics
 from lstm_nlp.recipe_kit.runner import run, setup_logging
 
-__all__ = ["bundled_sample", "command_parser", "data_paths", "evaluate_splits", "finish", "format_reports", "local_output_dir",
-           "recipe_parser", "run", "save_model", "setup_logging", "trainer_config", "write_metrics"]
+__all__ = ["bundled_sample", "command_parser", "data_paths", "evaluate_splits", "finish", "format_reports",
+           "local_output_dir", "recipe_parser", "run", "save_model", "setup_logging", "trainer_config", "write_metrics"]

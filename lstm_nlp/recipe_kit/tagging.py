@@ -1,9 +1,12 @@
-"""The tagging recipes' shared steps, and the whole BIO-tagger recipe of ``ner.py`` and ``chunking.py``.
+"""The tagging recipes' plumbing: their model options and ``TaggerConfig``, reading, building and fitting.
 
+The model options are declared once, in :data:`TAGGER_OPTIONS` (``--hidden-size`` is
+``TaggerConfig.hidden_size``): :func:`add_tagger_options` adds them with a recipe's defaults and
+:func:`tagger_config` builds the config from the parsed values, so a new model option is one row.
 ``recipes/ner.py`` and ``recipes/chunking.py`` train the same model on the same kind of file
-(whitespace columns, IOB tags, scored with seqeval); they differ only in their defaults and in
-where the dev split comes from. They add their options with :func:`add_bio_tagger_options` and
-run :func:`run_bio_tagger`.
+(whitespace columns, IOB tags, scored with seqeval): :func:`add_bio_tagger_options`,
+:func:`read_column_splits` and :func:`bio_tagger_pipeline` are their steps; each recipe runs them
+top to bottom.
 """
 
 from __future__ import annotations
@@ -164,30 +167,12 @@ def held_out_split(train: Dataset, fraction: float, *, seed: int) -> tuple[Datas
     return split["train"], split["test"]
 
 
-def run_bio_tagger(args: argparse.Namespace, *, dev_fraction: float | None = None, split_seed: int = 0) -> dict:
-    """Trains, scores and saves a BIO tagger: the body of ``recipes/ner.py`` and ``recipes/chunking.py``.
+def read_column_splits(args: argparse.Namespace) -> tuple[Dataset, Dataset | None, Dataset | None]:
+    """``(train, dev, test)``: the ``--train/--dev/--test`` CoNLL column files (``None`` where not given).
 
-    Args:
-        args: Parsed options (:func:`~lstm_nlp.recipe_kit.args.recipe_parser` plus
-            :func:`add_bio_tagger_options`), data paths already filled in.
-        dev_fraction: Without ``--dev``, hold out this seeded share of the training sentences as
-            the dev split (``None``: no dev split).
-        split_seed: Seed of that held-out split.
-
-    Returns:
-        ``{split: scores}`` of the splits scored after training (seqeval, strict IOB2).
+    Read with ``--token-column``, ``--tag-column`` and ``--scheme``; the test file too is read now:
+    a bad one must not wait for training.
     """
-    seed_everything(args.seed)
     load = functools.partial(read_conll, token_column=args.token_column, tag_column=args.tag_column,
                              scheme=args.scheme)
-    train = load(args.train)
-    dev = load(args.dev) if args.dev else None
-    test = load(args.test) if args.test else None  # read now: a bad test file must not wait for training
-    if dev is None and dev_fraction:
-        train, dev = held_out_split(train, dev_fraction, seed=split_seed)
-    pipeline = bio_tagger_pipeline(args, train)
-    result = fit_tagger(pipeline, args, train, dev, metric="f1")
-    metrics = evaluate_splits(pipeline.evaluate, {"train": train if args.eval_train else None, "dev": dev,
-                                                  "test": test})
-    finish(pipeline, metrics, args.output_dir, keys=("f1", "precision", "recall"), best_epoch=result.best_epoch)
-    return metrics
+    return load(args.train), load(args.dev) if args.dev else None, load(args.test) if args.test else None
