@@ -367,11 +367,6 @@ def test_every_text_recipe_has_a_max_length_option(recipe, load_recipe):
     assert load_recipe(recipe).parse_args(["--max-length", "7"]).max_length == 7
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--device", "banana"], "unknown device 'banana'"),
-    (["--input", "no-such-file.txt"], "no-such-file.txt: cannot read the input (No such file or directory)"),
-    (["--input", "."], ".: cannot read the input (Is a directory)"),
-])
 @pytest.mark.parametrize("value", ["0", "-3"])
 def test_a_batch_size_below_one_is_refused_at_parse_time_in_one_line(value, tagger_bundle, capsys):
     with pytest.raises(SystemExit) as caught:  # the option, not the parameter batch_size
@@ -381,6 +376,11 @@ def test_a_batch_size_below_one_is_refused_at_parse_time_in_one_line(value, tagg
     assert err == f"lstm-nlp predict: error: argument --batch-size: must be >= 1, got {value}\n"
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--device", "banana"], "unknown device 'banana'"),
+    (["--input", "no-such-file.txt"], "no-such-file.txt: cannot read the input (No such file or directory)"),
+    (["--input", "."], ".: cannot read the input (Is a directory)"),
+])
 def test_bad_cli_arguments_are_one_clear_line(args, message, tagger_bundle, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("The dog barked .\n"))
     code = cli.main(["predict", "--model", str(tagger_bundle), *args])
