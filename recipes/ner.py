@@ -15,8 +15,9 @@ Its steps are shared with ``chunking.py`` (:mod:`lstm_nlp.recipe_kit.tagging`).
 
 from __future__ import annotations
 
-from lstm_nlp.recipe_kit import bundled_sample, data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging
-from lstm_nlp.recipe_kit.tagging import add_bio_tagger_options, bio_tagger_pipeline, fit_tagger, read_column_splits
+from lstm_nlp.recipe_kit import bundled_sample, data_paths, recipe_parser, run, setup_logging
+from lstm_nlp.recipe_kit.tagging import (add_bio_tagger_options, bio_tagger_pipeline, fit_tagger, read_column_splits,
+                                        score_and_save)
 from lstm_nlp.training import seed_everything
 
 SAMPLE_DIR = bundled_sample(__file__, "ner")
@@ -36,11 +37,8 @@ def main(argv=None) -> dict:
     train, dev, test = read_column_splits(args)
     pipeline = bio_tagger_pipeline(args, train)  # vocabularies, --vectors, the BiLSTM-CRF, --init-from
     result = fit_tagger(pipeline, args, train, dev, metric="f1")
-
-    metrics = evaluate_splits(pipeline.evaluate, {"train": train if args.eval_train else None, "dev": dev,
-                                                  "test": test})
-    finish(pipeline, metrics, args.output_dir, keys=("f1", "precision", "recall"), best_epoch=result.best_epoch)
-    return metrics
+    return score_and_save(pipeline, args, result, {"train": train, "dev": dev, "test": test},
+                          keys=("f1", "precision", "recall"))  # seqeval spans, strict IOB2
 
 
 if __name__ == "__main__":

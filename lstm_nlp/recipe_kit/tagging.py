@@ -167,6 +167,20 @@ def held_out_split(train: Dataset, fraction: float, *, seed: int) -> tuple[Datas
     return split["train"], split["test"]
 
 
+def score_and_save(pipeline: TaggingPipeline, args: argparse.Namespace, result, splits: dict, *,
+                   keys: tuple[str, ...]) -> dict:
+    """Scores ``splits`` (``{"train", "dev", "test"}``; train only with ``--eval-train``), then writes
+    ``metrics.json``, the reports and the bundle (:func:`~lstm_nlp.recipe_kit.outputs.finish`).
+
+    Returns:
+        ``{split: scores}`` of the splits scored.
+    """
+    splits = {**splits, "train": splits.get("train") if args.eval_train else None}
+    metrics = evaluate_splits(pipeline.evaluate, {name: splits.get(name) for name in ("train", "dev", "test")})
+    finish(pipeline, metrics, args.output_dir, keys=keys, best_epoch=result.best_epoch)
+    return metrics
+
+
 def read_column_splits(args: argparse.Namespace) -> tuple[Dataset, Dataset | None, Dataset | None]:
     """``(train, dev, test)``: the ``--train/--dev/--test`` CoNLL column files (``None`` where not given).
 
