@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lstm_nlp import __version__
+from lstm_nlp.argtypes import NON_NEGATIVE_FLOAT, PORT, POSITIVE_FLOAT, POSITIVE_INT, OneLineParser
 from lstm_nlp.errors import ConfigError, DataFormatError, LstmNlpError
 from lstm_nlp.help_format import DefaultsHelpFormatter, DescribedDefaultsHelpFormatter
 from lstm_nlp.precision import INFERENCE_PRECISIONS
@@ -53,8 +54,8 @@ os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="model bundle directory (a recipe's OUTPUT_DIR/model)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
-    parser.add_argument("--batch-size", type=int, default=256, help="sentences per inference batch")
-    parser.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+    parser.add_argument("--batch-size", type=POSITIVE_INT, default=256, help="sentences per inference batch")
+    parser.add_argument("--threads", type=POSITIVE_INT, default=None, metavar="N",
                         help="CPU threads (default: OMP_NUM_THREADS if set, else the cores not busy with other "
                              "processes, re-checked every 5 s as the run goes and logged when it changes: a thread waiting for a busy "
                              "core slows every step; results are the same bits at any count)")
@@ -72,16 +73,6 @@ def _add_backend(parser: argparse.ArgumentParser) -> None:
                         help="torch (the bundle's PyTorch model) or onnx (its exported graph, MODEL/model.onnx from "
                              "'lstm-nlp export --model MODEL', in onnxruntime, without importing torch: a faster "
                              "start-up, the same tags; CPU and fp32 only; needs pip install \"lstm_nlp[onnx]\")")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 class OutputError(LstmNlpError):
@@ -111,8 +102,7 @@ def _silence_stdout() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lstm-nlp", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(prog="lstm-nlp", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"lstm_nlp {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -148,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="input bytes that are not UTF-8: strict stops with FILE:LINE: invalid UTF-8 at byte "
                               "N (as evaluate and the recipes do); replace writes U+FFFD for each bad byte, also "
                               "into CoNLL / CoNLL-U output, so those bytes are not kept (default: %(default)s)")
-    predict.add_argument("--max-line-chars", type=_positive_int, default=MAX_LINE_CHARS, metavar="N",
+    predict.add_argument("--max-line-chars", type=POSITIVE_INT, default=MAX_LINE_CHARS, metavar="N",
                          help="longest input line taken, in characters (default: %(default)s); a longer line stops "
                               "the run with an error naming it, so an endless line cannot fill memory")
     predict.add_argument("--input-format", choices=["text", "tokens", "conll", "conllu"], default="text",
@@ -165,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "other byte kept; the default there; refused for models of span tags such as "
                               "entities or chunks, which no CoNLL-U field holds); classifiers: tsv (label<TAB>probability, the "
                               "default) or jsonl (label and every class's probability)")
-    predict.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+    predict.add_argument("--workers", type=POSITIVE_INT, default=1, metavar="N",
                          help="CPU: N processes predict chunks of the input side by side and share the --threads "
                               "(at least one each); output order is kept. Faster than threads alone on large "
                               "inputs (2 workers on 2 cores: ~1.2x); each worker adds the memory of one chunk "
@@ -173,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--probabilities", action="store_true",
                          help="jsonl output of taggers: the probability of each chosen tag (softmax, or for a "
                               "CRF its exact marginal), and for CRF span taggers each span's exact probability")
-    predict.add_argument("--top-k", type=_positive_int, default=None, metavar="K",
+    predict.add_argument("--top-k", type=POSITIVE_INT, default=None, metavar="K",
                          help="jsonl output of CRF taggers: the K best tag sequences, each with its score and "
                               "probability (k-best Viterbi; its share of all allowed sequences, not of the K)")
     predict.add_argument("--no-calibrate", action="store_true",
@@ -229,24 +219,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backend(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this "
                                                           "machine only; 0.0.0.0 for every interface)")
-    serve.add_argument("--port", type=_port, default=8000, help="port (default: %(default)s; 0: any free one)")
-    serve.add_argument("--max-batch-tokens", type=_positive_int, default=4096, metavar="N",
+    serve.add_argument("--port", type=PORT, default=8000, help="port (default: %(default)s; 0: any free one)")
+    serve.add_argument("--max-batch-tokens", type=POSITIVE_INT, default=4096, metavar="N",
                        help="words gathered from waiting requests into one model batch (default: %(default)s)")
-    serve.add_argument("--max-wait-ms", type=_non_negative_float, default=5.0, metavar="MS",
+    serve.add_argument("--max-wait-ms", type=NON_NEGATIVE_FLOAT, default=5.0, metavar="MS",
                        help="under concurrent load, how long the first request of a batch waits for others to join "
                             "it; a request on its own does not wait (default: %(default)s)")
-    serve.add_argument("--max-queue", type=_positive_int, default=1024, metavar="N",
+    serve.add_argument("--max-queue", type=POSITIVE_INT, default=1024, metavar="N",
                        help="requests waiting for the model at most; more are answered 503 with Retry-After "
                             "(default: %(default)s)")
-    serve.add_argument("--max-body-bytes", type=_positive_int, default=1_048_576, metavar="N",
+    serve.add_argument("--max-body-bytes", type=POSITIVE_INT, default=1_048_576, metavar="N",
                        help="largest request body (default: %(default)s)")
-    serve.add_argument("--max-texts", type=_positive_int, default=256, metavar="N",
+    serve.add_argument("--max-texts", type=POSITIVE_INT, default=256, metavar="N",
                        help="texts or sentences in one request at most (default: %(default)s)")
-    serve.add_argument("--max-text-chars", type=_positive_int, default=10_000, metavar="N",
+    serve.add_argument("--max-text-chars", type=POSITIVE_INT, default=10_000, metavar="N",
                        help="characters of one text or sentence at most (default: %(default)s)")
-    serve.add_argument("--max-top-k", type=_positive_int, default=20, metavar="K",
+    serve.add_argument("--max-top-k", type=POSITIVE_INT, default=20, metavar="K",
                        help="largest top_k a request may ask of a CRF tagger (default: %(default)s)")
-    serve.add_argument("--request-timeout", type=_positive_float, default=10.0, metavar="S",
+    serve.add_argument("--request-timeout", type=POSITIVE_FLOAT, default=10.0, metavar="S",
                        help="time budget of one request, arrival to answer, in seconds; past it the answer is "
                             "408 (default: %(default)s)")
     serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], default="info",
@@ -278,7 +268,7 @@ def add_rank_parser(commands) -> None:
     rank.add_argument("--aggregate", choices=RANK_AGGREGATES, default="mean",
                       help="taggers: a sentence's score from its tokens': mean (does not favour long "
                            "sentences), max (its least sure token) or sum (favours long sentences)")
-    rank.add_argument("--top", type=_positive_int, default=None, metavar="N",
+    rank.add_argument("--top", type=POSITIVE_INT, default=None, metavar="N",
                       help="write the N least sure inputs (default: all, ranked); an N beyond the input "
                            "writes all of them, with a note on stderr")
     rank.add_argument("--format", choices=["label-studio", "doccano"], default="label-studio",
@@ -291,33 +281,6 @@ def add_rank_parser(commands) -> None:
     rank.add_argument("--to-name", default="text", help="Label Studio: the name of the Text tag")
     rank.add_argument("--no-calibrate", action="store_true",
                       help="rank by the model's raw probabilities (temperature 1)")
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number (0-65535), got {value}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = _non_negative_float(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
-    return value
 
 
 def _load_pipeline(path: str, device: str, precision: str = "fp32", threads: int | None = None, *,
@@ -748,8 +711,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous_sigint = signal.getsignal(signal.SIGINT) if in_main_thread else None
     try:
-        if getattr(args, "batch_size", 1) < 1:  # here, not as type=: one line like the other errors, no usage
-            raise ConfigError(f"--batch-size must be >= 1, got {args.batch_size}")
         return handler(args)
     except OutputError as err:  # e.g. `> /dev/full`
         _silence_stdout()

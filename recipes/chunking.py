@@ -8,16 +8,17 @@ Files have whitespace columns ``token POS chunk`` (tags in the last column, IOB2
 (``--split-seed``; CoNLL-2000 has no dev set). Scores are seqeval chunk-level precision/recall/F1
 (strict IOB2); the best epoch is selected on dev F1. Writes OUTPUT_DIR/metrics.json
 ({split: {f1, precision, recall, ...}}), metrics.jsonl (per epoch), report_<split>.txt (per chunk
-type) and the bundle OUTPUT_DIR/model/. The body is
-:func:`lstm_nlp.recipe_kit.tagging.run_bio_tagger`, shared with ``ner.py``.
+type) and the bundle OUTPUT_DIR/model/. Its steps are shared with ``ner.py``
+(:mod:`lstm_nlp.recipe_kit.tagging`).
 """
 
 from __future__ import annotations
 
-
+from lstm_nlp.argtypes import PROBABILITY, SEED
 from lstm_nlp.recipe_kit import bundled_sample, data_paths, recipe_parser, run, setup_logging
-from lstm_nlp.recipe_kit.args import PROBABILITY, SEED
-from lstm_nlp.recipe_kit.tagging import add_bio_tagger_options, run_bio_tagger
+from lstm_nlp.recipe_kit.tagging import (add_bio_tagger_options, bio_tagger_pipeline, fit_tagger, held_out_split,
+                                        read_column_splits, score_and_save)
+from lstm_nlp.training import seed_everything
 
 SAMPLE_DIR = bundled_sample(__file__, "chunking")
 
@@ -36,7 +37,14 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     setup_logging()
     args = parse_args(argv)
-    return run_bio_tagger(args, dev_fraction=args.dev_fraction, split_seed=args.split_seed)
+    seed_everything(args.seed)
+    train, dev, test = read_column_splits(args)
+    if dev is None and args.dev_fraction:  # CoNLL-2000 has no dev set
+        train, dev = held_out_split(train, args.dev_fraction, seed=args.split_seed)
+    pipeline = bio_tagger_pipeline(args, train)  # vocabularies, --vectors, the BiLSTM-CRF, --init-from
+    result = fit_tagger(pipeline, args, train, dev, metric="f1")
+    return score_and_save(pipeline, args, result, {"train": train, "dev": dev, "test": test},
+                          keys=("f1", "precision", "recall"))  # seqeval spans, strict IOB2
 
 
 if __name__ == "__main__":

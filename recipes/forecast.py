@@ -21,7 +21,7 @@ from lstm_nlp.models import Forecaster, ForecasterConfig
 from lstm_nlp.pipelines import ForecastPipeline
 from lstm_nlp.recipe_kit import evaluate_splits, finish, local_output_dir, recipe_parser, run, setup_logging
 from lstm_nlp.recipe_kit import trainer_config
-from lstm_nlp.recipe_kit.args import FRACTION, POSITIVE_INT, PROBABILITY
+from lstm_nlp.argtypes import FRACTION, POSITIVE_INT, PROBABILITY
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")

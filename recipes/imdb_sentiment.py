@@ -24,7 +24,7 @@ from lstm_nlp.models import ClassifierConfig, TextClassifier
 from lstm_nlp.outputs import output_dir_problem
 from lstm_nlp.pipelines import ClassificationPipeline
 from lstm_nlp.recipe_kit.calibrate import calibrate_on_dev
-from lstm_nlp.recipe_kit.args import FRACTION, POSITIVE_INT, PROBABILITY
+from lstm_nlp.argtypes import FRACTION, POSITIVE_INT, PROBABILITY
 from lstm_nlp.recipe_kit.pretrained import (add_pretrained_options, apply_gradual_unfreezing, apply_lr_decay,
                                            load_vectors, warm_start)
 from lstm_nlp.recipe_kit import (bundled_sample, data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging,

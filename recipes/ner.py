@@ -10,14 +10,15 @@ Files have whitespace columns ``token POS chunk NER`` (tags in column 3, IOB2; `
 converts IOB1 files). Scores are seqeval entity-level precision/recall/F1 (strict IOB2); the best
 epoch is selected on dev F1. Writes OUTPUT_DIR/metrics.json ({split: {f1, precision, recall, ...}}),
 metrics.jsonl (per epoch), report_<split>.txt (per entity type) and the bundle OUTPUT_DIR/model/.
-The body is :func:`lstm_nlp.recipe_kit.tagging.run_bio_tagger`, shared with ``chunking.py``.
+Its steps are shared with ``chunking.py`` (:mod:`lstm_nlp.recipe_kit.tagging`).
 """
 
 from __future__ import annotations
 
-
 from lstm_nlp.recipe_kit import bundled_sample, data_paths, recipe_parser, run, setup_logging
-from lstm_nlp.recipe_kit.tagging import add_bio_tagger_options, run_bio_tagger
+from lstm_nlp.recipe_kit.tagging import (add_bio_tagger_options, bio_tagger_pipeline, fit_tagger, read_column_splits,
+                                        score_and_save)
+from lstm_nlp.training import seed_everything
 
 SAMPLE_DIR = bundled_sample(__file__, "ner")
 
@@ -31,7 +32,13 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     setup_logging()
-    return run_bio_tagger(parse_args(argv))
+    args = parse_args(argv)
+    seed_everything(args.seed)
+    train, dev, test = read_column_splits(args)
+    pipeline = bio_tagger_pipeline(args, train)  # vocabularies, --vectors, the BiLSTM-CRF, --init-from
+    result = fit_tagger(pipeline, args, train, dev, metric="f1")
+    return score_and_save(pipeline, args, result, {"train": train, "dev": dev, "test": test},
+                          keys=("f1", "precision", "recall"))  # seqeval spans, strict IOB2
 
 
 if __name__ == "__main__":

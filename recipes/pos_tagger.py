@@ -14,13 +14,12 @@ from __future__ import annotations
 import functools
 
 from lstm_nlp.data import Vocab, load_tagging_dataset
-from lstm_nlp.models import SequenceTagger, TaggerConfig
+from lstm_nlp.models import SequenceTagger
 from lstm_nlp.pipelines import TaggingPipeline
 from lstm_nlp.pipelines.tagging import build_char_vocab
 from lstm_nlp.recipe_kit import bundled_sample, data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging
-from lstm_nlp.recipe_kit.args import POSITIVE_INT, PROBABILITY
 from lstm_nlp.recipe_kit.pretrained import add_pretrained_options, load_vectors, warm_start
-from lstm_nlp.recipe_kit.tagging import fit_tagger
+from lstm_nlp.recipe_kit.tagging import add_tagger_options, fit_tagger, tagger_config
 from lstm_nlp.training import seed_everything
 
 SAMPLE_DIR = bundled_sample(__file__, "pos")
@@ -29,23 +28,8 @@ SAMPLE_DIR = bundled_sample(__file__, "pos")
 def parse_args(argv=None):
     parser = recipe_parser(__doc__.split("\n")[0], epochs=30, batch_size=32, lr=2e-3, output_dir="runs/pos",
                            scheduler="plateau", lr_patience=1)
-    model = parser.add_argument_group("model")
+    model = add_tagger_options(parser, min_freq=1, word_dropout=0.1, char_encoder="lstm", char_dim=50)
     model.add_argument("--tag-column", choices=["upos", "xpos"], default="upos", help="CoNLL-U tag column")
-    model.add_argument("--max-length", type=POSITIVE_INT, default=None,
-                       help="train on the first N tokens of longer sentences")
-    model.add_argument("--embedding-dim", type=POSITIVE_INT, default=100, help="ignored with --vectors (their size)")
-    model.add_argument("--hidden-size", type=POSITIVE_INT, default=128, help="LSTM size per direction")
-    model.add_argument("--num-layers", type=POSITIVE_INT, default=2, help="stacked LSTM layers")
-    model.add_argument("--dropout", type=PROBABILITY, default=0.33,
-                       help="dropout on the embeddings, between LSTM layers and before the output layer")
-    model.add_argument("--min-freq", type=POSITIVE_INT, default=1, help="rarer training words become <unk>")
-    model.add_argument("--word-dropout", type=PROBABILITY, default=0.1, help="training words replaced by <unk>")
-    model.add_argument("--char-encoder", choices=["none", "cnn", "lstm"], default="lstm", help="character features")
-    model.add_argument("--char-dim", type=POSITIVE_INT, default=50, help="character vector size")
-    model.add_argument("--char-hidden", type=POSITIVE_INT, default=50,
-                       help="CNN filters or char-LSTM size per direction")
-    model.add_argument("--head", choices=["softmax", "crf"], default="softmax",
-                       help="tag decoder: softmax per token, or a CRF over the sentence")
     add_pretrained_options(parser)
     return data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".conllu", hub_ids=True)
 
@@ -63,11 +47,8 @@ def main(argv=None) -> dict:
     labels = Vocab.build_labels(train["tags"])
     chars = build_char_vocab(train["tokens"])
     vectors = load_vectors(args, words)
-    config = TaggerConfig(vocab_size=len(words), num_labels=len(labels),
-                          embedding_dim=vectors.dim if vectors else args.embedding_dim,
-                          hidden_size=args.hidden_size, num_layers=args.num_layers, dropout=args.dropout,
-                          char_encoder=args.char_encoder, char_vocab_size=len(chars), char_embedding_dim=args.char_dim,
-                          char_hidden_size=args.char_hidden, head=args.head, word_dropout=args.word_dropout)
+    config = tagger_config(args, vocab_size=len(words), num_labels=len(labels), char_vocab_size=len(chars),
+                           vectors=vectors)
     model = SequenceTagger(config)
     warm_start(model, words, args, vectors)
     pipeline = TaggingPipeline(model, words, labels, chars=chars, scheme="none",

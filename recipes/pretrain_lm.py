@@ -15,7 +15,6 @@ tagger warm starts read (lstm_nlp.models.warm_start.init_from).
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -26,11 +25,12 @@ import torch
 from lstm_nlp.data.corpus import TextCorpus
 from lstm_nlp.data.lm_batches import LMBatches, batches_per_epoch, build_lm_vocab
 from lstm_nlp.data.tokenizers import TextTokenizer
-from lstm_nlp.data.vectors import embedding_matrix, load_embedding, read_vectors, vocab_keep_set
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.models.language_model import BiLanguageModel, LanguageModelConfig
-from lstm_nlp.recipe_kit import bundled_sample, recipe_parser, run, setup_logging, trainer_config
-from lstm_nlp.recipe_kit.args import PROBABILITY, int_at_least
+from lstm_nlp.argtypes import NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY, int_at_least, int_list
+from lstm_nlp.recipe_kit import bundled_sample, recipe_parser, run, setup_logging, trainer_config, write_metrics
+from lstm_nlp.recipe_kit.outputs import MODEL_DIR
+from lstm_nlp.recipe_kit.pretrained import load_vectors, warm_start
 from lstm_nlp.training import Trainer, is_main_process, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
@@ -45,35 +45,33 @@ def parse_args(argv=None):
                       help="raw text: .jsonl/.csv/.parquet/.txt files (.gz ok), folders of them, or hub ids")
     data.add_argument("--text-column", default="text", help="column of the texts (jsonl/csv/parquet/hub data)")
     data.add_argument("--split", default="train", help="split of hub datasets (stanfordnlp/imdb: unsupervised)")
-    data.add_argument("--max-texts", type=int_at_least(0), default=0, help="train on at most N texts (0: all)")
-    data.add_argument("--repeat", type=int_at_least(1), default=1,
+    data.add_argument("--max-texts", type=NON_NEGATIVE_INT, default=0, help="train on at most N texts (0: all)")
+    data.add_argument("--repeat", type=POSITIVE_INT, default=1,
                       help="read the corpus N times per epoch (benchmarks)")
-    data.add_argument("--heldout-texts", type=int_at_least(1), default=500,
+    data.add_argument("--heldout-texts", type=POSITIVE_INT, default=500,
                       help="the corpus' first N texts are held out for perplexity")
     data.add_argument("--window", type=int_at_least(2), default=64, help="tokens per training window (BPTT length)")
-    data.add_argument("--shuffle-buffer", type=int_at_least(0), default=2048, help="windows mixed before batching")
-    data.add_argument("--data-shards", type=int_at_least(1), default=None, metavar="N",
+    data.add_argument("--shuffle-buffer", type=NON_NEGATIVE_INT, default=2048, help="windows mixed before batching")
+    data.add_argument("--data-shards", type=POSITIVE_INT, default=None, metavar="N",
                       help="cut the corpus into N shards (default: one per process), each read as its own stream; "
                            "one process with --data-shards 2 and twice the --batch-size trains batch for batch as "
                            "two processes do (to reproduce or check a multi-process run on one machine)")
-    data.add_argument("--max-vocab", type=int_at_least(1), default=50000, help="most frequent words kept")
-    data.add_argument("--min-freq", type=int_at_least(1), default=3, help="rarer words become <unk>")
+    data.add_argument("--max-vocab", type=POSITIVE_INT, default=50000, help="most frequent words kept")
+    data.add_argument("--min-freq", type=POSITIVE_INT, default=3, help="rarer words become <unk>")
     model = parser.add_argument_group("model")
-    model.add_argument("--embedding-dim", type=int_at_least(1), default=128,
+    model.add_argument("--embedding-dim", type=POSITIVE_INT, default=128,
                        help="word vector size (ignored with --vectors)")
-    model.add_argument("--hidden-size", type=int_at_least(1), default=128,
+    model.add_argument("--hidden-size", type=POSITIVE_INT, default=128,
                        help="LSTM size per direction (match the downstream model's --hidden-size to warm-start it)")
-    model.add_argument("--num-layers", type=int_at_least(1), default=1, help="LSTM layers per direction")
+    model.add_argument("--num-layers", type=POSITIVE_INT, default=1, help="LSTM layers per direction")
     model.add_argument("--dropout", type=PROBABILITY, default=0.1,
                        help="dropout on embeddings, between layers, on outputs")
-    model.add_argument("--cutoffs", default="2000,10000", help="adaptive softmax cluster boundaries (word ids)")
-    model.add_argument("--vectors", help="initialise the embedding from this vectors text file (train_vectors.py)")
-    args = parser.parse_args(argv)
-    try:
-        args.cutoffs = [int(c) for c in args.cutoffs.split(",") if c.strip()]
-    except ValueError:
-        parser.error(f"--cutoffs must be comma-separated integers, got {args.cutoffs!r}")
-    return args
+    model.add_argument("--cutoffs", type=int_list, default="2000,10000",
+                       help="adaptive softmax cluster boundaries (word ids)")
+    model.add_argument("--vectors", help="initialise the embedding from these vectors: a text file (train_vectors.py "
+                                         "writes one) or a known name (glove.6B.100d, ...; downloaded once into "
+                                         "$LSTM_NLP_CACHE); the embedding takes their size")
+    return parser.parse_args(argv)
 
 
 def check_training_texts(source: dict, heldout_texts: int) -> None:
@@ -148,16 +146,12 @@ def main(argv=None) -> dict:
     logger.info("vocabulary: %d words; %d training tokens in %d shard(s), %d batches of %dx%d per epoch; %.0f s",
                 len(vocab), sum(tokens_per_shard), shards, num_batches, args.batch_size, args.window,
                 time.perf_counter() - start)
-    config = LanguageModelConfig(vocab_size=len(vocab), embedding_dim=args.embedding_dim, hidden_size=args.hidden_size,
-                                 num_layers=args.num_layers, dropout=args.dropout, cutoffs=tuple(args.cutoffs))
-    if args.vectors:
-        vectors = read_vectors(args.vectors, keep=vocab_keep_set(vocab))
-        config = LanguageModelConfig(**{**config.__dict__, "embedding_dim": vectors.dim})
+    vectors = load_vectors(args, vocab)
+    config = LanguageModelConfig(vocab_size=len(vocab), embedding_dim=vectors.dim if vectors else args.embedding_dim,
+                                 hidden_size=args.hidden_size, num_layers=args.num_layers, dropout=args.dropout,
+                                 cutoffs=tuple(args.cutoffs))
     model = BiLanguageModel(config)
-    if args.vectors:
-        matrix, coverage = embedding_matrix(vocab, vectors, generator=torch.Generator().manual_seed(args.seed))
-        load_embedding(model.embedding.embedding, matrix)
-        logger.info("embedding from %s: %s", args.vectors, coverage)
+    warm_start(model, vocab, args, vectors)
     loader = LMBatches(train, tokenizer, vocab, batch_size=args.batch_size, window=args.window,
                        num_batches=num_batches, shuffle_buffer=args.shuffle_buffer, seed=args.seed,
                        progress=not args.no_progress, shards=shards)
@@ -169,14 +163,14 @@ def main(argv=None) -> dict:
     metrics = {"heldout": perplexity(model.eval(), held), "best_epoch": result.best_epoch, "vocab_size": len(vocab),
                "train_tokens": sum(tokens_per_shard), "wall_seconds": seconds,
                "train_tokens_per_s": [round(r["train_tokens_per_s"]) for r in result.history]}
+    write_metrics(args.output_dir, metrics)
     if is_main_process():
         out = Path(args.output_dir)
-        model.save_pretrained(out / "model", vocabs={"words": vocab},
+        model.save_pretrained(out / MODEL_DIR, vocabs={"words": vocab},
                               meta={"tokenizer": tokenizer.settings(), "heldout_perplexity": metrics["heldout"]})
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         logger.info("held-out perplexity %.1f (forward %.1f, backward %.1f); bundle in %s; %.0f s",
                     metrics["heldout"]["perplexity"], metrics["heldout"]["forward_perplexity"],
-                    metrics["heldout"]["backward_perplexity"], out / "model", seconds)
+                    metrics["heldout"]["backward_perplexity"], out / MODEL_DIR, seconds)
     return metrics
 
 

@@ -21,24 +21,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from lstm_nlp import __version__
 from lstm_nlp.data.corpus import TextCorpus
 from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.errors import ConfigError
-from lstm_nlp.help_format import DefaultsHelpFormatter
 from lstm_nlp.outputs import output_file_problem
-from lstm_nlp.recipe_kit import bundled_sample, run, setup_logging
-from lstm_nlp.recipe_kit.args import NON_NEGATIVE_INT, POSITIVE_INT, SEED
+from lstm_nlp.argtypes import NON_NEGATIVE_INT, POSITIVE_INT, SEED
+from lstm_nlp.recipe_kit import bundled_sample, command_parser, run, setup_logging
 
 logger = logging.getLogger("lstm_nlp")
 SAMPLE = bundled_sample(__file__, "imdb", "train.jsonl")
 
 
-
-
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=DefaultsHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"%(prog)s (lstm_nlp {__version__})")
+    parser = command_parser(__doc__.split("\n")[0])
     parser.add_argument("--corpus", nargs="+", default=[str(SAMPLE)],
                         help="raw text: .jsonl/.csv/.parquet/.txt files (.gz ok), folders of them, or hub ids")
     parser.add_argument("--text-column", default="text", help="column of the texts (jsonl/csv/parquet/hub data)")

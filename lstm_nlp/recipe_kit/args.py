@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
 import re
 from pathlib import Path
-from typing import Callable
 
 from lstm_nlp import __version__
+from lstm_nlp.argtypes import (FRACTION, NON_NEGATIVE_FLOAT, NON_NEGATIVE_INT, POSITIVE_FLOAT, POSITIVE_INT,
+                               PROBABILITY, SEED, OneLineParser)
 from lstm_nlp.device import set_cpu_threads
 from lstm_nlp.errors import ConfigError, LstmNlpError
 from lstm_nlp.help_format import DefaultsHelpFormatter
@@ -43,53 +43,7 @@ _NOT_OPTIONS = ("sample_splits",)  # set by data_paths, not by the user
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")  # owner/name
 
 
-# ---------------------------------------------------------------------- value checks (argparse type=)
-def int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An argparse ``type=`` for integers ``>= low`` (and ``<= high``): a bad value is a one-line error (exit 2)."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < low or (high is not None and value > high):
-            bound = f">= {low}" if high is None else f"in [{low}, {high}]"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
-        return value
-
-    parse.__name__ = f"integer >= {low}"
-    return parse
-
-
-def float_between(low: float, high: float = math.inf, *, low_open: bool = False,
-                  high_open: bool = False) -> Callable[[str], float]:
-    """An argparse ``type=`` for finite floats in ``[low, high]`` (``(`` / ``)`` with ``low_open`` / ``high_open``)."""
-    interval = f"{'(' if low_open else '['}{low:g}, {'inf' if high == math.inf else f'{high:g}'}" \
-               f"{')' if high_open or high == math.inf else ']'}"
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        inside = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
-        if not math.isfinite(value) or not inside:
-            raise argparse.ArgumentTypeError(f"must be in {interval}, got {text}")
-        return value
-
-    parse.__name__ = f"number in {interval}"
-    return parse
-
-
-POSITIVE_INT = int_at_least(1)
-NON_NEGATIVE_INT = int_at_least(0)
-POSITIVE_FLOAT = float_between(0.0, low_open=True)
-NON_NEGATIVE_FLOAT = float_between(0.0)
-PROBABILITY = float_between(0.0, 1.0, high_open=True)  # dropout rates, momentum: [0, 1)
-FRACTION = float_between(0.0, 1.0, low_open=True, high_open=True)  # (0, 1)
-SEED = int_at_least(0, 2**32 - 1)
-
-
-class _RecipeParser(argparse.ArgumentParser):
+class _RecipeParser(OneLineParser):
     """An ``ArgumentParser`` that also checks ``--output-dir`` once the options are parsed.
 
     The folder (or the nearest existing folder above it) must be a writable folder, and no other
@@ -97,10 +51,6 @@ class _RecipeParser(argparse.ArgumentParser):
     ``--resume`` of a run that has nothing left to train ends here too, with one line and exit 0
     (:func:`finished_run`). Torch's CPU threads are set from ``--threads`` here, before any work starts.
     """
-
-    def error(self, message: str):
-        """Exits with one line, ``PROG: error: MESSAGE``, and code 2 (no usage block: ``--help`` shows it)."""
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
     def parse_known_args(self, args=None, namespace=None):
         namespace, extras = super().parse_known_args(args, namespace)
@@ -154,6 +104,16 @@ def finished_run(args: argparse.Namespace) -> str | None:
     return None
 
 
+def command_parser(description: str, *, parser_class: type[OneLineParser] = OneLineParser,
+                   **kwargs) -> OneLineParser:
+    """The bare command line of a recipe: its description, ``--help`` with defaults, ``--version`` and
+    one-line errors. :func:`recipe_parser` adds the training options; a recipe that trains no network
+    (``train_vectors.py``) adds its own to this one."""
+    parser = parser_class(description=description, formatter_class=DefaultsHelpFormatter, **kwargs)
+    parser.add_argument("--version", action="version", version=f"%(prog)s (lstm_nlp {__version__})")
+    return parser
+
+
 def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, output_dir: str,
                   data: bool = True, **defaults) -> argparse.ArgumentParser:
     """An ``ArgumentParser`` with the options every recipe accepts.
@@ -172,9 +132,8 @@ def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, 
     Raises:
         ConfigError: a key of ``defaults`` that is not an option.
     """
-    parser = _RecipeParser(description=description, formatter_class=DefaultsHelpFormatter,
-                           conflict_handler="resolve")  # a recipe may redefine any option below
-    parser.add_argument("--version", action="version", version=f"%(prog)s (lstm_nlp {__version__})")
+    parser = command_parser(description, parser_class=_RecipeParser,
+                            conflict_handler="resolve")  # a recipe may redefine any option below
     if data:
         group = parser.add_argument_group("data")
         group.add_argument("--train", help="training data (default: the bundled sample)")

@@ -27,7 +27,8 @@ def evaluate_splits(evaluate: Callable[[Any], dict], splits: dict[str, Any]) -> 
 
 
 def write_metrics(output_dir: str | os.PathLike, metrics: dict) -> Path:
-    """Writes ``metrics.json`` ({split: {metric: value}}), each split's text report and ``confusion_matrix.png``.
+    """Writes ``metrics.json`` ({split: {metric: value}}, plus any run-wide entries that are not a
+    split's dict), each split's text report and ``confusion_matrix.png``.
 
     The confusion matrix is drawn from the ``"confusion"`` entry of the dev split (else test,
     else train) when a split has one. On ``torchrun`` ranks other than 0 nothing is written.
@@ -42,6 +43,9 @@ def write_metrics(output_dir: str | os.PathLike, metrics: dict) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     summary = {}
     for split, values in metrics.items():
+        if not isinstance(values, dict):  # a run-wide entry, e.g. best_epoch
+            summary[split] = values
+            continue
         if "report" in values:
             (out / f"report_{split}.txt").write_text(values["report"], encoding="utf-8")
         summary[split] = {k: v for k, v in values.items() if k not in ("report", "confusion")}

@@ -22,8 +22,10 @@ import logging
 import torch
 from torch import nn
 
+from lstm_nlp.argtypes import AT_LEAST_ONE
 from lstm_nlp.data.vector_cache import resolve_vectors
-from lstm_nlp.data.vectors import Vectors, embedding_matrix, load_embedding, read_vectors, vocab_keep_set
+from lstm_nlp.data.vectors import (Vectors, embedding_matrix, extend_vocab, load_embedding, read_vectors,
+                                  vocab_keep_set)
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.models.warm_start import init_from
@@ -32,19 +34,14 @@ from lstm_nlp.training.finetune import use_discriminative_lrs, use_gradual_unfre
 logger = logging.getLogger("lstm_nlp")
 
 
-def lr_decay_factor(text: str) -> float:
-    """argparse type of ``--lr-decay``: a number >= 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 1.0:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
+def add_pretrained_options(parser: argparse.ArgumentParser, *, vocab_options: bool = False) -> None:
+    """Adds ``--vectors``, ``--init-from``, ``--lr-decay`` and ``--gradual-unfreeze`` (group "pretrained weights").
 
-
-def add_pretrained_options(parser: argparse.ArgumentParser) -> None:
-    """Adds ``--vectors``, ``--init-from`` and ``--lr-decay`` (group "pretrained weights")."""
+    Args:
+        parser: The recipe's parser.
+        vocab_options: Also ``--freeze-vectors`` and ``--extend-vocab`` (read by :func:`warm_start`,
+            :func:`load_vectors` and :func:`vocab_with_vectors`).
+    """
     group = parser.add_argument_group("pretrained weights")
     group.add_argument("--vectors", help="word vectors for the embedding: a GloVe/word2vec/fastText text file (.gz "
                                          "ok; recipes/train_vectors.py writes one) or a known name (glove.6B.100d, "
@@ -53,29 +50,36 @@ def add_pretrained_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--init-from", metavar="LM_BUNDLE",
                        help="a recipes/pretrain_lm.py bundle (its OUTPUT_DIR/model): copy its embedding rows of shared "
                             "words and its LSTM weights where the shapes agree (after --vectors); the coverage is logged")
-    group.add_argument("--lr-decay", type=lr_decay_factor, default=1.0,
+    group.add_argument("--lr-decay", type=AT_LEAST_ONE, default=1.0,
                        help="discriminative learning rates: each lower layer group (head, LSTM layers, embedding) "
                             "trains at the rate above it / this (ULMFiT: 2.6; 1: one rate)")
-    add_gradual_unfreeze_option(group)
-
-
-def add_gradual_unfreeze_option(group) -> None:
-    """``--gradual-unfreeze`` (read by :func:`apply_gradual_unfreezing`)."""
+    if vocab_options:
+        group.add_argument("--freeze-vectors", action="store_true", help="do not fine-tune the vectors")
+        group.add_argument("--extend-vocab", action="store_true", help="add the vectors' words to the vocabulary")
     group.add_argument("--gradual-unfreeze", action="store_true",
                        help="train only the top layer group (head) in epoch 1, the top two in epoch 2, ... down to "
                             "the embedding (ULMFiT; for warm-started models; not under torchrun)")
 
 
 def load_vectors(args: argparse.Namespace, words: Vocab) -> Vectors | None:
-    """The vectors of ``--vectors`` for the words of ``words`` (``None`` without the option)."""
+    """The vectors of ``--vectors`` for the words of ``words`` (all of them with ``--extend-vocab``; ``None``
+    without ``--vectors``)."""
     if not getattr(args, "vectors", None):
         return None
-    return read_vectors(resolve_vectors(args.vectors, progress=not getattr(args, "no_progress", False)),
-                        keep=vocab_keep_set(words))
+    keep = None if getattr(args, "extend_vocab", False) else vocab_keep_set(words)
+    return read_vectors(resolve_vectors(args.vectors, progress=not getattr(args, "no_progress", False)), keep=keep)
+
+
+def vocab_with_vectors(words: Vocab, vectors: Vectors | None, args: argparse.Namespace) -> Vocab:
+    """``words`` plus the words of ``vectors`` with ``--extend-vocab``, else ``words`` itself."""
+    return extend_vocab(words, vectors) if vectors is not None and getattr(args, "extend_vocab", False) else words
 
 
 def warm_start(model: nn.Module, words: Vocab, args: argparse.Namespace, vectors: Vectors | None = None) -> dict:
     """Fills ``model``'s embedding from ``vectors``, then copies ``--init-from``; returns what was done (logged).
+
+    Words without a vector get random rows drawn from a generator seeded with ``--seed`` (the same
+    rows on every run, whatever ran before); ``--freeze-vectors`` keeps the embedding fixed.
 
     Raises:
         ConfigError: the vectors' size is not the embedding's (size the model with ``vectors.dim``).
@@ -83,7 +87,7 @@ def warm_start(model: nn.Module, words: Vocab, args: argparse.Namespace, vectors
     done = {}
     if vectors is not None:
         matrix, coverage = embedding_matrix(words, vectors, generator=torch.Generator().manual_seed(args.seed))
-        load_embedding(model.embedding.embedding, matrix)
+        load_embedding(model.embedding.embedding, matrix, freeze=getattr(args, "freeze_vectors", False))
         done["vectors"] = str(coverage)
         logger.info("vectors %s: %s", args.vectors, coverage)
     if getattr(args, "init_from", None):

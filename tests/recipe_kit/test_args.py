@@ -121,3 +121,14 @@ def test_threads_option_sets_torch_threads_before_any_work(tmp_path, capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["--threads", "0"])
     assert "--threads" in capsys.readouterr().err
+
+
+def test_the_tagger_options_build_the_tagger_config_with_the_recipe_defaults():
+    from lstm_nlp.recipe_kit.tagging import add_tagger_options, tagger_config
+
+    parser = recipe_parser("t", epochs=1, batch_size=2, lr=0.1, output_dir="out")
+    add_tagger_options(parser, min_freq=1, hidden_size=200, char_encoder="cnn")
+    config = tagger_config(parser.parse_args(["--char-dim", "7"]), vocab_size=10, num_labels=3, char_vocab_size=5)
+    assert (config.hidden_size, config.char_encoder, config.char_embedding_dim, config.num_layers) == (200, "cnn", 7, 2)
+    with pytest.raises(ConfigError, match="unknown default"):
+        add_tagger_options(recipe_parser("t", epochs=1, batch_size=2, lr=0.1, output_dir="out"), min_freq=1, size=3)

@@ -367,9 +367,16 @@ def test_every_text_recipe_has_a_max_length_option(recipe, load_recipe):
     assert load_recipe(recipe).parse_args(["--max-length", "7"]).max_length == 7
 
 
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_a_batch_size_below_one_is_refused_at_parse_time_in_one_line(value, tagger_bundle, capsys):
+    with pytest.raises(SystemExit) as caught:  # the option, not the parameter batch_size
+        cli.main(["predict", "--model", str(tagger_bundle), "--batch-size", value])
+    out, err = capsys.readouterr()
+    assert (caught.value.code, out) == (2, "")
+    assert err == f"lstm-nlp predict: error: argument --batch-size: must be >= 1, got {value}\n"
+
+
 @pytest.mark.parametrize("args, message", [
-    (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),  # the option, not the parameter batch_size
-    (["--batch-size", "-3"], "--batch-size must be >= 1, got -3"),
     (["--device", "banana"], "unknown device 'banana'"),
     (["--input", "no-such-file.txt"], "no-such-file.txt: cannot read the input (No such file or directory)"),
     (["--input", "."], ".: cannot read the input (Is a directory)"),
