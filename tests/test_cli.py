@@ -356,7 +356,7 @@ def test_train_errors_are_the_recipes_one_line_under_the_commands_name(tmp_path,
 
 @pytest.mark.parametrize("argv, code, expected", [
     (["train", "pos", "--version"], 0, "lstm-nlp train pos (lstm_nlp "),
-    (["train", "ner", "--help"], 0, "--tag-scheme {iob2,bioes}"),
+    (["train", "ner", "--help"], 0, "--tag-scheme {iob2,bioes,bilou}"),
     (["train", "--help"], 0, "lm        forward + backward LSTM language models"),
     (["train", "postag"], 2, "invalid choice: 'postag'"),
 ])

@@ -72,18 +72,37 @@ def read_blocks(lines: Iterable[str], *, kind: str, token_column: int = 0, sourc
         yield block
 
 
-def _conllu_word(line: str, where: tuple[str, int]) -> str | None:
+class ColumnCountError(DataFormatError):
+    """A CoNLL-U token line without 10 tab-separated columns (a reader of a named file may then say what
+    the file looks like instead: :func:`lstm_nlp.data.textfiles.sniff_table`)."""
+
+
+def conllu_fields(line: str, where: tuple[str, int]) -> list[str] | None:
+    """The 10 fields of a CoNLL-U word line; ``None`` for a comment, a multiword-token line (``3-4``) or
+    an empty node (``5.1``).
+
+    Raises:
+        ColumnCountError: not 10 tab-separated columns (trailing spaces are ignored).
+        DataFormatError: an id that is none of the above; both name ``where`` (file, line).
+    """
     if line.startswith("#"):
         return None
-    columns = line.split("\t")
-    if len(columns) != 10:
-        raise DataFormatError(f"expected 10 tab-separated CoNLL-U columns, found {len(columns)}", *where)
-    if _WORD_ID.fullmatch(columns[0]):
-        return columns[1]
-    if _SKIPPED_ID.fullmatch(columns[0]):
+    fields = line.rstrip(" ").split("\t")
+    if len(fields) != 10:
+        hint = "; the columns look space-separated, CoNLL-U needs tabs" if len(line.split()) >= 10 else ""
+        raise ColumnCountError(f"expected 10 tab-separated CoNLL-U columns, found {len(fields)}{hint}: "
+                               f"{line[:80]!r}", *where)
+    if _WORD_ID.fullmatch(fields[0]):
+        return fields
+    if _SKIPPED_ID.fullmatch(fields[0]):
         return None
-    raise DataFormatError(f"token id {columns[0]!r} is not a positive integer, a range like 3-4 or an empty node "
-                          "like 5.1", *where)
+    raise DataFormatError(f"token id must be a positive integer (or a range 3-4 for a multiword token, a decimal "
+                          f"5.1 for an empty node), got {fields[0]!r}", *where)
+
+
+def _conllu_word(line: str, where: tuple[str, int]) -> str | None:
+    fields = conllu_fields(line, where)
+    return None if fields is None else fields[1]
 
 
 def _conll_word(line: str, where: tuple[str, int], token_column: int) -> str | None:

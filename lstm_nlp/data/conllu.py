@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Literal
 
 from datasets import Dataset
 
+from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, ColumnCountError, read_blocks
 from lstm_nlp.data.textfiles import is_hub_id, iter_lines, load_hub_dataset, sniff_format, sniff_table
 from lstm_nlp.errors import DataFormatError
 
 TagColumn = Literal["upos", "xpos"]
-_COLUMN_INDEX = {"upos": 3, "xpos": 4}
-_WORD_ID = re.compile(r"[1-9][0-9]*")
-_SKIPPED_ID = re.compile(r"[1-9][0-9]*-[1-9][0-9]*|[0-9]+\.[1-9][0-9]*")  # multiword token 3-4, empty node 5.1
 _EXPECTED = ("expected CoNLL-U: 10 tab-separated columns (ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC), "
              "one token a line, a blank line between sentences")
 
@@ -40,50 +37,36 @@ def read_conllu(path: str | os.PathLike, tag_column: TagColumn = "upos") -> Data
             ``0``, ``x``), a token without a tag, or no sentences at all, with the file and line
             in the message.
     """
-    if tag_column not in _COLUMN_INDEX:
+    if tag_column not in CONLLU_COLUMNS:
         raise DataFormatError(f"tag_column must be 'upos' or 'xpos', got {tag_column!r}", path)
     kind = sniff_format(path) if os.path.isfile(path) else None
     if kind is not None:
         raise DataFormatError(f"not a CoNLL-U file: it looks like {kind}; {_EXPECTED}", path)
-    column = _COLUMN_INDEX[tag_column]
     sentences: list[list[str]] = []
     tags: list[list[str]] = []
-    words: list[str] = []
-    labels: list[str] = []
-    for number, line in iter_lines(path):
-        if not line.strip():
-            if words:
-                sentences.append(words)
-                tags.append(labels)
-                words, labels = [], []
-            continue
-        if line.startswith("#"):
-            continue
-        fields = line.rstrip(" ").split("\t")
-        if len(fields) != 10:
-            kind = sniff_table(path, width=10)
-            if kind is not None:
-                raise DataFormatError(f"not a CoNLL-U file: it looks like {kind}; {_EXPECTED}", path)
-            hint = "; the columns look space-separated, CoNLL-U needs tabs" if len(line.split()) >= 10 else ""
-            raise DataFormatError(
-                f"expected 10 tab-separated CoNLL-U columns, found {len(fields)}{hint}: {line[:80]!r}", path, number)
-        token_id = fields[0]
-        if _SKIPPED_ID.fullmatch(token_id):
-            continue
-        if not _WORD_ID.fullmatch(token_id):
-            raise DataFormatError(f"token id must be a positive integer (or a range 3-4 for a multiword token, "
-                                  f"a decimal 5.1 for an empty node), got {token_id!r}", path, number)
-        tag = fields[column].strip()
-        if tag in ("", "_"):
-            raise DataFormatError(f"token {fields[1]!r} has no {tag_column.upper()} tag", path, number)
-        words.append(fields[1])
-        labels.append(tag)
-    if words:
-        sentences.append(words)
-        tags.append(labels)
+    try:
+        for block in read_blocks((line for _, line in iter_lines(path)), kind="conllu", source=str(path)):
+            if block.tokens:
+                sentences.append(block.tokens)
+                tags.append([_tag(block, index, tag_column, path) for index in block.token_lines])
+    except ColumnCountError:
+        kind = sniff_table(path, width=10)
+        if kind is not None:
+            raise DataFormatError(f"not a CoNLL-U file: it looks like {kind}; {_EXPECTED}", path) from None
+        raise
     if not sentences:
         raise DataFormatError("no sentences found (empty file?)", path)
     return Dataset.from_dict({"tokens": sentences, "tags": tags})
+
+
+def _tag(block: Block, index: int, tag_column: TagColumn, path: str | os.PathLike) -> str:
+    """The ``tag_column`` field of the block's line ``index``; a missing tag (``_``) is an error."""
+    fields = block.lines[index].rstrip(" ").split("\t")
+    tag = fields[CONLLU_COLUMNS[tag_column]].strip()
+    if tag in ("", "_"):
+        raise DataFormatError(f"token {fields[1]!r} has no {tag_column.upper()} tag", path,
+                              block.first_line + index)
+    return tag
 
 
 def load_tagging_dataset(
