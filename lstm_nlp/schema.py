@@ -33,6 +33,8 @@ MAX_DIM = 2**20
 MAX_VOCAB = 2**24
 #: Upper bound of stacked layers in a model config.
 MAX_LAYERS = 64
+#: Longest list a `tuple[int, ...]` config field may hold (adaptive-softmax cutoffs).
+MAX_TUPLE_ITEMS = 64
 #: Largest model (parameters) a bundle's config may ask for: 8 GiB of float32 weights.
 MAX_PARAMETERS = 2**31
 
@@ -264,7 +266,8 @@ def check_value(value, field: Field, *, source: str | os.PathLike, name: str,
 def dataclass_schema(cls: type, *, bounds: Mapping[str, tuple[float | None, float | None]] = ()) -> dict[str, Field]:
     """The schema of a config dataclass: each field's JSON type from its annotation.
 
-    ``int`` fields are bounded to ``[0, MAX_DIM]`` unless ``bounds`` says otherwise, ``float``
+    ``int`` fields (and each item of ``tuple[int, ...]`` fields, at most :data:`MAX_TUPLE_ITEMS`) are
+    bounded to ``[0, MAX_DIM]`` unless ``bounds`` says otherwise, ``float``
     fields to finite numbers, ``Literal[...]`` fields to their values; fields without a default
     are required. The dataclass's own ``__post_init__`` still checks what the values mean.
     """
@@ -286,6 +289,10 @@ def dataclass_schema(cls: type, *, bounds: Mapping[str, tuple[float | None, floa
             schema[spec.name] = Field((float,), low=low, high=high, required=required)
         elif hint is str:
             schema[spec.name] = Field((str,), required=required)
+        elif hint == tuple[int, ...]:  # a JSON list of ints; bounds apply to each item
+            low, high = bounds.get(spec.name, (0, MAX_DIM))
+            schema[spec.name] = Field((list,), items=Field((int,), low=low, high=high), required=required,
+                                      max_items=MAX_TUPLE_ITEMS)
         else:
             raise TypeError(f"{cls.__name__}.{spec.name}: no JSON schema for {hint!r}")
     return schema

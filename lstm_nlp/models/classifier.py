@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.models.base import PretrainedModel
 from lstm_nlp.modules import LSTMEncoder, WordEmbedding
 from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.modules.pooling import POOLING_METHODS, SequencePooler
 from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
-from lstm_nlp.serialization import build_from_bundle, check_config, read_bundle, write_bundle
 from lstm_nlp.modules.fixed_order import FixedOrderLinear
 
 MODEL_TYPE = "text_classifier"
@@ -83,12 +80,16 @@ class ClassifierOutput:
         return self.logits.float().softmax(-1)
 
 
-class TextClassifier(nn.Module):
+class TextClassifier(PretrainedModel):
     """``WordEmbedding`` -> ``LSTMEncoder`` -> ``SequencePooler`` -> dropout -> ``Linear``.
 
     Args:
         config: Model sizes and options.
     """
+
+    model_type = MODEL_TYPE
+    config_class = ClassifierConfig
+    config_schema = CONFIG_SCHEMA
 
     def __init__(self, config: ClassifierConfig):
         super().__init__()
@@ -118,21 +119,3 @@ class TextClassifier(nn.Module):
         logits = self.output(self.dropout(pooled))  # [batch, num_labels]
         loss = F.cross_entropy(logits.float(), labels) if labels is not None else None
         return ClassifierOutput(logits=logits, loss=loss)
-
-    # ------------------------------------------------------------------ bundles
-    def save_pretrained(self, directory: str | os.PathLike, *, vocabs=None, meta=None, extra_files=None) -> None:
-        """Writes ``config.json`` + ``model.safetensors`` (+ vocabularies and extra files) to ``directory``."""
-        write_bundle(directory, model_type=MODEL_TYPE, config=dataclasses.asdict(self.config),
-                     state_dict=self.state_dict(), vocabs=vocabs, meta=meta, extra_files=extra_files)
-
-    @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike) -> TextClassifier:
-        """Rebuilds the model from a bundle and loads its weights strictly."""
-        return cls.from_bundle(read_bundle(directory, expected_type=MODEL_TYPE))
-
-    @classmethod
-    def from_bundle(cls, bundle) -> TextClassifier:
-        """Rebuilds the model from a read bundle: config checked (:data:`CONFIG_SCHEMA`), weight shapes
-        compared with it before anything is allocated (see :func:`~lstm_nlp.serialization.build_from_bundle`)."""
-        config = check_config(bundle, ClassifierConfig, CONFIG_SCHEMA)
-        return build_from_bundle(lambda: cls(config), bundle).eval()

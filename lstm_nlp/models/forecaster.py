@@ -14,21 +14,19 @@ value) and :func:`seasonal_naive_forecast` (repeat the last season).
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
 from lstm_nlp.data.series import Scaler
 from lstm_nlp.errors import BundleError, ConfigError
+from lstm_nlp.models.base import PretrainedModel
 from lstm_nlp.modules.encoder import LSTMEncoder
 from lstm_nlp.modules.forecast_head import ForecastHead
 from lstm_nlp.modules.pooling import final_states
 from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, Field, check_fields, dataclass_schema
-from lstm_nlp.serialization import Bundle, build_from_bundle, check_config, read_bundle, write_bundle
+from lstm_nlp.serialization import Bundle
 
 MODEL_TYPE = "forecaster"
 SCALER_KEY = "scaler"  # where the bundle's meta keeps the scaler
@@ -94,13 +92,17 @@ class ForecastOutput:
     loss: torch.Tensor | None = None
 
 
-class Forecaster(nn.Module):
+class Forecaster(PretrainedModel):
     """History window -> next ``horizon`` values: ``LSTMEncoder`` -> final states -> ``ForecastHead``.
 
     Args:
         config: Model sizes and options.
         scaler: The scaling fitted on the training period (identity when ``None``).
     """
+
+    model_type = MODEL_TYPE
+    config_class = ForecasterConfig
+    config_schema = CONFIG_SCHEMA
 
     def __init__(self, config: ForecasterConfig, *, scaler: Scaler | None = None):
         super().__init__()
@@ -163,29 +165,18 @@ class Forecaster(nn.Module):
         raw = self.scaler.inverse_transform(scaled.float().cpu())
         return raw[0] if single else raw
 
-    # ------------------------------------------------------------------ bundles
-    def save_pretrained(self, directory: str | os.PathLike, *, meta: dict | None = None) -> None:
-        """Writes ``config.json`` (config, and the scaler under ``meta["scaler"]``) + ``model.safetensors``."""
-        write_bundle(directory, model_type=MODEL_TYPE, config=dataclasses.asdict(self.config),
-                     state_dict=self.state_dict(), meta={**(meta or {}), SCALER_KEY: self.scaler.to_dict()})
+    def bundle_meta(self) -> dict:
+        """The scaler, under ``meta["scaler"]``."""
+        return {SCALER_KEY: self.scaler.to_dict()}
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike) -> Forecaster:
-        """Rebuilds the model (with its scaler) from a bundle and loads its weights strictly."""
-        return cls.from_bundle(read_bundle(directory, expected_type=MODEL_TYPE))
-
-    @classmethod
-    def from_bundle(cls, bundle: Bundle) -> Forecaster:
-        """Rebuilds the model and its scaler (``meta.scaler``, :data:`SCALER_SCHEMA`) from a read bundle; the
-        config is checked (:data:`CONFIG_SCHEMA`) and the weight shapes compared with it before anything is
-        allocated (see :func:`~lstm_nlp.serialization.build_from_bundle`)."""
-        config = check_config(bundle, ForecasterConfig, CONFIG_SCHEMA)
+    def from_config(cls, config: ForecasterConfig, bundle: Bundle) -> Forecaster:
+        """The model with the bundle's scaler (``meta.scaler``, checked against :data:`SCALER_SCHEMA`)."""
         if SCALER_KEY not in bundle.meta:
             raise BundleError(f"{bundle.config_file}: meta.{SCALER_KEY} is missing (expected {{'mean': float, "
                               "'std': float}})")
         check_fields(bundle.meta[SCALER_KEY], SCALER_SCHEMA, source=bundle.config_file, prefix=f"meta.{SCALER_KEY}.")
-        scaler = Scaler.from_dict(bundle.meta[SCALER_KEY])
-        return build_from_bundle(lambda: cls(config, scaler=scaler), bundle).eval()
+        return cls(config, scaler=Scaler.from_dict(bundle.meta[SCALER_KEY]))
 
 
 def naive_forecast(history: torch.Tensor, horizon: int) -> torch.Tensor:

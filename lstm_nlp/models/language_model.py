@@ -16,17 +16,16 @@ must therefore be sorted by frequency (``Vocab.build`` does this; ``<pad>``/``<u
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from lstm_nlp.errors import BundleError, ConfigError
+from lstm_nlp.errors import ConfigError
+from lstm_nlp.models.base import PretrainedModel
 from lstm_nlp.modules import LSTMEncoder, WordEmbedding
 from lstm_nlp.modules.dropout import Dropout
-from lstm_nlp.serialization import read_bundle, write_bundle
+from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
 
 MODEL_TYPE = "bilm"
 
@@ -94,12 +93,22 @@ class LanguageModelOutput:
     predicted: torch.Tensor
 
 
-class BiLanguageModel(nn.Module):
+#: What ``config.json``'s ``config`` may hold: :class:`LanguageModelConfig`'s field types, with bounded sizes.
+CONFIG_SCHEMA = dataclass_schema(LanguageModelConfig, bounds={
+    "vocab_size": (3, MAX_VOCAB), "num_layers": (1, MAX_LAYERS), "embedding_dim": (1, MAX_DIM),
+    "hidden_size": (1, MAX_DIM), "cutoffs": (1, MAX_VOCAB)})
+
+
+class BiLanguageModel(PretrainedModel):
     """``WordEmbedding`` -> forward and backward ``LSTMEncoder`` -> dropout -> shared adaptive softmax.
 
     Args:
         config: Model sizes.
     """
+
+    model_type = MODEL_TYPE
+    config_class = LanguageModelConfig
+    config_schema = CONFIG_SCHEMA
 
     def __init__(self, config: LanguageModelConfig):
         super().__init__()
@@ -146,45 +155,3 @@ class BiLanguageModel(nn.Module):
         if targets.numel() == 0:
             return hidden.sum() * 0.0
         return self.softmax(self.dropout(hidden).float(), targets).loss
-
-    # ------------------------------------------------------------------ bundles
-    def save_pretrained(self, directory: str | os.PathLike, *, vocabs=None, meta=None, extra_files=None) -> None:
-        """Writes ``config.json`` + ``model.safetensors`` (+ vocabularies and extra files) to ``directory``."""
-        config = dataclasses.asdict(self.config)
-        config["cutoffs"] = list(config["cutoffs"])
-        write_bundle(directory, model_type=MODEL_TYPE, config=config, state_dict=self.state_dict(), vocabs=vocabs,
-                     meta=meta, extra_files=extra_files)
-
-    @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike) -> BiLanguageModel:
-        """Rebuilds the model from a bundle and loads its weights strictly."""
-        return cls.from_bundle(read_bundle(directory, expected_type=MODEL_TYPE))
-
-    @classmethod
-    def from_bundle(cls, bundle) -> BiLanguageModel:
-        """Rebuilds the model from a read bundle and loads its weights strictly.
-
-        Raises:
-            BundleError: a config that does not fit :class:`LanguageModelConfig`, or weights that do
-                not fit the config (names and shapes are compared before loading).
-        """
-        config_file = bundle.path / "config.json"
-        fields = {f.name for f in dataclasses.fields(LanguageModelConfig)}
-        unknown = sorted(set(bundle.config) - fields)
-        if unknown or not isinstance(bundle.config.get("vocab_size"), int):
-            raise BundleError(f"{config_file}: config does not fit LanguageModelConfig (unknown fields {unknown} "
-                              "or no integer vocab_size)")
-        try:
-            config = LanguageModelConfig(**bundle.config)
-        except (TypeError, ValueError) as err:
-            raise BundleError(f"{config_file}: {err}") from None
-        with torch.device("meta"):
-            expected = {k: tuple(v.shape) for k, v in cls(config).state_dict().items()}
-        state = bundle.state_dict
-        found = {k: tuple(v.shape) for k, v in state.items()}
-        if found != expected:
-            wrong = sorted(k for k in expected.keys() | found.keys() if expected.get(k) != found.get(k))
-            raise BundleError(f"{bundle.path}: weights do not match the config ({', '.join(wrong[:5])})")
-        model = cls(config)
-        model.load_state_dict(state, strict=True)
-        return model.eval()

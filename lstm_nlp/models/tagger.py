@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -12,12 +10,12 @@ import torch
 from torch import nn
 
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.models.base import PretrainedModel
 from lstm_nlp.modules import LSTMEncoder, TokenClassificationHead, WordEmbedding
 from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder
 from lstm_nlp.modules.crf import CRFHead
 from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
-from lstm_nlp.serialization import build_from_bundle, check_config, read_bundle, write_bundle
 
 MODEL_TYPE = "sequence_tagger"
 UNK_ID = 1  # Vocab.build puts <pad> at 0 and <unk> at 1
@@ -132,7 +130,7 @@ def build_head(config: TaggerConfig, input_dim: int,
     return TokenClassificationHead(input_dim, config.num_labels, dropout=config.dropout)
 
 
-class SequenceTagger(nn.Module):
+class SequenceTagger(PretrainedModel):
     """A BiLSTM tagger: ``WordEmbedding`` [+ char encoder] -> ``LSTMEncoder`` -> softmax or CRF head.
 
     Args:
@@ -140,6 +138,10 @@ class SequenceTagger(nn.Module):
         constraints: Allowed tag transitions for CRF decoding (see
             :func:`lstm_nlp.modules.crf.allowed_transitions`); saved with the weights.
     """
+
+    model_type = MODEL_TYPE
+    config_class = TaggerConfig
+    config_schema = CONFIG_SCHEMA
 
     def __init__(self, config: TaggerConfig, *, constraints: Sequence[tuple[int, int]] | None = None):
         super().__init__()
@@ -188,25 +190,3 @@ class SequenceTagger(nn.Module):
     def decode(self, output: TaggerOutput) -> list[list[int]]:
         """Best tag ids per sentence (real tokens only): argmax (softmax) or Viterbi (CRF)."""
         return self.head.decode(output.logits, output.mask)
-
-    # ------------------------------------------------------------------ bundles
-    def save_pretrained(self, directory: str | os.PathLike, *, vocabs=None, meta=None, extra_files=None) -> None:
-        """Writes ``config.json`` + ``model.safetensors`` (+ vocabularies) to ``directory``."""
-        write_bundle(directory, model_type=MODEL_TYPE, config=dataclasses.asdict(self.config),
-                     state_dict=self.state_dict(), vocabs=vocabs, meta=meta, extra_files=extra_files)
-
-    @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike) -> SequenceTagger:
-        """Rebuilds the model from a bundle and loads its weights strictly."""
-        bundle = read_bundle(directory, expected_type=MODEL_TYPE)
-        return cls.from_bundle(bundle)
-
-    @classmethod
-    def from_bundle(cls, bundle) -> SequenceTagger:
-        """Rebuilds the model from a read bundle (CRF constraints come back with the weights).
-
-        The config is checked (:data:`CONFIG_SCHEMA`) and every weight shape compared with it
-        before anything is allocated (see :func:`~lstm_nlp.serialization.build_from_bundle`).
-        """
-        config = check_config(bundle, TaggerConfig, CONFIG_SCHEMA)
-        return build_from_bundle(lambda: cls(config), bundle).eval()

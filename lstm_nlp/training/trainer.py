@@ -526,6 +526,9 @@ class Trainer:
         except (RuntimeError, ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
             reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise BundleError(f"{path} does not fit this model or optimizer: {reason}") from None
+        problem = _best_model_problem(ckpt.get("best_model"), self.model)
+        if problem is not None:  # found now, not as a traceback when training ends
+            raise BundleError(f"{path}: field 'best_model' {problem}")
         state = RunState.from_checkpoint(ckpt)
         rngs = ckpt.get("rng") or []
         if len(rngs) == self.dist.world_size:
@@ -534,3 +537,21 @@ class Trainer:
                        "continuation is not bit-identical", path, len(rngs), self.dist.world_size)
         seed_everything(self.config.seed + self.dist.rank + 7919 * (state.global_step + 1))
         return state, None
+
+
+def _best_model_problem(best: dict | None, model: nn.Module) -> str | None:
+    """Why a checkpoint's copy of the best weights cannot be loaded into ``model`` at the end, or ``None``."""
+    if best is None:
+        return None
+    expected = {name: tuple(value.shape) for name, value in model.state_dict().items()}
+    missing = sorted(expected.keys() - best.keys())
+    if missing:
+        return f"lacks {len(missing)} of the model's {len(expected)} weights ({', '.join(missing[:3])}" + \
+            (", ..." if len(missing) > 3 else "") + ")"
+    unknown = sorted(best.keys() - expected.keys())
+    if unknown:
+        return f"holds weights this model does not have ({', '.join(unknown[:3])})"
+    wrong = next((name for name, shape in expected.items() if tuple(best[name].shape) != shape), None)
+    if wrong is not None:
+        return f"weight {wrong!r} has shape {tuple(best[wrong].shape)}, the model's is {expected[wrong]}"
+    return None

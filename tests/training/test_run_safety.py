@@ -318,3 +318,24 @@ def test_resume_from_a_checkpoint_with_a_wrong_field_is_a_bundle_error(tmp_path,
     torch.save(state, path)
     with pytest.raises(BundleError, match=f"{path.name} is not a valid lstm_nlp checkpoint: field '{field}'"):
         make_trainer(tmp_path, epochs=2).fit(resume=str(path))
+
+
+@pytest.mark.parametrize("best, message", [
+    ({}, r"field 'best_model' lacks \d+ of the model's \d+ weights"),
+    ("drop-one", r"field 'best_model' lacks 1 of the model's"),
+    ("extra", r"field 'best_model' holds weights this model does not have \(bogus\)"),
+    ("reshape", r"field 'best_model' weight '.+' has shape \(1, 1\), the model's is"),
+])
+def test_resume_with_a_best_model_that_does_not_fit_is_one_line_before_training(tmp_path, best, message):
+    path = valid_checkpoint(tmp_path)
+    state = torch.load(path, weights_only=True)
+    weights = dict(state["model"])
+    first = next(iter(weights))
+    state["best_model"] = best if isinstance(best, dict) else {
+        "drop-one": {k: v for k, v in weights.items() if k != first},
+        "extra": {**weights, "bogus": torch.ones(1)},
+        "reshape": {**weights, first: torch.ones(1, 1)}}[best]
+    torch.save(state, path)
+    with pytest.raises(BundleError, match=message) as info:
+        make_trainer(tmp_path, epochs=2).fit(resume=str(path))
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
