@@ -13,8 +13,12 @@ until ``--max-requests`` requests or ``--max-seconds`` seconds per level. Tokens
 of the answered sentences over the level's wall time; "vs predict" divides it by the tokens/s of
 ``lstm-nlp predict --input-format tokens --output-format jsonl`` on the same sentences, the same
 threads and the same machine in the same run (its start-up, measured on a one-line input, taken
-out). The mean batch is what the service's /metrics counted over the level. The clients run in
-this process (asyncio, one core at most), on the same machine as the service.
+out; predict reads the sentences ``--predict-repeat`` times so that its work outweighs that start-up).
+The mean batch is what the service's /metrics counted over the level. The clients run in this
+process, on the same machine as the service: raw asyncio streams (on uvloop when installed), each
+request encoded once beforehand, no HTTP library. Then one client sends the sentences of exactly
+``--latency-tokens`` tokens (20) for the latency of that length, and 8 clients send
+``--memory-requests`` (N) then 9 N more requests while the service's VmRSS is read.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = REPO_ROOT / "data" / "pos" / "dev.conllu"
@@ -51,12 +56,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="torch threads of the service and of predict")
     parser.add_argument("--max-wait-ms", type=float, default=5.0, help="the service's --max-wait-ms")
     parser.add_argument("--max-batch-tokens", type=int, default=4096, help="the service's --max-batch-tokens")
-    parser.add_argument("--output", help="also write the markdown table here")
+    parser.add_argument("--predict-repeat", type=int, default=4, help="predict reads the sentences this many times "
+                                                                     "(its work then outweighs its start-up)")
+    parser.add_argument("--latency-tokens", type=int, default=20, help="sentence length of the single-client "
+                                                                         "latency measurement")
+    parser.add_argument("--latency-requests", type=int, default=500, help="requests of that measurement at most")
+    parser.add_argument("--memory-requests", type=int, default=1000, help="N: the service's RSS is read after N "
+                                                                          "and after 10 N requests (8 clients)")
+    parser.add_argument("--memory-seconds", type=float, default=120.0, help="seconds per memory step at most")
+    parser.add_argument("--output", help="also write the markdown tables here")
     parser.add_argument("--smoke", action="store_true", help="a few seconds: the bundled sample, a tiny untrained "
                                                              "bundle, few requests (checks the code path)")
     args = parser.parse_args(argv)
     if args.smoke:
         args.max_requests, args.max_seconds = min(args.max_requests, 40), min(args.max_seconds, 5.0)
+        args.predict_repeat = 1
+        args.latency_requests, args.memory_requests = min(args.latency_requests, 20), min(args.memory_requests, 10)
+        args.memory_seconds = min(args.memory_seconds, 5.0)
     elif not args.model:
         parser.error("--model is required (or --smoke)")
     return args
@@ -99,10 +115,11 @@ def lstm_nlp_command() -> list[str]:
 
 # ---------------------------------------------------------------------- lstm-nlp predict
 def predict_tokens_per_second(model: Path, sentences: list[list[str]], threads: int, workdir: Path,
-                              runs: int = 2) -> dict:
-    """Tokens/s of ``lstm-nlp predict`` on ``sentences`` (start-up, timed on one line, taken out)."""
+                              runs: int = 2, repeat: int = 1) -> dict:
+    """Tokens/s of ``lstm-nlp predict`` on ``sentences`` written ``repeat`` times (start-up, timed on one line,
+    taken out: the repeats make the work outweigh the start-up, whose timing is noisy)."""
     full, one = workdir / "tokens.txt", workdir / "one.txt"
-    full.write_text("".join(" ".join(s) + "\n" for s in sentences), encoding="utf-8")
+    full.write_text("".join(" ".join(s) + "\n" for s in sentences) * repeat, encoding="utf-8")
     one.write_text(" ".join(sentences[0]) + "\n", encoding="utf-8")
 
     def timed(path: Path) -> float:
@@ -116,7 +133,7 @@ def predict_tokens_per_second(model: Path, sentences: list[list[str]], threads: 
         timed(one)  # warm the file cache
     startup = min(timed(one) for _ in range(runs))
     total = min(timed(full) for _ in range(runs))
-    tokens = sum(map(len, sentences))
+    tokens = repeat * sum(map(len, sentences))
     work = max(total - startup, 1e-6)
     return {"seconds": total, "startup_s": startup, "tokens": tokens, "tokens_per_s": tokens / work}
 
@@ -157,28 +174,33 @@ def batch_counters(port: int) -> tuple[float, float]:
     return float(values.get("lstm_nlp_batch_texts_count", 0)), float(values.get("lstm_nlp_batch_texts_sum", 0))
 
 
+_LENGTH = re.compile(rb"\r\ncontent-length: *(\d+)", re.I)
+_CLOSE = re.compile(rb"\r\nconnection: *close", re.I)
+
+
 class Connection:
-    """One keep-alive HTTP/1.1 connection that POSTs JSON and reads the status and body."""
+    """One keep-alive HTTP/1.1 connection that POSTs pre-encoded requests and reads the status and body.
+
+    Raw asyncio streams and a request encoded once per sentence: the client shares the machine with
+    the service, so it does as little per request as it can (no HTTP library).
+    """
 
     def __init__(self, port: int) -> None:
         self.port = port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        """Sends a whole request (see :func:`encode_post`); returns the answer's status and body."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        self.writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: application/json\r\n"
-                          f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
-        await self.writer.drain()
+        self.writer.write(request)
         head = await self.reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)}
-        payload = await self.reader.readexactly(int(headers.get("content-length", "0")))
-        if headers.get("connection", "").lower() == "close":
+        length = _LENGTH.search(head)
+        payload = await self.reader.readexactly(int(length.group(1))) if length else b""
+        if _CLOSE.search(head):
             await self.close()
-        return status, payload
+        return int(head[9:12]), payload
 
     async def close(self) -> None:
         if self.writer is not None:
@@ -186,8 +208,28 @@ class Connection:
             self.writer = None
 
 
-async def load_level(port: int, bodies: list[bytes], tokens: list[int], concurrency: int, max_requests: int,
-                     max_seconds: float) -> dict:
+def encode_post(port: int, path: str, body: bytes) -> bytes:
+    """The bytes of a POST of the JSON ``body``."""
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def predict_requests(port: int, sentences: list[list[str]]) -> list[bytes]:
+    """One pre-encoded ``POST /v1/predict`` of ``{"tokens": [sentence]}`` per sentence."""
+    return [encode_post(port, "/v1/predict", json.dumps({"tokens": [s]}).encode()) for s in sentences]
+
+
+def run_async(coroutine: Any) -> Any:
+    """``asyncio.run``, on uvloop when it is installed (a cheaper client)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+async def load_level(requests: list[bytes], tokens: list[int], concurrency: int, max_requests: int,
+                     max_seconds: float, port: int) -> dict:
     """``concurrency`` clients sending requests back to back, until the request or time bound."""
     latencies: list[float] = []
     answered_tokens = errors = 0
@@ -200,13 +242,13 @@ async def load_level(port: int, bodies: list[bytes], tokens: list[int], concurre
         connection = Connection(port)
         try:
             while next_index < max_requests and time.perf_counter() < stop_at:
-                index = next_index
+                index = next_index % len(requests)
                 next_index += 1
                 sent = time.perf_counter()
-                status, _ = await connection.post("/v1/predict", bodies[index % len(bodies)])
+                status, _ = await connection.send(requests[index])
                 latencies.append(time.perf_counter() - sent)
                 if status == 200:
-                    answered_tokens += tokens[index % len(bodies)]
+                    answered_tokens += tokens[index]
                 else:
                     errors += 1
         finally:
@@ -219,6 +261,13 @@ async def load_level(port: int, bodies: list[bytes], tokens: list[int], concurre
             "p50_ms": 1000 * statistics.median(latencies),
             "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
             "requests_per_s": len(latencies) / wall, "tokens_per_s": answered_tokens / wall}
+
+
+def rss_mib(pid: int) -> float:
+    """The resident memory of process ``pid`` (``VmRSS`` of ``/proc/PID/status``), in MiB."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
 
 
 # ---------------------------------------------------------------------- report
@@ -245,7 +294,7 @@ def portable(path: Path) -> str:
 
 
 def report(args: argparse.Namespace, source: Path, sentences: list[list[str]], predict: dict,
-           levels: list[dict]) -> str:
+           results: dict) -> str:
     import torch
 
     tokens = sum(map(len, sentences))
@@ -256,16 +305,83 @@ def report(args: argparse.Namespace, source: Path, sentences: list[list[str]], p
              f"{args.max_seconds:g} s per level." + (" Smoke run: the figures mean nothing." if args.smoke else ""),
              "",
              f"`lstm-nlp predict --input-format tokens --output-format jsonl`: {predict['tokens_per_s']:,.0f} tokens/s "
-             f"({predict['seconds']:.2f} s for the {tokens:,} tokens, {predict['startup_s']:.2f} s of it start-up).",
+             f"({predict['seconds']:.2f} s for the {predict['tokens']:,} tokens of the sentences read {args.predict_repeat} "
+             f"time(s), {predict['startup_s']:.2f} s of it start-up).",
              "",
              "| clients | requests | errors | p50 latency (ms) | p99 latency (ms) | requests/s | tokens/s | vs predict "
              "| mean batch (sentences) |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for level in levels:
+    for level in results["levels"]:
         lines.append(f"| {level['concurrency']} | {level['requests']:,} | {level['errors']} | {level['p50_ms']:.1f} | "
                      f"{level['p99_ms']:.1f} | {level['requests_per_s']:,.0f} | {level['tokens_per_s']:,.0f} | "
                      f"{level['tokens_per_s'] / predict['tokens_per_s']:.2f} | {level['mean_batch']:.1f} |")
-    return "\n".join(lines)
+    return "\n".join(lines + latency_report(results["latency"]) + memory_report(results["memory"]))
+
+
+def latency_report(latency: dict) -> list[str]:
+    """The table of the single client's fixed-length sentences."""
+    return ["", f"One client, sentences of {latency['tokens']} tokens ({latency['source']}):", "",
+            "| tokens a request | requests | errors | p50 latency (ms) | p99 latency (ms) |", "|---|---|---|---|---|",
+            f"| {latency['tokens']} | {latency['requests']:,} | {latency['errors']} | {latency['p50_ms']:.1f} | "
+            f"{latency['p99_ms']:.1f} |"]
+
+
+def memory_report(memory: list[dict]) -> list[str]:
+    """The table of the service's resident memory as requests accumulate."""
+    lines = ["", f"The service's resident memory (VmRSS) under {memory[1]['concurrency']} clients, requests counted "
+                 "from the end of the levels above:", "",
+             "| requests so far | errors | seconds | VmRSS (MiB) | growth (MiB) |", "|---|---|---|---|---|"]
+    for step in memory:
+        lines.append(f"| {step['total']:,} | {step['errors']} | {step['seconds']:.1f} | {step['rss_mib']:.1f} | "
+                     f"{step['rss_mib'] - memory[0]['rss_mib']:+.1f} |")
+    return lines
+
+
+# ---------------------------------------------------------------------- the run
+def fixed_length(sentences: list[list[str]], length: int) -> tuple[list[list[str]], str]:
+    """The sentences of exactly ``length`` tokens, else the first longer one cut to ``length`` (and what they are)."""
+    exact = [s for s in sentences if len(s) == length]
+    if exact:
+        return exact, f"{len(exact):,} input sentence(s) of exactly {length} tokens, in turn"
+    longest = max(sentences, key=len)
+    tokens = (longest * (length // len(longest) + 1))[:length]
+    return [tokens], f"one input sentence cut or repeated to {length} tokens"
+
+
+def single_client_latency(port: int, sentences: list[list[str]], args: argparse.Namespace) -> dict:
+    """p50 / p99 latency of one client sending sentences of ``--latency-tokens`` tokens."""
+    chosen, source = fixed_length(sentences, args.latency_tokens)
+    level = run_async(load_level(predict_requests(port, chosen), [len(s) for s in chosen], 1, args.latency_requests,
+                                 args.max_seconds, port))
+    return {**level, "tokens": args.latency_tokens, "source": source}
+
+
+def memory_levels(service: subprocess.Popen, port: int, requests: list[bytes], counts: list[int],
+                  args: argparse.Namespace) -> list[dict]:
+    """VmRSS of the service now, after ``--memory-requests`` more requests, then after 10 times as many."""
+    steps = [{"total": 0, "errors": 0, "seconds": 0.0, "rss_mib": rss_mib(service.pid), "concurrency": 8}]
+    for total in (args.memory_requests, 10 * args.memory_requests):
+        level = run_async(load_level(requests, counts, 8, total - steps[-1]["total"], args.memory_seconds, port))
+        steps.append({"total": steps[-1]["total"] + level["requests"], "errors": level["errors"] + steps[-1]["errors"],
+                      "seconds": steps[-1]["seconds"] + level["seconds"], "rss_mib": rss_mib(service.pid),
+                      "concurrency": 8})
+    return steps
+
+
+def measure(args: argparse.Namespace, service: subprocess.Popen, port: int, sentences: list[list[str]]) -> dict:
+    """The throughput levels, the single client's fixed-length latency and the memory steps."""
+    requests = predict_requests(port, sentences)
+    counts = [len(s) for s in sentences]
+    run_async(load_level(requests, counts, 4, 40, 5, port))  # warm-up
+    levels = []
+    for concurrency in args.concurrency:
+        batches, texts = batch_counters(port)
+        level = run_async(load_level(requests, counts, concurrency, args.max_requests, args.max_seconds, port))
+        after_batches, after_texts = batch_counters(port)
+        level["mean_batch"] = (after_texts - texts) / max(after_batches - batches, 1)
+        levels.append(level)
+    latency = single_client_latency(port, sentences, args)
+    return {"levels": levels, "latency": latency, "memory": memory_levels(service, port, requests, counts, args)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,21 +394,13 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench_serve-"))
     try:
         model = Path(args.model) if args.model else tiny_bundle(sentences, workdir / "model")
-        predict = predict_tokens_per_second(model, sentences, args.threads, workdir, runs=1 if args.smoke else 2)
+        predict = predict_tokens_per_second(model, sentences, args.threads, workdir, runs=1 if args.smoke else 2,
+                                            repeat=args.predict_repeat)
         port = free_port()
         log = workdir / "serve.log"
         service = start_service(args, model, port, log)
         try:
-            bodies = [json.dumps({"tokens": [s]}).encode() for s in sentences]
-            counts = [len(s) for s in sentences]
-            asyncio.run(load_level(port, bodies, counts, 4, 40, 5))  # warm-up
-            levels = []
-            for concurrency in args.concurrency:
-                batches, texts = batch_counters(port)
-                level = asyncio.run(load_level(port, bodies, counts, concurrency, args.max_requests, args.max_seconds))
-                after_batches, after_texts = batch_counters(port)
-                level["mean_batch"] = (after_texts - texts) / max(after_batches - batches, 1)
-                levels.append(level)
+            results = measure(args, service, port, sentences)
         finally:
             service.terminate()
             code = service.wait(60)
@@ -300,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"lstm-nlp serve exited with {code} after SIGTERM: {log.read_text()[-3000:]}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    table = report(args, source, sentences, predict, levels)
+    table = report(args, source, sentences, predict, results)
     print(table)
     if args.output:
         Path(args.output).write_text(table + "\n", encoding="utf-8")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from importlib import resources
 from typing import Any
@@ -24,10 +23,11 @@ from starlette.exceptions import HTTPException
 
 from lstm_nlp import __version__
 from lstm_nlp.serving.batching import BatchWorker
-from lstm_nlp.serving.limits import ApiError, Limits, limit_error
+from lstm_nlp.serving.hot_route import PredictRoute, ServiceApp
+from lstm_nlp.serving.limits import ApiError, Limits
 from lstm_nlp.serving.metrics import RequestMetrics, ServiceMetrics
 from lstm_nlp.serving.openapi import ErrorAnswer, Health, PredictAnswer, PredictBody
-from lstm_nlp.serving.requests import ModelInfo, parse_predict
+from lstm_nlp.serving.requests import ModelInfo
 
 logger = logging.getLogger("lstm_nlp.serving")
 
@@ -37,7 +37,7 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 
 def create_app(load: Callable[[], Any], *, limits: Limits | None = None, max_batch_tokens: int = 4096,
                max_wait_ms: float = 5.0, batch_size: int = 256,
-               on_load_failed: Callable[[str], None] | None = None) -> FastAPI:
+               on_load_failed: Callable[[str], None] | None = None) -> ServiceApp:
     """The service for the pipeline that ``load()`` returns (called in the model's worker thread at start-up).
 
     Args:
@@ -64,7 +64,7 @@ def create_app(load: Callable[[], Any], *, limits: Limits | None = None, max_bat
             watcher.cancel()
             await asyncio.to_thread(worker.stop, limits.request_timeout_s + 5)  # answers what is queued
 
-    app = FastAPI(title="lstm_nlp", version=__version__, lifespan=lifespan,
+    app = ServiceApp(title="lstm_nlp", version=__version__, lifespan=lifespan,
                   description="Tagging and text classification with an lstm_nlp model bundle.")
     app.state.worker, app.state.metrics, app.state.limits, app.state.draining = worker, metrics, limits, False
     app.state.on_load_failed = on_load_failed
@@ -103,32 +103,17 @@ def create_app(load: Callable[[], Any], *, limits: Limits | None = None, max_bat
     async def model() -> dict:
         return ready().as_json()
 
+    predict = PredictRoute(worker, limits, metrics, ready)
+
     @app.post("/v1/predict", summary="Tag or classify texts", response_class=Response,
               responses={200: {"model": PredictAnswer}, **_ERRORS},
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": PredictBody.model_json_schema()}}}})
-    async def predict(request: Request) -> Response:
-        started = time.monotonic()
-        info = ready()
-        budget = limits.request_timeout_s
-        try:
-            body = await asyncio.wait_for(_read_body(request, limits.max_body_bytes), budget)
-        except TimeoutError:
-            raise _timeout(limits, "the request body was not received within the time budget") from None
-        parsed = parse_predict(body, limits, info)
-        lines: list[str] = []
-        if parsed.items:
-            left = budget - (time.monotonic() - started)
-            job = worker.submit(parsed, left)
-            try:
-                lines = await asyncio.wait_for(asyncio.shield(job.future), max(left, 0))
-            except TimeoutError:
-                raise _timeout(limits, "the prediction did not finish within the time budget") from None
-            finally:
-                if not job.future.done():
-                    job.abandoned = True
-        return Response('{"results": [' + ", ".join(lines) + "]}", media_type="application/json")
+    async def predict_route(request: Request) -> Response:  # the OpenAPI entry; ServiceApp answers before routing
+        status, body, headers = await predict.answer(request.receive, request.headers.get("content-length"))
+        return Response(body, status_code=status, headers=headers, media_type="application/json")
 
+    app.predict = predict
     return app
 
 
@@ -138,27 +123,6 @@ async def _watch_loading(worker: BatchWorker, app: FastAPI) -> None:
         await asyncio.sleep(0.05)
     if worker.load_error is not None and app.state.on_load_failed is not None:
         app.state.on_load_failed(worker.load_error)
-
-
-async def _read_body(request: Request, max_bytes: int) -> bytes:
-    """The request body, refused (413) as soon as it is longer than ``max_bytes``."""
-    def too_large(size: str) -> ApiError:
-        return limit_error(413, "body_too_large", "max_body_bytes", max_bytes, f"the request body has {size} bytes")
-
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_large(declared)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_large(f"more than {max_bytes}")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _timeout(limits: Limits, message: str) -> ApiError:
-    return limit_error(408, "timeout", "request_timeout_s", limits.request_timeout_s, message)
 
 
 def _add_error_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:

@@ -41,6 +41,10 @@ class Job:
     abandoned: bool = False  # the handler gave up (time budget): skip it if not started
 
 
+#: A job with its output lines, or with the error that answers it.
+Answer = tuple[Job, "list[str] | None", "ApiError | None"]
+
+
 class BatchWorker:
     """The thread that loads the model, then predicts the queued requests in batches.
 
@@ -74,6 +78,7 @@ class BatchWorker:
         self._stopping = False
         self._company = 0.0  # moving average of requests per batch, minus one: > 0.5 means concurrent load
         self._thread = threading.Thread(target=self._run, name="lstm-nlp-model", daemon=True)
+        metrics.queue_depth.set_function(lambda: len(self._queue))  # read at each scrape, not set per request
 
     # ------------------------------------------------------------------ event-loop side
     def start(self) -> None:
@@ -97,7 +102,6 @@ class BatchWorker:
                 error.headers["Retry-After"] = "1"
                 raise error
             self._queue.append(job)
-            self.metrics.queue_depth.set(len(self._queue))
             self._ready.notify()
         return job
 
@@ -155,38 +159,40 @@ class BatchWorker:
                     break
                 batch.append(self._queue.popleft())
                 words += following
-            self.metrics.queue_depth.set(len(self._queue))
             self._company = 0.8 * self._company + 0.2 * (len(batch) - 1)
         return batch
 
     def _predict(self, batch: list[Job]) -> None:
+        """Runs ``batch`` and hands every job its answer: one wake-up of each event loop per batch."""
         now = time.monotonic()
-        live = []
+        live, answers = [], []
         for job in batch:
             if job.abandoned or now >= job.deadline:
-                _resolve(job, error=limit_error(408, "timeout", "request_timeout_s", self.limits.request_timeout_s,
-                                                "the request waited for the model past its time budget"))
+                answers.append((job, None, limit_error(408, "timeout", "request_timeout_s",
+                                                       self.limits.request_timeout_s,
+                                                       "the request waited for the model past its time budget")))
             else:
-                self.metrics.queue_wait.observe(now - job.enqueued)
                 live.append(job)
+        self.metrics.observe_waits([now - job.enqueued for job in live])
         groups: dict[tuple, list[Job]] = {}
         for job in live:
             groups.setdefault(job.request.options, []).append(job)
         for jobs in groups.values():
             try:
-                self._run_group(jobs)
+                answers.extend(self._run_group(jobs))
             except Exception as err:  # noqa: BLE001
                 if len(jobs) == 1:
-                    self._fail(jobs[0], err)
+                    answers.append(self._failure(jobs[0], err))
                     continue
                 for job in jobs:  # one bad request must not fail the others: run them one by one
                     try:
-                        self._run_group([job])
+                        answers.extend(self._run_group([job]))
                     except Exception as single:  # noqa: BLE001
-                        self._fail(job, single)
+                        answers.append(self._failure(job, single))
+        _deliver(answers)
 
-    def _run_group(self, jobs: list[Job]) -> None:
-        """Predicts the jobs (same options) in one call and hands each its lines."""
+    def _run_group(self, jobs: list[Job]) -> list[Answer]:
+        """Predicts the jobs (same options) in one call: each job with its lines."""
         from lstm_nlp.gc_pause import paused_gc
 
         first = jobs[0].request
@@ -194,19 +200,19 @@ class BatchWorker:
         with paused_gc():  # bounded work; see paused_gc
             lines, tokens = predict_lines(self.pipeline, first, items, self.batch_size)
         self.metrics.observe_batch(len(jobs), len(items), tokens)
-        start = 0
+        answers, start = [], 0
         for job in jobs:
             count = len(job.request.items)
-            _resolve(job, result=lines[start:start + count])
+            answers.append((job, lines[start:start + count], None))
             start += count
+        return answers
 
-    def _fail(self, job: Job, err: Exception) -> None:
-        """Answers ``job`` with what went wrong: 422 for an input the pipeline refuses, else 500 (logged)."""
+    def _failure(self, job: Job, err: Exception) -> Answer:
+        """What went wrong for ``job``: 422 for an input the pipeline refuses, else 500 (logged)."""
         if isinstance(err, LstmNlpError):  # an input the pipeline refuses: the client's to fix
-            _resolve(job, error=ApiError(422, "invalid_request", str(err)))
-            return
+            return job, None, ApiError(422, "invalid_request", str(err))
         logger.error("prediction failed", exc_info=err)
-        _resolve(job, error=ApiError(500, "internal_error", "the prediction failed; the server log has the details"))
+        return job, None, ApiError(500, "internal_error", "the prediction failed; the server log has the details")
 
 
 def predict_lines(pipeline: Any, request: PredictRequest, items: list, batch_size: int) -> tuple[list[str], int]:
@@ -234,16 +240,26 @@ def model_info(pipeline: Any) -> ModelInfo:
     return ModelInfo(pipeline.model_type, labels)
 
 
-def _resolve(job: Job, *, result: list[str] | None = None, error: ApiError | None = None) -> None:
-    """Hands ``job`` its result on its event loop (the loop may be gone at shutdown: then nobody waits)."""
-    def settle() -> None:
+def _deliver(answers: list[Answer]) -> None:
+    """Hands each job its lines or error on its event loop, with one thread-safe call per loop.
+
+    A loop may be gone at shutdown: then nobody waits for those answers.
+    """
+    by_loop: dict[asyncio.AbstractEventLoop, list[Answer]] = {}
+    for answer in answers:
+        by_loop.setdefault(answer[0].loop, []).append(answer)
+    for loop, settled in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, settled)
+        except RuntimeError:  # the loop is closed
+            pass
+
+
+def _settle(answers: list[Answer]) -> None:
+    """On the event loop: resolves the futures nobody gave up on."""
+    for job, result, error in answers:
         if not job.future.done():
             if error is not None:
                 job.future.set_exception(error)
             else:
                 job.future.set_result(result)
-
-    try:
-        job.loop.call_soon_threadsafe(settle)
-    except RuntimeError:  # the loop is closed
-        pass

@@ -50,6 +50,11 @@ class ServiceMetrics:
         """Every metric in the Prometheus text exposition format."""
         return generate_latest(self.registry)
 
+    def observe_waits(self, waits: list[float]) -> None:
+        """Counts how long each request of a batch waited for the model, in seconds."""
+        for wait in waits:
+            self.queue_wait.observe(wait)
+
     def observe_batch(self, requests: int, texts: int, tokens: int) -> None:
         """Counts one model call over ``requests`` requests holding ``texts`` texts of ``tokens`` tokens."""
         self.batch_requests.observe(requests)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import signal
 from types import FrameType
@@ -34,6 +35,18 @@ class DrainingServer(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
+def fast_protocols() -> tuple[str, str]:
+    """uvicorn's ``http`` and ``loop``: the C HTTP parser (httptools) and uvloop when installed, else h11 and asyncio."""
+    def installed(name: str) -> bool:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return False
+        return True
+
+    return ("httptools" if installed("httptools") else "h11"), ("uvloop" if installed("uvloop") else "asyncio")
+
+
 def serve(app: Any, *, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> int:
     """Serves ``app`` (from :func:`~lstm_nlp.serving.app.create_app`) until SIGTERM or Ctrl-C.
 
@@ -41,7 +54,8 @@ def serve(app: Any, *, host: str = "127.0.0.1", port: int = 8000, log_level: str
         0 after a graceful stop, 2 when the model could not be loaded.
     """
     limits = app.state.limits
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False,
+    http, loop = fast_protocols()
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, http=http, loop=loop,
                             timeout_graceful_shutdown=int(limits.request_timeout_s) + 5, lifespan="on")
     server = DrainingServer(config, app.state)
     failed: list[str] = []
