@@ -166,3 +166,41 @@ def test_dense_path_on_cuda_equals_packed_cudnn(dtype, monkeypatch):
     assert not fast.outputs[~mask].any()
     for a, b in zip(fast_grads, ref_grads):
         torch.testing.assert_close(a.float(), b.float(), **({"rtol": 1e-3, "atol": 1e-4} if dtype is None else tol))
+
+
+# ------------------------------------------------------------------ the registry by name
+def test_lstm_is_registered_by_name_and_declares_its_sizes():
+    from lstm_nlp.modules.encoder import ENCODERS, build_encoder
+
+    assert ENCODERS["lstm"] is LSTMEncoder and LSTMEncoder.name == "lstm"
+    encoder = build_encoder("lstm", 6, 5, num_layers=2, bidirectional=True, dropout=0.1, impl="packed")
+    assert isinstance(encoder, LSTMEncoder) and encoder.impl == "packed"
+    assert (encoder.input_dim, encoder.output_dim) == (6, 10)
+    assert encoder.rnn is encoder.lstm and encoder.rnn.mode == "LSTM"  # the documented accessor
+
+
+def test_an_unknown_encoder_name_is_one_line_listing_the_registered_ones():
+    from lstm_nlp.errors import ConfigError
+    from lstm_nlp.modules.encoder import ENCODERS, build_encoder, check_encoder_name
+
+    with pytest.raises(ConfigError, match=r"^encoder must be one of the registered encoders \(.*lstm.*\), "
+                                          r"got 'transformer'$") as caught:
+        build_encoder("transformer", 6, 5)
+    assert all(name in str(caught.value) for name in ENCODERS) and "\n" not in str(caught.value)
+    with pytest.raises(ConfigError, match="^TaggerConfig.encoder must be"):
+        check_encoder_name("rnn", argument="TaggerConfig.encoder")
+
+
+def test_a_new_encoder_registers_itself_and_a_name_is_taken_once(monkeypatch):
+    from lstm_nlp.errors import ConfigError
+    from lstm_nlp.modules import encoder as encoders
+
+    monkeypatch.setattr(encoders, "ENCODERS", dict(encoders.ENCODERS))
+
+    @encoders.register_encoder("tiny")
+    class Tiny(LSTMEncoder):
+        pass
+
+    assert isinstance(encoders.build_encoder("tiny", 3, 2), Tiny) and Tiny.name == "tiny"
+    with pytest.raises(ConfigError, match="'lstm' is already registered by LSTMEncoder"):
+        encoders.register_encoder("lstm")(Tiny)
