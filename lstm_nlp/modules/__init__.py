@@ -15,6 +15,7 @@ from lstm_nlp.modules.crf import ConditionalRandomField, CRFHead, allowed_transi
 from lstm_nlp.modules.embedding import WordEmbedding
 from lstm_nlp.modules.encoder import ENCODERS, EncoderOutput, LSTMEncoder, build_encoder
 from lstm_nlp.modules.forecast_head import ForecastHead, regression_loss
+from lstm_nlp.modules.gru_encoder import GRUEncoder  # registers the encoder "gru"
 from lstm_nlp.modules.heads import TokenClassificationHead
 from lstm_nlp.modules.pooling import SequencePooler, final_states, masked_max, masked_mean
 
@@ -23,8 +24,8 @@ _TEACHING = {"ReferenceLSTM": "reference_lstm", "ReferenceLSTMCell": "reference_
 
 __all__ = sorted([
     "CRFHead", "CharCNNEncoder", "CharLSTMEncoder", "ConditionalRandomField", "ENCODERS", "EncoderOutput",
-    "ForecastHead", "LSTMEncoder", "SequencePooler", "TokenClassificationHead", "WordEmbedding", "allowed_transitions",
-    "build_encoder", "final_states", "masked_max", "masked_mean", "regression_loss", *_TEACHING,
+    "ForecastHead", "GRUEncoder", "LSTMEncoder", "SequencePooler", "TokenClassificationHead", "WordEmbedding",
+    "allowed_transitions", "build_encoder", "final_states", "masked_max", "masked_mean", "regression_loss", *_TEACHING,
 ])
 
 

@@ -117,3 +117,20 @@ def test_an_unknown_encoder_is_refused_in_the_config_and_in_a_bundle(tmp_path):
     config_file.write_text(json.dumps(written))
     with pytest.raises(BundleError, match="config.json: TaggerConfig.encoder must be one of"):
         SequenceTagger.from_pretrained(tmp_path / "bundle")
+
+
+@pytest.mark.parametrize("char_encoder,head", [("none", "softmax"), ("lstm", "crf")])
+def test_a_gru_tagger_round_trips_through_its_bundle(tmp_path, char_encoder, head):
+    torch.manual_seed(3)
+    model = SequenceTagger(_config(encoder="gru", num_layers=2, char_encoder=char_encoder, head=head)).eval()
+    model.save_pretrained(tmp_path / "bundle")
+    assert read_bundle(tmp_path / "bundle").config["encoder"] == "gru"
+    assert any(key.startswith("encoder.gru.weight_ih_l1_reverse") for key in model.state_dict())
+    loaded = SequenceTagger.from_pretrained(tmp_path / "bundle")
+    assert loaded.config.encoder == "gru" and loaded.encoder.rnn.mode == "GRU"
+    token_ids, mask, char_ids, labels = _batch()
+    a, b = model(token_ids, mask=mask, char_ids=char_ids), loaded(token_ids, mask=mask, char_ids=char_ids)
+    torch.testing.assert_close(a.logits, b.logits, rtol=0, atol=0)
+    model.train()
+    model(token_ids, mask=mask, char_ids=char_ids, labels=labels).loss.backward()
+    assert model.encoder.rnn.weight_hh_l0.grad.abs().sum() > 0

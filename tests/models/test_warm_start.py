@@ -97,3 +97,21 @@ def test_the_report_names_the_weights_as_the_model_does(lm_dir):
     model = TextClassifier(ClassifierConfig(vocab_size=3, num_labels=2, embedding_dim=8, hidden_size=6))
     report = init_from(model, path, Vocab(["<pad>", "<unk>", "film"]))
     assert set(report.copied) - {"embedding.embedding.weight"} <= set(model.state_dict())
+
+
+def test_a_gru_lm_warm_starts_a_gru_tagger_and_an_lstm_lm_copies_only_the_embedding(lm_dir, tmp_path):
+    path, _ = lm_dir
+    torch.manual_seed(4)
+    gru_lm = BiLanguageModel(LanguageModelConfig(vocab_size=len(LM_WORDS), embedding_dim=8, hidden_size=6,
+                                                 encoder="gru"))
+    gru_lm.save_pretrained(tmp_path / "gru_lm", vocabs={"words": LM_WORDS})
+    words = Vocab(["<pad>", "<unk>", "good"])
+    tagger = SequenceTagger(TaggerConfig(vocab_size=3, num_labels=3, embedding_dim=8, hidden_size=6, num_layers=1,
+                                         encoder="gru"))
+    report = init_from(tagger, tmp_path / "gru_lm", words)
+    assert torch.equal(tagger.encoder.rnn.weight_hh_l0_reverse, gru_lm.backward_lstm.rnn.weight_hh_l0)
+    assert "encoder.gru.weight_ih_l0" in report.copied and not report.skipped
+    before = tagger.encoder.rnn.weight_hh_l0.detach().clone()
+    report = init_from(tagger, path, words)  # the LSTM LM
+    assert report.copied == ["embedding.embedding.weight"] and torch.equal(tagger.encoder.rnn.weight_hh_l0, before)
+    assert report.skipped == ["encoder.gru: the LM's LSTM weights do not fit a GRU encoder"]
