@@ -29,6 +29,7 @@ from lstm_nlp.recipe_kit.pretrained import (add_pretrained_options, apply_gradua
                                            load_vectors, warm_start)
 from lstm_nlp.recipe_kit import (bundled_sample, data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging,
                                  trainer_config)
+from lstm_nlp.recipe_kit.args import add_encoder_option
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
@@ -55,10 +56,11 @@ def parse_args(argv=None):
     model.add_argument("--pooling", choices=["final", "mean", "max"], default="max",
                        help="how the LSTM outputs become one vector: final states, mean or max over tokens")
     model.add_argument("--embedding-dim", type=POSITIVE_INT, default=128, help="ignored with --vectors (their size)")
-    model.add_argument("--hidden-size", type=POSITIVE_INT, default=128, help="LSTM size per direction")
-    model.add_argument("--num-layers", type=POSITIVE_INT, default=1, help="stacked LSTM layers")
+    add_encoder_option(model)
+    model.add_argument("--hidden-size", type=POSITIVE_INT, default=128, help="encoder size per direction")
+    model.add_argument("--num-layers", type=POSITIVE_INT, default=1, help="stacked encoder layers")
     model.add_argument("--dropout", type=PROBABILITY, default=0.4,
-                       help="dropout on the embeddings, between LSTM layers and before the output layer")
+                       help="dropout on the embeddings, between encoder layers and before the output layer")
     add_pretrained_options(parser)
     parser.set_defaults(patience=1)  # IMDB overfits after a few epochs: stop at the first dev drop
     args = data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".jsonl", hub_ids=True)
@@ -95,7 +97,7 @@ def main(argv=None) -> dict:
     config = ClassifierConfig(vocab_size=len(words), num_labels=len(labels),
                               embedding_dim=vectors.dim if vectors else args.embedding_dim,
                               hidden_size=args.hidden_size, num_layers=args.num_layers, pooling=args.pooling,
-                              dropout=args.dropout)
+                              dropout=args.dropout, encoder=args.encoder)
     model = TextClassifier(config)
     warm_start(model, words, args, vectors)
     pipeline = ClassificationPipeline(model, words, labels, tokenizer,

@@ -29,6 +29,7 @@ from lstm_nlp.errors import ConfigError
 from lstm_nlp.models.language_model import BiLanguageModel, LanguageModelConfig
 from lstm_nlp.argtypes import NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY, int_at_least, int_list
 from lstm_nlp.recipe_kit import bundled_sample, recipe_parser, run, setup_logging, trainer_config, write_metrics
+from lstm_nlp.recipe_kit.args import add_encoder_option
 from lstm_nlp.recipe_kit.outputs import MODEL_DIR
 from lstm_nlp.recipe_kit.pretrained import load_vectors, warm_start
 from lstm_nlp.training import Trainer, is_main_process, seed_everything
@@ -61,9 +62,10 @@ def parse_args(argv=None):
     model = parser.add_argument_group("model")
     model.add_argument("--embedding-dim", type=POSITIVE_INT, default=128,
                        help="word vector size (ignored with --vectors)")
+    add_encoder_option(model)  # match the downstream model's --encoder to warm-start its encoder
     model.add_argument("--hidden-size", type=POSITIVE_INT, default=128,
-                       help="LSTM size per direction (match the downstream model's --hidden-size to warm-start it)")
-    model.add_argument("--num-layers", type=POSITIVE_INT, default=1, help="LSTM layers per direction")
+                       help="encoder size per direction (match the downstream model's --hidden-size to warm-start it)")
+    model.add_argument("--num-layers", type=POSITIVE_INT, default=1, help="encoder layers per direction")
     model.add_argument("--dropout", type=PROBABILITY, default=0.1,
                        help="dropout on embeddings, between layers, on outputs")
     model.add_argument("--cutoffs", type=int_list, default="2000,10000",
@@ -149,7 +151,7 @@ def main(argv=None) -> dict:
     vectors = load_vectors(args, vocab)
     config = LanguageModelConfig(vocab_size=len(vocab), embedding_dim=vectors.dim if vectors else args.embedding_dim,
                                  hidden_size=args.hidden_size, num_layers=args.num_layers, dropout=args.dropout,
-                                 cutoffs=tuple(args.cutoffs))
+                                 cutoffs=tuple(args.cutoffs), encoder=args.encoder)
     model = BiLanguageModel(config)
     warm_start(model, vocab, args, vectors)
     loader = LMBatches(train, tokenizer, vocab, batch_size=args.batch_size, window=args.window,

@@ -9,7 +9,7 @@ Typical use::
     vectors = read_vectors("glove.6B.100d.txt.gz", keep=set(words.itos) | lower_forms)
     words = extend_vocab(words, vectors)               # optional: add the vectors' words
     matrix, coverage = embedding_matrix(words, vectors)
-    load_embedding(model.embedding.embedding, matrix, freeze=True)
+    load_embedding(model.input_embedding(), matrix, freeze=True)
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from lstm_nlp.errors import ConfigError
 from lstm_nlp.export.onnx_session import METADATA_KEY, unique_words  # noqa: F401  (re-exported)
 from lstm_nlp.export.viterbi import viterbi_decode
 from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder
-from lstm_nlp.modules.encoder import LSTMEncoder
+from lstm_nlp.modules.encoder import RecurrentEncoder
 from lstm_nlp.pipelines import ClassificationPipeline, TaggingPipeline, load_pipeline
 from lstm_nlp.pipelines.base import check_sentences, check_texts
 
@@ -50,7 +50,8 @@ def _require(module: str):
             from None
 
 
-def _dense(encoder: LSTMEncoder, inputs: torch.Tensor, mask: torch.Tensor):
+def _dense(encoder: RecurrentEncoder, inputs: torch.Tensor, mask: torch.Tensor):
+    """Any registered encoder's exact dense path, traceable (no length grouping)."""
     return encoder._forward_dense(inputs, mask, mask.sum(-1), None)
 
 

@@ -1,4 +1,4 @@
-"""``TextClassifier``: embedding -> LSTMEncoder -> pooling -> linear head (binary or multi-class)."""
+"""``TextClassifier``: embedding -> a registered encoder (BiLSTM by default) -> pooling -> linear head."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.models.base import PretrainedModel
-from lstm_nlp.modules import LSTMEncoder, WordEmbedding
+from lstm_nlp.modules import WordEmbedding
 from lstm_nlp.modules.dropout import Dropout
+from lstm_nlp.modules.encoder import RecurrentEncoder, build_encoder, check_encoder_name
 from lstm_nlp.modules.pooling import POOLING_METHODS, SequencePooler
 from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
 from lstm_nlp.modules.fixed_order import FixedOrderLinear
@@ -26,11 +28,13 @@ class ClassifierConfig:
         vocab_size: Word vocabulary size (``<pad>`` at id 0).
         num_labels: Number of classes (>= 2; binary tasks use two logits and softmax).
         embedding_dim: Word vector size.
-        hidden_size: LSTM hidden size per direction.
-        num_layers: Stacked LSTM layers.
-        bidirectional: BiLSTM.
+        hidden_size: Encoder hidden size per direction.
+        num_layers: Stacked encoder layers.
+        bidirectional: A bidirectional encoder.
         pooling: ``"final"`` (last layer's final states), ``"mean"`` or ``"max"`` over real tokens.
-        dropout: Dropout on embeddings, between LSTM layers and before the output layer.
+        dropout: Dropout on embeddings, between encoder layers and before the output layer.
+        encoder: The encoder by its registered name (:data:`~lstm_nlp.modules.encoder.ENCODERS`);
+            bundles written before this field read as ``"lstm"``.
         encoder_impl: ``"auto"`` (the dense fast path on CPU and CUDA, packed elsewhere), ``"packed"`` or ``"dense"``.
     """
 
@@ -42,6 +46,7 @@ class ClassifierConfig:
     bidirectional: bool = True
     pooling: str = "max"
     dropout: float = 0.4
+    encoder: str = "lstm"
     encoder_impl: str = "auto"
 
     def __post_init__(self) -> None:
@@ -51,6 +56,7 @@ class ClassifierConfig:
         if self.num_labels < 2:
             raise ConfigError(f"ClassifierConfig.num_labels must be >= 2 (the training data needs at least two "
                               f"classes), got {self.num_labels}")
+        check_encoder_name(self.encoder, argument="ClassifierConfig.encoder")
         if self.pooling not in POOLING_METHODS:
             raise ConfigError(f"ClassifierConfig.pooling must be one of {POOLING_METHODS}, got {self.pooling!r}")
         if not 0.0 <= self.dropout < 1.0:
@@ -81,7 +87,8 @@ class ClassifierOutput:
 
 
 class TextClassifier(PretrainedModel):
-    """``WordEmbedding`` -> ``LSTMEncoder`` -> ``SequencePooler`` -> dropout -> ``Linear``.
+    """``WordEmbedding`` -> ``encoder`` (``config.encoder``, registered by name) -> ``SequencePooler`` -> dropout
+    -> ``Linear``.
 
     Args:
         config: Model sizes and options.
@@ -95,13 +102,17 @@ class TextClassifier(PretrainedModel):
         super().__init__()
         self.config = config
         self.embedding = WordEmbedding(config.vocab_size, config.embedding_dim, padding_idx=0, dropout=config.dropout)
-        self.encoder = LSTMEncoder(
-            config.embedding_dim, config.hidden_size, num_layers=config.num_layers,
+        self.encoder: RecurrentEncoder = build_encoder(
+            config.encoder, config.embedding_dim, config.hidden_size, num_layers=config.num_layers,
             bidirectional=config.bidirectional, dropout=config.dropout, impl=config.encoder_impl,
         )
         self.pooler = SequencePooler(config.pooling, num_directions=self.encoder.num_directions)
         self.dropout = Dropout(config.dropout)
         self.output = FixedOrderLinear(self.encoder.output_dim, config.num_labels)
+
+    def input_embedding(self) -> nn.Embedding:
+        """The word embedding ``[vocab_size, embedding_dim]`` (row ``i``: word id ``i``)."""
+        return self.embedding.embedding
 
     def forward(
         self, token_ids: torch.Tensor, *, mask: torch.Tensor, labels: torch.Tensor | None = None

@@ -23,8 +23,9 @@ from torch import nn
 
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.models.base import PretrainedModel
-from lstm_nlp.modules import LSTMEncoder, WordEmbedding
+from lstm_nlp.modules import WordEmbedding
 from lstm_nlp.modules.dropout import Dropout
+from lstm_nlp.modules.encoder import RecurrentEncoder, build_encoder, check_encoder_name
 from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
 
 MODEL_TYPE = "bilm"
@@ -44,6 +45,8 @@ class LanguageModelConfig:
             those that are not are dropped when the model is built, so a small vocabulary works;
             see :attr:`effective_cutoffs`).
         div_value: Each further cluster's projection is this many times smaller.
+        encoder: Each direction's encoder by its registered name
+            (:data:`~lstm_nlp.modules.encoder.ENCODERS`); bundles written before this field read as ``"lstm"``.
     """
 
     vocab_size: int
@@ -53,6 +56,7 @@ class LanguageModelConfig:
     dropout: float = 0.1
     cutoffs: tuple[int, ...] = (2000, 10000)
     div_value: float = 4.0
+    encoder: str = "lstm"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cutoffs", tuple(int(c) for c in self.cutoffs))
@@ -66,6 +70,7 @@ class LanguageModelConfig:
             raise ConfigError(f"LanguageModelConfig.dropout must be in [0, 1), got {self.dropout}")
         if list(self.cutoffs) != sorted(set(self.cutoffs)) or any(c < 1 for c in self.cutoffs):
             raise ConfigError(f"LanguageModelConfig.cutoffs must be increasing positive ids, got {self.cutoffs}")
+        check_encoder_name(self.encoder, argument="LanguageModelConfig.encoder")
         if self.div_value < 1.0:
             raise ConfigError(f"LanguageModelConfig.div_value must be >= 1, got {self.div_value}")
 
@@ -100,7 +105,10 @@ CONFIG_SCHEMA = dataclass_schema(LanguageModelConfig, bounds={
 
 
 class BiLanguageModel(PretrainedModel):
-    """``WordEmbedding`` -> forward and backward ``LSTMEncoder`` -> dropout -> shared adaptive softmax.
+    """``WordEmbedding`` -> forward and backward encoder -> dropout -> shared adaptive softmax.
+
+    ``forward_lstm`` and ``backward_lstm`` (names kept for the bundles' weight names) are the
+    unidirectional encoders that ``config.encoder`` names (an ``LSTMEncoder`` by default).
 
     Args:
         config: Model sizes.
@@ -121,9 +129,17 @@ class BiLanguageModel(PretrainedModel):
                                                      cutoffs=config.effective_cutoffs, div_value=config.div_value)
 
     @staticmethod
-    def _direction(config: LanguageModelConfig) -> LSTMEncoder:
-        return LSTMEncoder(config.embedding_dim, config.hidden_size, num_layers=config.num_layers,
-                           bidirectional=False, dropout=config.dropout)
+    def _direction(config: LanguageModelConfig) -> RecurrentEncoder:
+        return build_encoder(config.encoder, config.embedding_dim, config.hidden_size, num_layers=config.num_layers,
+                             bidirectional=False, dropout=config.dropout)
+
+    def input_embedding(self) -> nn.Embedding:
+        """The shared word embedding ``[vocab_size, embedding_dim]``."""
+        return self.embedding.embedding
+
+    def directions(self) -> tuple[RecurrentEncoder, RecurrentEncoder]:
+        """``(forward, backward)`` encoders, each unidirectional (their ``rnn`` holds the weights)."""
+        return self.forward_lstm, self.backward_lstm
 
     def forward(self, token_ids: torch.Tensor, *, mask: torch.Tensor) -> LanguageModelOutput:
         """Both directions' language-modelling losses on a padded batch.

@@ -1,4 +1,4 @@
-"""``SequenceTagger``: word (+ character) embeddings -> LSTMEncoder -> softmax or CRF head."""
+"""``SequenceTagger``: word (+ character) embeddings -> a registered encoder (BiLSTM by default) -> softmax or CRF head."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from torch import nn
 
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.models.base import PretrainedModel
-from lstm_nlp.modules import LSTMEncoder, TokenClassificationHead, WordEmbedding
+from lstm_nlp.modules import TokenClassificationHead, WordEmbedding
 from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder
 from lstm_nlp.modules.crf import CRFHead
 from lstm_nlp.modules.dropout import Dropout
+from lstm_nlp.modules.encoder import RecurrentEncoder, build_encoder, check_encoder_name
 from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
 
 MODEL_TYPE = "sequence_tagger"
@@ -31,11 +32,13 @@ class TaggerConfig:
         vocab_size: Word vocabulary size (``<pad>`` at id 0).
         num_labels: Number of tags.
         embedding_dim: Word vector size.
-        hidden_size: LSTM hidden size per direction.
-        num_layers: Stacked LSTM layers.
-        bidirectional: BiLSTM (recommended for tagging).
-        dropout: Dropout on embeddings (word and character features), between LSTM layers and
+        hidden_size: Encoder hidden size per direction.
+        num_layers: Stacked encoder layers.
+        bidirectional: A bidirectional encoder (recommended for tagging).
+        dropout: Dropout on embeddings (word and character features), between encoder layers and
             before the head.
+        encoder: The word-level encoder by its registered name (:data:`~lstm_nlp.modules.encoder.ENCODERS`:
+            ``"lstm"`` and the others registered); bundles written before this field read as ``"lstm"``.
         encoder_impl: ``"auto"`` (the dense fast path on CPU and CUDA, packed elsewhere), ``"packed"`` or ``"dense"``.
         char_encoder: Character features concatenated to the word vector: ``"none"``, ``"cnn"``
             (:class:`CharCNNEncoder`) or ``"lstm"`` (:class:`CharLSTMEncoder`). They see the words'
@@ -58,6 +61,7 @@ class TaggerConfig:
     num_layers: int = 2
     bidirectional: bool = True
     dropout: float = 0.33
+    encoder: str = "lstm"
     encoder_impl: str = "auto"
     char_encoder: CharEncoderKind = "none"
     char_vocab_size: int = 0
@@ -75,6 +79,7 @@ class TaggerConfig:
         for name in ("dropout", "word_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"TaggerConfig.{name} must be in [0, 1), got {getattr(self, name)}")
+        check_encoder_name(self.encoder, argument="TaggerConfig.encoder")
         if self.char_encoder not in ("none", "cnn", "lstm"):
             raise ConfigError(f"TaggerConfig.char_encoder must be 'none', 'cnn' or 'lstm', got {self.char_encoder!r}")
         if self.char_encoder != "none" and self.char_vocab_size < 2:
@@ -131,7 +136,10 @@ def build_head(config: TaggerConfig, input_dim: int,
 
 
 class SequenceTagger(PretrainedModel):
-    """A BiLSTM tagger: ``WordEmbedding`` [+ char encoder] -> ``LSTMEncoder`` -> softmax or CRF head.
+    """A BiLSTM (or other registered encoder) tagger: ``WordEmbedding`` [+ char encoder] -> ``encoder`` -> head.
+
+    ``encoder`` is the :class:`~lstm_nlp.modules.encoder.RecurrentEncoder` that ``config.encoder``
+    names; :meth:`input_embedding` is the word embedding (what vectors and warm starts fill).
 
     Args:
         config: Model sizes and options.
@@ -147,15 +155,19 @@ class SequenceTagger(PretrainedModel):
         super().__init__()
         self.config = config
         self.embedding = WordEmbedding(config.vocab_size, config.embedding_dim, padding_idx=0, dropout=config.dropout)
-        self.embedding.embedding.weight.requires_grad_(not config.freeze_embeddings)
+        self.input_embedding().weight.requires_grad_(not config.freeze_embeddings)
         self.char_encoder = build_char_encoder(config)
         self.char_dropout = Dropout(config.dropout)
         input_dim = config.embedding_dim + (self.char_encoder.output_dim if self.char_encoder is not None else 0)
-        self.encoder = LSTMEncoder(
-            input_dim, config.hidden_size, num_layers=config.num_layers,
+        self.encoder: RecurrentEncoder = build_encoder(
+            config.encoder, input_dim, config.hidden_size, num_layers=config.num_layers,
             bidirectional=config.bidirectional, dropout=config.dropout, impl=config.encoder_impl,
         )
         self.head = build_head(config, self.encoder.output_dim, constraints)
+
+    def input_embedding(self) -> nn.Embedding:
+        """The word embedding ``[vocab_size, embedding_dim]`` (row ``i``: word id ``i``)."""
+        return self.embedding.embedding
 
     def forward(
         self,

@@ -4,11 +4,17 @@ What is copied, where the vocabularies and shapes agree:
 
 * embedding rows: each word of the target vocabulary that the language model knows (exact, then
   lower-cased) gets the LM's row; other rows keep their random init and ``<pad>`` stays zero;
-* LSTM weights: the LM's forward LSTM becomes the target encoder's forward direction and its
-  backward LSTM the reverse direction, layer by layer (``forward_lstm.lstm.weight_ih_l0`` ->
-  ``encoder.lstm.weight_ih_l0``, ``backward_lstm.lstm.weight_ih_l0`` -> ``..._l0_reverse``). A
-  tensor whose shape differs (another hidden size, character features widening the tagger's
+* recurrent weights: the LM's forward encoder becomes the target encoder's forward direction and
+  its backward encoder the reverse direction, layer by layer (``weight_ih_l0`` of the LM's forward
+  ``rnn`` -> ``weight_ih_l0`` of the target's ``encoder.rnn``, the backward one's -> ``..._l0_reverse``).
+  A tensor whose shape differs (another hidden size, character features widening the tagger's
   input, the second layer of a BiLSTM reading both directions) keeps its init and is listed.
+  Weights of another cell are never copied, even where a shape happens to agree: an LSTM LM into a
+  GRU tagger (``rnn.mode`` ``"LSTM"`` vs ``"GRU"``) copies the embedding only, and the report lists
+  the encoder as kept at its init, with that reason.
+
+Both models are reached through their accessors, whatever the encoder: ``input_embedding()``
+(an ``nn.Embedding``) and ``encoder.rnn`` (the registered encoder's ``nn.LSTM``/``nn.GRU``).
 
 Typical use::
 
@@ -29,9 +35,10 @@ from lstm_nlp.data.vectors import Coverage
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.errors import BundleError, ConfigError
 from lstm_nlp.models.language_model import MODEL_TYPE, BiLanguageModel
+from lstm_nlp.modules.encoder import RecurrentEncoder
 from lstm_nlp.serialization import read_bundle
 
-_LSTM_TENSORS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+_RNN_TENSORS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 @dataclass
@@ -41,7 +48,7 @@ class WarmStartReport:
     Attributes:
         coverage: Target-vocabulary words (specials excluded) that got the LM's embedding row.
         copied: Target parameter names filled from the LM (the embedding counts once).
-        skipped: ``"name: reason"`` for each LSTM tensor or the embedding that kept its init.
+        skipped: ``"name: reason"`` for each recurrent tensor (or the whole encoder) or the embedding that kept its init.
     """
 
     coverage: Coverage
@@ -55,12 +62,12 @@ class WarmStartReport:
 
 def init_from(model: nn.Module, lm: str | os.PathLike | BiLanguageModel, vocab: Vocab, *,
               lm_vocab: Vocab | None = None) -> WarmStartReport:
-    """Copies a language model's embedding rows and LSTM weights into ``model`` (in place).
+    """Copies a language model's embedding rows and recurrent weights into ``model`` (in place).
 
     Args:
-        model: A model with ``embedding.embedding`` (``nn.Embedding``) and ``encoder.lstm``
-            (``nn.LSTM``, uni- or bidirectional): :class:`~lstm_nlp.models.TextClassifier`,
-            :class:`~lstm_nlp.models.SequenceTagger`.
+        model: A model with ``input_embedding()`` (``nn.Embedding``) and ``encoder``, a registered
+            :class:`~lstm_nlp.modules.encoder.RecurrentEncoder` (uni- or bidirectional):
+            :class:`~lstm_nlp.models.TextClassifier`, :class:`~lstm_nlp.models.SequenceTagger`.
         lm: A ``pretrain_lm.py`` bundle folder (``OUTPUT_DIR/model``) or a loaded model.
         vocab: ``model``'s word vocabulary (row ``i`` of its embedding is ``vocab.itos[i]``).
         lm_vocab: The LM's vocabulary; read from the bundle (``words.vocab.json``) when ``lm`` is a folder.
@@ -70,7 +77,7 @@ def init_from(model: nn.Module, lm: str | os.PathLike | BiLanguageModel, vocab: 
 
     Raises:
         BundleError: ``lm`` is not a language-model bundle.
-        ConfigError: ``model`` has no ``embedding.embedding``/``encoder.lstm``, its embedding does not
+        ConfigError: ``model`` has no ``input_embedding()``/registered ``encoder``, its embedding does not
             have ``len(vocab)`` rows, or nothing at all could be copied.
     """
     if not isinstance(lm, BiLanguageModel):
@@ -82,27 +89,42 @@ def init_from(model: nn.Module, lm: str | os.PathLike | BiLanguageModel, vocab: 
         lm = BiLanguageModel.from_bundle(bundle)
     elif lm_vocab is None:
         raise ConfigError("init_from with a loaded language model needs its vocabulary (lm_vocab)")
-    embedding = getattr(getattr(model, "embedding", None), "embedding", None)
-    lstm = getattr(getattr(model, "encoder", None), "lstm", None)
-    if not isinstance(embedding, nn.Embedding) or not isinstance(lstm, nn.LSTM):
-        raise ConfigError(f"init_from needs a model with embedding.embedding and encoder.lstm, got "
-                          f"{type(model).__name__}")
+    embedding, rnn = _accessors(model)
+    prefix = next(name for name, module in model.named_modules() if module is rnn)  # "encoder.lstm"
     if embedding.num_embeddings != len(vocab):
         raise ConfigError(f"the model's embedding has {embedding.num_embeddings} rows but the vocabulary "
                           f"{len(vocab)} words: pass the vocabulary the model was built with")
     report = WarmStartReport(Coverage(0, len(vocab) - len({vocab.pad_token, vocab.unk_token} - {None})))
-    _copy_embedding(embedding, lm.embedding.embedding, vocab, lm_vocab, report)
-    target = dict(lstm.named_parameters())
-    for layer in range(lm.config.num_layers):
-        for direction, source_lstm in enumerate((lm.forward_lstm.lstm, lm.backward_lstm.lstm)):
-            if direction and not lstm.bidirectional:
-                continue
-            for tensor in _LSTM_TENSORS:
-                name = f"{tensor}_l{layer}" + ("_reverse" if direction else "")
-                _copy(getattr(source_lstm, f"{tensor}_l{layer}"), target.get(name), f"encoder.lstm.{name}", report)
+    _copy_embedding(embedding, lm.input_embedding(), vocab, lm_vocab, report)
+    _copy_recurrent(rnn, [direction.rnn for direction in lm.directions()], prefix, report)
     if not report.copied:
         raise ConfigError(f"nothing could be copied from the language model: {'; '.join(report.skipped)}")
     return report
+
+
+def _accessors(model: nn.Module) -> tuple[nn.Embedding, nn.RNNBase]:
+    """``model``'s word embedding and its encoder's recurrent weights, through the documented accessors."""
+    embedding = model.input_embedding() if callable(getattr(model, "input_embedding", None)) else None
+    encoder = getattr(model, "encoder", None)
+    if not isinstance(embedding, nn.Embedding) or not isinstance(encoder, RecurrentEncoder):
+        raise ConfigError(f"init_from needs a model with input_embedding() and a registered encoder, got "
+                          f"{type(model).__name__}")
+    return embedding, encoder.rnn
+
+
+def _copy_recurrent(target: nn.RNNBase, sources: list[nn.RNNBase], prefix: str, report: WarmStartReport) -> None:
+    """The LM's forward/backward ``rnn`` layers into ``target`` (named ``prefix`` in the model), same cell only."""
+    if sources[0].mode != target.mode:
+        report.skipped.append(f"{prefix}: the LM's {sources[0].mode} weights do not fit a {target.mode} encoder")
+        return
+    params = dict(target.named_parameters())
+    for layer in range(sources[0].num_layers):
+        for direction, source in enumerate(sources):
+            if direction and not target.bidirectional:
+                continue
+            for tensor in _RNN_TENSORS:
+                name = f"{tensor}_l{layer}" + ("_reverse" if direction else "")
+                _copy(getattr(source, f"{tensor}_l{layer}"), params.get(name), f"{prefix}.{name}", report)
 
 
 def _copy(source: torch.Tensor, target: torch.Tensor | None, name: str, report: WarmStartReport) -> None:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder
 from lstm_nlp.modules.crf import ConditionalRandomField, CRFHead, allowed_transitions
 from lstm_nlp.modules.embedding import WordEmbedding
-from lstm_nlp.modules.encoder import EncoderOutput, LSTMEncoder
+from lstm_nlp.modules.encoder import ENCODERS, EncoderOutput, LSTMEncoder, build_encoder
 from lstm_nlp.modules.forecast_head import ForecastHead, regression_loss
+from lstm_nlp.modules.gru_encoder import GRUEncoder  # registers the encoder "gru"
 from lstm_nlp.modules.heads import TokenClassificationHead
 from lstm_nlp.modules.pooling import SequencePooler, final_states, masked_max, masked_mean
 
@@ -22,9 +23,9 @@ _TEACHING = {"ReferenceLSTM": "reference_lstm", "ReferenceLSTMCell": "reference_
              "RegLSTM": "regression", "RegressionOutput": "regression", "SequenceRegressionHead": "regression"}
 
 __all__ = sorted([
-    "CRFHead", "CharCNNEncoder", "CharLSTMEncoder", "ConditionalRandomField", "EncoderOutput", "ForecastHead",
-    "LSTMEncoder", "SequencePooler", "TokenClassificationHead", "WordEmbedding", "allowed_transitions",
-    "final_states", "masked_max", "masked_mean", "regression_loss", *_TEACHING,
+    "CRFHead", "CharCNNEncoder", "CharLSTMEncoder", "ConditionalRandomField", "ENCODERS", "EncoderOutput",
+    "ForecastHead", "GRUEncoder", "LSTMEncoder", "SequencePooler", "TokenClassificationHead", "WordEmbedding",
+    "allowed_transitions", "build_encoder", "final_states", "masked_max", "masked_mean", "regression_loss", *_TEACHING,
 ])
 
 

@@ -1,7 +1,18 @@
-"""``LSTMEncoder``: ``nn.LSTM`` over variable-length batches, exact at every real position.
+"""Recurrent encoders over variable-length batches, exact at every real position, and their registry by name.
 
-Two interchangeable implementations share one ``nn.LSTM``'s parameters (so state dicts are
-identical and either path can load the other's weights):
+The registry (AllenNLP style) is the one place a new encoder is declared: a subclass of
+:class:`RecurrentEncoder` (which states its ``input_size`` and ``output_dim``) decorated with
+``@register_encoder("name")``. Models build theirs with :func:`build_encoder` from a config's
+``encoder`` name (checked by :func:`check_encoder_name`), recipes offer ``--encoder`` with the
+names of :data:`ENCODERS`, and warm starts, discriminative learning rates and the ONNX export reach
+the recurrent weights through :attr:`RecurrentEncoder.rnn` (the ``nn.LSTM``/``nn.GRU``, whose
+``mode`` names its cell and whose parameters are ``weight_ih_l{k}[_reverse]`` etc. as in PyTorch),
+never through a class or attribute of one encoder. ``"lstm"`` is :class:`LSTMEncoder`, here;
+each other encoder is its own module, which :mod:`lstm_nlp.modules` imports (registering it).
+
+``LSTMEncoder``: ``nn.LSTM`` over variable-length batches. Two interchangeable implementations
+share one ``nn.LSTM``'s parameters (so state dicts are identical and either path can load the
+other's weights):
 
 * ``"packed"``: the reference. ``pack_padded_sequence`` -> ``nn.LSTM`` -> ``pad_packed_sequence``.
   The default on devices other than CPU and CUDA (MPS).
@@ -57,7 +68,7 @@ warnings.filterwarnings("ignore", message="RNN module weights are not part of si
 
 @dataclass
 class EncoderOutput:
-    """What :class:`LSTMEncoder` returns.
+    """What a :class:`RecurrentEncoder` returns.
 
     Attributes:
         outputs: ``FloatTensor[batch, seq, hidden_size * num_directions]`` (``[seq, batch, ...]``
@@ -67,16 +78,24 @@ class EncoderOutput:
             after its last real token (for the backward direction: after its first token).
             Layer-major as in ``nn.LSTM``: index ``layer * num_directions + direction``. This layout
             does not change with ``batch_first``.
-        c_n: Cell states, same layout as ``h_n``.
+        c_n: Cell states, same layout as ``h_n``; ``None`` for an encoder without cell states (GRU).
     """
 
     outputs: torch.Tensor
     h_n: torch.Tensor
-    c_n: torch.Tensor
+    c_n: torch.Tensor | None = None
 
 
-class LSTMEncoder(nn.Module):
-    """A (Bi)LSTM over padded, variable-length batches.
+State = tuple[torch.Tensor, ...]  # (h,) or (h, c), each [num_layers * num_directions, batch, hidden_size]
+
+
+class RecurrentEncoder(nn.Module):
+    """The dense/packed contract every registered encoder keeps; subclasses supply the recurrent cell.
+
+    A subclass names its ``nn.RNNBase`` class and the attribute that holds it (``_RNN``,
+    ``_RNN_NAME``: the state-dict prefix), ``_NUM_GATES`` (the gate blocks of ``weight_ih``) and
+    ``_PADDING_GATES`` (``{gate block: saturation}``: what keeps the state exactly unchanged at
+    padding), and implements ``_call_rnn`` and ``_run_direction``.
 
     Args:
         input_size: Size of each input vector.
@@ -88,17 +107,14 @@ class LSTMEncoder(nn.Module):
         impl: ``"packed"``, ``"dense"`` or ``"auto"`` (dense on CPU and CUDA, packed elsewhere).
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        *,
-        num_layers: int = 1,
-        bidirectional: bool = True,
-        dropout: float = 0.0,
-        batch_first: bool = True,
-        impl: EncoderImpl = "auto",
-    ):
+    name: str = ""  # set by register_encoder
+    _RNN: type[nn.RNNBase]
+    _RNN_NAME: str
+    _NUM_GATES: int
+    _PADDING_GATES: dict[int, float]
+
+    def __init__(self, input_size: int, hidden_size: int, *, num_layers: int = 1, bidirectional: bool = True,
+                 dropout: float = 0.0, batch_first: bool = True, impl: EncoderImpl = "auto"):
         super().__init__()
         if impl not in ("auto", "packed", "dense"):
             raise ConfigError(f"impl must be 'auto', 'packed' or 'dense', got {impl!r}")
@@ -107,10 +123,6 @@ class LSTMEncoder(nn.Module):
                 f"input_size, hidden_size and num_layers must be >= 1, got {input_size}, {hidden_size}, {num_layers}")
         if not 0.0 <= dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {dropout}")
-        self.lstm = nn.LSTM(
-            input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional,
-            dropout=dropout if num_layers > 1 else 0.0, batch_first=True,
-        )
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -118,9 +130,23 @@ class LSTMEncoder(nn.Module):
         self.dropout = dropout
         self.batch_first = batch_first
         self.impl = impl
-        # One time step's fixed cost in rows of work: small LSTMs (character encoders) pay relatively
+        # One time step's fixed cost in rows of work: small encoders (character encoders) pay relatively
         # more per step, so they are split into fewer length groups.
-        self._step_cost_rows = max(1, round(_STEP_COST_MACS / (4 * hidden_size * (input_size + hidden_size))))
+        macs = self._NUM_GATES * hidden_size * (input_size + hidden_size)
+        self._step_cost_rows = max(1, round(_STEP_COST_MACS / macs))
+        self.add_module(self._RNN_NAME, self._RNN(input_size, hidden_size, num_layers=num_layers,
+                                                  bidirectional=bidirectional, batch_first=True,
+                                                  dropout=dropout if num_layers > 1 else 0.0))
+
+    @property
+    def rnn(self) -> nn.RNNBase:
+        """The recurrent weights: an ``nn.LSTM`` or ``nn.GRU`` (``rnn.mode`` names the cell)."""
+        return getattr(self, self._RNN_NAME)
+
+    @property
+    def input_dim(self) -> int:
+        """Size of each input vector (``input_size``)."""
+        return self.input_size
 
     @property
     def output_dim(self) -> int:
@@ -135,20 +161,23 @@ class LSTMEncoder(nn.Module):
             return "dense"
         return "packed"
 
-    def forward(
-        self,
-        inputs: torch.Tensor,
-        *,
-        mask: torch.Tensor,
-        initial_state: tuple[torch.Tensor, torch.Tensor] | None = None,
-    ) -> EncoderOutput:
+    def _call_rnn(self, inputs, state: State | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """``rnn`` over padded or packed ``inputs``: ``(outputs, h_n, c_n or None)``."""
+        raise NotImplementedError
+
+    def _run_direction(self, x: torch.Tensor, weights: list[torch.Tensor], state: State | None):
+        """One layer and direction over ``x: [batch, seq, input + 1]``: ``(outputs, c_n or None)``."""
+        raise NotImplementedError
+
+    def forward(self, inputs: torch.Tensor, *, mask: torch.Tensor, initial_state=None) -> EncoderOutput:
         """Encodes a padded batch.
 
         Args:
             inputs: ``FloatTensor[batch, seq, input_size]`` (``[seq, batch, input_size]`` if not batch_first).
             mask: ``BoolTensor[batch, seq]``, True at real tokens, which must come first in each row;
                 every row needs at least one real token. Always batch-first.
-            initial_state: Optional ``(h_0, c_0)``, each ``[num_layers * num_directions, batch, hidden_size]``.
+            initial_state: Optional, as the underlying ``rnn`` takes it: ``(h_0, c_0)`` for an LSTM,
+                ``h_0`` for a GRU, each ``[num_layers * num_directions, batch, hidden_size]``.
 
         Returns:
             :class:`EncoderOutput`.
@@ -162,18 +191,20 @@ class LSTMEncoder(nn.Module):
         lengths = mask.sum(-1)
         if bool((lengths == 0).any()):
             raise ValueError("every sequence needs at least one token (found a length-0 row in mask)")
+        state = None if initial_state is None else tuple(initial_state) if isinstance(initial_state, (tuple, list)) \
+            else (initial_state,)
         if self.resolve_impl(inputs.device) == "dense":
             dense = self._forward_dense_grouped if inputs.device.type == "cpu" else self._forward_dense
-            result = dense(inputs, mask, lengths, initial_state)
+            result = dense(inputs, mask, lengths, state)
         else:
-            result = self._forward_packed(inputs, lengths, initial_state)
+            result = self._forward_packed(inputs, lengths, state)
         if not self.batch_first:
             result.outputs = result.outputs.transpose(0, 1)
         return result
 
     def _forward_packed(self, inputs, lengths, initial_state) -> EncoderOutput:
         packed = pack_padded_sequence(inputs, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        packed_out, (h_n, c_n) = self.lstm(packed, initial_state)
+        packed_out, h_n, c_n = self._call_rnn(packed, initial_state)
         outputs, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=inputs.shape[1])
         return EncoderOutput(outputs, h_n, c_n)
 
@@ -195,31 +226,30 @@ class LSTMEncoder(nn.Module):
         if order is not None:
             inputs, mask = inputs.index_select(0, order), mask.index_select(0, order)
             if initial_state is not None:
-                initial_state = (initial_state[0].index_select(1, order), initial_state[1].index_select(1, order))
+                initial_state = tuple(s.index_select(1, order) for s in initial_state)
         parts, start = [], 0
         for size in sizes:  # rows sorted longest first, so each group's width is its first row's length
             rows = slice(start, start + size)
             width = length_list[start]
-            state = None if initial_state is None else (initial_state[0][:, rows], initial_state[1][:, rows])
+            state = None if initial_state is None else tuple(s[:, rows] for s in initial_state)
             parts.append(self._forward_dense(inputs[rows, :width], mask[rows, :width], sorted_lengths[rows], state))
             start += size
         # Concatenate the groups, then undo the sort (outputs may be bf16 under autocast).
         seq = inputs.shape[1]
         outputs = torch.cat([F.pad(p.outputs, (0, 0, 0, seq - p.outputs.shape[1])) for p in parts])
         h_n = torch.cat([p.h_n for p in parts], dim=1)
-        c_n = torch.cat([p.c_n for p in parts], dim=1)
+        c_n = None if parts[0].c_n is None else torch.cat([p.c_n for p in parts], dim=1)
         if order is None:
             return EncoderOutput(outputs, h_n, c_n)
         restore = torch.empty_like(order)
         restore[order] = torch.arange(order.numel(), device=order.device)
         return EncoderOutput(outputs.index_select(0, restore), h_n.index_select(1, restore),
-                             c_n.index_select(1, restore))
+                             None if c_n is None else c_n.index_select(1, restore))
 
     def _forward_dense(self, inputs, mask, lengths, initial_state) -> EncoderOutput:
         batch, seq, _ = inputs.shape
         if int(lengths.min()) == seq:  # no padding: one fused call for all layers and directions
-            outputs, (h_n, c_n) = self.lstm(inputs, initial_state)
-            return EncoderOutput(outputs, h_n, c_n)
+            return EncoderOutput(*self._call_rnn(inputs, initial_state))
         rows = torch.arange(batch, device=inputs.device)
         last = lengths - 1
         is_pad = (~mask).unsqueeze(-1)  # [batch, seq, 1]
@@ -233,22 +263,19 @@ class LSTMEncoder(nn.Module):
             # reverse_index[b, t] = len_b - 1 - t at real positions, t at padding (its own inverse).
             reverse_index = torch.where(mask, last[:, None] - positions, positions)
             reverse, backward_last = (lambda t: _gather_time(t, reverse_index)), last
-        # Every layer's input carries the padding indicator as its last feature (see _run_direction);
+        # Every layer's input carries the padding indicator as its last feature (see _direction_weights);
         # it rides along in the concatenation each layer needs anyway and is reversed with the input.
         layer_input = torch.cat([inputs, is_pad.to(inputs.dtype)], dim=-1)  # [batch, seq, input + 1]
         h_list, c_list = [], []
         for layer in range(self.num_layers):
             directions = []
             for direction in range(self.num_directions):
-                suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 index = layer * self.num_directions + direction
                 x = layer_input if direction == 0 else reverse(layer_input)
-                h0 = c0 = None
-                if initial_state is not None:
-                    h0, c0 = initial_state[0][index:index + 1], initial_state[1][index:index + 1]
-                out, c_n = self._run_direction(x, suffix, h0, c0)
+                state = None if initial_state is None else tuple(s[index:index + 1] for s in initial_state)
+                out, c_n = self._run_direction(x, self._direction_weights(layer, direction), state)
                 h_list.append(out[rows, backward_last if direction else last])
-                c_list.append(c_n[0])
+                c_list.append(c_n)
                 directions.append(out if direction == 0 else reverse(out))
             if layer + 1 < self.num_layers:
                 if self.dropout > 0:
@@ -256,30 +283,80 @@ class LSTMEncoder(nn.Module):
                 layer_input = torch.cat([*directions, is_pad.to(directions[0].dtype)], dim=-1)
         outputs = directions[0] if len(directions) == 1 else torch.cat(directions, dim=-1)
         outputs = outputs.masked_fill(is_pad, 0.0)
-        return EncoderOutput(outputs, torch.stack(h_list), torch.stack(c_list))
+        c_n = None if c_list[0] is None else torch.stack([c[0] for c in c_list])
+        return EncoderOutput(outputs, torch.stack(h_list), c_n)
 
-    def _run_direction(self, x, suffix, h0, c0):
-        """One layer and direction over ``x: [batch, seq, input + 1]``, whose last feature is 1 at padding.
+    def _direction_weights(self, layer: int, direction: int) -> list[torch.Tensor]:
+        """``[weight_ih | padding column, weight_hh, bias_ih, bias_hh]`` of one layer and direction.
 
-        That feature gets weight -1e4 on the input gate and +1e4 on the forget gate, so at padding
-        the cell state passes through unchanged (see the module docstring).
+        The input's last feature is 1 at padding; its column saturates the gates of
+        ``_PADDING_GATES`` so that the state passes through padding unchanged (see the module docstring).
         """
-        lstm = self.lstm
-        weight_ih = getattr(lstm, "weight_ih" + suffix)
-        hidden = self.hidden_size
-        gate_column = torch.zeros(4 * hidden, 1, dtype=weight_ih.dtype, device=weight_ih.device)
-        gate_column[:hidden] = -_SATURATE  # input gate -> 0 at padding
-        gate_column[hidden:2 * hidden] = _SATURATE  # forget gate -> 1 at padding
-        weights = [
-            torch.cat([weight_ih, gate_column], dim=1),
-            getattr(lstm, "weight_hh" + suffix),
-            getattr(lstm, "bias_ih" + suffix),
-            getattr(lstm, "bias_hh" + suffix),
-        ]
-        if h0 is None:
-            h0 = c0 = x.new_zeros(1, x.shape[0], hidden)
-        out, _, c_n = torch.lstm(x, (h0.contiguous(), c0.contiguous()), weights, True, 1, 0.0, self.training,
-                                 False, True)
+        suffix = f"_l{layer}" + ("_reverse" if direction else "")
+        rnn, hidden = self.rnn, self.hidden_size
+        weight_ih = getattr(rnn, "weight_ih" + suffix)
+        gate_column = torch.zeros(self._NUM_GATES * hidden, 1, dtype=weight_ih.dtype, device=weight_ih.device)
+        for gate, value in self._PADDING_GATES.items():
+            gate_column[gate * hidden:(gate + 1) * hidden] = value
+        return [torch.cat([weight_ih, gate_column], dim=1), getattr(rnn, "weight_hh" + suffix),
+                getattr(rnn, "bias_ih" + suffix), getattr(rnn, "bias_hh" + suffix)]
+
+
+#: The registered encoders by name (:func:`register_encoder`); ``--encoder`` offers these names.
+ENCODERS: dict[str, type[RecurrentEncoder]] = {}
+
+
+def register_encoder(name: str):
+    """Class decorator: registers a :class:`RecurrentEncoder` subclass as ``name`` (sets ``cls.name``)."""
+    def register(cls: type[RecurrentEncoder]) -> type[RecurrentEncoder]:
+        if name in ENCODERS and ENCODERS[name] is not cls:
+            raise ConfigError(f"encoder name {name!r} is already registered by {ENCODERS[name].__name__}")
+        cls.name = name
+        ENCODERS[name] = cls
+        return cls
+    return register
+
+
+def check_encoder_name(name: str, *, argument: str = "encoder") -> None:
+    """Raises a one-line ``ConfigError`` naming ``argument`` unless ``name`` is a registered encoder."""
+    if name not in ENCODERS:
+        raise ConfigError(f"{argument} must be one of the registered encoders ({', '.join(sorted(ENCODERS))}), "
+                          f"got {name!r}")
+
+
+def build_encoder(name: str, input_dim: int, hidden_size: int, *, num_layers: int = 1, dropout: float = 0.0,
+                  bidirectional: bool = True, impl: EncoderImpl = "auto", **kwargs) -> RecurrentEncoder:
+    """The registered encoder ``name`` over ``input_dim`` features (outputs ``[batch, seq, its output_dim]``).
+
+    Raises:
+        ConfigError: an unknown ``name`` (the message lists the registered ones) or bad sizes.
+    """
+    check_encoder_name(name)
+    return ENCODERS[name](input_dim, hidden_size, num_layers=num_layers, dropout=dropout,
+                          bidirectional=bidirectional, impl=impl, **kwargs)
+
+
+@register_encoder("lstm")
+class LSTMEncoder(RecurrentEncoder):
+    """A (Bi)LSTM over padded, variable-length batches (arguments: :class:`RecurrentEncoder`).
+
+    Its ``nn.LSTM`` is ``self.lstm`` (state-dict keys ``lstm.weight_ih_l0`` ...), also :attr:`rnn`.
+    At padding the input gate is driven to 0 and the forget gate to 1, so ``c`` passes unchanged.
+    """
+
+    _RNN, _RNN_NAME = nn.LSTM, "lstm"
+    _NUM_GATES = 4  # i, f, g, o
+    _PADDING_GATES = {0: -_SATURATE, 1: _SATURATE}  # input gate -> 0, forget gate -> 1
+
+    def _call_rnn(self, inputs, state):
+        outputs, (h_n, c_n) = self.lstm(inputs, state)
+        return outputs, h_n, c_n
+
+    def _run_direction(self, x, weights, state):
+        if state is None:
+            state = (x.new_zeros(1, x.shape[0], self.hidden_size),) * 2
+        h0, c0 = (s.contiguous() for s in state)
+        out, _, c_n = torch.lstm(x, (h0, c0), weights, True, 1, 0.0, self.training, False, True)
         return out, c_n
 
 

@@ -24,6 +24,7 @@ from lstm_nlp.argtypes import (FRACTION, NON_NEGATIVE_FLOAT, NON_NEGATIVE_INT, P
 from lstm_nlp.device import set_cpu_threads
 from lstm_nlp.errors import ConfigError, LstmNlpError
 from lstm_nlp.help_format import DefaultsHelpFormatter
+from lstm_nlp.modules.encoder import ENCODERS
 from lstm_nlp.outputs import output_dir_problem
 from lstm_nlp.recipe_kit.outputs import METRICS_JSON, MODEL_DIR
 from lstm_nlp.training.config import PRECISIONS, TrainerConfig
@@ -41,6 +42,17 @@ _SAME_NAME = ("epochs", "lr", "device", "seed", "optimizer", "weight_decay", "mo
               "keep_checkpoints", "resume", "tensorboard")
 _NOT_OPTIONS = ("sample_splits",)  # set by data_paths, not by the user
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")  # owner/name
+#: ``--encoder``'s help; its choices are the names of :data:`~lstm_nlp.modules.encoder.ENCODERS`, read when a parser is built.
+ENCODER_HELP = "the recurrent encoder, by its registered name (lstm_nlp.modules.encoder.ENCODERS)"
+
+
+def add_encoder_option(group: argparse._ArgumentGroup, *, default: str = "lstm") -> None:
+    """Adds ``--encoder`` (dest ``encoder``) with the registered encoders' names as its choices.
+
+    The tagging recipes get it from :data:`~lstm_nlp.recipe_kit.tagging.TAGGER_OPTIONS` (same
+    choices and help); the other recipes whose model takes an ``encoder`` call this.
+    """
+    group.add_argument("--encoder", choices=sorted(ENCODERS), default=default, help=ENCODER_HELP)
 
 
 class _RecipeParser(OneLineParser):

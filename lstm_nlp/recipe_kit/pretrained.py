@@ -49,7 +49,7 @@ def add_pretrained_options(parser: argparse.ArgumentParser, *, vocab_options: bo
                                          "the embedding takes their size")
     group.add_argument("--init-from", metavar="LM_BUNDLE",
                        help="a recipes/pretrain_lm.py bundle (its OUTPUT_DIR/model): copy its embedding rows of shared "
-                            "words and its LSTM weights where the shapes agree (after --vectors); the coverage is logged")
+                            "words and its recurrent weights where the cell and shapes agree (after --vectors); the coverage is logged")
     group.add_argument("--lr-decay", type=AT_LEAST_ONE, default=1.0,
                        help="discriminative learning rates: each lower layer group (head, LSTM layers, embedding) "
                             "trains at the rate above it / this (ULMFiT: 2.6; 1: one rate)")
@@ -87,7 +87,7 @@ def warm_start(model: nn.Module, words: Vocab, args: argparse.Namespace, vectors
     done = {}
     if vectors is not None:
         matrix, coverage = embedding_matrix(words, vectors, generator=torch.Generator().manual_seed(args.seed))
-        load_embedding(model.embedding.embedding, matrix, freeze=getattr(args, "freeze_vectors", False))
+        load_embedding(model.input_embedding(), matrix, freeze=getattr(args, "freeze_vectors", False))
         done["vectors"] = str(coverage)
         logger.info("vectors %s: %s", args.vectors, coverage)
     if getattr(args, "init_from", None):
@@ -102,7 +102,7 @@ def apply_lr_decay(trainer, args: argparse.Namespace) -> list[float] | None:
     if getattr(args, "lr_decay", 1.0) == 1.0:
         return None
     if not hasattr(trainer.model, "encoder"):
-        raise ConfigError("--lr-decay needs a model with an LSTM encoder")
+        raise ConfigError("--lr-decay needs a model with a registered encoder")
     rates = use_discriminative_lrs(trainer, args.lr_decay)
     logger.info("learning rates per layer group, bottom to top: %s", ", ".join(f"{r:.3g}" for r in rates))
     return rates

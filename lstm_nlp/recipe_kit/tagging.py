@@ -28,7 +28,8 @@ from lstm_nlp.models.tagger import CharEncoderKind, HeadKind
 from lstm_nlp.modules.crf import allowed_transitions
 from lstm_nlp.pipelines import TaggingPipeline
 from lstm_nlp.pipelines.tagging import build_char_vocab
-from lstm_nlp.recipe_kit.args import trainer_config
+from lstm_nlp.modules.encoder import ENCODERS
+from lstm_nlp.recipe_kit.args import ENCODER_HELP, trainer_config
 from lstm_nlp.recipe_kit.calibrate import calibrate_on_dev
 from lstm_nlp.recipe_kit.pretrained import (add_pretrained_options, apply_gradual_unfreezing, apply_lr_decay,
                                            load_vectors, vocab_with_vectors, warm_start)
@@ -65,13 +66,15 @@ def fit_tagger(pipeline: TaggingPipeline, args: argparse.Namespace, train, dev, 
 
 
 #: The model options of the tagging recipes: ``--option -> (dest, TaggerConfig field, type or choices, help)``.
+#: Choices are a tuple or a registry (a dict, whose names are read when the parser is built: ``--encoder``).
 #: A recipe gives its own defaults (:func:`add_tagger_options`); :func:`tagger_config` reads the same table.
 TAGGER_OPTIONS: dict[str, tuple[str, str, object, str]] = {
     "--embedding-dim": ("embedding_dim", "embedding_dim", POSITIVE_INT, "ignored with --vectors (their size)"),
-    "--hidden-size": ("hidden_size", "hidden_size", POSITIVE_INT, "LSTM size per direction"),
-    "--num-layers": ("num_layers", "num_layers", POSITIVE_INT, "stacked LSTM layers"),
+    "--encoder": ("encoder", "encoder", ENCODERS, ENCODER_HELP),
+    "--hidden-size": ("hidden_size", "hidden_size", POSITIVE_INT, "encoder size per direction"),
+    "--num-layers": ("num_layers", "num_layers", POSITIVE_INT, "stacked encoder layers"),
     "--dropout": ("dropout", "dropout", PROBABILITY,
-                  "dropout on the embeddings, between LSTM layers and before the output layer"),
+                  "dropout on the embeddings, between encoder layers and before the output layer"),
     "--word-dropout": ("word_dropout", "word_dropout", PROBABILITY, "training words replaced by <unk>"),
     "--char-encoder": ("char_encoder", "char_encoder", get_args(CharEncoderKind), "character features"),
     "--char-dim": ("char_dim", "char_embedding_dim", POSITIVE_INT, "character vector size"),
@@ -97,7 +100,8 @@ def add_tagger_options(parser: argparse.ArgumentParser, *, min_freq: int, **defa
                        help="train on the first N tokens of longer sentences")
     group.add_argument("--min-freq", type=POSITIVE_INT, default=min_freq, help="rarer training words become <unk>")
     for option, (dest, field, kind, text) in TAGGER_OPTIONS.items():
-        check = {"choices": list(kind)} if isinstance(kind, tuple) else {"type": kind}
+        check = {"choices": sorted(kind) if isinstance(kind, dict) else list(kind)} \
+            if isinstance(kind, (tuple, dict)) else {"type": kind}
         group.add_argument(option, dest=dest, default=defaults.pop(dest, fields[field]), help=text, **check)
     if defaults:
         raise ConfigError(f"add_tagger_options: unknown default(s) {sorted(defaults)}")

@@ -2,7 +2,7 @@
 
 Lower layers hold more general knowledge (the embedding most of all) and should move less:
 group ``k`` counted from the top gets ``lr / decay ** k`` (Howard & Ruder 2018 use ``decay = 2.6``).
-The groups are, bottom to top: the embedding, each LSTM layer (both directions), everything else
+The groups are, bottom to top: the embedding, each encoder layer (both directions), everything else
 (pooling, head). The slanted triangular schedule is the Trainer's ``scheduler="linear"`` with
 ``warmup_steps`` about a tenth of the run: a short linear rise, then a long linear decay.
 
@@ -18,24 +18,27 @@ import logging
 from torch import nn
 
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.modules.encoder import RecurrentEncoder
 from lstm_nlp.training.optim import LRSchedule, build_optimizer
 
 logger = logging.getLogger("lstm_nlp")
 
 
 def layer_groups(model: nn.Module) -> list[list[nn.Parameter]]:
-    """Trainable parameters of ``model`` in groups, bottom to top: embedding, LSTM layer 0, 1, ..., the rest.
+    """Trainable parameters of ``model`` in groups, bottom to top: embedding, encoder layer 0, 1, ..., the rest.
 
-    ``model`` needs ``embedding`` and ``encoder.lstm`` (an ``nn.LSTM``) like the classifier and tagger.
+    ``model`` needs ``embedding`` and a registered ``encoder`` (its ``rnn``: an ``nn.LSTM`` or
+    ``nn.GRU``) like the classifier and tagger.
 
     Raises:
         ConfigError: ``model`` lacks them.
     """
-    lstm = getattr(getattr(model, "encoder", None), "lstm", None)
+    encoder = getattr(model, "encoder", None)
     embedding = getattr(model, "embedding", None)
-    if not isinstance(lstm, nn.LSTM) or not isinstance(embedding, nn.Module):
-        raise ConfigError(f"discriminative learning rates need a model with embedding and encoder.lstm, got "
-                          f"{type(model).__name__}")
+    if not isinstance(encoder, RecurrentEncoder) or not isinstance(embedding, nn.Module):
+        raise ConfigError(f"discriminative learning rates need a model with embedding and a registered encoder, "
+                          f"got {type(model).__name__}")
+    rnn = encoder.rnn
     seen: set[int] = set()
 
     def take(params) -> list[nn.Parameter]:
@@ -44,8 +47,8 @@ def layer_groups(model: nn.Module) -> list[list[nn.Parameter]]:
         return group
 
     groups = [take(embedding.parameters())]
-    for layer in range(lstm.num_layers):
-        groups.append(take(p for name, p in lstm.named_parameters() if f"_l{layer}" in name))
+    for layer in range(rnn.num_layers):
+        groups.append(take(p for name, p in rnn.named_parameters() if f"_l{layer}" in name))
     groups.append(take(model.parameters()))
     return groups
 
@@ -62,7 +65,7 @@ def use_discriminative_lrs(trainer, decay: float = 2.6) -> list[float]:
         The groups' peak learning rates, bottom to top.
 
     Raises:
-        ConfigError: ``decay < 1``, or a model without embedding/encoder.lstm.
+        ConfigError: ``decay < 1``, or a model without embedding/a registered encoder.
     """
     if decay < 1:
         raise ConfigError(f"the learning-rate decay per layer group must be >= 1, got {decay}")
@@ -92,7 +95,7 @@ def use_gradual_unfreezing(trainer) -> int:
 
     Raises:
         ConfigError: under ``torchrun`` (DDP needs the same trained parameters all run long), or a model
-            without embedding/encoder.lstm.
+            without embedding/a registered encoder.
     """
     if trainer.dist.enabled:
         raise ConfigError("gradual unfreezing does not run under torchrun: DDP needs the same trained parameters "

@@ -23,14 +23,14 @@ SENTENCES = [["The", "cat", "sat", "on", "the", "mat", "."], ["Hello"], ["EU", "
 TEXTS = ["A wonderful film .", "", "dull , far too long and the acting is wooden", "great"]
 
 
-def tagger(tmp_path, *, head, char_encoder, labels):
+def tagger(tmp_path, *, head, char_encoder, labels, encoder="lstm"):
     torch.manual_seed(0)
     words = Vocab.build([[t.lower() for t in s] for s in SENTENCES], lower=True)
     chars = build_char_vocab(SENTENCES[:3])
     label_vocab = Vocab.build_labels([labels])
     config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=8, hidden_size=6, num_layers=2,
                           char_encoder=char_encoder, char_vocab_size=len(chars), char_embedding_dim=5,
-                          char_hidden_size=4, head=head)
+                          char_hidden_size=4, head=head, encoder=encoder)
     constraints = allowed_transitions(label_vocab.itos) if head == "crf" else None
     pipeline = TaggingPipeline(SequenceTagger(config, constraints=constraints).eval(), words, label_vocab,
                                chars=chars if char_encoder != "none" else None,
@@ -39,11 +39,12 @@ def tagger(tmp_path, *, head, char_encoder, labels):
     return pipeline
 
 
-@pytest.mark.parametrize("head, char_encoder", [("softmax", "lstm"), ("softmax", "none"), ("crf", "cnn"),
-                                                ("crf", "lstm")])
-def test_tagger_export_agrees_with_pytorch(tmp_path, head, char_encoder):
+@pytest.mark.parametrize("head, char_encoder, encoder", [("softmax", "lstm", "lstm"), ("softmax", "none", "lstm"),
+                                                         ("crf", "cnn", "lstm"), ("crf", "lstm", "lstm"),
+                                                         ("softmax", "none", "gru"), ("crf", "lstm", "gru")])
+def test_tagger_export_agrees_with_pytorch(tmp_path, head, char_encoder, encoder):
     labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"] if head == "crf" else ["DET", "NOUN", "VERB", "PUNCT"]
-    pipeline = tagger(tmp_path, head=head, char_encoder=char_encoder, labels=labels)
+    pipeline = tagger(tmp_path, head=head, char_encoder=char_encoder, labels=labels, encoder=encoder)
     export_onnx(pipeline, tmp_path / "model.onnx")
     runner = OnnxPipeline(tmp_path / "model.onnx", tmp_path / "model")
     assert runner.predict_tokens(SENTENCES) == pipeline.predict_tokens(SENTENCES)
@@ -56,13 +57,13 @@ def test_tagger_export_agrees_with_pytorch(tmp_path, head, char_encoder):
     assert np.abs(got - expected.numpy())[mask].max() < 1e-4
 
 
-@pytest.mark.parametrize("pooling", ["max", "mean", "final"])
-def test_classifier_export_agrees_with_pytorch(tmp_path, pooling):
+@pytest.mark.parametrize("pooling, encoder", [("max", "lstm"), ("mean", "lstm"), ("final", "lstm"), ("final", "gru")])
+def test_classifier_export_agrees_with_pytorch(tmp_path, pooling, encoder):
     torch.manual_seed(0)
     tokenizer = TextTokenizer("spacy")
     words = Vocab.build(tokenizer.pipe(TEXTS))
     model = TextClassifier(ClassifierConfig(vocab_size=len(words), num_labels=3, embedding_dim=8, hidden_size=6,
-                                            pooling=pooling)).eval()
+                                            pooling=pooling, encoder=encoder)).eval()
     pipeline = ClassificationPipeline(model, words, Vocab.build_labels(["a", "b", "c"]), tokenizer)
     pipeline.save_pretrained(tmp_path / "model")
     export_onnx(pipeline, tmp_path / "model.onnx")

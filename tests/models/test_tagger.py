@@ -1,11 +1,12 @@
 """SequenceTagger variants: word-only softmax, char-CNN / char-LSTM features, CRF head; bundles."""
 
 import dataclasses
+import json
 
 import pytest
 import torch
 
-from lstm_nlp.errors import ConfigError
+from lstm_nlp.errors import BundleError, ConfigError
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.modules.crf import CRFHead, allowed_transitions
 from lstm_nlp.serialization import read_bundle
@@ -90,3 +91,46 @@ def test_word_only_config_without_the_new_fields_still_loads(tmp_path):
     model = SequenceTagger(TaggerConfig(**old))
     assert set(model.state_dict()) >= {"embedding.embedding.weight", "head.projection.weight"}
     assert not any(key.startswith("char_encoder") for key in model.state_dict())
+
+
+def test_a_bundle_without_the_encoder_field_loads_as_lstm(tmp_path):
+    torch.manual_seed(2)
+    model = SequenceTagger(_config(char_encoder="none", head="softmax")).eval()
+    model.save_pretrained(tmp_path / "bundle")
+    config_file = tmp_path / "bundle" / "config.json"
+    written = json.loads(config_file.read_text())
+    assert written["config"].pop("encoder") == "lstm"
+    config_file.write_text(json.dumps(written))
+    loaded = SequenceTagger.from_pretrained(tmp_path / "bundle")
+    assert loaded.config.encoder == "lstm" and type(loaded.encoder) is type(model.encoder)
+    token_ids, mask, _, _ = _batch()
+    torch.testing.assert_close(loaded(token_ids, mask=mask).logits, model(token_ids, mask=mask).logits, rtol=0, atol=0)
+
+
+def test_an_unknown_encoder_is_refused_in_the_config_and_in_a_bundle(tmp_path):
+    with pytest.raises(ConfigError, match=r"^TaggerConfig.encoder must be one of the registered encoders"):
+        _config(encoder="transformer")
+    SequenceTagger(_config(char_encoder="none", head="softmax")).save_pretrained(tmp_path / "bundle")
+    config_file = tmp_path / "bundle" / "config.json"
+    written = json.loads(config_file.read_text())
+    written["config"]["encoder"] = "transformer"
+    config_file.write_text(json.dumps(written))
+    with pytest.raises(BundleError, match="config.json: TaggerConfig.encoder must be one of"):
+        SequenceTagger.from_pretrained(tmp_path / "bundle")
+
+
+@pytest.mark.parametrize("char_encoder,head", [("none", "softmax"), ("lstm", "crf")])
+def test_a_gru_tagger_round_trips_through_its_bundle(tmp_path, char_encoder, head):
+    torch.manual_seed(3)
+    model = SequenceTagger(_config(encoder="gru", num_layers=2, char_encoder=char_encoder, head=head)).eval()
+    model.save_pretrained(tmp_path / "bundle")
+    assert read_bundle(tmp_path / "bundle").config["encoder"] == "gru"
+    assert any(key.startswith("encoder.gru.weight_ih_l1_reverse") for key in model.state_dict())
+    loaded = SequenceTagger.from_pretrained(tmp_path / "bundle")
+    assert loaded.config.encoder == "gru" and loaded.encoder.rnn.mode == "GRU"
+    token_ids, mask, char_ids, labels = _batch()
+    a, b = model(token_ids, mask=mask, char_ids=char_ids), loaded(token_ids, mask=mask, char_ids=char_ids)
+    torch.testing.assert_close(a.logits, b.logits, rtol=0, atol=0)
+    model.train()
+    model(token_ids, mask=mask, char_ids=char_ids, labels=labels).loss.backward()
+    assert model.encoder.rnn.weight_hh_l0.grad.abs().sum() > 0

@@ -67,7 +67,7 @@ def test_errors(lm_dir, tmp_path):
     model = TextClassifier(ClassifierConfig(vocab_size=3, num_labels=2, embedding_dim=8, hidden_size=6))
     with pytest.raises(ConfigError, match="4 words"):
         init_from(model, path, Vocab(["<pad>", "<unk>", "a", "b"]))
-    with pytest.raises(ConfigError, match="embedding.embedding and encoder.lstm"):
+    with pytest.raises(ConfigError, match=r"input_embedding\(\) and a registered encoder"):
         init_from(torch.nn.Linear(2, 2), path, words)
     with pytest.raises(ConfigError, match="lm_vocab"):
         init_from(model, lm, words)
@@ -77,3 +77,41 @@ def test_errors(lm_dir, tmp_path):
     other = TextClassifier(ClassifierConfig(vocab_size=3, num_labels=2, embedding_dim=4, hidden_size=5))
     with pytest.raises(ConfigError, match="nothing could be copied"):
         init_from(other, path, words)
+
+
+def test_models_expose_their_embedding_and_encoder_weights_through_accessors():
+    from lstm_nlp.modules.encoder import RecurrentEncoder
+
+    lm = BiLanguageModel(LanguageModelConfig(vocab_size=7, embedding_dim=8, hidden_size=6))
+    models = [TextClassifier(ClassifierConfig(vocab_size=5, num_labels=2, embedding_dim=8, hidden_size=6)),
+              SequenceTagger(TaggerConfig(vocab_size=5, num_labels=3, embedding_dim=8, hidden_size=6)), lm]
+    for model in models:
+        assert isinstance(model.input_embedding(), torch.nn.Embedding) and model.input_embedding().embedding_dim == 8
+    for encoder in [models[0].encoder, models[1].encoder, *lm.directions()]:
+        assert isinstance(encoder, RecurrentEncoder) and isinstance(encoder.rnn, torch.nn.RNNBase)
+    assert lm.directions()[0].rnn.bidirectional is False
+
+
+def test_the_report_names_the_weights_as_the_model_does(lm_dir):
+    path, _ = lm_dir
+    model = TextClassifier(ClassifierConfig(vocab_size=3, num_labels=2, embedding_dim=8, hidden_size=6))
+    report = init_from(model, path, Vocab(["<pad>", "<unk>", "film"]))
+    assert set(report.copied) - {"embedding.embedding.weight"} <= set(model.state_dict())
+
+
+def test_a_gru_lm_warm_starts_a_gru_tagger_and_an_lstm_lm_copies_only_the_embedding(lm_dir, tmp_path):
+    path, _ = lm_dir
+    torch.manual_seed(4)
+    gru_lm = BiLanguageModel(LanguageModelConfig(vocab_size=len(LM_WORDS), embedding_dim=8, hidden_size=6,
+                                                 encoder="gru"))
+    gru_lm.save_pretrained(tmp_path / "gru_lm", vocabs={"words": LM_WORDS})
+    words = Vocab(["<pad>", "<unk>", "good"])
+    tagger = SequenceTagger(TaggerConfig(vocab_size=3, num_labels=3, embedding_dim=8, hidden_size=6, num_layers=1,
+                                         encoder="gru"))
+    report = init_from(tagger, tmp_path / "gru_lm", words)
+    assert torch.equal(tagger.encoder.rnn.weight_hh_l0_reverse, gru_lm.backward_lstm.rnn.weight_hh_l0)
+    assert "encoder.gru.weight_ih_l0" in report.copied and not report.skipped
+    before = tagger.encoder.rnn.weight_hh_l0.detach().clone()
+    report = init_from(tagger, path, words)  # the LSTM LM
+    assert report.copied == ["embedding.embedding.weight"] and torch.equal(tagger.encoder.rnn.weight_hh_l0, before)
+    assert report.skipped == ["encoder.gru: the LM's LSTM weights do not fit a GRU encoder"]

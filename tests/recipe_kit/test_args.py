@@ -132,3 +132,21 @@ def test_the_tagger_options_build_the_tagger_config_with_the_recipe_defaults():
     assert (config.hidden_size, config.char_encoder, config.char_embedding_dim, config.num_layers) == (200, "cnn", 7, 2)
     with pytest.raises(ConfigError, match="unknown default"):
         add_tagger_options(recipe_parser("t", epochs=1, batch_size=2, lr=0.1, output_dir="out"), min_freq=1, size=3)
+
+
+def test_encoder_choices_come_from_the_registry_in_every_recipe_that_offers_it(monkeypatch):
+    from lstm_nlp.modules import encoder as encoders
+    from lstm_nlp.recipe_kit.args import add_encoder_option
+    from lstm_nlp.recipe_kit.tagging import add_tagger_options, tagger_config
+
+    monkeypatch.setitem(encoders.ENCODERS, "tiny", encoders.LSTMEncoder)  # registered after the imports
+    tagging = recipe_parser("t", epochs=1, batch_size=2, lr=0.1, output_dir="out")
+    add_tagger_options(tagging, min_freq=1)
+    other = recipe_parser("t", epochs=1, batch_size=2, lr=0.1, output_dir="out")
+    add_encoder_option(other.add_argument_group("model"))
+    for parser in (tagging, other):
+        choices = next(a.choices for a in parser._actions if a.dest == "encoder")
+        assert choices == sorted(encoders.ENCODERS) and "tiny" in choices
+        assert parser.parse_args([]).encoder == "lstm"
+    config = tagger_config(tagging.parse_args(["--encoder", "tiny"]), vocab_size=10, num_labels=3, char_vocab_size=5)
+    assert config.encoder == "tiny"

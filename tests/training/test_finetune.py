@@ -51,7 +51,7 @@ def test_frozen_parameters_stay_out_and_bad_input_is_refused():
     assert len(use_discriminative_lrs(trainer, 2.6)) == 2  # the empty embedding group is dropped
     with pytest.raises(ConfigError, match=">= 1"):
         use_discriminative_lrs(trainer, 0.5)
-    with pytest.raises(ConfigError, match="embedding and encoder.lstm"):
+    with pytest.raises(ConfigError, match="embedding and a registered encoder"):
         layer_groups(torch.nn.Linear(2, 2))
 
 
