@@ -13,6 +13,7 @@ from torch import nn
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.modules import LSTMEncoder, WordEmbedding
 from lstm_nlp.modules.dropout import Dropout
+from lstm_nlp.modules.heads import check_class_weights, register_class_weights
 from lstm_nlp.modules.pooling import POOLING_METHODS, SequencePooler
 from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
 from lstm_nlp.serialization import build_from_bundle, check_config, read_bundle, write_bundle
@@ -35,6 +36,9 @@ class ClassifierConfig:
         pooling: ``"final"`` (last layer's final states), ``"mean"`` or ``"max"`` over real tokens.
         dropout: Dropout on embeddings, between LSTM layers and before the output layer.
         encoder_impl: ``"auto"`` (the dense fast path on CPU and CUDA, packed elsewhere), ``"packed"`` or ``"dense"``.
+        class_weights: ``None`` (the plain loss) or one weight > 0 per class, in label id order: the
+            training loss becomes the weighted cross-entropy ``sum_i w[y_i] * CE_i / sum_i w[y_i]``
+            (predictions unchanged). Kept in the bundle's config; older bundles load with ``None``.
     """
 
     vocab_size: int
@@ -46,6 +50,7 @@ class ClassifierConfig:
     pooling: str = "max"
     dropout: float = 0.4
     encoder_impl: str = "auto"
+    class_weights: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
@@ -58,12 +63,14 @@ class ClassifierConfig:
             raise ConfigError(f"ClassifierConfig.pooling must be one of {POOLING_METHODS}, got {self.pooling!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"ClassifierConfig.dropout must be in [0, 1), got {self.dropout}")
+        object.__setattr__(self, "class_weights", check_class_weights(self.class_weights, self.num_labels,
+                                                                      where="ClassifierConfig.class_weights"))
 
 
 #: What ``config.json``'s ``config`` may hold: :class:`ClassifierConfig`'s field types, with bounded sizes.
 CONFIG_SCHEMA = dataclass_schema(ClassifierConfig, bounds={
     "vocab_size": (1, MAX_VOCAB), "num_labels": (2, MAX_VOCAB), "num_layers": (1, MAX_LAYERS),
-    "embedding_dim": (1, MAX_DIM), "hidden_size": (1, MAX_DIM)})
+    "embedding_dim": (1, MAX_DIM), "hidden_size": (1, MAX_DIM), "class_weights": (0, None)})
 
 
 @dataclass
@@ -72,7 +79,8 @@ class ClassifierOutput:
 
     Attributes:
         logits: ``FloatTensor[batch, num_labels]``.
-        loss: Mean cross-entropy over the batch (scalar) when labels were given, else ``None``.
+        loss: Mean cross-entropy over the batch (weighted by ``config.class_weights`` when set; a
+            scalar) when labels were given, else ``None``.
     """
 
     logits: torch.Tensor
@@ -101,6 +109,7 @@ class TextClassifier(nn.Module):
         self.pooler = SequencePooler(config.pooling, num_directions=self.encoder.num_directions)
         self.dropout = Dropout(config.dropout)
         self.output = FixedOrderLinear(self.encoder.output_dim, config.num_labels)
+        register_class_weights(self, config.class_weights)
 
     def forward(
         self, token_ids: torch.Tensor, *, mask: torch.Tensor, labels: torch.Tensor | None = None
@@ -116,7 +125,10 @@ class TextClassifier(nn.Module):
         encoded = self.encoder(embedded, mask=mask)
         pooled = self.pooler(encoded.outputs, mask=mask, h_n=encoded.h_n)  # [batch, directions * hidden]
         logits = self.output(self.dropout(pooled))  # [batch, num_labels]
-        loss = F.cross_entropy(logits.float(), labels) if labels is not None else None
+        loss = None
+        if labels is not None:
+            weight = None if self.class_weights is None else self.class_weights.float()
+            loss = F.cross_entropy(logits.float(), labels, weight=weight)
         return ClassifierOutput(logits=logits, loss=loss)
 
     # ------------------------------------------------------------------ bundles
