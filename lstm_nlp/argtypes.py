@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from typing import Callable
 
 
@@ -78,3 +79,13 @@ FRACTION = float_between(0.0, 1.0, low_open=True, high_open=True)  # (0, 1)
 AT_LEAST_ONE = float_between(1.0)  # factors such as --lr-decay (1: no effect)
 SEED = int_at_least(0, 2**32 - 1)
 PORT = int_at_least(0, 65535)  # 0: any free port
+
+
+def class_weights_spec(text: str) -> str:
+    """An argparse ``type=`` for ``--class-weights``: ``auto``, ``none`` or an existing file (read later, with the labels)."""
+    if text in ("auto", "none") or os.path.isfile(text):
+        return text
+    raise argparse.ArgumentTypeError(f"expected auto, none or a class weights file, got {text!r} (no such file)")
+
+
+class_weights_spec.__name__ = "auto, none or a file"

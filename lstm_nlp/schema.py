@@ -267,9 +267,11 @@ def dataclass_schema(cls: type, *, bounds: Mapping[str, tuple[float | None, floa
     """The schema of a config dataclass: each field's JSON type from its annotation.
 
     ``int`` fields (and each item of ``tuple[int, ...]`` fields, at most :data:`MAX_TUPLE_ITEMS`) are
-    bounded to ``[0, MAX_DIM]`` unless ``bounds`` says otherwise, ``float``
-    fields to finite numbers, ``Literal[...]`` fields to their values; fields without a default
-    are required. The dataclass's own ``__post_init__`` still checks what the values mean.
+    bounded to ``[0, MAX_DIM]`` unless ``bounds`` says otherwise, ``float`` fields to finite numbers,
+    ``Literal[...]`` fields to their values, ``tuple[float, ...] | None`` fields (per-label vectors) to
+    ``null`` or a list of at most :data:`MAX_VOCAB` finite numbers (``bounds`` applies to the items);
+    fields without a default are required. The dataclass's own ``__post_init__`` still checks what the
+    values mean.
     """
     hints = typing.get_type_hints(cls)
     bounds = dict(bounds)
@@ -293,6 +295,10 @@ def dataclass_schema(cls: type, *, bounds: Mapping[str, tuple[float | None, floa
             low, high = bounds.get(spec.name, (0, MAX_DIM))
             schema[spec.name] = Field((list,), items=Field((int,), low=low, high=high), required=required,
                                       max_items=MAX_TUPLE_ITEMS)
+        elif hint == typing.Optional[tuple[float, ...]]:
+            low, high = bounds.get(spec.name, (None, None))
+            schema[spec.name] = Field((list, type(None)), items=Field((float,), low=low, high=high),
+                                      max_items=MAX_VOCAB, required=required)
         else:
             raise TypeError(f"{cls.__name__}.{spec.name}: no JSON schema for {hint!r}")
     return schema

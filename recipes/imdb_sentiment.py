@@ -24,6 +24,7 @@ from lstm_nlp.models import ClassifierConfig, TextClassifier
 from lstm_nlp.outputs import output_dir_problem
 from lstm_nlp.pipelines import ClassificationPipeline
 from lstm_nlp.recipe_kit.calibrate import calibrate_on_dev
+from lstm_nlp.recipe_kit.class_weights import add_class_weights_option, class_weights_for
 from lstm_nlp.argtypes import FRACTION, POSITIVE_INT, PROBABILITY
 from lstm_nlp.recipe_kit.pretrained import (add_pretrained_options, apply_gradual_unfreezing, apply_lr_decay,
                                            load_vectors, warm_start)
@@ -61,6 +62,7 @@ def parse_args(argv=None):
     model.add_argument("--num-layers", type=POSITIVE_INT, default=1, help="stacked encoder layers")
     model.add_argument("--dropout", type=PROBABILITY, default=0.4,
                        help="dropout on the embeddings, between encoder layers and before the output layer")
+    add_class_weights_option(model)
     add_pretrained_options(parser)
     parser.set_defaults(patience=1)  # IMDB overfits after a few epochs: stop at the first dev drop
     args = data_paths(parser.parse_args(argv), SAMPLE_DIR, suffix=".jsonl", hub_ids=True)
@@ -92,12 +94,14 @@ def main(argv=None) -> dict:
                                   vocab_size=args.subword_vocab_size)
     train_tokens = tokenize_dataset(train, tokenizer, num_proc=args.num_proc, cache_dir=args.cache_dir)
     words = build_vocab(train_tokens, min_freq=args.min_freq, max_size=args.max_vocab)
-    labels = Vocab.build_labels(train_tokens.with_format("arrow")["label"].to_pylist())
+    train_labels = train_tokens.with_format("arrow")["label"].to_pylist()
+    labels = Vocab.build_labels(train_labels)
     vectors = load_vectors(args, words)
     config = ClassifierConfig(vocab_size=len(words), num_labels=len(labels),
                               embedding_dim=vectors.dim if vectors else args.embedding_dim,
                               hidden_size=args.hidden_size, num_layers=args.num_layers, pooling=args.pooling,
-                              dropout=args.dropout, encoder=args.encoder)
+                              dropout=args.dropout, encoder=args.encoder,
+                              class_weights=class_weights_for(args.class_weights, labels.itos, train_labels))
     model = TextClassifier(config)
     warm_start(model, words, args, vectors)
     pipeline = ClassificationPipeline(model, words, labels, tokenizer,

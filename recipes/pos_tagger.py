@@ -47,8 +47,8 @@ def main(argv=None) -> dict:
     labels = Vocab.build_labels(train["tags"])
     chars = build_char_vocab(train["tokens"])
     vectors = load_vectors(args, words)
-    config = tagger_config(args, vocab_size=len(words), num_labels=len(labels), char_vocab_size=len(chars),
-                           vectors=vectors)
+    config = tagger_config(args, vocab_size=len(words), labels=labels.itos, char_vocab_size=len(chars),
+                           train_tags=train["tags"], vectors=vectors)
     model = SequenceTagger(config)
     warm_start(model, words, args, vectors)
     pipeline = TaggingPipeline(model, words, labels, chars=chars, scheme="none",

@@ -13,6 +13,7 @@ from lstm_nlp.models.base import PretrainedModel
 from lstm_nlp.modules import WordEmbedding
 from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.modules.encoder import RecurrentEncoder, build_encoder, check_encoder_name
+from lstm_nlp.modules.heads import check_class_weights, register_class_weights
 from lstm_nlp.modules.pooling import POOLING_METHODS, SequencePooler
 from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
 from lstm_nlp.modules.fixed_order import FixedOrderLinear
@@ -36,6 +37,9 @@ class ClassifierConfig:
         encoder: The encoder by its registered name (:data:`~lstm_nlp.modules.encoder.ENCODERS`);
             bundles written before this field read as ``"lstm"``.
         encoder_impl: ``"auto"`` (the dense fast path on CPU and CUDA, packed elsewhere), ``"packed"`` or ``"dense"``.
+        class_weights: ``None`` (the plain loss) or one weight > 0 per class, in label id order: the
+            training loss becomes the weighted cross-entropy ``sum_i w[y_i] * CE_i / sum_i w[y_i]``
+            (predictions unchanged). Kept in the bundle's config; older bundles load with ``None``.
     """
 
     vocab_size: int
@@ -48,6 +52,7 @@ class ClassifierConfig:
     dropout: float = 0.4
     encoder: str = "lstm"
     encoder_impl: str = "auto"
+    class_weights: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
@@ -61,12 +66,14 @@ class ClassifierConfig:
             raise ConfigError(f"ClassifierConfig.pooling must be one of {POOLING_METHODS}, got {self.pooling!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"ClassifierConfig.dropout must be in [0, 1), got {self.dropout}")
+        object.__setattr__(self, "class_weights", check_class_weights(self.class_weights, self.num_labels,
+                                                                      where="ClassifierConfig.class_weights"))
 
 
 #: What ``config.json``'s ``config`` may hold: :class:`ClassifierConfig`'s field types, with bounded sizes.
 CONFIG_SCHEMA = dataclass_schema(ClassifierConfig, bounds={
     "vocab_size": (1, MAX_VOCAB), "num_labels": (2, MAX_VOCAB), "num_layers": (1, MAX_LAYERS),
-    "embedding_dim": (1, MAX_DIM), "hidden_size": (1, MAX_DIM)})
+    "embedding_dim": (1, MAX_DIM), "hidden_size": (1, MAX_DIM), "class_weights": (0, None)})
 
 
 @dataclass
@@ -75,7 +82,8 @@ class ClassifierOutput:
 
     Attributes:
         logits: ``FloatTensor[batch, num_labels]``.
-        loss: Mean cross-entropy over the batch (scalar) when labels were given, else ``None``.
+        loss: Mean cross-entropy over the batch (weighted by ``config.class_weights`` when set; a
+            scalar) when labels were given, else ``None``.
     """
 
     logits: torch.Tensor
@@ -109,6 +117,7 @@ class TextClassifier(PretrainedModel):
         self.pooler = SequencePooler(config.pooling, num_directions=self.encoder.num_directions)
         self.dropout = Dropout(config.dropout)
         self.output = FixedOrderLinear(self.encoder.output_dim, config.num_labels)
+        register_class_weights(self, config.class_weights)
 
     def input_embedding(self) -> nn.Embedding:
         """The word embedding ``[vocab_size, embedding_dim]`` (row ``i``: word id ``i``)."""
@@ -128,5 +137,8 @@ class TextClassifier(PretrainedModel):
         encoded = self.encoder(embedded, mask=mask)
         pooled = self.pooler(encoded.outputs, mask=mask, h_n=encoded.h_n)  # [batch, directions * hidden]
         logits = self.output(self.dropout(pooled))  # [batch, num_labels]
-        loss = F.cross_entropy(logits.float(), labels) if labels is not None else None
+        loss = None
+        if labels is not None:
+            weight = None if self.class_weights is None else self.class_weights.float()
+            loss = F.cross_entropy(logits.float(), labels, weight=weight)
         return ClassifierOutput(logits=logits, loss=loss)

@@ -16,6 +16,7 @@ from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder
 from lstm_nlp.modules.crf import CRFHead
 from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.modules.encoder import RecurrentEncoder, build_encoder, check_encoder_name
+from lstm_nlp.modules.heads import check_class_weights
 from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
 
 MODEL_TYPE = "sequence_tagger"
@@ -52,6 +53,10 @@ class TaggerConfig:
         word_dropout: In training, replace each real token id by ``<unk>`` (id 1, the
             :class:`~lstm_nlp.data.Vocab` convention) with this probability, so that the unknown-word
             vector and the character features learn to stand in for words missing at test time.
+        class_weights: ``None`` (the plain loss) or one weight > 0 per tag, in label id order, for
+            the training loss only: weighted cross-entropy (softmax head) or the token-weighted CRF
+            NLL (:meth:`~lstm_nlp.modules.crf.ConditionalRandomField.token_weighted_nll`). Kept in
+            the bundle's config; bundles written before it load with ``None``.
     """
 
     vocab_size: int
@@ -71,8 +76,11 @@ class TaggerConfig:
     head: HeadKind = "softmax"
     freeze_embeddings: bool = False
     word_dropout: float = 0.0
+    class_weights: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "class_weights", check_class_weights(self.class_weights, self.num_labels,
+                                                                      where="TaggerConfig.class_weights"))
         for name in ("vocab_size", "num_labels", "embedding_dim", "hidden_size", "num_layers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"TaggerConfig.{name} must be >= 1, got {getattr(self, name)}")
@@ -93,7 +101,8 @@ class TaggerConfig:
 CONFIG_SCHEMA = dataclass_schema(TaggerConfig, bounds={
     "vocab_size": (1, MAX_VOCAB), "num_labels": (1, MAX_VOCAB), "char_vocab_size": (0, MAX_VOCAB),
     "num_layers": (1, MAX_LAYERS), "embedding_dim": (1, MAX_DIM), "hidden_size": (1, MAX_DIM),
-    "char_embedding_dim": (1, MAX_DIM), "char_hidden_size": (1, MAX_DIM), "char_kernel_size": (1, MAX_DIM)})
+    "char_embedding_dim": (1, MAX_DIM), "char_hidden_size": (1, MAX_DIM), "char_kernel_size": (1, MAX_DIM),
+    "class_weights": (0, None)})
 
 
 @dataclass
@@ -104,8 +113,8 @@ class TaggerOutput:
         logits: ``FloatTensor[batch, seq, num_labels]`` (CRF emission scores with ``head="crf"``).
         mask: ``BoolTensor[batch, seq]``.
         loss: When labels were given, a scalar: the cross-entropy averaged over real tokens
-            (softmax head) or the CRF negative log-likelihood averaged over sentences (CRF head);
-            else ``None``.
+            (softmax head) or the CRF negative log-likelihood averaged over sentences (CRF head),
+            both weighted by ``config.class_weights`` when set; else ``None``.
     """
 
     logits: torch.Tensor
@@ -129,10 +138,12 @@ def build_head(config: TaggerConfig, input_dim: int,
                constraints: Sequence[tuple[int, int]] | None = None) -> nn.Module:
     """The output head that ``config.head`` names; ``constraints`` (CRF only) restrict decoding."""
     if config.head == "crf":
-        return CRFHead(input_dim, config.num_labels, dropout=config.dropout, constraints=constraints)
+        return CRFHead(input_dim, config.num_labels, dropout=config.dropout, constraints=constraints,
+                       class_weights=config.class_weights)
     if constraints is not None:
         raise ConfigError("transition constraints need head='crf' (the softmax head decodes each token alone)")
-    return TokenClassificationHead(input_dim, config.num_labels, dropout=config.dropout)
+    return TokenClassificationHead(input_dim, config.num_labels, dropout=config.dropout,
+                                   class_weights=config.class_weights)
 
 
 class SequenceTagger(PretrainedModel):

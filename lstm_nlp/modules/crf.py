@@ -22,6 +22,7 @@ from lstm_nlp.batch import IGNORE_INDEX
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.modules.fixed_order import FixedOrderLinear
+from lstm_nlp.modules.heads import check_class_weights, register_class_weights
 from lstm_nlp.tags import TagScheme, from_spans, split_tag, transition_allowed
 
 
@@ -143,6 +144,62 @@ class ConditionalRandomField(nn.Module):
         """
         _check_mask(mask, emissions)
         return (self.log_partition(emissions, mask=mask) - self.sequence_score(emissions, tags, mask=mask)).mean()
+
+    def backward_scores(self, emissions: torch.Tensor, *, mask: torch.Tensor) -> torch.Tensor:
+        """The backward table of the training loss (all sequences, differentiable, float32).
+
+        Args:
+            emissions: ``FloatTensor[batch, seq, num_tags]``.
+            mask: ``BoolTensor[batch, seq]``, True at real tokens (a prefix of each row, at least one).
+
+        Returns:
+            ``FloatTensor[batch, seq, num_tags]``: ``beta[b, t, y]``, the log sum over the rest of the
+            sentence after tag ``y`` at ``t`` (the end transition included; ``end[y]`` at its last
+            token). Values at padding are meaningless.
+        """
+        emissions = emissions.float()
+        end = self.end_transitions.expand_as(emissions[:, 0])
+        betas = [end]
+        for t in range(emissions.shape[1] - 1, 0, -1):
+            # [1, from, to] + [batch, 1, to] -> logsumexp over to -> [batch, from]
+            step = torch.logsumexp(self.transitions + (emissions[:, t] + betas[-1]).unsqueeze(1), dim=2)
+            betas.append(torch.where(mask[:, t].unsqueeze(1), step, end))
+        return torch.stack(betas[::-1], 1)
+
+    def token_weighted_nll(self, emissions: torch.Tensor, tags: torch.Tensor, *, mask: torch.Tensor,
+                           weights: torch.Tensor) -> torch.Tensor:
+        """The negative log-likelihood with a weight per gold tag, averaged over the sentences.
+
+        The sentence's NLL is a sum of per-token terms by the chain rule, ``-log P(y|x) = -sum_t
+        log P(y_t | y_{t-1}, x)``, each a proper conditional log-loss computed from the backward
+        table: ``P(y_t | y_{t-1}, x) = exp(trans[y_{t-1}, y_t] + e[t, y_t] + beta[t, y_t] -
+        beta[t-1, y_{t-1}])`` (``start`` and ``log Z`` at ``t = 0``). Here each term is scaled by the
+        weight of its gold tag: ``loss_b = -sum_t w[y_t] * log P(y_t | y_{t-1}, x)``. With all weights 1
+        it is :meth:`forward`'s loss; each term is >= 0, so the loss stays bounded below (scaling
+        only the gold path's emissions in the score would not be: its gradient ``P - w`` never
+        vanishes for ``w > 1``).
+
+        Args:
+            emissions: ``FloatTensor[batch, seq, num_tags]``.
+            tags: ``LongTensor[batch, seq]`` gold tag ids (anything at padding).
+            mask: ``BoolTensor[batch, seq]``, True at real tokens (a prefix of each row, at least one).
+            weights: ``FloatTensor[num_tags]``, the weight of each tag.
+
+        Returns:
+            Scalar: ``mean_b(loss_b)``.
+        """
+        _check_mask(mask, emissions)
+        emissions = emissions.float()
+        tags = tags.masked_fill(~mask, 0)
+        beta = self.backward_scores(emissions, mask=mask)
+        log_z = torch.logsumexp(self.start_transitions + emissions[:, 0] + beta[:, 0], dim=1)  # [batch]
+        gold = (emissions + beta).gather(2, tags.unsqueeze(2)).squeeze(2)  # e[t, y_t] + beta[t, y_t]: [batch, seq]
+        gold_beta = beta.gather(2, tags.unsqueeze(2)).squeeze(2)  # [batch, seq]
+        first = self.start_transitions[tags[:, 0]] + gold[:, 0] - log_z  # log P(y_0 | x)
+        rest = self.transitions[tags[:, :-1], tags[:, 1:]] + gold[:, 1:] - gold_beta[:, :-1]  # [batch, seq - 1]
+        log_p = torch.cat([first.unsqueeze(1), rest], dim=1)  # [batch, seq]
+        token_weights = weights.to(log_p.dtype)[tags] * mask.to(log_p.dtype)
+        return -(token_weights * log_p).sum(1).mean()
 
     # ------------------------------------------------------------------ decoding
     @torch.no_grad()
@@ -390,14 +447,18 @@ class CRFHead(nn.Module):
         num_labels: Number of tags.
         dropout: Dropout on the features before the projection.
         constraints: Allowed transitions for decoding (see :func:`allowed_transitions`).
+        class_weights: Optional weight per tag (``num_labels`` values) of the training loss: the
+            NLL becomes :meth:`ConditionalRandomField.token_weighted_nll`. Decoding does not change.
     """
 
     def __init__(self, input_dim: int, num_labels: int, *, dropout: float = 0.0,
-                 constraints: Sequence[tuple[int, int]] | None = None):
+                 constraints: Sequence[tuple[int, int]] | None = None,
+                 class_weights: Sequence[float] | None = None):
         super().__init__()
         self.dropout = Dropout(dropout)
         self.projection = FixedOrderLinear(input_dim, num_labels)
         self.crf = ConditionalRandomField(num_labels, constraints=constraints)
+        register_class_weights(self, check_class_weights(class_weights, num_labels, where="class_weights"))
 
     def forward(
         self, features: torch.Tensor, *, mask: torch.Tensor, labels: torch.Tensor | None = None
@@ -411,12 +472,17 @@ class CRFHead(nn.Module):
 
         Returns:
             ``(emissions, loss)``: ``FloatTensor[batch, seq, num_labels]`` and, when ``labels`` is
-            given, the CRF negative log-likelihood averaged over sentences (a scalar), else ``None``.
+            given, the CRF negative log-likelihood averaged over sentences (token-weighted with
+            ``class_weights``; a scalar), else ``None``.
         """
         emissions = self.projection(self.dropout(features))
         loss = None
         if labels is not None:
-            loss = self.crf(emissions, labels.masked_fill(labels == IGNORE_INDEX, 0), mask=mask)
+            gold = labels.masked_fill(labels == IGNORE_INDEX, 0)
+            if self.class_weights is None:
+                loss = self.crf(emissions, gold, mask=mask)
+            else:
+                loss = self.crf.token_weighted_nll(emissions, gold, mask=mask, weights=self.class_weights)
         return emissions, loss
 
     def decode(self, logits: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:

@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import logging
 import math
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, get_args
 
 from lstm_nlp.argtypes import NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY, int_at_least
@@ -31,6 +32,7 @@ from lstm_nlp.pipelines.tagging import build_char_vocab
 from lstm_nlp.modules.encoder import ENCODERS
 from lstm_nlp.recipe_kit.args import ENCODER_HELP, trainer_config
 from lstm_nlp.recipe_kit.calibrate import calibrate_on_dev
+from lstm_nlp.recipe_kit.class_weights import add_class_weights_option, class_weights_for
 from lstm_nlp.recipe_kit.pretrained import (add_pretrained_options, apply_gradual_unfreezing, apply_lr_decay,
                                            load_vectors, vocab_with_vectors, warm_start)
 from lstm_nlp.recipe_kit.outputs import evaluate_splits, finish
@@ -84,7 +86,9 @@ TAGGER_OPTIONS: dict[str, tuple[str, str, object, str]] = {
 
 
 def add_tagger_options(parser: argparse.ArgumentParser, *, min_freq: int, **defaults) -> argparse._ArgumentGroup:
-    """The "model" group of a tagging recipe: :data:`TAGGER_OPTIONS`, ``--min-freq`` and ``--max-length``.
+    """The "model" group of a tagging recipe: :data:`TAGGER_OPTIONS`, ``--min-freq``, ``--max-length`` and
+    ``--class-weights`` (:mod:`~lstm_nlp.recipe_kit.class_weights`; it needs the labels, so
+    :func:`tagger_config` takes its resolved vector).
 
     Args:
         min_freq: Default ``--min-freq`` (rarer training words become ``<unk>``).
@@ -103,19 +107,26 @@ def add_tagger_options(parser: argparse.ArgumentParser, *, min_freq: int, **defa
         check = {"choices": sorted(kind) if isinstance(kind, dict) else list(kind)} \
             if isinstance(kind, (tuple, dict)) else {"type": kind}
         group.add_argument(option, dest=dest, default=defaults.pop(dest, fields[field]), help=text, **check)
+    add_class_weights_option(group)
     if defaults:
         raise ConfigError(f"add_tagger_options: unknown default(s) {sorted(defaults)}")
     return group
 
 
-def tagger_config(args: argparse.Namespace, *, vocab_size: int, num_labels: int, char_vocab_size: int,
-                  vectors: Vectors | None = None) -> TaggerConfig:
-    """The :class:`TaggerConfig` of the parsed :func:`add_tagger_options` (the embedding takes ``vectors``' size)."""
+def tagger_config(args: argparse.Namespace, *, vocab_size: int, labels: Sequence[str], char_vocab_size: int,
+                  train_tags: Iterable[Sequence[str]], vectors: Vectors | None = None) -> TaggerConfig:
+    """The :class:`TaggerConfig` of the parsed :func:`add_tagger_options` (the embedding takes ``vectors``' size).
+
+    Args:
+        labels: The tags in id order (``Vocab.itos``).
+        train_tags: The training tag sequences as the model learns them (``--class-weights auto`` counts them).
+    """
     values = {field: getattr(args, dest) for dest, field, _, _ in TAGGER_OPTIONS.values()}
     if vectors is not None:
         values["embedding_dim"] = vectors.dim
-    return TaggerConfig(vocab_size=vocab_size, num_labels=num_labels, char_vocab_size=char_vocab_size,
-                        freeze_embeddings=getattr(args, "freeze_vectors", False), **values)
+    weights = class_weights_for(getattr(args, "class_weights", "none"), labels, train_tags)
+    return TaggerConfig(vocab_size=vocab_size, num_labels=len(labels), char_vocab_size=char_vocab_size,
+                        freeze_embeddings=getattr(args, "freeze_vectors", False), class_weights=weights, **values)
 
 
 def add_bio_tagger_options(parser: argparse.ArgumentParser, *, tag_column: int) -> None:
@@ -139,12 +150,13 @@ def add_bio_tagger_options(parser: argparse.ArgumentParser, *, tag_column: int) 
 def bio_tagger_pipeline(args: argparse.Namespace, train) -> TaggingPipeline:
     """A fresh BiLSTM(-CRF) tagger pipeline with vocabularies (and vectors) from ``train``."""
     words = Vocab.build(train["tokens"], min_freq=args.min_freq, lower=not args.cased_words)
-    labels = Vocab.build_labels([convert_tags(tags, "iob2", args.tag_scheme) for tags in train["tags"]])
+    tags = [convert_tags(sentence, "iob2", args.tag_scheme) for sentence in train["tags"]]
+    labels = Vocab.build_labels(tags)
     chars = build_char_vocab(train["tokens"])
     vectors = load_vectors(args, words)
     words = vocab_with_vectors(words, vectors, args)
-    config = tagger_config(args, vocab_size=len(words), num_labels=len(labels), char_vocab_size=len(chars),
-                           vectors=vectors)
+    config = tagger_config(args, vocab_size=len(words), labels=labels.itos, char_vocab_size=len(chars),
+                           train_tags=tags, vectors=vectors)
     constraints = allowed_transitions(labels.itos, args.tag_scheme) if args.head == "crf" else None
     model = SequenceTagger(config, constraints=constraints)
     warm_start(model, words, args, vectors)

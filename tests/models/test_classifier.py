@@ -87,3 +87,25 @@ def test_bundle_of_another_model_type_is_refused(tmp_path):
 def test_bad_configs_are_refused(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         ClassifierConfig(**{"vocab_size": 10, "num_labels": 2, **kwargs})
+
+
+def test_class_weights_weight_the_cross_entropy_and_survive_a_bundle_round_trip(tmp_path):
+    import json
+
+    ids, mask = _batch(SEQUENCES)
+    labels = torch.tensor([0, 1, 2])
+    weighted, plain = _model(class_weights=[4.0, 1.0, 0.5]), _model()
+    logits = plain(ids, mask=mask).logits
+    per_text = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
+    w = torch.tensor([4.0, 1.0, 0.5])
+    torch.testing.assert_close(weighted(ids, mask=mask, labels=labels).loss, (w * per_text).sum() / w.sum())
+    assert torch.equal(weighted(ids, mask=mask).logits, logits)  # predictions unchanged
+    weighted.save_pretrained(tmp_path / "bundle")
+    assert TextClassifier.from_pretrained(tmp_path / "bundle").config.class_weights == (4.0, 1.0, 0.5)
+    config_file = tmp_path / "bundle" / "config.json"
+    document = json.loads(config_file.read_text())
+    del document["config"]["class_weights"]  # a bundle from before class weights
+    config_file.write_text(json.dumps(document))
+    assert TextClassifier.from_pretrained(tmp_path / "bundle").config.class_weights is None
+    with pytest.raises(ConfigError, match="one weight per label"):
+        _model(class_weights=[1.0, 1.0])

@@ -134,3 +134,42 @@ def test_a_gru_tagger_round_trips_through_its_bundle(tmp_path, char_encoder, hea
     model.train()
     model(token_ids, mask=mask, char_ids=char_ids, labels=labels).loss.backward()
     assert model.encoder.rnn.weight_hh_l0.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("head", ["crf", "softmax"])
+def test_bundle_keeps_the_class_weights_and_a_bundle_written_without_them_loads(tmp_path, head):
+    import json
+
+    torch.manual_seed(1)
+    model = SequenceTagger(_config(head=head, class_weights=[2.0, 3.0, 0.5]))
+    model.save_pretrained(tmp_path / "weighted")
+    loaded = SequenceTagger.from_pretrained(tmp_path / "weighted")
+    assert loaded.config.class_weights == (2.0, 3.0, 0.5) and loaded.head.class_weights.tolist() == [2.0, 3.0, 0.5]
+    token_ids, mask, char_ids, labels = _batch()
+    model.eval()
+    torch.testing.assert_close(loaded(token_ids, mask=mask, char_ids=char_ids, labels=labels).loss,
+                               model(token_ids, mask=mask, char_ids=char_ids, labels=labels).loss)
+    config_file = tmp_path / "weighted" / "config.json"  # an older bundle: no class_weights field at all
+    document = json.loads(config_file.read_text())
+    del document["config"]["class_weights"]
+    config_file.write_text(json.dumps(document))
+    old = SequenceTagger.from_pretrained(tmp_path / "weighted")
+    assert old.config.class_weights is None and old.head.class_weights is None
+    torch.testing.assert_close(old(token_ids, mask=mask, char_ids=char_ids).logits,
+                               model(token_ids, mask=mask, char_ids=char_ids).logits)
+
+
+def test_bad_class_weights_in_a_bundle_config_are_one_line_errors(tmp_path):
+    import json
+
+    from lstm_nlp.errors import BundleError
+
+    SequenceTagger(_config()).save_pretrained(tmp_path / "b")
+    config_file = tmp_path / "b" / "config.json"
+    document = json.loads(config_file.read_text())
+    for bad, message in (([1.0, 2.0], "one weight per label"), ([1.0, -2.0, 1.0], "class_weights"),
+                         ("heavy", "class_weights")):
+        document["config"]["class_weights"] = bad
+        config_file.write_text(json.dumps(document))
+        with pytest.raises(BundleError, match=message):
+            SequenceTagger.from_pretrained(tmp_path / "b")

@@ -158,3 +158,71 @@ def test_top_k_equals_brute_force_ranking(constrained):
     assert [score for _, score in top] == pytest.approx([score for score, _ in ranked[:6]], abs=1e-5)
     assert top[0][0] == crf.viterbi_decode(emissions[None], mask=torch.ones(1, 4, dtype=torch.bool))[0]
     assert len(crf.top_k(emissions[:1], 10)) == (2 if constrained else 3)  # fewer sequences than k
+
+
+# ---------------------------------------------------------------------- token-weighted NLL (class weights)
+def _brute_force_token_weighted_nll(crf, emissions, tags, length, weights):
+    """-sum_t w[y_t] log P(y_t | y_<t, x) of one row, from every sequence's probability."""
+    scores = _brute_force_scores(crf, emissions, length)
+    log_z = torch.logsumexp(torch.stack(list(scores.values())), 0)
+    gold = tuple(tags[:length])
+
+    def prefix_log_p(prefix):  # log P(sequence starts with prefix)
+        return torch.logsumexp(torch.stack([s for seq, s in scores.items() if seq[:len(prefix)] == prefix]), 0) - log_z
+
+    total = 0.0
+    for t in range(length):
+        conditional = prefix_log_p(gold[:t + 1]) - (prefix_log_p(gold[:t]) if t else 0.0)
+        total = total - weights[gold[t]] * conditional
+    return total
+
+
+def test_token_weighted_nll_with_all_weights_one_is_the_plain_loss(batch):
+    emissions, mask = batch
+    crf = _random_crf(3)
+    tags = torch.randint(0, 3, (3, 4)).masked_fill(~mask, -100).masked_fill(~mask, 0)
+    plain = crf(emissions, tags, mask=mask)
+    weighted = crf.token_weighted_nll(emissions, tags, mask=mask, weights=torch.ones(3))
+    torch.testing.assert_close(weighted, plain, rtol=1e-6, atol=1e-6)
+
+
+def test_token_weighted_nll_equals_brute_force_chain_rule_terms(batch):
+    emissions, mask = batch
+    crf = _random_crf(3)
+    tags = torch.randint(0, 3, (3, 4)).masked_fill(~mask, 0)
+    weights = torch.tensor([3.0, 0.5, 1.25])
+    expected = torch.stack([_brute_force_token_weighted_nll(crf, emissions[row], tags[row].tolist(), length, weights)
+                            for row, length in enumerate(mask.sum(1).tolist())]).mean()
+    got = crf.token_weighted_nll(emissions, tags, mask=mask, weights=weights)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    assert got.item() > 0  # a sum of conditional log-losses: bounded below by 0
+
+
+def test_a_heavier_tag_pulls_harder_on_its_gold_emissions_and_decoding_is_unchanged(batch):
+    emissions, mask = batch
+    tags = torch.zeros(3, 4, dtype=torch.long)  # every gold tag is 0
+    grads = []
+    for weight in (1.0, 4.0):
+        crf = _random_crf(3)
+        torch.manual_seed(0)
+        with torch.no_grad():
+            for p in crf.parameters():
+                p.copy_(torch.randn_like(p))
+        scores = emissions.clone().requires_grad_(True)
+        crf.token_weighted_nll(scores, tags, mask=mask, weights=torch.tensor([weight, 1.0, 1.0])).backward()
+        grads.append(scores.grad[..., 0][mask])
+    # d loss / d e[t, gold] <= 0 (raise the gold score) and 4x the weight pulls harder at every real token
+    assert (grads[0] <= 0).all() and (grads[1] < grads[0] - 1e-6).all()
+
+
+def test_crf_head_with_class_weights_uses_the_weighted_loss_and_keeps_them_out_of_the_state_dict():
+    torch.manual_seed(0)
+    head = CRFHead(4, 3, class_weights=[1.0, 1.0, 1.0])
+    plain = CRFHead(4, 3)
+    plain.load_state_dict(head.state_dict())
+    features, mask = torch.randn(2, 3, 4), torch.tensor([[True, True, True], [True, True, False]])
+    labels = torch.tensor([[0, 1, 2], [1, 2, -100]])
+    torch.testing.assert_close(head(features, mask=mask, labels=labels)[1], plain(features, mask=mask, labels=labels)[1])
+    assert "class_weights" not in head.state_dict() and head.class_weights.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(ConfigError, match="one weight per label"):
+        CRFHead(4, 3, class_weights=[1.0, 2.0])

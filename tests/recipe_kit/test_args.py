@@ -128,8 +128,13 @@ def test_the_tagger_options_build_the_tagger_config_with_the_recipe_defaults():
 
     parser = recipe_parser("t", epochs=1, batch_size=2, lr=0.1, output_dir="out")
     add_tagger_options(parser, min_freq=1, hidden_size=200, char_encoder="cnn")
-    config = tagger_config(parser.parse_args(["--char-dim", "7"]), vocab_size=10, num_labels=3, char_vocab_size=5)
+    config = tagger_config(parser.parse_args(["--char-dim", "7"]), vocab_size=10, labels=["A", "B", "O"],
+                           char_vocab_size=5, train_tags=[["A", "O", "O"]])
     assert (config.hidden_size, config.char_encoder, config.char_embedding_dim, config.num_layers) == (200, "cnn", 7, 2)
+    assert config.num_labels == 3 and config.class_weights is None  # --class-weights none by default
+    weighted = tagger_config(parser.parse_args(["--class-weights", "auto"]), vocab_size=10, labels=["A", "B", "O"],
+                             char_vocab_size=5, train_tags=[["A", "O", "O", "O"], ["B", "O", "O", "O"]])
+    assert weighted.class_weights[0] == weighted.class_weights[1] > 1 > weighted.class_weights[2]
     with pytest.raises(ConfigError, match="unknown default"):
         add_tagger_options(recipe_parser("t", epochs=1, batch_size=2, lr=0.1, output_dir="out"), min_freq=1, size=3)
 

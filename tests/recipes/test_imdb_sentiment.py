@@ -89,3 +89,16 @@ def test_given_paths_are_used_hub_ids_pass_and_missing_files_stop(load_recipe, s
     assert recipe.parse_args(["--train", "stanfordnlp/imdb"]).train == "stanfordnlp/imdb"
     with pytest.raises(ConfigError, match="--dev: no such file or folder: nope.jsonl"):
         recipe.parse_args(["--dev", "nope.jsonl"])
+
+
+def test_class_weights_from_a_file_reach_the_classifier_bundle(load_recipe, tmp_path):
+    from lstm_nlp.models import TextClassifier
+
+    weights = tmp_path / "weights.tsv"
+    weights.write_text("neg\t2.5\n")
+    load_recipe("imdb_sentiment").main(
+        ["--output-dir", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--epochs", "1",
+         "--embedding-dim", "8", "--hidden-size", "8", "--no-progress", "--device", "cpu", "--class-weights",
+         str(weights)])
+    assert TextClassifier.from_pretrained(tmp_path / "out" / "model").config.class_weights == (2.5, 1.0)
+    assert load_recipe("imdb_sentiment").parse_args([]).class_weights == "none"

@@ -116,3 +116,9 @@ def test_no_progress_hides_every_bar_the_datasets_library_draws_too(tmp_path, re
     assert result.returncode == 0, result.stderr[-2000:]
     assert "%|" not in result.stderr and "Map" not in result.stderr, result.stderr[-2000:]
     assert "epoch 1: loss" in result.stderr
+
+
+def test_every_tagging_recipe_offers_class_weights_with_none_by_default(load_recipe):
+    for name in ("pos_tagger", "ner", "chunking"):
+        assert load_recipe(name).parse_args([]).class_weights == "none"
+        assert load_recipe(name).parse_args(["--class-weights", "auto"]).class_weights == "auto"
