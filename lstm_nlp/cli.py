@@ -285,15 +285,9 @@ def add_rank_parser(commands) -> None:
 
 def _load_pipeline(path: str, device: str, precision: str = "fp32", threads: int | None = None, *,
                    calibrated: bool = True):
-    from lstm_nlp.device import resolve_device, set_cpu_threads
-    from lstm_nlp.inference import prepare_for_inference
-    from lstm_nlp.pipelines import load_pipeline
+    from lstm_nlp.inference import load_for_inference
 
-    set_cpu_threads(threads)
-    pipeline = load_pipeline(path, device=resolve_device(device))
-    prepare_for_inference(pipeline.model, precision=precision)
-    if not calibrated and hasattr(pipeline, "temperature"):
-        pipeline.temperature = 1.0
+    pipeline = load_for_inference(path, device=device, precision=precision, threads=threads, calibrated=calibrated)
     # Everything loaded so far (torch, spaCy, the model) lives until exit: keep it out of every
     # later garbage collection, which would otherwise rescan ~300k objects each time.
     gc.freeze()

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 from typing import Any, Literal
 
 import torch
@@ -80,6 +81,23 @@ def prepare_for_inference(model: nn.Module, *, precision: Precision = "fp32") ->
         model.forward = _autocast_forward(model.forward, _device_type(model))
     model.inference_precision = precision
     return model
+
+
+def load_for_inference(directory: str | os.PathLike, *, device: str = "cpu", precision: Precision = "fp32",
+                       threads: int | None = None, calibrated: bool = True):
+    """Loads a bundle as ``lstm-nlp predict`` does: torch's CPU threads set (``None``: ``OMP_NUM_THREADS``
+    if set, else the free cores, see :func:`~lstm_nlp.device.set_cpu_threads`), the pipeline of its
+    ``model_type`` on ``device``, prepared for ``precision``; ``calibrated=False`` sets a tagger's or a
+    classifier's temperature to 1 (``--no-calibrate``)."""
+    from lstm_nlp.device import resolve_device, set_cpu_threads
+    from lstm_nlp.pipelines import load_pipeline
+
+    set_cpu_threads(threads)
+    pipeline = load_pipeline(directory, device=resolve_device(device))
+    prepare_for_inference(pipeline.model, precision=precision)
+    if not calibrated and hasattr(pipeline, "temperature"):
+        pipeline.temperature = 1.0
+    return pipeline
 
 
 # Modules whose weights autocast would cast to bf16 anyway (or, for embeddings, whose outputs go
