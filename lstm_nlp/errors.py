@@ -40,3 +40,26 @@ class DataFormatError(LstmNlpError, ValueError):
 
 class BundleError(LstmNlpError, ValueError):
     """A model bundle or checkpoint that is missing, corrupt or inconsistent."""
+
+
+#: errno values of a full disk or an exhausted quota.
+DISK_FULL_ERRNOS = frozenset({28, 122})  # ENOSPC, EDQUOT (Linux)
+
+
+class WriteError(LstmNlpError, OSError):
+    """A file the toolkit writes (a bundle) could not be written; the message names the path and why."""
+
+    def __str__(self) -> str:  # the message alone, without OSError's "[Errno 28]" prefix
+        return str(self.strerror)
+
+
+def write_error(err: BaseException, path: str | PathLike) -> WriteError:
+    """The one-line error for a failed write of ``path``: ``no space left on device (PATH)`` for a full disk
+    (an ``OSError`` with ENOSPC/EDQUOT, or a writer's message saying so), else the reason."""
+    errno_ = getattr(err, "errno", None)
+    text = str(err)
+    if errno_ in DISK_FULL_ERRNOS or "No space left on device" in text or "os error 28" in text \
+            or "code: 28" in text:
+        return WriteError(28, f"no space left on device ({path})")
+    reason = getattr(err, "strerror", None) or (text.strip().splitlines()[0] if text.strip() else type(err).__name__)
+    return WriteError(errno_ or 5, f"could not write {path}: {reason}")

@@ -32,7 +32,7 @@ from lstm_nlp import __version__
 from lstm_nlp.bundle_header import (_BACKUP_PREFIX, CONFIG_NAME, FORMAT_VERSION, HEADER_SCHEMA,  # noqa: F401
                                     VOCAB_SUFFIX, WEIGHTS_NAME, locate_bundle, read_header)
 from lstm_nlp.data.vocab import Vocab
-from lstm_nlp.errors import BundleError, VocabError
+from lstm_nlp.errors import BundleError, LstmNlpError, VocabError, write_error
 from lstm_nlp.schema import MAX_PARAMETERS, Field, check_fields, check_regular_file
 
 
@@ -95,6 +95,10 @@ def write_bundle(
 
     Returns:
         The bundle directory.
+
+    Raises:
+        WriteError: the files could not be written (``no space left on device (DIRECTORY)`` on a full
+            disk); a bundle already at ``directory`` is left as it was.
     """
     target = Path(directory)
     if target.exists() and not target.is_dir():
@@ -113,8 +117,10 @@ def write_bundle(
             writer(staging / name)
         _give_umask_modes(staging)
         _swap_into_place(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+    except BaseException as err:
+        shutil.rmtree(staging, ignore_errors=True)  # the previous bundle at ``target`` is untouched
+        if isinstance(err, (OSError, SafetensorError)) and not isinstance(err, LstmNlpError):
+            raise write_error(err, target) from None
         raise
     return target
 

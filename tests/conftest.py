@@ -112,3 +112,25 @@ def tiny_ner_tagger() -> Callable[..., object]:
         return pipeline
 
     return build
+
+
+@pytest.fixture
+def tmpfs(tmp_path) -> Callable[[str], Path]:
+    """``tmpfs(options)`` mounts a tmpfs with mount ``options`` (``"size=32k"``, ``"ro,size=16k"``) under
+    ``tmp_path`` and returns it, unmounted after the test; skips where mounting needs root."""
+    import subprocess
+
+    mounts: list[Path] = []
+
+    def mount(options: str) -> Path:
+        folder = tmp_path / f"tmpfs{len(mounts)}"
+        folder.mkdir()
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                          capture_output=True).returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs ({options}) here")
+        mounts.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounts:
+        subprocess.run(["umount", str(folder)], check=False)

@@ -114,3 +114,43 @@ def test_loading_a_bundle_does_not_import_the_compiler(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"),
+                                     OSError(122, "Disk quota exceeded"),
+                                     RuntimeError("failed to write: No space left on device (os error 28)")])
+def test_a_full_disk_while_a_bundle_is_written_is_one_line_and_keeps_the_previous_bundle(tmp_path, monkeypatch,
+                                                                                          failure):
+    import lstm_nlp.serialization as serialization
+    from lstm_nlp.errors import WriteError
+    from lstm_nlp.models import SequenceTagger, TaggerConfig
+
+    model = SequenceTagger(TaggerConfig(vocab_size=6, num_labels=3, embedding_dim=4, hidden_size=3))
+    model.save_pretrained(tmp_path / "bundle")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "bundle").iterdir()}
+
+    def full_disk(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(serialization, "save_file", full_disk)
+    if isinstance(failure, RuntimeError):  # a writer's own exception type, not an OSError
+        monkeypatch.setattr(serialization, "SafetensorError", RuntimeError)
+    with pytest.raises(WriteError) as info:
+        model.save_pretrained(tmp_path / "bundle")
+    assert str(info.value) == f"no space left on device ({tmp_path / 'bundle'})"
+    assert {p.name: p.read_bytes() for p in (tmp_path / "bundle").iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"]  # no staging folder left behind
+    SequenceTagger.from_pretrained(tmp_path / "bundle")
+
+
+def test_a_real_full_tmpfs_keeps_the_previous_bundle(tmpfs):
+    from lstm_nlp.errors import WriteError
+
+    mount = tmpfs("size=200k")
+    SequenceTagger(TaggerConfig(vocab_size=6, num_labels=3, embedding_dim=4, hidden_size=3)).save_pretrained(
+        mount / "bundle")
+    big = SequenceTagger(TaggerConfig(vocab_size=3000, num_labels=3, embedding_dim=50, hidden_size=30))
+    with pytest.raises(WriteError, match=rf"^no space left on device \({mount / 'bundle'}\)$"):
+        big.save_pretrained(mount / "bundle")
+    assert sorted(p.name for p in mount.iterdir()) == ["bundle"]
+    assert SequenceTagger.from_pretrained(mount / "bundle").config.vocab_size == 6
