@@ -153,5 +153,6 @@ def test_encoder_choices_come_from_the_registry_in_every_recipe_that_offers_it(m
         choices = next(a.choices for a in parser._actions if a.dest == "encoder")
         assert choices == sorted(encoders.ENCODERS) and "tiny" in choices
         assert parser.parse_args([]).encoder == "lstm"
-    config = tagger_config(tagging.parse_args(["--encoder", "tiny"]), vocab_size=10, num_labels=3, char_vocab_size=5)
+    config = tagger_config(tagging.parse_args(["--encoder", "tiny"]), vocab_size=10, labels=["O", "B-X", "I-X"],
+                           char_vocab_size=5, train_tags=[["O", "B-X", "I-X"]])
     assert config.encoder == "tiny"
