@@ -60,6 +60,6 @@ def write_error(err: BaseException, path: str | PathLike) -> WriteError:
     text = str(err)
     if errno_ in DISK_FULL_ERRNOS or "No space left on device" in text or "os error 28" in text \
             or "code: 28" in text:
-        return WriteError(28, f"no space left on device ({path})")
+        return WriteError(errno_ if errno_ in DISK_FULL_ERRNOS else 28, f"no space left on device ({path})")
     reason = getattr(err, "strerror", None) or (text.strip().splitlines()[0] if text.strip() else type(err).__name__)
     return WriteError(errno_ or 5, f"could not write {path}: {reason}")

@@ -157,14 +157,7 @@ class ConditionalRandomField(nn.Module):
             sentence after tag ``y`` at ``t`` (the end transition included; ``end[y]`` at its last
             token). Values at padding are meaningless.
         """
-        emissions = emissions.float()
-        end = self.end_transitions.expand_as(emissions[:, 0])
-        betas = [end]
-        for t in range(emissions.shape[1] - 1, 0, -1):
-            # [1, from, to] + [batch, 1, to] -> logsumexp over to -> [batch, from]
-            step = torch.logsumexp(self.transitions + (emissions[:, t] + betas[-1]).unsqueeze(1), dim=2)
-            betas.append(torch.where(mask[:, t].unsqueeze(1), step, end))
-        return torch.stack(betas[::-1], 1)
+        return _backward_table(emissions.float(), self.transitions, self.end_transitions, mask)
 
     def token_weighted_nll(self, emissions: torch.Tensor, tags: torch.Tensor, *, mask: torch.Tensor,
                            weights: torch.Tensor) -> torch.Tensor:
@@ -319,12 +312,7 @@ class ConditionalRandomField(nn.Module):
         for t in range(1, length):
             step = torch.logsumexp(alphas[-1].unsqueeze(2) + transitions + emissions[:, t].unsqueeze(1), dim=1)
             alphas.append(torch.where(mask[:, t].unsqueeze(1), step, alphas[-1]))
-        betas = [end.expand_as(emissions[:, 0])]
-        for t in range(length - 1, 0, -1):
-            # [1, from, to] + [batch, 1, to] -> logsumexp over to -> [batch, from]
-            step = torch.logsumexp(transitions + (emissions[:, t] + betas[-1]).unsqueeze(1), dim=2)
-            betas.append(torch.where(mask[:, t].unsqueeze(1), step, end))
-        alpha, beta = torch.stack(alphas, 1), torch.stack(betas[::-1], 1)
+        alpha, beta = torch.stack(alphas, 1), _backward_table(emissions, transitions, end, mask)
         return alpha, beta, torch.logsumexp(alphas[-1] + end, dim=1)
 
     @torch.no_grad()
@@ -488,6 +476,18 @@ class CRFHead(nn.Module):
     def decode(self, logits: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
         """Viterbi tag ids per real token: ``logits [batch, seq, labels]`` -> one list per row."""
         return self.crf.viterbi_decode(logits, mask=mask)
+
+
+def _backward_table(emissions: torch.Tensor, transitions: torch.Tensor, end: torch.Tensor,
+                    mask: torch.Tensor) -> torch.Tensor:
+    """``beta [batch, seq, num_tags]``: the log sum over the rest of each sentence after each tag (the
+    ``end`` transition included, ``end`` itself at the last token), from ``transitions [from, to]``."""
+    betas = [end.expand_as(emissions[:, 0])]
+    for t in range(emissions.shape[1] - 1, 0, -1):
+        # [1, from, to] + [batch, 1, to] -> logsumexp over to -> [batch, from]
+        step = torch.logsumexp(transitions + (emissions[:, t] + betas[-1]).unsqueeze(1), dim=2)
+        betas.append(torch.where(mask[:, t].unsqueeze(1), step, end))
+    return torch.stack(betas[::-1], 1)
 
 
 def _check_mask(mask: torch.Tensor, emissions: torch.Tensor) -> None:

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from lstm_nlp import __version__
-from lstm_nlp.errors import BundleError, LstmNlpError
+from lstm_nlp.errors import BundleError, LstmNlpError, WriteError, write_error
 
 logger = logging.getLogger("lstm_nlp")
 
@@ -43,14 +43,8 @@ REQUIRED_KEYS = ("format_version", "model", "optimizer", "epoch", "batches_done"
 
 
 # ---------------------------------------------------------------------- files
-class CheckpointWriteError(LstmNlpError, OSError):
+class CheckpointWriteError(WriteError):
     """A checkpoint (or its index) could not be written; the message names the path and why."""
-
-    def __str__(self) -> str:  # the message alone, without OSError's "[Errno 28]" prefix
-        return str(self.strerror)
-
-
-_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def umask_modes() -> tuple[int, int]:
@@ -69,17 +63,13 @@ def _free_bytes(directory: Path) -> int | None:
 
 
 def _write_error(err: BaseException, path: Path) -> CheckpointWriteError:
-    """The clear error for a failed write of ``path``: disk full (ENOSPC, EDQUOT, or torch's zip writer failing
-    with ``unexpected pos`` on a full disk), or the OS's reason."""
-    if isinstance(err, OSError) and err.errno in _DISK_FULL:
-        return CheckpointWriteError(err.errno, f"no space left on device ({path})")
-    if isinstance(err, OSError):
-        return CheckpointWriteError(err.errno, f"could not write {path}: {err.strerror or err}")
-    free = _free_bytes(path.parent)
+    """The clear error for a failed write of ``path`` (:func:`~lstm_nlp.errors.write_error`), and torch's zip
+    writer failing with ``unexpected pos`` on a full disk also read as ``no space left on device``."""
+    free = None if isinstance(err, OSError) else _free_bytes(path.parent)
     if free is not None and free < 1 << 20:  # torch reports a short write as "unexpected pos ..."
         return CheckpointWriteError(errno.ENOSPC, f"no space left on device ({path})")
-    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return CheckpointWriteError(errno.EIO, f"could not write {path}: {reason}")
+    general = write_error(err, path)
+    return CheckpointWriteError(general.errno, general.strerror)
 
 
 def _atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
