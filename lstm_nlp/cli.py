@@ -27,6 +27,7 @@ from lstm_nlp import __version__
 from lstm_nlp.argtypes import NON_NEGATIVE_FLOAT, PORT, POSITIVE_FLOAT, POSITIVE_INT, OneLineParser
 from lstm_nlp.errors import ConfigError, DataFormatError, LstmNlpError
 from lstm_nlp.help_format import DefaultsHelpFormatter, DescribedDefaultsHelpFormatter
+from lstm_nlp.pipelines.tasks import TASKS, get_task, titles
 from lstm_nlp.precision import INFERENCE_PRECISIONS
 
 #: ``lstm-nlp train NAME``: the recipe's module (``lstm_nlp.recipes.MODULE``, ``recipes/MODULE.py`` in a
@@ -417,15 +418,16 @@ TAGGER_OUTPUTS = {"text": ("slash", "jsonl", "conll"), "tokens": ("slash", "json
 def _predict_option_problem(pipeline, args: argparse.Namespace) -> str | None:
     """An option the model cannot honour, named as the user typed it (the pipelines' own checks name
     their parameters), or ``None``."""
-    kind = getattr(pipeline, "task_name", "model")
-    if not hasattr(pipeline, "predict_blocks"):
+    task = TASKS[pipeline.model_type]
+    if "input_format" not in task.predict_options:
         if args.input_format != "text":
-            return f"--input-format {args.input_format} applies to taggers; this {kind} reads text lines"
+            return f"--input-format {args.input_format} applies to {_takers('input_format')}; this {task.title} " \
+                   "reads text lines"
         if args.probabilities or args.top_k:
-            return (f"{'--probabilities' if args.probabilities else '--top-k'} applies to taggers; a text "
+            return (f"{'--probabilities' if args.probabilities else '--top-k'} applies to {_takers('top_k')}; a text "
                     "classifier's --output-format jsonl gives every class's probability")
-        if args.output_format and "output_format" not in pipeline.predict_options:
-            return f"--output-format applies to taggers and text classifiers; this {kind} writes its forecasts"
+        if args.output_format and "output_format" not in task.predict_options:
+            return f"--output-format applies to {_takers('output_format')}; this {task.title} writes its forecasts"
         if args.output_format and args.output_format not in ("tsv", "jsonl"):
             return f"--output-format {args.output_format}: a text classifier writes 'tsv' or 'jsonl'"
         return None
@@ -442,6 +444,11 @@ def _predict_option_problem(pipeline, args: argparse.Namespace) -> str | None:
         return (f"{'--top-k' if args.top_k else '--probabilities'} of a CRF tagger (marginals, spans, k best "
                 "sequences) needs --backend torch")
     return None
+
+
+def _takers(option: str) -> str:
+    """The tasks whose predictions take ``option`` (``"taggers and text classifiers"``), for messages."""
+    return titles([task for task in TASKS.values() if option in task.predict_options])
 
 
 def _checked_tagger_input(pipeline, stream, args: argparse.Namespace):
@@ -577,8 +584,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from lstm_nlp.serving.server import serve
 
     model_type = read_header(args.model)["model_type"]  # a missing or broken bundle fails here, before listening
-    if model_type not in ("sequence_tagger", "text_classifier"):
-        raise ConfigError(f"serve takes taggers and text classifiers; {args.model} is a {model_type}")
+    if not get_task(model_type, source=args.model).servable:
+        servable = [task for task in TASKS.values() if task.servable]
+        raise ConfigError(f"serve takes {titles(servable)}; {args.model} is a {model_type}")
     limits = Limits(max_body_bytes=args.max_body_bytes, max_texts=args.max_texts, max_text_chars=args.max_text_chars,
                     request_timeout_s=args.request_timeout, max_queue=args.max_queue, max_top_k=args.max_top_k)
     if args.backend == "onnx":

@@ -18,6 +18,7 @@ the same labels and probabilities (``tsv``, ``jsonl``).
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
 import os
@@ -36,6 +37,7 @@ from lstm_nlp.export.onnx_session import (OnnxBundle, OnnxLinePipeline, check_on
                                           unique_words)
 from lstm_nlp.export.viterbi import viterbi_decode
 from lstm_nlp.gc_pause import paused_gc
+from lstm_nlp.pipelines.tasks import TASKS, get_task, titles
 from lstm_nlp.tags import convert_tags
 
 #: Longer words are cut to their first characters (= lstm_nlp.pipelines.tagging.MAX_WORD_CHARS).
@@ -77,10 +79,12 @@ def load_onnx_pipeline(directory: str | os.PathLike, *, onnx_path: str | os.Path
         BundleError: a missing or broken bundle file.
     """
     bundle = OnnxBundle(directory, onnx_path=onnx_path, threads=threads)
-    kinds = {OnnxTagger.model_type: OnnxTagger, OnnxClassifier.model_type: OnnxClassifier}
-    if bundle.model_type not in kinds:
-        raise ConfigError(f"the ONNX backend runs taggers and text classifiers; {directory} is a {bundle.model_type}")
-    pipeline = kinds[bundle.model_type](bundle)
+    task = get_task(bundle.model_type, source=directory, error=BundleError)
+    if task.onnx_pipeline is None:
+        exportable = [t for t in TASKS.values() if t.onnx_pipeline is not None]
+        raise ConfigError(f"the ONNX backend runs {titles(exportable)}; {directory} is a {bundle.model_type}")
+    module, name = task.onnx_pipeline
+    pipeline = getattr(importlib.import_module(module), name)(bundle)
     if not calibrated:
         pipeline.temperature = 1.0
     return pipeline
@@ -96,8 +100,8 @@ class OnnxTagger(OnnxLinePipeline):
     """A tagger bundle's exported graph, predicting as :class:`~lstm_nlp.pipelines.TaggingPipeline` does."""
 
     model_type = "sequence_tagger"
-    task_name = "tagger"
-    predict_options = ("input_format", "output_format", "probabilities", "top_k")
+    task_name = TASKS[model_type].title
+    predict_options = TASKS[model_type].predict_options
 
     def __init__(self, bundle: OnnxBundle):
         meta = bundle.meta
@@ -245,8 +249,8 @@ class OnnxClassifier(OnnxLinePipeline):
     """A text-classifier bundle's exported graph, predicting as :class:`~lstm_nlp.pipelines.ClassificationPipeline`."""
 
     model_type = "text_classifier"
-    task_name = "text classifier"
-    predict_options = ("output_format",)
+    task_name = TASKS[model_type].title
+    predict_options = TASKS[model_type].predict_options
 
     def __init__(self, bundle: OnnxBundle):
         self.bundle = bundle

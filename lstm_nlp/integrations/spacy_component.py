@@ -47,6 +47,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from spacy.util import minibatch
 
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.pipelines.tasks import TASKS, titles
 from lstm_nlp.tags import to_spans
 
 FACTORY = "lstm_nlp_tagger"
@@ -68,15 +69,16 @@ class LstmNlpComponent:
             self._load(model)
 
     def _load(self, model: str | Path) -> None:
-        from lstm_nlp.pipelines import ClassificationPipeline, TaggingPipeline, load_pipeline
+        from lstm_nlp.pipelines import load_pipeline
 
         pipeline = load_pipeline(model, device=self.device)
-        if not isinstance(pipeline, (TaggingPipeline, ClassificationPipeline)):
-            raise ConfigError(f"{model} holds a {type(pipeline).__name__}; the spaCy component takes taggers "
-                              "and text classifiers")
+        sets = TASKS[pipeline.model_type].spacy_sets
+        if sets is None:
+            taken = [task for task in TASKS.values() if task.spacy_sets is not None]
+            raise ConfigError(f"{model} holds a {type(pipeline).__name__}; the spaCy component takes {titles(taken)}")
         self.pipeline = pipeline
         self.bundle = Path(model)
-        self.is_classifier = isinstance(pipeline, ClassificationPipeline)
+        self.is_classifier = sets == "cats"
 
     def _loaded(self):
         if self.pipeline is None:

@@ -26,6 +26,7 @@ from lstm_nlp.gc_pause import paused_gc
 from lstm_nlp.metrics import classification_metrics
 from lstm_nlp.models.classifier import MODEL_TYPE, TextClassifier
 from lstm_nlp.pipelines.base import TaskPipeline, check_gold_labels, check_texts
+from lstm_nlp.pipelines.tasks import TASKS
 from lstm_nlp.schema import MAX_VOCAB, Field
 from lstm_nlp.serialization import Bundle
 
@@ -51,8 +52,8 @@ class ClassificationPipeline(TaskPipeline):
 
     model_type = MODEL_TYPE
     collate = staticmethod(collate_classification)
-    task_name = "text classifier"
-    predict_options = ("output_format",)
+    task_name = TASKS[MODEL_TYPE].title
+    predict_options = TASKS[MODEL_TYPE].predict_options
     read_options = ("split", "text_column", "label_column", "label_names", "cache_dir")
     meta_schema = {
         "task": Field((str,)),

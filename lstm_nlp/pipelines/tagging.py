@@ -32,6 +32,7 @@ from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
 from lstm_nlp.modules.crf import span_pattern
 from lstm_nlp.pipelines.base import (MAX_LINE_CHARS, TaskPipeline, check_gold_labels, check_sentences, check_texts,
                                      clean_lines)
+from lstm_nlp.pipelines.tasks import TASKS
 from lstm_nlp.data.lines import stream_name
 from lstm_nlp.schema import Field
 from lstm_nlp.serialization import Bundle
@@ -81,9 +82,9 @@ class TaggingPipeline(TaskPipeline):
 
     model_type = MODEL_TYPE
     collate = staticmethod(collate_tagging)
-    task_name = "tagger"
+    task_name = TASKS[MODEL_TYPE].title
     read_options = ("tag_column", "scheme")
-    predict_options = ("input_format", "output_format", "probabilities", "top_k")
+    predict_options = TASKS[MODEL_TYPE].predict_options
     meta_schema = {
         "task": Field((str,)),
         "scheme": Field((str,), choices=("none", "iob2", "bioes", "bilou", "token")),
