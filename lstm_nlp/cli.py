@@ -102,6 +102,32 @@ def _silence_stdout() -> None:
         pass
 
 
+#: ``--output-format conllu``: written back from CoNLL-U input only (not a registered output format).
+CONLLU_OUTPUT_HELP = ("CoNLL-U input: the tag written into the UPOS or XPOS field the model was trained on, every "
+                      "other byte kept; the default there; refused for models of span tags such as entities or "
+                      "chunks, which no CoNLL-U field holds")
+
+
+def _output_format_choices() -> list[str]:
+    """Every task's registered output formats, and the CoNLL input formats written back as themselves."""
+    from lstm_nlp.data.tag_writers import BLOCK_FORMATS
+
+    names = [name for task in TASKS.values() for name in task.output_formats()]
+    return list(dict.fromkeys([*names, *BLOCK_FORMATS]))
+
+
+def _output_format_help() -> str:
+    """``taggers: slash (...), ...; text classifiers: tsv (...), ...``: each task's registered formats."""
+    parts = []
+    for task in TASKS.values():
+        items = [f"{name} ({fmt.help})" for name, fmt in task.output_formats().items()]
+        if "input_format" in task.predict_options:  # CoNLL-U input, written back
+            items.append(f"conllu ({CONLLU_OUTPUT_HELP})")
+        if items:
+            parts.append(f"{task.title}s: " + ", ".join(items))
+    return "; ".join(parts)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="lstm-nlp", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"lstm_nlp {__version__}")
@@ -148,14 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "in the model's token column, a blank line between sentences) or conllu; input "
                               "whose first lines clearly look like another of these (or like JSON) is refused, "
                               "naming what it looks like, as evaluate does")
-    predict.add_argument("--output-format", choices=["slash", "conll", "conllu", "jsonl", "tsv"], default=None,
-                         help="taggers: slash (token/TAG; the default for text and tokens input), jsonl ({tokens, "
-                              "tags}), conll (text/tokens input: token<TAB>TAG lines; CoNLL input: its lines plus a "
-                              "last column with the tag, what conlleval reads; the default there), conllu (CoNLL-U "
-                              "input: the tag written into the UPOS or XPOS field the model was trained on, every "
-                              "other byte kept; the default there; refused for models of span tags such as "
-                              "entities or chunks, which no CoNLL-U field holds); classifiers: tsv (label<TAB>probability, the "
-                              "default) or jsonl (label and every class's probability)")
+    predict.add_argument("--output-format", choices=_output_format_choices(), default=None,
+                         help=_output_format_help())
     predict.add_argument("--workers", type=POSITIVE_INT, default=1, metavar="N",
                          help="CPU: N processes predict chunks of the input side by side and share the --threads "
                               "(at least one each); output order is kept. Faster than threads alone on large "
@@ -380,9 +400,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if problem is not None:
             raise ConfigError(problem)
         lines = stream
-        if hasattr(pipeline, "predict_blocks"):  # taggers: the input must look like the --input-format
+        options_taken = TASKS[pipeline.model_type].predict_options
+        if "input_format" in options_taken:  # taggers: the input must look like the --input-format
             lines = _checked_tagger_input(pipeline, stream, args)
-        elif "output_format" in pipeline.predict_options:  # text classifiers (forecasters check each number)
+        elif "output_format" in options_taken:  # text classifiers (forecasters check each number)
             lines = _checked_input(stream, args, tagger=False)
         if args.input_format in ("conll", "conllu"):
             outputs = pipeline.predict_blocks(lines, input_format=args.input_format, batch_size=args.batch_size,
@@ -410,11 +431,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-#: The --output-format values of a tagger, by --input-format (the first is the default).
-TAGGER_OUTPUTS = {"text": ("slash", "jsonl", "conll"), "tokens": ("slash", "jsonl", "conll"),
-                  "conll": ("conll", "slash", "jsonl"), "conllu": ("conllu", "slash", "jsonl")}
-
-
 def _predict_option_problem(pipeline, args: argparse.Namespace) -> str | None:
     """An option the model cannot honour, named as the user typed it (the pipelines' own checks name
     their parameters), or ``None``."""
@@ -428,10 +444,13 @@ def _predict_option_problem(pipeline, args: argparse.Namespace) -> str | None:
                     "classifier's --output-format jsonl gives every class's probability")
         if args.output_format and "output_format" not in task.predict_options:
             return f"--output-format applies to {_takers('output_format')}; this {task.title} writes its forecasts"
-        if args.output_format and args.output_format not in ("tsv", "jsonl"):
-            return f"--output-format {args.output_format}: a text classifier writes 'tsv' or 'jsonl'"
+        formats = task.output_formats()
+        if args.output_format and args.output_format not in formats:
+            return f"--output-format {args.output_format}: a {task.title} writes {' or '.join(map(repr, formats))}"
         return None
-    formats = TAGGER_OUTPUTS[args.input_format]
+    from lstm_nlp.data.tag_writers import output_formats
+
+    formats = output_formats(args.input_format)
     if args.output_format and args.output_format not in formats:
         return (f"--output-format {args.output_format} does not go with --input-format {args.input_format}; "
                 f"give one of {', '.join(formats)}")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import importlib
 import itertools
-import json
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,9 +27,11 @@ from typing import TextIO
 
 import numpy as np
 
+from lstm_nlp.data.class_writers import classifier_writer
 from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, read_blocks, write_block
 from lstm_nlp.data.lines import MAX_LINE_CHARS, check_sentences, check_texts, clean_lines, stream_name
-from lstm_nlp.data.tag_writers import check_tag_output, conllu_tags_problem, check_block_formats, line_sentences, write_tagged
+from lstm_nlp.data.tag_writers import (BLOCK_FORMATS, check_block_formats, check_tag_output, conllu_tags_problem,
+                                       line_sentences, write_tagged)
 from lstm_nlp.data.tokenizers import SpacyTokenizer, bundle_tokenizer
 from lstm_nlp.errors import BundleError, ConfigError
 from lstm_nlp.export.onnx_session import (OnnxBundle, OnnxLinePipeline, check_one_worker, length_batches, pad,
@@ -238,7 +239,7 @@ class OnnxTagger(OnnxLinePipeline):
     def _blocks_outputs(self, chunk: list[Block], input_format: str, output_format: str, probabilities: bool,
                         batch_size: int, top_k: int | None) -> list[str]:
         sentences = [block.tokens for block in chunk]
-        if output_format not in ("conll", "conllu"):
+        if output_format not in BLOCK_FORMATS:
             return self._format(sentences, output_format, probabilities, batch_size, top_k)
         column = self.tag_column if self.tag_column in CONLLU_COLUMNS else "upos"
         return [write_block(block, self._file_tags(tags), kind=input_format, column=column) + "\n"
@@ -278,14 +279,8 @@ class OnnxClassifier(OnnxLinePipeline):
         return out
 
     def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int,
-                           output_format: str = "tsv") -> list[str]:
-        """``label<TAB>probability`` (``"tsv"``) or the label and every class's probability (``"jsonl"``)."""
-        if output_format not in ("tsv", "jsonl"):
-            raise ConfigError(f"a text classifier writes 'tsv' or 'jsonl', not {output_format!r}")
-        probabilities = self.predict_probabilities(lines, batch_size=batch_size)
-        best = probabilities.argmax(-1).tolist() if len(lines) else []
-        if output_format == "tsv":
-            return [f"{self.labels.itos[i]}\t{row[i]:.4f}" for i, row in zip(best, probabilities)]
-        return [json.dumps({"label": self.labels.itos[i],
-                            "probabilities": {label: round(p, 6) for label, p in zip(self.labels.itos, row.tolist())}})
-                for i, row in zip(best, probabilities)]
+                           output_format: str | None = None) -> list[str]:
+        """Each line's prediction in a registered output format (see
+        :meth:`lstm_nlp.pipelines.ClassificationPipeline.format_predictions`)."""
+        write = classifier_writer(output_format)
+        return write(self.labels.itos, self.predict_probabilities(lines, batch_size=batch_size).tolist())

@@ -21,8 +21,8 @@ from lstm_nlp.batch import model_inputs
 from lstm_nlp.calibration import TEMPERATURE_RANGE, check_temperature
 from lstm_nlp.data.batching import collate_tagging
 from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, read_blocks, write_block
-from lstm_nlp.data.tag_writers import (OUTPUT_FORMATS, check_tag_output, conllu_tags_problem,  # noqa: F401
-                                       check_block_formats, line_sentences, write_tagged)
+from lstm_nlp.data.tag_writers import (BLOCK_FORMATS, check_block_formats, check_tag_output, conllu_tags_problem,
+                                       line_sentences, write_tagged)
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.device import move_batch
@@ -429,13 +429,13 @@ class TaggingPipeline(TaskPipeline):
     def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int, input_format: str = "text",
                            output_format: str = "slash", probabilities: bool = False,
                            top_k: int | None = None) -> list[str]:
-        """One output item per input line (see :data:`OUTPUT_FORMATS`).
+        """One output item per input line, in a registered output format (:mod:`lstm_nlp.data.tag_writers`).
 
         Args:
             input_format: ``"text"`` (raw text, spaCy tokenization) or ``"tokens"`` (tokens separated
                 by spaces or tabs, taken as they are). CoNLL files go through :meth:`predict_blocks`.
-            output_format: ``"slash"``, ``"jsonl"`` or ``"conll"`` (``token<TAB>TAG`` lines and a
-                blank line after the sentence).
+            output_format: A registered format: ``"slash"``, ``"jsonl"``, ``"conll"`` (``token<TAB>TAG``
+                lines and a blank line after the sentence), ...
             probabilities: Add the probability of each chosen tag (``jsonl``; a CRF: its marginal, plus
                 each decoded span's probability, see :meth:`predict_spans`).
             top_k: Add the ``top_k`` best tag sequences with their scores and probabilities
@@ -487,7 +487,7 @@ class TaggingPipeline(TaskPipeline):
         """The output text of each sentence block of ``chunk`` (see :meth:`predict_blocks`)."""
         sentences = [block.tokens for block in chunk]
         with paused_gc():
-            if output_format not in ("conll", "conllu"):
+            if output_format not in BLOCK_FORMATS:
                 return self._format(sentences, output_format, probabilities, batch_size, top_k)
             tags = self.predict_tokens(sentences, batch_size=batch_size)
         column = self.tag_column if self.tag_column in CONLLU_COLUMNS else "upos"
