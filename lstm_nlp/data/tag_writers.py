@@ -114,3 +114,9 @@ def write_jsonl(sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]
 def write_conll(sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], **extras) -> list[str]:
     """``token<TAB>TAG`` lines, each sentence's ending with a blank line (CoNLL input: :func:`write_block`)."""
     return ["".join(f"{t}\t{g}\n" for t, g in zip(tokens, seq)) for tokens, seq in zip(sentences, tags)]
+
+
+@register_output_format(TASK, "tsv", help="token<TAB>TAG lines, a blank line after each sentence, from any input")
+def write_tsv(sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], **extras) -> list[str]:
+    """``token<TAB>TAG`` lines, each sentence's ending with a blank line, whatever the input (CoNLL-U too)."""
+    return ["".join(f"{t}\t{g}\n" for t, g in zip(tokens, seq)) for tokens, seq in zip(sentences, tags)]
