@@ -635,7 +635,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     if not tagger and not hasattr(pipeline, "predict_examples"):
         raise ConfigError(f"rank takes taggers and text classifiers; {args.model} is a "
                           f"{getattr(pipeline, 'task_name', 'model')}")
-    if tagger and pipeline.scheme == "none":
+    if tagger and pipeline.label_scheme == "none":
         raise ConfigError("rank writes span pre-annotations (entities, chunks); this tagger's tags are per token "
                           "(e.g. part of speech), which Label Studio and doccano span tasks do not hold")
     if not tagger and args.input_format != "text":

@@ -110,7 +110,7 @@ def _example_batch(pipeline) -> dict[str, torch.Tensor]:
 
 def _tagger_graph(pipeline) -> tuple[nn.Module, dict, dict]:
     """A tagger's graph (tag ``scores [batch, seq, tags]``), its output axes and its metadata (labels, CRF)."""
-    meta = {"task": "tagging", "scheme": pipeline.scheme, "crf": None}
+    meta = {"task": "tagging", "scheme": pipeline.label_scheme, "crf": None}
     crf = getattr(pipeline.model.head, "crf", None)
     if crf is not None:
         meta["crf"] = {"transitions": crf.transitions.detach().float().tolist(),

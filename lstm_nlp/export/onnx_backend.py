@@ -39,7 +39,7 @@ from lstm_nlp.export.onnx_session import (OnnxBundle, OnnxLinePipeline, check_on
 from lstm_nlp.export.viterbi import viterbi_decode
 from lstm_nlp.gc_pause import paused_gc
 from lstm_nlp.pipelines.tasks import TASKS, get_task, titles
-from lstm_nlp.tags import convert_tags
+from lstm_nlp.tags import bundle_label_scheme, convert_tags
 
 #: Longer words are cut to their first characters (= lstm_nlp.pipelines.tagging.MAX_WORD_CHARS).
 MAX_WORD_CHARS = 40
@@ -113,7 +113,7 @@ class OnnxTagger(OnnxLinePipeline):
         self.chars = bundle.vocab("chars", f"the character vocabulary of its {encoder!r} character encoder") \
             if encoder != "none" else None
         self.head: str = bundle.config.get("head", "softmax")
-        self.scheme: str = meta.get("scheme", "none")
+        self.label_scheme: str = bundle_label_scheme(meta)
         self.tag_column = meta.get("tag_column", "upos")
         self.token_column: int = meta.get("token_column", 0)
         self.file_scheme: str = meta.get("file_scheme", "none")
@@ -124,6 +124,11 @@ class OnnxTagger(OnnxLinePipeline):
         self._crf = None if crf is None else {k: np.asarray(v) for k, v in crf.items()}
         self._tokenizer: SpacyTokenizer | None = None
         self._char_ids: dict[str, list[int]] = {}
+
+    @property
+    def scheme(self) -> str:
+        """The old name of :attr:`label_scheme` (read-only)."""
+        return self.label_scheme
 
     # ------------------------------------------------------------------ inference
     def tokenize(self, texts: Iterable[str]) -> list[list[str]]:
@@ -214,13 +219,13 @@ class OnnxTagger(OnnxLinePipeline):
     def _file_tags(self, tags: list[str]) -> list[str]:
         """Tags in the scheme of the model's training files (as the PyTorch tagger writes them)."""
         target = self.file_scheme if self.file_scheme in ("iob1", "iob2") else "iob2"
-        if self.scheme in ("none", target):
+        if self.label_scheme in ("none", target):
             return tags
-        return convert_tags(tags, self.scheme, target)
+        return convert_tags(tags, self.label_scheme, target)
 
     def conllu_tags_problem(self) -> str | None:
         """Why this model's tags have no field in a CoNLL-U file, or ``None``."""
-        return conllu_tags_problem(self.scheme)
+        return conllu_tags_problem(self.label_scheme)
 
     def predict_blocks(self, lines: Iterable[str] | TextIO, *, input_format: str, output_format: str | None = None,
                        probabilities: bool = False, top_k: int | None = None, batch_size: int = 256,

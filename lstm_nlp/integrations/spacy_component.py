@@ -105,7 +105,7 @@ class LstmNlpComponent:
         if self.is_classifier:
             return Scorer.score_cats(examples, "cats", labels=list(pipeline.labels.itos), multi_label=False,
                                      **kwargs)
-        if pipeline.scheme != "none":
+        if pipeline.label_scheme != "none":
             return get_ner_prf(examples)
         attribute = "pos" if pipeline.tag_column == "upos" else "tag"
         return Scorer.score_token_attr(examples, attribute, **kwargs)
@@ -129,7 +129,7 @@ class LstmNlpComponent:
                 doc.cats = dict(zip(labels, row))
             return
         sentences = [[token.text for token in doc] for doc in docs]
-        if self.pipeline.scheme != "none" and self.pipeline.model.config.head == "crf":
+        if self.pipeline.label_scheme != "none" and self.pipeline.model.config.head == "crf":
             _, _, found = self.pipeline.predict_spans(sentences, batch_size=self.batch_size)
             for doc, spans in zip(docs, found):
                 doc.ents = [Span(doc, start, end, label=kind) for start, end, kind, _ in spans]
@@ -137,9 +137,9 @@ class LstmNlpComponent:
                                                  attrs={"scores": [score for *_, score in spans]})
             return
         tagged = self.pipeline.predict_tokens(sentences, batch_size=self.batch_size)
-        if self.pipeline.scheme != "none":
+        if self.pipeline.label_scheme != "none":
             for doc, tags in zip(docs, tagged):
-                spans = to_spans(tags, self.pipeline.scheme)
+                spans = to_spans(tags, self.pipeline.label_scheme)
                 doc.ents = [Span(doc, start, end, label=kind) for start, end, kind in spans]
             return
         attribute = "pos_" if self.pipeline.tag_column == "upos" else "tag_"

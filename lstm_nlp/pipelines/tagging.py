@@ -36,7 +36,8 @@ from lstm_nlp.pipelines.tasks import TASKS
 from lstm_nlp.data.lines import stream_name
 from lstm_nlp.schema import Field
 from lstm_nlp.serialization import Bundle
-from lstm_nlp.tags import TagScheme, check_scheme, convert_tags, to_spans
+from lstm_nlp.tags import (RECIPE_LABEL_SCHEMES, TagScheme, bundle_label_scheme, check_scheme, convert_tags,
+                           to_spans)
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -46,7 +47,7 @@ logger = logging.getLogger("lstm_nlp")
 #: Longer words are cut to their first characters for the character encoder.
 MAX_WORD_CHARS = 40
 #: Label schemes a tagger may be trained on (files are read as IOB2 and converted).
-LABEL_SCHEMES = ("none", "iob2", "bioes", "bilou")
+LABEL_SCHEMES = ("none", *RECIPE_LABEL_SCHEMES)
 _CHAR_CACHE_SIZE = 200_000  # distinct spellings kept by TaggingPipeline featurize (a few tens of MB)
 
 
@@ -68,9 +69,10 @@ class TaggingPipeline(TaskPipeline):
         words: Word vocabulary (with ``<pad>`` = 0 and ``<unk>``; may be lower-casing).
         labels: Tag vocabulary (no specials).
         chars: Character vocabulary, required when the model has a character encoder.
-        scheme: The labels' :data:`~lstm_nlp.tags.TagScheme`: ``"none"`` (POS: token scores),
-            ``"iob2"``, ``"bioes"`` or ``"bilou"`` (entity/chunk spans; the labels are converted from
-            the IOB2 the readers give, and spans are scored in IOB2); ``"token"`` is read as ``"none"``.
+        scheme: The labels' :data:`~lstm_nlp.tags.TagScheme` (:attr:`label_scheme`): ``"none"`` (POS: token
+            scores) or one of :data:`~lstm_nlp.tags.RECIPE_LABEL_SCHEMES` (entity/chunk spans; the labels are
+            converted from the IOB2 the readers give, and spans are scored in IOB2); ``"token"`` is read as
+            ``"none"``.
         tag_column: Which column of a labelled file holds the tags: ``"upos"``/``"xpos"`` for
             CoNLL-U, a 0-based column number (negative: from the end) for CoNLL column files.
         token_column: The word column of CoNLL column files.
@@ -87,7 +89,8 @@ class TaggingPipeline(TaskPipeline):
     predict_options = TASKS[MODEL_TYPE].predict_options
     meta_schema = {
         "task": Field((str,)),
-        "scheme": Field((str,), choices=("none", "iob2", "bioes", "bilou", "token")),
+        "label_scheme": Field((str,), choices=("none", *RECIPE_LABEL_SCHEMES)),
+        "scheme": Field((str,), choices=("none", *RECIPE_LABEL_SCHEMES, "token")),  # label_scheme's old name
         "tag_column": Field((str, int), choices=("upos", "xpos"), low=-1000, high=1000),
         "token_column": Field((int,), low=0, high=1000),
         "file_scheme": Field((str,), choices=("iob1", "iob2", "none", "token")),
@@ -112,13 +115,18 @@ class TaggingPipeline(TaskPipeline):
         self.words = words
         self.labels = labels
         self.chars = chars if model.config.char_encoder != "none" else None
-        self.scheme = check_scheme(scheme, allowed=LABEL_SCHEMES)
+        self.label_scheme = check_scheme(scheme, allowed=LABEL_SCHEMES)
         self.tag_column = tag_column
         self.token_column = token_column
         self.file_scheme = check_scheme(file_scheme)
         self.temperature = temperature
         self._tokenizer: SpacyTokenizer | None = None
         self._char_ids: dict[str, tuple[int, ...]] = {}  # spelling -> char ids, filled by featurize
+
+    @property
+    def scheme(self) -> str:
+        """The old name of :attr:`label_scheme` (read-only)."""
+        return self.label_scheme
 
     @property
     def head(self) -> str:
@@ -219,8 +227,9 @@ class TaggingPipeline(TaskPipeline):
         Raises:
             ConfigError: a softmax head or a tagger without spans (``--tag-scheme none``).
         """
-        if self.model.config.head != "crf" or self.scheme == "none":
-            raise ConfigError("span probabilities need a CRF tagger with a span tag scheme (iob2, bioes, bilou)")
+        if self.model.config.head != "crf" or self.label_scheme == "none":
+            raise ConfigError("span probabilities need a CRF tagger with a span tag scheme "
+                              f"({', '.join(RECIPE_LABEL_SCHEMES)})")
         sentences = check_sentences(sentences, "predict_spans")
         return self._predict(sentences, batch_size=batch_size, probabilities=True, spans=True)
 
@@ -297,10 +306,10 @@ class TaggingPipeline(TaskPipeline):
         patterns: dict[tuple[int, str], tuple[list[int], list[int]]] = {}
         queries, owners = [], []
         for row, index in enumerate(indices):
-            for start, stop, kind in to_spans(results[index], self.scheme):
+            for start, stop, kind in to_spans(results[index], self.label_scheme):
                 key = (stop - start, kind)
                 if key not in patterns:
-                    patterns[key] = span_pattern(self.labels.itos, self.scheme, *key)
+                    patterns[key] = span_pattern(self.labels.itos, self.label_scheme, *key)
                 queries.append((row, start, *patterns[key]))
                 owners.append((index, start, stop, kind))
         values = crf.span_log_marginals(emissions, mask=mask, spans=queries, tables=tables).exp().cpu().tolist()
@@ -393,7 +402,7 @@ class TaggingPipeline(TaskPipeline):
         """The predicted tags and :meth:`calibration`'s result (``gold`` in the model's scheme)."""
         from lstm_nlp.calibration import calibration_metrics
 
-        spans = self.model.config.head == "crf" and self.scheme != "none"
+        spans = self.model.config.head == "crf" and self.label_scheme != "none"
         tags, chosen, found = self._predict(sentences, batch_size=batch_size, probabilities=True, spans=spans)
         confidence = [p for row in chosen for p in row]
         correct = [a == b for seq, ref in zip(tags, gold) for a, b in zip(seq, ref)]
@@ -401,7 +410,7 @@ class TaggingPipeline(TaskPipeline):
         if spans:
             confidence, correct = [], []
             for ref, row in zip(gold, found):
-                truth = set(to_spans(ref, self.scheme))
+                truth = set(to_spans(ref, self.label_scheme))
                 for start, stop, kind, probability in row:
                     confidence.append(min(1.0, probability))  # exp of a log sum may pass 1 by an ulp
                     correct.append((start, stop, kind) in truth)
@@ -480,7 +489,7 @@ class TaggingPipeline(TaskPipeline):
         """Why this model's tags have no field in a CoNLL-U file, or ``None``: the one model/format check of
         ``lstm-nlp predict`` (CoNLL-U output) and ``evaluate`` (CoNLL-U data); see
         :func:`~lstm_nlp.data.tag_writers.conllu_tags_problem`."""
-        return conllu_tags_problem(self.scheme)
+        return conllu_tags_problem(self.label_scheme)
 
     def _blocks_outputs(self, chunk: list[Block], input_format: str, output_format: str, probabilities: bool,
                         batch_size: int, top_k: int | None) -> list[str]:
@@ -496,21 +505,21 @@ class TaggingPipeline(TaskPipeline):
 
     def _model_tags(self, tags: Sequence[str]) -> list[str]:
         """IOB2 tags (what the readers give) in the model's label scheme."""
-        return convert_tags(tags, "iob2", self.scheme) if self.scheme in ("bioes", "bilou") else list(tags)
+        return list(tags) if self.label_scheme in ("none", "iob2") else convert_tags(tags, "iob2", self.label_scheme)
 
     def _file_tags(self, tags: list[str]) -> list[str]:
         """Predicted tags in the scheme of the model's training files (IOB1 files get IOB1 back, a
         BIOES model trained on IOB2 files writes IOB2)."""
         target = self.file_scheme if self.file_scheme in ("iob1", "iob2") else "iob2"
-        if self.scheme in ("none", target):
+        if self.label_scheme in ("none", target):
             return tags
-        return convert_tags(tags, self.scheme, target)
+        return convert_tags(tags, self.label_scheme, target)
 
     def _format(self, sentences: list[list[str]], output_format: str, probabilities: bool,
                 batch_size: int, top_k: int | None = None) -> list[str]:
         check_tag_output(output_format, probabilities, top_k)
         found = None
-        if probabilities and self.model.config.head == "crf" and self.scheme != "none":
+        if probabilities and self.model.config.head == "crf" and self.label_scheme != "none":
             tags, chosen, found = self.predict_spans(sentences, batch_size=batch_size)
         elif probabilities:
             tags, chosen = self.predict_probabilities(sentences, batch_size=batch_size)
@@ -587,9 +596,9 @@ class TaggingPipeline(TaskPipeline):
                 predicted, report = self._calibration(sentences, [self._model_tags(seq) for seq in gold], batch_size)
             else:
                 predicted = self.predict_tokens(dataset["tokens"], batch_size=batch_size)
-        if self.scheme in ("bioes", "bilou"):  # spans are scored in IOB2, the files' scheme
-            predicted = [convert_tags(seq, self.scheme, "iob2") for seq in predicted]
-        metrics = tagging_metrics(gold, predicted, scheme="none" if self.scheme == "none" else "iob2")
+        if self.label_scheme not in ("none", "iob2"):  # spans are scored in IOB2, the files' scheme
+            predicted = [convert_tags(seq, self.label_scheme, "iob2") for seq in predicted]
+        metrics = tagging_metrics(gold, predicted, scheme="none" if self.label_scheme == "none" else "iob2")
         metrics["unknown_gold_tags"] = unknown
         if report is not None:
             metrics["calibration"] = report
@@ -601,7 +610,9 @@ class TaggingPipeline(TaskPipeline):
         if self.chars is not None:
             vocabs["chars"] = self.chars
         return {"vocabs": vocabs, "meta": {
-            "task": "tagging", "scheme": self.scheme, "tag_column": self.tag_column,
+            "task": "tagging", "label_scheme": self.label_scheme,
+            "scheme": self.label_scheme,  # for lstm_nlp releases that read only this, the old name
+            "tag_column": self.tag_column,
             "token_column": self.token_column, "file_scheme": self.file_scheme, "temperature": self.temperature}}
 
     @classmethod
@@ -616,6 +627,6 @@ class TaggingPipeline(TaskPipeline):
     def _from_bundle(cls, bundle: Bundle) -> TaggingPipeline:
         meta = bundle.meta
         return cls(SequenceTagger.from_bundle(bundle), bundle.vocabs["words"], bundle.vocabs["labels"],
-                   chars=bundle.vocabs.get("chars"), scheme=meta.get("scheme", "none"),
+                   chars=bundle.vocabs.get("chars"), scheme=bundle_label_scheme(meta),
                    tag_column=meta.get("tag_column", "upos"), token_column=meta.get("token_column", 0),
                    file_scheme=meta.get("file_scheme", "none"), temperature=float(meta.get("temperature", 1.0)))
