@@ -133,6 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lstm_nlp {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
+    _add_train_parser(commands)
+    _add_predict_parser(commands)
+    _add_evaluate_parser(commands)
+    _add_export_parser(commands)
+    _add_serve_parser(commands)
+    add_rank_parser(commands)
+    return parser
+
+
+def _add_train_parser(commands) -> None:
+    """``lstm-nlp train``: runs a recipe with its own options (see :func:`cmd_train`)."""
     train = commands.add_parser(
         "train", help="train a model with one of the recipes", formatter_class=DescribedDefaultsHelpFormatter,
         description="Runs a recipe: 'lstm-nlp train RECIPE [options]' runs the code and takes the options of\n"
@@ -144,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("options", nargs=argparse.REMAINDER, metavar="...",
                        help="the recipe's options (lstm-nlp train RECIPE --help)")
 
+
+def _add_predict_parser(commands) -> None:
+    """``lstm-nlp predict``: tags, classifies or forecasts input lines (see :func:`cmd_predict`)."""
     predict = commands.add_parser(
         "predict", help="tag / classify raw text lines from stdin", formatter_class=DefaultsHelpFormatter,
         description="Reads UTF-8 text lines from stdin (or --input; bytes that are not UTF-8 stop the run naming "
@@ -193,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--no-progress", action="store_true",
                          help="hide the progress bar (shown on a terminal for an --input file: bytes read)")
 
+
+def _add_evaluate_parser(commands) -> None:
+    """``lstm-nlp evaluate``: a model's metrics on a labelled file (see :func:`cmd_evaluate`)."""
     evaluate = commands.add_parser(
         "evaluate", help="score a model on a labelled file; prints metrics as JSON",
         formatter_class=DefaultsHelpFormatter,
@@ -215,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="score the model's raw probabilities (temperature 1), not the calibrated ones "
                                "its bundle holds")
 
+
+def _add_export_parser(commands) -> None:
+    """``lstm-nlp export``: the model as an ONNX graph (see :func:`cmd_export`)."""
     export = commands.add_parser(
         "export", help="write a tagger or classifier as an ONNX graph", formatter_class=DefaultsHelpFormatter,
         description="Writes the model as an ONNX graph with dynamic batch and sequence axes, for onnxruntime "
@@ -227,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the file to write (default: MODEL/model.onnx, where predict and serve --backend onnx "
                              "look for it)")
 
+
+def _add_serve_parser(commands) -> None:
+    """``lstm-nlp serve``: the HTTP service (see :func:`cmd_serve`)."""
     serve = commands.add_parser(
         "serve", help="an HTTP service (and a demo page) for a tagger or text classifier",
         formatter_class=DefaultsHelpFormatter,
@@ -262,8 +285,6 @@ def build_parser() -> argparse.ArgumentParser:
                             "408 (default: %(default)s)")
     serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], default="info",
                        help="uvicorn's log level (default: %(default)s)")
-    add_rank_parser(commands)
-    return parser
 
 
 def add_rank_parser(commands) -> None:

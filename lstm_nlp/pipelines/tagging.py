@@ -11,7 +11,7 @@ import itertools
 import logging
 import math
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -59,6 +59,41 @@ def is_conllu(path: str | os.PathLike) -> bool:
 def build_char_vocab(sentences: Iterable[Sequence[str]], *, min_freq: int = 1) -> Vocab:
     """Character vocabulary (``<pad>`` = 0, ``<unk>`` = 1) of tokenized sentences, case kept."""
     return Vocab.build(("".join(tokens) for tokens in sentences), min_freq=min_freq)
+
+
+def _softmax_nll(scores: list[torch.Tensor], golds: list[torch.Tensor]) -> Callable[[float], float]:
+    """``nll(T)``: the mean negative log-likelihood of the known gold tags at temperature ``T`` (softmax heads)."""
+    flat = torch.cat([s[g != -100] for s, g in zip(scores, golds)])
+    target = torch.cat([g[g != -100] for g in golds])
+    if not len(target):
+        raise DataFormatError("no token with a tag the model knows to fit the temperature on")
+
+    def nll(t: float) -> float:
+        return float(torch.nn.functional.cross_entropy(flat / t, target))
+    return nll
+
+
+def _crf_nll(crf, scores: list[torch.Tensor], golds: list[torch.Tensor],
+             masks: list[torch.Tensor]) -> Callable[[float], float]:
+    """``nll(T)``: the mean over sentences of ``log Z_T - score(gold) / T`` (CRF heads; sets the CRF's
+    temperature as it goes). Sentences whose gold path the tag scheme forbids have no NLL and are left out."""
+    allowed = [torch.isfinite(crf.sequence_log_probability(s, g.clamp(min=0), mask=m))
+               for s, g, m in zip(scores, golds, masks)]
+    kept = [i for i, ok in enumerate(allowed) if ok.any()]
+    scores = [scores[i][allowed[i]] for i in kept]
+    golds = [golds[i][allowed[i]] for i in kept]
+    masks = [masks[i][allowed[i]] for i in kept]
+    count = sum(len(s) for s in scores)
+    if not count:
+        raise DataFormatError("no sentence whose gold tags the model's tag scheme allows, to fit the "
+                              "temperature on")
+    gold_scores = [crf.sequence_score(s, g.clamp(min=0), mask=m).double() for s, g, m in zip(scores, golds, masks)]
+
+    def nll(t: float) -> float:
+        crf.temperature = t
+        return sum(float((crf.forward_backward(s, mask=m)[2] - g / t).sum())
+                   for s, g, m in zip(scores, gold_scores, masks)) / count
+    return nll
 
 
 class TaggingPipeline(TaskPipeline):
@@ -326,14 +361,27 @@ class TaggingPipeline(TaskPipeline):
         """
         from lstm_nlp.calibration import fit_temperature
 
-        dataset = self._labelled_data(dataset)
         crf = getattr(self.model.head, "crf", None)
+        scores, golds, masks = self._gold_scores(self._labelled_data(dataset), crf is not None, batch_size)
+        nll = _softmax_nll(scores, golds) if crf is None else _crf_nll(crf, scores, golds, masks)
+        try:
+            fitted = fit_temperature(nll)
+        finally:
+            self.temperature = self.temperature  # puts the CRF's back after the search
+        self.temperature = fitted
+        return fitted
+
+    def _gold_scores(self, dataset: Dataset, whole_sentences: bool,
+                     batch_size: int) -> tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
+        """Per batch of labelled sentences: the model's raw scores (float64), the gold tag ids (-100: a tag the
+        model does not know, and padding) and the mask. ``whole_sentences``: leave out the sentences with an
+        unknown gold tag (a CRF scores whole sequences)."""
         index = self.labels.stoi
         self.model.eval()
         examples = []
         for tokens, tags in zip(dataset["tokens"], dataset["tags"]):
             ids = [index.get(tag) for tag in self._model_tags(list(tags))]
-            if tokens and (crf is None or None not in ids):
+            if tokens and not (whole_sentences and None in ids):
                 examples.append({**self.featurize(tokens), "gold": ids})
         if not examples:
             raise DataFormatError("no sentence to fit the temperature on (empty data, or every one has tags the "
@@ -350,38 +398,7 @@ class TaggingPipeline(TaskPipeline):
             scores.append(logits.double())
             golds.append(gold.to(logits.device))
             masks.append(mask.to(logits.device))
-        if crf is None:
-            flat = torch.cat([s[g != -100] for s, g in zip(scores, golds)])
-            target = torch.cat([g[g != -100] for g in golds])
-            if not len(target):
-                raise DataFormatError("no token with a tag the model knows to fit the temperature on")
-
-            def nll(t: float) -> float:
-                return float(torch.nn.functional.cross_entropy(flat / t, target))
-        else:
-            allowed = [torch.isfinite(crf.sequence_log_probability(s, g.clamp(min=0), mask=m))
-                       for s, g, m in zip(scores, golds, masks)]  # a gold path the constraints forbid has no NLL
-            kept = [i for i, ok in enumerate(allowed) if ok.any()]
-            scores = [scores[i][allowed[i]] for i in kept]
-            golds = [golds[i][allowed[i]] for i in kept]
-            masks = [masks[i][allowed[i]] for i in kept]
-            count = sum(len(s) for s in scores)
-            if not count:
-                raise DataFormatError("no sentence whose gold tags the model's tag scheme allows, to fit the "
-                                      "temperature on")
-            gold_scores = [crf.sequence_score(s, g.clamp(min=0), mask=m).double()
-                           for s, g, m in zip(scores, golds, masks)]
-
-            def nll(t: float) -> float:  # mean over sentences of log Z_T - score(gold) / T
-                crf.temperature = t
-                return sum(float((crf.forward_backward(s, mask=m)[2] - g / t).sum())
-                           for s, g, m in zip(scores, gold_scores, masks)) / count
-        try:
-            fitted = fit_temperature(nll)
-        finally:
-            self.temperature = self.temperature  # puts the CRF's back after the search
-        self.temperature = fitted
-        return fitted
+        return scores, golds, masks
 
     def calibration(self, dataset: Dataset | str | os.PathLike, *, batch_size: int = 256) -> dict:
         """How well the probabilities match accuracy on labelled data, at the current :attr:`temperature`.
