@@ -58,8 +58,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=POSITIVE_INT, default=256, help="sentences per inference batch")
     parser.add_argument("--threads", type=POSITIVE_INT, default=None, metavar="N",
                         help="CPU threads (default: OMP_NUM_THREADS if set, else the cores not busy with other "
-                             "processes, re-checked every 5 s as the run goes and logged when it changes: a thread waiting for a busy "
-                             "core slows every step; results are the same bits at any count)")
+                             "processes, re-checked every 5 s as the run goes and logged when it changes: "
+                             "a thread waiting for a busy core slows every step; results are the same bits at any "
+                             "count)")
     parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="fp32",
                         help="inference precision: bf16 (bf16 weights + autocast) is ~1.6-1.9x faster on CPUs with "
                              "AVX-512 BF16 or AMX and on recent GPUs, with predictions that may differ at a few "
@@ -504,8 +505,8 @@ def _checked_tagger_input(pipeline, stream, args: argparse.Namespace):
 
 def _checked_input(stream, args: argparse.Namespace, *, tagger: bool = True):
     """``stream`` with its first lines read ahead, refused when they clearly look like another kind of input."""
-    from lstm_nlp.data.textfiles import SNIFF_LINES, input_kind_problem, sniff_lines
     from lstm_nlp.data.lines import PeekedLines
+    from lstm_nlp.data.textfiles import SNIFF_LINES, input_kind_problem, sniff_lines
 
     lines = PeekedLines(stream, SNIFF_LINES, max_chars=args.max_line_chars)
     problem = input_kind_problem(sniff_lines(lines.head), args.input_format, args.input or "stdin", tagger=tagger)

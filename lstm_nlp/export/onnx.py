@@ -12,9 +12,9 @@ dynamic. It returns the tag scores ``[batch, seq, tags]`` of a tagger (CRF emiss
 head) or the class probabilities ``[batch, classes]`` of a classifier. It is the encoder's exact
 dense path (:class:`~lstm_nlp.modules.LSTMEncoder`: saturated gates carry the state through
 padding) without the per-batch Python decisions (no length grouping); :class:`OnnxPipeline`
-finds the distinct words of a batch with numpy, as the PyTorch model does with ``torch.unique``. CRF decoding is :func:`lstm_nlp.export.viterbi.viterbi_decode`, a numpy
-Viterbi; the transition scores and the allowed moves travel in the file's metadata
-(``lstm_nlp`` key, JSON), with the labels.
+finds the distinct words of a batch with numpy, as the PyTorch model does with ``torch.unique``.
+CRF decoding is :func:`lstm_nlp.export.viterbi.viterbi_decode`, a numpy Viterbi; the transition scores
+and the allowed moves travel in the file's metadata (``lstm_nlp`` key, JSON), with the labels.
 
 Needs the ``onnx`` extra (``pip install "lstm_nlp[onnx]"``: onnx, onnxruntime).
 """
@@ -34,7 +34,7 @@ from lstm_nlp import __version__
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.export.onnx_session import METADATA_KEY, unique_words  # noqa: F401  (re-exported)
 from lstm_nlp.export.viterbi import viterbi_decode
-from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder
+from lstm_nlp.modules.char_encoders import CharCNNEncoder
 from lstm_nlp.modules.encoder import RecurrentEncoder
 from lstm_nlp.pipelines import load_pipeline
 from lstm_nlp.pipelines.base import check_sentences, check_texts

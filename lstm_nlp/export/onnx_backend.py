@@ -30,12 +30,24 @@ import numpy as np
 from lstm_nlp.data.class_writers import classifier_writer
 from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, read_blocks, write_block
 from lstm_nlp.data.lines import MAX_LINE_CHARS, check_sentences, check_texts, clean_lines, stream_name
-from lstm_nlp.data.tag_writers import (BLOCK_FORMATS, check_block_formats, check_tag_output, conllu_tags_problem,
-                                       line_sentences, write_tagged)
+from lstm_nlp.data.tag_writers import (
+    BLOCK_FORMATS,
+    check_block_formats,
+    check_tag_output,
+    conllu_tags_problem,
+    line_sentences,
+    write_tagged,
+)
 from lstm_nlp.data.tokenizers import SpacyTokenizer, bundle_tokenizer
 from lstm_nlp.errors import BundleError, ConfigError
-from lstm_nlp.export.onnx_session import (OnnxBundle, OnnxLinePipeline, check_one_worker, length_batches, pad,
-                                          unique_words)
+from lstm_nlp.export.onnx_session import (
+    OnnxBundle,
+    OnnxLinePipeline,
+    check_one_worker,
+    length_batches,
+    pad,
+    unique_words,
+)
 from lstm_nlp.export.viterbi import viterbi_decode
 from lstm_nlp.gc_pause import paused_gc
 from lstm_nlp.pipelines.tasks import TASKS, get_task, titles

@@ -18,7 +18,8 @@ from lstm_nlp.pipelines.tasks import TASKS, get_task
 #: model_type in config.json -> ``(module, class)`` of the pipeline that loads it (from :data:`TASKS`).
 PIPELINES: dict[str, tuple[str, str]] = {model_type: task.pipeline for model_type, task in TASKS.items()}
 _CLASSES = {cls: module for module, cls in PIPELINES.values()}
-__all__ = ["PIPELINES", "TaskPipeline", "load_pipeline", *sorted(_CLASSES)]
+__all__ = [
+    "PIPELINES", "ClassificationPipeline", "ForecastPipeline", "TaggingPipeline", "TaskPipeline", "load_pipeline"]
 
 
 def pipeline_class(model_type: str, *, source: str | os.PathLike = "bundle") -> type:

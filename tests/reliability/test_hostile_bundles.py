@@ -459,7 +459,8 @@ def test_ctrl_c_after_the_output_is_complete_is_ignored(tagger_bundle, sample_di
 
 def test_main_in_process_leaves_the_ctrl_c_handler_as_it_was(tagger_bundle, sample_dir, capsys):
     before = signal.getsignal(signal.SIGINT)
-    assert cli.main(["evaluate", "--model", str(tagger_bundle), "--data", str(sample_dir / "pos" / "train.conllu")]) == 0
+    data = sample_dir / "pos" / "train.conllu"
+    assert cli.main(["evaluate", "--model", str(tagger_bundle), "--data", str(data)]) == 0
     assert signal.getsignal(signal.SIGINT) is before
 
 
