@@ -18,32 +18,14 @@ recipe's 30, to bound the run) differs from the recipe.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's lstm_nlp
+from common import base_parser, markdown_table, ner_study, setup, train_ner, write_study
 
-from common import SAMPLE_DIR, base_parser, markdown_table, recipe_defaults, require_data_root, setup  # noqa: E402
-
-from lstm_nlp.data.conll import read_conll  # noqa: E402
-from lstm_nlp.pipelines.ranking import rank  # noqa: E402
-from lstm_nlp.recipe_kit.tagging import bio_tagger_pipeline, fit_tagger  # noqa: E402
-from lstm_nlp.training import seed_everything  # noqa: E402
-
-
-def train_and_score(args, train, dev) -> tuple[object, float, float]:
-    """(pipeline, dev F1, seconds) of the recipe's model trained on ``train``."""
-    started = time.perf_counter()
-    seed_everything(args.seed)
-    pipeline = bio_tagger_pipeline(args, train)
-    fit_tagger(pipeline, args, train, dev, metric="f1")
-    return pipeline, pipeline.evaluate(dev)["f1"], time.perf_counter() - started
+from lstm_nlp.pipelines.ranking import rank
 
 
 def same_tokens(pool: list[int], lengths: dict[int, int], budget: int, seed: int) -> list[int]:
@@ -58,12 +40,12 @@ def same_tokens(pool: list[int], lengths: dict[int, int], budget: int, seed: int
 
 
 def run_seed(seed: int, recipe, train, dev, fraction: float, arms: list[str]) -> dict:
-    order = list(range(len(train)))
-    random.Random(seed).shuffle(order)
+    order = random.Random(seed).sample(range(len(train)), len(train))
     size = round(fraction * len(train))
     start, pool = order[:size], order[size:]
     recipe.seed = seed
-    model, f1_start, seconds = train_and_score(recipe, train.select(start), dev)
+    model, metrics, seconds = train_ner(recipe, train.select(start), dev)
+    f1_start = metrics["f1"]
     print(f"seed {seed}: start model ({len(start)} sentences) dev F1 {f1_start:.4f} ({seconds:.0f} s)", flush=True)
     pool_tokens = train.select(pool)["tokens"]
     lengths = {index: len(tokens) for index, tokens in zip(pool, pool_tokens)}
@@ -75,7 +57,8 @@ def run_seed(seed: int, recipe, train, dev, fraction: float, arms: list[str]) ->
              "random-same-tokens": lambda: same_tokens(pool, lengths, sum(lengths[i] for i in entropy), seed + 2000)}
     for arm in arms:
         added = picks[arm]()
-        _, f1, seconds = train_and_score(recipe, train.select(start + added), dev)
+        _, metrics, seconds = train_ner(recipe, train.select(start + added), dev)
+        f1 = metrics["f1"]
         row[arm] = {"f1": f1, "sentences": len(added), "tokens": sum(lengths[i] for i in added)}
         print(f"seed {seed}: + {len(added)} sentences by {arm} ({row[arm]['tokens']} tokens) dev F1 {f1:.4f} "
               f"({seconds:.0f} s)", flush=True)
@@ -110,24 +93,9 @@ def main() -> None:
     parser.add_argument("--output", default=None, help="also write the markdown table to this file")
     args = parser.parse_args()
     setup(args)
-    import logging
-
-    import datasets
-
-    logging.getLogger("lstm_nlp").setLevel(logging.WARNING)  # the per-epoch training logs
-
-    datasets.disable_progress_bars()
     if args.smoke:
-        folder, args.epochs, args.seeds, args.fraction = SAMPLE_DIR / "ner", 1, args.seeds[:1], 0.3
-        train_file, dev_file = folder / "train.txt", folder / "dev.txt"
-    else:
-        folder = require_data_root() / "conll2003"
-        train_file, dev_file = folder / "train.txt", folder / "dev.txt"
-    recipe = recipe_defaults("ner")
-    recipe.epochs, recipe.no_progress, recipe.no_checkpoints = args.epochs, True, True
-    recipe.output_dir = tempfile.mkdtemp(prefix="bench_active_learning_")
-    train, dev = (read_conll(f, token_column=recipe.token_column, tag_column=recipe.tag_column, scheme=recipe.scheme)
-                  for f in (train_file, dev_file))
+        args.epochs, args.seeds, args.fraction = 1, args.seeds[:1], 0.3
+    recipe, train, dev = ner_study(args, args.epochs)
     settings = (f"{'bundled sample' if args.smoke else 'CoNLL-2003'} train ({len(train)} sentences), dev "
                 f"({len(dev)}); {args.epochs} epochs per run, recipes/ner.py defaults otherwise (CPU threads: the "
                 f"recipe's default, the free cores of this {os.cpu_count()}-core machine)")
@@ -135,13 +103,9 @@ def main() -> None:
     for seed in args.seeds:  # the table and JSON after each seed: a stopped run keeps what it measured
         rows.append(run_seed(seed, recipe, train, dev, args.fraction, args.arms))
         markdown = table(rows, args.arms)
-        if args.output:
-            Path(args.output).write_text(markdown + "\n\n" + settings + "\n", encoding="utf-8")
-        if args.json:
-            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.json).write_text(json.dumps({"name": "active_learning", "smoke": args.smoke, "settings": settings,
-                                                   "epochs": args.epochs, "fraction": args.fraction, "arms": args.arms,
-                                                   "rows": rows, "table": markdown}, indent=1) + "\n", encoding="utf-8")
+        write_study(args, markdown + "\n\n" + settings, {
+            "name": "active_learning", "smoke": args.smoke, "settings": settings, "epochs": args.epochs,
+            "fraction": args.fraction, "arms": args.arms, "rows": rows, "table": markdown})
     print("\n" + markdown + "\n\n" + settings)
 
 

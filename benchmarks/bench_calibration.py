@@ -16,7 +16,6 @@ fitted on each half scores the other, and the two halves' predictions are pooled
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import subprocess
 import sys
@@ -24,13 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import REPO_ROOT as ROOT
+from common import markdown_table, require_data_root, write_study
 
-from common import markdown_table, require_data_root  # noqa: E402
-
-from lstm_nlp.calibration import calibration_metrics, plot_reliability  # noqa: E402
-from lstm_nlp.pipelines import load_pipeline  # noqa: E402
+from lstm_nlp.calibration import calibration_metrics, plot_reliability
+from lstm_nlp.pipelines import load_pipeline
 
 
 def imdb_files(work: Path, train_reviews: int, dev_reviews: int, seed: int = 0) -> tuple[Path, Path]:
@@ -67,7 +64,7 @@ def train(task: str, args: argparse.Namespace, work: Path) -> tuple[Path, Path, 
     command = [sys.executable, str(ROOT / "recipes" / recipe), "--epochs", str(epochs), "--output-dir", str(out),
                "--no-progress", "--no-checkpoints", *extra]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{task}: the recipe failed:\n{done.stderr[-3000:]}")
     print(f"{task}: trained in {time.perf_counter() - started:.0f} s ({epochs} epochs on {what})", flush=True)
@@ -119,8 +116,8 @@ def measure(task: str, bundle: Path, dev: Path, plots: Path, trained: str) -> li
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", nargs="+", choices=["ner", "pos", "imdb"], default=["ner", "pos", "imdb"])
     parser.add_argument("--smoke", action="store_true", help="the bundled samples, 2 epochs")
+    parser.add_argument("--tasks", nargs="+", choices=["ner", "pos", "imdb"], default=["ner", "pos", "imdb"])
     parser.add_argument("--ner-epochs", type=int, default=6)
     parser.add_argument("--pos-epochs", type=int, default=5)
     parser.add_argument("--imdb-epochs", type=int, default=2)
@@ -136,21 +133,18 @@ def main() -> None:
     plots = Path(args.plots)
     plots.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench_calibration_"))
+    headers = ["task", "probabilities", "trained", "dev predictions", "accuracy", "ECE raw", "ECE cross-fitted",
+               "Brier raw", "Brier cross-fitted", "T (halves)", "T (bundle, all dev)"]
     rows = []
     for task in args.tasks:
         bundle, dev, trained = train(task, args, work)
         rows += measure(task, bundle, dev, plots, trained)
-        if args.json:  # after each task: a later failure keeps what was measured
-            Path(args.json).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
-    headers = ["task", "probabilities", "trained", "dev predictions", "accuracy", "ECE raw", "ECE cross-fitted",
-               "Brier raw", "Brier cross-fitted", "T (halves)", "T (bundle, all dev)"]
-    table = markdown_table(headers, [
-        [r["task"], r["kind"], r["trained"], r["count"], f"{r['accuracy']:.4f}", f"{r['ece_raw']:.4f}",
-         f"{r['ece_after']:.4f}", f"{r['brier_raw']:.4f}", f"{r['brier_after']:.4f}",
-         ", ".join(f"{t:.3f}" for t in r["temperature_halves"]), f"{r['temperature_bundle']:.3f}"] for r in rows])
+        table = markdown_table(headers, [
+            [r["task"], r["kind"], r["trained"], r["count"], f"{r['accuracy']:.4f}", f"{r['ece_raw']:.4f}",
+             f"{r['ece_after']:.4f}", f"{r['brier_raw']:.4f}", f"{r['brier_after']:.4f}",
+             ", ".join(f"{t:.3f}" for t in r["temperature_halves"]), f"{r['temperature_bundle']:.3f}"] for r in rows])
+        write_study(args, table, rows)
     print("\n" + table)
-    if args.output:
-        Path(args.output).write_text(table + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
