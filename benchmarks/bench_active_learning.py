@@ -1,19 +1,13 @@
 """Active learning on CoNLL-2003: does adding the sentences ``lstm-nlp rank --by entropy`` picks beat random ones?
 
-    python benchmarks/bench_active_learning.py                       # $LSTM_NLP_DATA/conll2003, 3 seeds
-    python benchmarks/bench_active_learning.py --seeds 0 1 2 3 4 --arms entropy random random-same-tokens \\
+    python benchmarks/bench_active_learning.py --seeds 0 1 2 3 4 --arms entropy random random-same-tokens \
         --json docs/benchmark_runs/active_learning.json
     python benchmarks/bench_active_learning.py --smoke               # the bundled sample, seconds (figures mean nothing)
 
-For each seed: shuffle train, take the first ``--fraction`` (10%) as the labelled start and the rest as
-the pool; train the NER recipe's model (``recipes/ner.py`` defaults: BiLSTM-CRF over words + character
-CNN, best epoch on dev F1, temperature fitted on dev) on the start; then add as many pool sentences
-again (another 10% of train), either the ones the start model is least sure of (mean token entropy of
-its CRF marginals, what ``lstm-nlp rank --by entropy`` writes first) or a random draw, and train a
-fresh model on each enlarged set. ``--arms random-same-tokens`` adds a third: random pool sentences holding as
-many tokens as the entropy pick (which favours short sentences), the same annotation effort in tokens. Reported: dev F1 (seqeval, strict IOB2) of the start model and of
-each arm, per seed and the median, with the tokens each arm added. Only ``--epochs`` (fewer than the
-recipe's 30, to bound the run) differs from the recipe.
+Per seed: the NER recipe's model trained on a shuffled ``--fraction`` of train, then fresh models on it plus as
+many pool sentences again: those it is least sure of (mean token entropy, ``rank --by entropy``), random ones,
+or random ones holding as many tokens as the entropy pick. Dev F1 per seed and the median; only ``--epochs``
+differs from the recipe.
 """
 
 from __future__ import annotations

@@ -1,13 +1,11 @@
 """Calibration on the real dev sets: ECE and Brier score before and after temperature scaling.
 
-    python benchmarks/bench_calibration.py                        # NER, POS and IMDB ($LSTM_NLP_DATA or ../shared/data)
-    python benchmarks/bench_calibration.py --tasks ner --ner-epochs 4
+    python benchmarks/bench_calibration.py                        # NER, POS and IMDB, with the corpora
     python benchmarks/bench_calibration.py --smoke                # bundled samples, seconds (figures mean nothing)
 
-Each task trains its recipe as users run it (default model options; fewer epochs and, for IMDB, a training
-slice, printed in the table), which fits a temperature on all of dev. To score data the temperature was not
-fitted on, dev is cross-fitted: a temperature fitted on each half (even / odd rows) scores the other, pooled;
-"raw" is temperature 1. ECE: 15 equal-width bins. Reliability diagrams go to ``--plots`` (docs/img).
+Each recipe is trained as users run it (fewer epochs; IMDB on a slice), fitting a temperature on dev. Dev is
+cross-fitted to score data the temperature was not fitted on: a temperature fitted on each half (even / odd
+rows) scores the other. ECE: 15 equal-width bins. Reliability diagrams go to ``--plots`` (docs/img).
 """
 
 from __future__ import annotations

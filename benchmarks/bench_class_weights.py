@@ -1,15 +1,11 @@
 """Class weights on CoNLL-2003: does ``--class-weights auto`` help the rare entity types (MISC)?
 
-    python benchmarks/bench_class_weights.py                     # $LSTM_NLP_DATA/conll2003, 3 seeds
-    python benchmarks/bench_class_weights.py --fraction 0.25 --epochs 8 --seeds 0 1 2 \\
+    python benchmarks/bench_class_weights.py --fraction 0.25 --epochs 8 --seeds 0 1 2 \
         --output docs/benchmark_runs/class_weights.md --json docs/benchmark_runs/class_weights.json
     python benchmarks/bench_class_weights.py --smoke             # the bundled sample, seconds (figures mean nothing)
 
-For each seed: a seeded ``--fraction`` of the train sentences (the same slice for every setting),
-then the NER recipe's model (``recipes/ner.py`` defaults: BiLSTM-CRF over words + character CNN,
-best epoch on dev F1) trained once per ``--settings`` value of ``--class-weights`` with that seed.
-Reported: dev F1 per entity type (seqeval, strict IOB2) and the micro F1, the median over the
-seeds, and the difference auto - none. Only ``--epochs`` and the slice differ from the recipe.
+Per seed, the NER recipe's model trained on a seeded ``--fraction`` of train once per ``--settings`` value;
+dev F1 per entity type and micro, the median over seeds and the per-seed differences to the first setting.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 import torch
-from common import BenchResult, base_parser, compare, fmt, markdown_table, recipe_defaults, setup
+from common import BenchResult, base_parser, compare, markdown_table, recipe_defaults, setup
 
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.models.classifier import ClassifierConfig, TextClassifier
@@ -113,8 +113,8 @@ def main(argv=None) -> BenchResult:
                         d, p = timings["dense"].rate, timings["packed"].rate
                         spread = ", ".join(f"{int(b['mask'].sum(-1).min())}-{int(b['mask'].sum(-1).max())}"
                                            for b in batches)
-                        rows.append([f"{model_name}, batch {batch_size}", scenario, precision, mode, spread, fmt(d),
-                                     fmt(p), f"**{d / p:.1f}x**"])
+                        rows.append([f"{model_name}, batch {batch_size}", scenario, precision, mode, spread, f"{d:,.0f}",
+                                     f"{p:,.0f}", f"**{d / p:.1f}x**"])
                         metrics[" | ".join(map(str, rows[-1][:4]))] = {"dense": d, "packed": p, "speedup": d / p}
                         if (model_name, batch_size, precision, train) == ("imdb", sizes[0], "fp32", True):
                             acceptance.append(d / p)

@@ -3,12 +3,10 @@
     python benchmarks/bench_onnx.py --model runs/pos_ewt/model --data $LSTM_NLP_DATA/ud_english_ewt/en_ewt-ud-dev.conllu
     python benchmarks/bench_onnx.py --model runs/imdb/model --data $LSTM_NLP_DATA/imdb/train.jsonl --limit 2000
     python benchmarks/bench_onnx.py --smoke [--smoke-recipe imdb_sentiment]   # a model trained on the sample
-    python benchmarks/bench_onnx.py --startup --model runs/pos_ewt/model     # start-up of predict, both backends
 
 A tagger predicts the pre-tokenized sentences of ``--data`` (agreement per token with PyTorch fp32, largest
 score difference on the first 256 sentences); a text classifier its raw texts, tokenization included
-(agreement per text, largest probability difference). ``--startup``: a one-sentence ``lstm-nlp predict`` with
-each backend beside ``import onnxruntime`` (the bundle needs its ``model.onnx``: ``lstm-nlp export``).
+(agreement per text, largest probability difference).
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from common import SAMPLE_DIR, BenchResult, base_parser, compare, fmt, markdown_table, median, portable, setup
+from common import SAMPLE_DIR, BenchResult, base_parser, compare, markdown_table, median, portable, setup
 
 from lstm_nlp.export.onnx import OnnxPipeline, export_onnx
 from lstm_nlp.inference import bf16_is_native, prepare_for_inference
@@ -61,7 +59,7 @@ def compare_tagger(fp32, bf16, runner: OnnxPipeline, model_dir, data, n: int, li
             difference = np.abs(runner._run(batch) - expected.numpy())[batch["mask"].numpy()]
             max_diff = max(max_diff, float(difference.max()))
     base = seconds["PyTorch fp32"]
-    rows = [[name, fmt(tokens / s), f"{base / s:.2f}x", f"{agree[name]:.2%}"] for name, s in seconds.items()]
+    rows = [[name, f"{tokens / s:,.0f}", f"{base / s:.2f}x", f"{agree[name]:.2%}"] for name, s in seconds.items()]
     head = "CRF (numpy Viterbi)" if fp32.model.config.head == "crf" else "softmax"
     text = (f"Tagger `{portable(model_dir)}` ({fp32.model.config.char_encoder} char encoder, {head} head), "
             f"{len(sentences):,} sentences / {tokens:,} tokens of `{portable(data)}`, pre-tokenized, batch 256 "
@@ -89,7 +87,7 @@ def compare_classifier(fp32, bf16, runner: OnnxPipeline, model_dir, data, n: int
     agree = {name: float((outputs[name].argmax(-1) == reference.argmax(-1)).mean()) for name in seconds}
     diff = {name: float(np.abs(outputs[name] - reference).max()) for name in seconds}
     base = seconds["PyTorch fp32"]
-    rows = [[name, fmt(len(texts) / s), fmt(tokens / s), f"{base / s:.2f}x", f"{agree[name]:.2%}",
+    rows = [[name, f"{len(texts) / s:,.0f}", f"{tokens / s:,.0f}", f"{base / s:.2f}x", f"{agree[name]:.2%}",
              f"{diff[name]:.1e}"] for name, s in seconds.items()]
     config = fp32.model.config
     text = (f"Text classifier `{portable(model_dir)}` ({config.pooling} pooling, max_length {fp32.max_length}), "
@@ -97,7 +95,7 @@ def compare_classifier(fp32, bf16, runner: OnnxPipeline, model_dir, data, n: int
             f"the pipeline's tokenization and truncation, {tokens / max(len(texts), 1):.0f} per text), raw text in, "
             f"batch 256 ({batches} batches), {torch.get_num_threads()} thread(s), median of {n} interleaved repeats; "
             f"bf16 native on this CPU: {bf16_is_native()}. Every row includes the tokenization, which alone runs at "
-            f"{fmt(len(texts) / tokenize_s)} texts/s.")
+            f"{len(texts) / tokenize_s:,.0f} texts/s.")
     table = markdown_table(["predict (raw texts)", "texts/s", "tokens/s", "vs PyTorch fp32",
                             "labels equal to PyTorch fp32", "largest probability difference vs PyTorch fp32"], rows)
     metrics = {"texts_per_s": {k: len(texts) / v for k, v in seconds.items()},
@@ -107,35 +105,16 @@ def compare_classifier(fp32, bf16, runner: OnnxPipeline, model_dir, data, n: int
     return text, table, metrics
 
 
-def startup(model_dir, n: int) -> str:
-    """The start-up table (see the module docstring)."""
-    cli = [sys.executable, "-m", "lstm_nlp", "predict", "--model", str(model_dir), "--threads", "1"]
-    commands = {'python -c "import onnxruntime"': [sys.executable, "-c", "import onnxruntime"],
-                'lstm-nlp predict --backend onnx "The cat sat."': [*cli, "--backend", "onnx", "The cat sat."],
-                'lstm-nlp predict --backend torch "The cat sat."': [*cli, "--backend", "torch", "The cat sat."]}
-    seconds, _ = interleaved({name: (lambda c=command: subprocess.run(c, check=True, capture_output=True))
-                              for name, command in commands.items()}, n)
-    rows = [[name, f"{s:.2f}"] for name, s in seconds.items()]
-    return (f"Start-up of `lstm-nlp predict` on one sentence, `{portable(model_dir)}`, wall clock of each command end "
-            f"to end, median of {n} interleaved runs (one warm-up round).\n\n" + markdown_table(["command", "seconds"], rows))
-
-
 def main(argv=None) -> BenchResult:
     parser = base_parser(__doc__.split("\n")[0])
     parser.add_argument("--model", help="tagger or text-classifier bundle (default with --smoke: one trained on "
                                         "the sample)")
     parser.add_argument("--data", help="labelled file to predict (a tagger: its tokens; a classifier: its texts)")
-    parser.add_argument("--startup", action="store_true", help="measure the start-up of predict, both backends")
     parser.add_argument("--limit", type=int, default=None, help="predict only the first N sentences / texts")
     parser.add_argument("--smoke-recipe", choices=sorted(SMOKE_DATA), default="pos_tagger",
                         help="the recipe whose 1-epoch model --smoke trains on the bundled sample")
     args = parser.parse_args(argv)
-    n = setup(args, 5 if args.startup else 3)
-    if args.startup:
-        result = BenchResult("onnx_startup")
-        result.add_section("ONNX backend: start-up of predict", startup(args.model, n))
-        result.emit(args)
-        return result
+    n = setup(args, 3)
     work = Path(tempfile.mkdtemp(prefix="bench_onnx-"))
     try:
         model_dir, data = args.model, args.data

@@ -4,14 +4,10 @@
     python benchmarks/bench_serve.py --model runs/pos/model --output serve.md
     python benchmarks/bench_serve.py --smoke                               # seconds: a tiny untrained bundle
 
-Sentences: the token lists of ``--input``, else EWT dev (with the corpora), else ``data/pos/dev.conllu``.
-The service runs as its own process on 127.0.0.1; each client (raw asyncio streams in this process, on uvloop
-when installed, requests encoded beforehand) sends one sentence a request (``{"tokens": [[...]]}``) over a
-keep-alive connection, the next as soon as the answer is read, until ``--max-requests`` or ``--max-seconds`` per
-level. "vs predict" divides tokens/s by that of ``lstm-nlp predict --input-format tokens --output-format jsonl``
-on the same sentences read ``--predict-repeat`` times, same threads, same run (its start-up, timed on one line,
-taken out); the mean batch is what the service's /metrics counted. Then one client sends the sentences of
-exactly ``--latency-tokens`` tokens, and 8 clients send ``--memory-requests`` (N), then 9 N more, while the
+Clients (raw asyncio streams in this process, on uvloop when installed) send one sentence of ``--input`` (EWT
+dev with the corpora, else the bundled sample) a request over keep-alive connections, back to back; "vs predict"
+divides tokens/s by ``lstm-nlp predict``'s on the same sentences (its start-up taken out) in the same run. Then
+one client sends sentences of ``--latency-tokens`` tokens, and 8 clients N then 9 N more requests while the
 service's VmRSS is read.
 """
 
@@ -89,23 +85,19 @@ def tiny_bundle(sentences: list[list[str]], directory: Path) -> Path:
 
 
 def predict_tokens_per_second(args: argparse.Namespace, model: Path, sentences: list[list[str]], work: Path) -> dict:
-    """Tokens/s of ``lstm-nlp predict`` on the sentences written ``--predict-repeat`` times, its start-up (timed
-    on one line) taken out."""
-    full, one = work / "tokens.txt", work / "one.txt"
-    full.write_text("".join(" ".join(s) + "\n" for s in sentences) * args.predict_repeat, encoding="utf-8")
-    one.write_text(" ".join(sentences[0]) + "\n", encoding="utf-8")
-
-    def timed(path: Path) -> float:
+    """Tokens/s of ``lstm-nlp predict`` on the sentences written ``--predict-repeat`` times, the start-up (timed on
+    one line) taken out; the best of two runs (one with ``--smoke``)."""
+    def timed(lines: list[list[str]]) -> float:
+        (work / "in.txt").write_text("".join(" ".join(s) + "\n" for s in lines), encoding="utf-8")
         start = time.perf_counter()
-        subprocess.run([*LSTM_NLP, "predict", "--model", str(model), "--input", str(path), "--input-format", "tokens",
-                        "--output-format", "jsonl", "--threads", str(args.threads)],
+        subprocess.run([*LSTM_NLP, "predict", "--model", str(model), "--input", str(work / "in.txt"), "--input-format",
+                        "tokens", "--output-format", "jsonl", "--threads", str(args.threads)],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         return time.perf_counter() - start
 
     runs = 1 if args.smoke else 2
-    if runs > 1:
-        timed(one)  # warm the file cache
-    startup, total = min(timed(one) for _ in range(runs)), min(timed(full) for _ in range(runs))
+    startup, total = min(timed(sentences[:1]) for _ in range(runs)), min(timed(sentences * args.predict_repeat)
+                                                                        for _ in range(runs))
     tokens = args.predict_repeat * sum(map(len, sentences))
     return {"seconds": total, "startup_s": startup, "tokens": tokens, "tokens_per_s": tokens / max(total - startup,
                                                                                                     1e-6)}

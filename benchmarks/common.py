@@ -11,7 +11,6 @@ import argparse
 import datetime as _dt
 import importlib.util
 import json
-import math
 import os
 import platform
 import resource
@@ -59,17 +58,13 @@ def repeats(args: argparse.Namespace, default: int) -> int:
 
 def data_root() -> Path | None:
     """The real corpora: ``$LSTM_NLP_DATA``, else ``../shared/data`` beside the repository, else None."""
-    for candidate in (os.environ.get("LSTM_NLP_DATA"), REPO_ROOT.parent / "shared" / "data"):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
+    found = [Path(c) for c in (os.environ.get("LSTM_NLP_DATA"), REPO_ROOT.parent / "shared" / "data")
+             if c and Path(c).is_dir()]
+    return found[0] if found else None
 
 
 def require_data_root() -> Path:
-    root = data_root()
-    if root is None:
-        sys.exit("real corpora not found: set LSTM_NLP_DATA (or run with --smoke on the bundled sample)")
-    return root
+    return data_root() or sys.exit("real corpora not found: set LSTM_NLP_DATA (or use --smoke: the bundled sample)")
 
 
 def ewt_paths(smoke: bool) -> tuple[Path, Path]:
@@ -128,8 +123,7 @@ class Timing:
         return [w / s for w, s in zip(self.work, self.seconds)]
 
     @property
-    def rate(self) -> float:
-        """Median work per second."""
+    def rate(self) -> float:  # the median work per second
         return median(self.rates)
 
     @property
@@ -152,8 +146,8 @@ def compare(variants: Mapping[str, Callable[[object], float | tuple[float, float
             done = variant(batches)
             sync()
             seconds = time.perf_counter() - start
-            work, wait = done if isinstance(done, tuple) else (done, 0.0)
             if round_:
+                work, wait = done if isinstance(done, tuple) else (done, 0.0)
                 timings[name].work.append(work)
                 timings[name].seconds.append(seconds)
                 timings[name].waits.append(wait)
@@ -181,12 +175,6 @@ class TimedLoader:
 
 
 # ---------------------------------------------------------------------- results
-def fmt(value: float | None, digits: int = 0) -> str:
-    if value is None or math.isnan(value):
-        return "n/a"
-    return f"{value:,.{digits}f}"
-
-
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])

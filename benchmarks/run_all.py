@@ -2,13 +2,10 @@
 
     python benchmarks/run_all.py                   # docs/benchmarks.md, ~15-25 min on 2 CPU cores
     python benchmarks/run_all.py --quick           # runs/benchmarks-quick.md: the real corpora, small slices
-    python benchmarks/run_all.py --smoke --output bench-smoke.md      # seconds: checks the code paths
-    python benchmarks/run_all.py --only training encoder              # a subset
+    python benchmarks/run_all.py --smoke           # runs/benchmarks-smoke.md, seconds: checks the code paths
 
-Each benchmark runs in its own process (its peak resident memory is its own) with ``--threads`` intra-op
-threads and writes its sections, metrics and acceptance targets as JSON; the targets and their goals live
-in the benchmarks, the report only lists them. The raw results of a full run are kept as
-``docs/benchmark_runs/<date>.json``; the report adds the target figures of all kept runs.
+Each benchmark runs in its own process and writes its sections, metrics and acceptance targets (with their
+goals) as JSON; the report lists them. A full run's raw results are kept as ``docs/benchmark_runs/<date>.json``.
 """
 
 from __future__ import annotations
@@ -16,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,7 +39,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--extra", action="append", default=[],
                         help="NAME=ARGS: extra arguments for one benchmark, e.g. inference=--pos-model=DIR")
     parser.add_argument("--no-keep", action="store_true", help="do not store the raw results in docs/benchmark_runs")
-    parser.add_argument("--render", metavar="RUN_JSON", help="only re-render the report from a kept run")
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "smoke" if args.smoke else None
     if args.output is None:
@@ -80,29 +75,6 @@ def acceptance(results: dict) -> str:
     return markdown_table(["target", "measured", "met"], rows)
 
 
-def across_runs(report: dict) -> str:
-    """The target figures of every kept full run (and this one), by the metric each target reads, with medians."""
-    targets = [(name, t) for name, result in report["results"].items() for t in result.get("targets", [])]
-    runs = [json.loads(path.read_text()) for path in sorted(RUNS_DIR.glob("*.json"))] if RUNS_DIR.exists() else []
-    runs = [r for r in runs if "machine" in r and r["machine"]["date"] != report["machine"]["date"]] + [report]
-    if len(runs) < 2 or not targets:
-        return ""
-    columns: list[list[float]] = [[] for _ in targets]
-    rows = []
-    for run in runs:
-        row = [run["machine"]["date"]]
-        for column, (name, target) in zip(columns, targets):
-            value = run["results"].get(name, {}).get("metrics", {}).get(target["metric"])
-            row.append("-" if value is None else target["format"].format(value))
-            column += [] if value is None else [value]
-        rows.append(row)
-    rows.append(["**median**"] + [t["format"].format(statistics.median(c)) if c else "-"
-                                  for c, (_, t) in zip(columns, targets)])
-    return ("## Across runs\n\nThe target figures of every full run kept in `docs/benchmark_runs/` (each from one run; "
-            "the acceptance table above uses the latest run only).\n\n"
-            + markdown_table(["run"] + [t["metric"] for _, t in targets], rows))
-
-
 def render(report: dict) -> str:
     m, results, mode = report["machine"], report["results"], report.get("mode")
     command = f"python benchmarks/run_all.py{' --' + mode if mode else ''}"
@@ -132,20 +104,13 @@ def render(report: dict) -> str:
     lines += ["## Peak resident memory", "", markdown_table(["benchmark", "peak RSS (MiB)", "wall time (s)"], [
         [n, f"{r.get('metrics', {}).get('peak_rss_mb', float('nan')):,.0f}", f"{r.get('seconds', 0):.0f}"]
         for n, r in results.items()]), ""]
-    if not mode:
-        lines += [across_runs(report), ""]
-        analysis = REPO_ROOT / "benchmarks" / "analysis.md"
-        lines += [analysis.read_text(encoding="utf-8").strip(), ""] if analysis.exists() else []
+    analysis = REPO_ROOT / "benchmarks" / "analysis.md"
+    lines += [analysis.read_text(encoding="utf-8").strip(), ""] if analysis.exists() and not mode else []
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.render:
-        Path(args.output).write_text(render(json.loads(Path(args.render).read_text(encoding="utf-8"))),
-                                     encoding="utf-8")
-        print(f"[run_all] re-rendered {args.output} from {args.render}")
-        return 0
     info, start, results = machine_info(), time.perf_counter(), {}
     with tempfile.TemporaryDirectory(prefix="lstm_nlp_bench_") as tmp:
         for name in args.only or BENCHMARKS:
