@@ -28,7 +28,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import SAMPLE_DIR, data_root, markdown_table, portable
+from common import REPO_ROOT, SAMPLE_DIR, data_root, markdown_table, portable
 
 LSTM_NLP = [sys.executable, "-m", "lstm_nlp"]
 
@@ -72,18 +72,6 @@ def read_sentences(args: argparse.Namespace) -> tuple[Path, list[list[str]]]:
         return path, [block.tokens for block in blocks if block.tokens]
 
 
-def tiny_bundle(sentences: list[list[str]], directory: Path) -> Path:
-    """An untrained small POS tagger (the smoke run's model: its figures mean nothing)."""
-    from lstm_nlp.data import Vocab
-    from lstm_nlp.models import SequenceTagger, TaggerConfig
-    from lstm_nlp.pipelines import TaggingPipeline
-
-    words, labels = Vocab.build(sentences), Vocab.build_labels([["NOUN", "VERB", "DET", "PUNCT"]])
-    config = TaggerConfig(vocab_size=len(words), num_labels=4, embedding_dim=16, hidden_size=16, num_layers=1)
-    TaggingPipeline(SequenceTagger(config), words, labels).save_pretrained(directory)
-    return directory
-
-
 def predict_tokens_per_second(args: argparse.Namespace, model: Path, sentences: list[list[str]], work: Path) -> dict:
     """Tokens/s of ``lstm-nlp predict`` on the sentences written ``--predict-repeat`` times, the start-up (timed on
     one line) taken out; the best of two runs (one with ``--smoke``)."""
@@ -95,12 +83,9 @@ def predict_tokens_per_second(args: argparse.Namespace, model: Path, sentences: 
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         return time.perf_counter() - start
 
-    runs = 1 if args.smoke else 2
-    startup, total = min(timed(sentences[:1]) for _ in range(runs)), min(timed(sentences * args.predict_repeat)
-                                                                        for _ in range(runs))
-    tokens = args.predict_repeat * sum(map(len, sentences))
-    return {"seconds": total, "startup_s": startup, "tokens": tokens, "tokens_per_s": tokens / max(total - startup,
-                                                                                                    1e-6)}
+    runs, tokens = range(1 if args.smoke else 2), args.predict_repeat * sum(map(len, sentences))
+    startup, total = min(timed(sentences[:1]) for _ in runs), min(timed(sentences * args.predict_repeat) for _ in runs)
+    return {"seconds": total, "startup_s": startup, "tokens": tokens, "tokens_per_s": tokens / max(total - startup, 1e-6)}
 
 
 # ---------------------------------------------------------------------- the service and its clients
@@ -195,8 +180,8 @@ def run_level(port: int, requests: list[bytes], tokens: list[int], concurrency: 
 
 def rss_mib(pid: int) -> float:
     """The resident memory of process ``pid`` (``VmRSS`` of ``/proc/PID/status``), in MiB."""
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        return int(next(line for line in status if line.startswith("VmRSS:")).split()[1]) / 1024
+    status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    return int(re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE).group(1)) / 1024
 
 
 def measure(args: argparse.Namespace, service: subprocess.Popen, port: int, sentences: list[list[str]]) -> dict:
@@ -268,7 +253,10 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{source} has no sentences")
     work = Path(tempfile.mkdtemp(prefix="bench_serve-"))
     try:
-        model = Path(args.model) if args.model else tiny_bundle(sentences, work / "model")
+        if not args.model:  # the smoke run's model: the POS recipe, one epoch on the bundled sample
+            subprocess.run([sys.executable, "recipes/pos_tagger.py", "--epochs", "1", "--no-progress",
+                            "--no-checkpoints", "--output-dir", str(work)], cwd=REPO_ROOT, check=True, capture_output=True)
+        model = Path(args.model) if args.model else work / "model"
         predict = predict_tokens_per_second(args, model, sentences, work)
         service, port = start_service(args, model, work / "serve.log")
         try:

@@ -11,8 +11,10 @@ import argparse
 import datetime as _dt
 import importlib.util
 import json
+import logging
 import os
 import platform
+import re
 import resource
 import statistics
 import sys
@@ -220,8 +222,6 @@ class BenchResult:
 # ---------------------------------------------------------------------- NER training studies
 def ner_study(args: argparse.Namespace, epochs: int) -> tuple[argparse.Namespace, object, object]:
     """(the NER recipe's defaults with ``epochs``, train, dev): CoNLL-2003, or the bundled sample with ``--smoke``."""
-    import logging
-
     import datasets
 
     from lstm_nlp.data.conll import read_conll
@@ -265,17 +265,14 @@ def machine_info() -> dict:
 
     import lstm_nlp
 
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    field_of = lambda key: next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
-                                 if line.startswith(key)), "")
-    flags = set(field_of("flags").split())
-    return {
-        "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "cpu": field_of("model name") or platform.machine(), "cpu_count": os.cpu_count(),
-        "simd": " ".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni") if f in flags),
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "python": platform.python_version(), "torch": torch.__version__, "mkldnn": torch.backends.mkldnn.is_available(),
-        "lstm_nlp": lstm_nlp.__version__, "spacy": spacy.__version__, "datasets": datasets.__version__,
-        "platform": platform.platform(), "loadavg": list(os.getloadavg()),
-    }
+    info = dict(re.findall(r"^(model name|flags)\s*:\s*(.*)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE))
+    flags = set(info.get("flags", "").split())
+    return {"date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "cpu": info.get("model name", platform.machine()), "cpu_count": os.cpu_count(),
+            "simd": " ".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni") if f in flags),
+            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "python": platform.python_version(), "torch": torch.__version__,
+            "mkldnn": torch.backends.mkldnn.is_available(), "lstm_nlp": lstm_nlp.__version__,
+            "spacy": spacy.__version__, "datasets": datasets.__version__, "platform": platform.platform(),
+            "loadavg": list(os.getloadavg())}
