@@ -2,7 +2,7 @@
 
     python benchmarks/bench_active_learning.py --seeds 0 1 2 3 4 --arms entropy random random-same-tokens \
         --json docs/benchmark_runs/active_learning.json
-    python benchmarks/bench_active_learning.py --smoke               # the bundled sample, seconds (figures mean nothing)
+    python benchmarks/bench_active_learning.py --smoke     # the bundled sample, seconds (figures mean nothing)
 
 Per seed: the NER recipe's model trained on a shuffled ``--fraction`` of train, then fresh models on it plus as
 many pool sentences again: those it is least sure of (mean token entropy, ``rank --by entropy``), random ones,
@@ -66,7 +66,8 @@ def table(rows: list[dict], arms: list[str]) -> str:
 
     headers = ["dev F1", *(f"seed {r['seed']}" for r in rows), "median"]
     body = [line(f"start: {rows[0]['start_sentences']} sentences", [r["start_f1"] for r in rows])]
-    names = {"entropy": "by entropy", "random": "at random", "random-same-tokens": "holding as many tokens as entropy's"}
+    names = {"entropy": "by entropy", "random": "at random",
+             "random-same-tokens": "holding as many tokens as entropy's"}
     for arm in arms:
         count = "random sentences" if arm == "random-same-tokens" else f"{rows[0][arm]['sentences']} sentences"
         body.append(line(f"+ {count} {names[arm]}", [r[arm]["f1"] for r in rows]))

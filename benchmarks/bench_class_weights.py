@@ -23,7 +23,8 @@ def table(rows: list[dict], settings: list[str]) -> str:
     columns, base = [*TYPES, "micro"], settings[0]
     body = [[f"`{s}`", *(f"{statistics.median(r[s][c] for r in rows):.4f}" for c in columns)] for s in settings]
     body += [[f"`{s}` - `{base}` (median of per-seed differences)",
-              *(f"{statistics.median(r[s][c] - r[base][c] for r in rows):+.4f}" for c in columns)] for s in settings[1:]]
+              *(f"{statistics.median(r[s][c] - r[base][c] for r in rows):+.4f}" for c in columns)]
+             for s in settings[1:]]
     body += [[f"seeds where `{s}` > `{base}`", *(f"{sum(r[s][c] > r[base][c] for r in rows)} of {len(rows)}"
                                                  for c in columns)] for s in settings[1:]]
     return markdown_table(["--class-weights (dev F1, median over seeds)", *columns], body)
@@ -34,7 +35,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=8, help="epochs of every training run (the recipe: 30)")
     parser.add_argument("--fraction", type=float, default=0.25, help="share of the train sentences trained on")
-    parser.add_argument("--settings", nargs="+", default=["none", "auto"], help="--class-weights values, baseline first")
+    parser.add_argument("--settings", nargs="+", default=["none", "auto"],
+                        help="--class-weights values, baseline first")
     parser.add_argument("--output", default=None, help="also write the markdown table to this file")
     args = parser.parse_args()
     setup(args)

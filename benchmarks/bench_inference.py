@@ -121,8 +121,8 @@ def pos_section(args: argparse.Namespace, result: BenchResult, repeats: int, ext
         f"char encoder {config.char_encoder}, head {config.head}. {len(lines)} raw dev sentences, batch "
         f"{args.batch_size}, median of {repeats} interleaved repeats. CPU native bf16: {bf16_is_native('cpu')}.\n\n"
         + markdown_table([*HEADERS, "lstm-nlp predict tokens/s (subprocess, incl. start-up)", "dev accuracy (change)"],
-                         rows(speeds, {p: [f"{cli[p]:,.0f}", f"{accuracy[p]:.2%} ({accuracy[p] - accuracy['fp32']:+.2%})"]
-                                       for p in PRECISIONS})))
+                         rows(speeds, {p: [f"{cli[p]:,.0f}", f"{accuracy[p]:.2%} "
+                                           f"({accuracy[p] - accuracy['fp32']:+.2%})"] for p in PRECISIONS})))
     return {"speeds": speeds, "accuracy": accuracy, "cli": cli}
 
 

@@ -85,7 +85,8 @@ def predict_tokens_per_second(args: argparse.Namespace, model: Path, sentences: 
 
     runs, tokens = range(1 if args.smoke else 2), args.predict_repeat * sum(map(len, sentences))
     startup, total = min(timed(sentences[:1]) for _ in runs), min(timed(sentences * args.predict_repeat) for _ in runs)
-    return {"seconds": total, "startup_s": startup, "tokens": tokens, "tokens_per_s": tokens / max(total - startup, 1e-6)}
+    return {"seconds": total, "startup_s": startup, "tokens": tokens,
+            "tokens_per_s": tokens / max(total - startup, 1e-6)}
 
 
 # ---------------------------------------------------------------------- the service and its clients
@@ -255,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.model:  # the smoke run's model: the POS recipe, one epoch on the bundled sample
             subprocess.run([sys.executable, "recipes/pos_tagger.py", "--epochs", "1", "--no-progress",
-                            "--no-checkpoints", "--output-dir", str(work)], cwd=REPO_ROOT, check=True, capture_output=True)
+                            "--no-checkpoints", "--output-dir", str(work)], cwd=REPO_ROOT, check=True,
+                           capture_output=True)
         model = Path(args.model) if args.model else work / "model"
         predict = predict_tokens_per_second(args, model, sentences, work)
         service, port = start_service(args, model, work / "serve.log")

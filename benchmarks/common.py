@@ -40,9 +40,7 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     size.add_argument("--quick", action="store_true", help="the real corpora, smaller slices, one repeat")
     parser.add_argument("--json", help="write the result here (for run_all.py)")
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats per measurement (median reported)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch intra-op threads (default 1: on a shared 2-core machine a second thread waits "
-                             "at every op's barrier for a core another process holds; 0 = torch's default)")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (0: torch's default)")
     return parser
 
 
