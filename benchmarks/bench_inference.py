@@ -114,15 +114,16 @@ def pos_section(args: argparse.Namespace, result: BenchResult, repeats: int, ext
         pipeline.model = model
         accuracy[name] = pipeline.evaluate(dev, batch_size=args.batch_size)["accuracy"]
     cli = {p: cli_tokens_per_s(model_dir, lines, p, 1 if args.smoke or args.quick else 3) for p in PRECISIONS}
-    config = pipeline.model.config
+    change = {p: accuracy[p] - accuracy["fp32"] for p in PRECISIONS}
+    config, cells = pipeline.model.config, {p: [f"{cli[p]:,.0f}", f"{accuracy[p]:.2%} ({change[p]:+.2%})"]
+                                            for p in PRECISIONS}
     result.add_section(
         f"Inference: POS tagger on EWT dev{' (' + ' '.join(extra) + ')' if extra else ''}",
         f"Model: {provenance}; word embedding {config.embedding_dim}, BiLSTM {config.num_layers}x{config.hidden_size}, "
         f"char encoder {config.char_encoder}, head {config.head}. {len(lines)} raw dev sentences, batch "
         f"{args.batch_size}, median of {repeats} interleaved repeats. CPU native bf16: {bf16_is_native('cpu')}.\n\n"
         + markdown_table([*HEADERS, "lstm-nlp predict tokens/s (subprocess, incl. start-up)", "dev accuracy (change)"],
-                         rows(speeds, {p: [f"{cli[p]:,.0f}", f"{accuracy[p]:.2%} "
-                                           f"({accuracy[p] - accuracy['fp32']:+.2%})"] for p in PRECISIONS})))
+                         rows(speeds, cells)))
     return {"speeds": speeds, "accuracy": accuracy, "cli": cli}
 
 
