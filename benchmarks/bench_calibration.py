@@ -12,33 +12,22 @@ from __future__ import annotations
 
 import argparse
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+import datasets
 from common import REPO_ROOT as ROOT
-from common import markdown_table, require_data_root, write_study
+from common import markdown_table, require_data_root, run_recipe, write_study
 
 from lstm_nlp.calibration import calibration_metrics, plot_reliability
 from lstm_nlp.pipelines import load_pipeline
 
 CORPORA = {  # task: (recipe, train and dev files under $LSTM_NLP_DATA, the bundled sample's dev file, described)
-    "ner": ("ner.py", "conll2003/train.txt", "conll2003/dev.txt", "data/ner/dev.txt", "CoNLL-2003 train"),
-    "pos": ("pos_tagger.py", "ud_english_ewt/en_ewt-ud-train.conllu", "ud_english_ewt/en_ewt-ud-dev.conllu",
+    "ner": ("ner", "conll2003/train.txt", "conll2003/dev.txt", "data/ner/dev.txt", "CoNLL-2003 train"),
+    "pos": ("pos_tagger", "ud_english_ewt/en_ewt-ud-train.conllu", "ud_english_ewt/en_ewt-ud-dev.conllu",
             "data/pos/dev.conllu", "UD EWT train"),
-    "imdb": ("imdb_sentiment.py", None, None, "data/imdb/dev.jsonl", None)}
-
-
-def imdb_files(work: Path, train_reviews: int, dev_reviews: int) -> tuple[Path, Path]:
-    """A shuffled slice of IMDB train.jsonl as train and dev files (the test split stays held out)."""
-    lines = (require_data_root() / "imdb" / "train.jsonl").read_text(encoding="utf-8").splitlines()
-    random.Random(0).shuffle(lines)
-    train, dev = work / "imdb_train.jsonl", work / "imdb_dev.jsonl"
-    train.write_text("\n".join(lines[dev_reviews:dev_reviews + train_reviews]) + "\n", encoding="utf-8")
-    dev.write_text("\n".join(lines[:dev_reviews]) + "\n", encoding="utf-8")
-    return train, dev
+    "imdb": ("imdb_sentiment", None, None, "data/imdb/dev.jsonl", None)}
 
 
 def train(task: str, args: argparse.Namespace, work: Path) -> tuple[Path, Path, str]:
@@ -47,28 +36,21 @@ def train(task: str, args: argparse.Namespace, work: Path) -> tuple[Path, Path, 
     epochs = 2 if args.smoke else getattr(args, f"{task}_epochs")
     if args.smoke:
         dev, extra, what = ROOT / sample_dev, [], "sample"
-    elif task == "imdb":
-        train_file, dev = imdb_files(work, args.imdb_train, args.imdb_dev)
-        extra, what = ["--train", str(train_file), "--dev", str(dev)], \
-            f"{args.imdb_train} IMDB train reviews (dev: {args.imdb_dev} others)"
+    elif task == "imdb":  # a shuffled slice of IMDB train.jsonl as train and dev (the test split stays held out)
+        lines = (require_data_root() / "imdb" / "train.jsonl").read_text(encoding="utf-8").splitlines()
+        random.Random(0).shuffle(lines)
+        train_file, dev = work / "imdb_train.jsonl", work / "imdb_dev.jsonl"
+        train_file.write_text("\n".join(lines[args.imdb_dev:args.imdb_dev + args.imdb_train]) + "\n", encoding="utf-8")
+        dev.write_text("\n".join(lines[:args.imdb_dev]) + "\n", encoding="utf-8")
+        extra = ["--train", str(train_file), "--dev", str(dev)]
+        what = f"{args.imdb_train} IMDB train reviews (dev: {args.imdb_dev} others)"
     else:
         dev = require_data_root() / dev_name
         extra = ["--train", str(require_data_root() / train_name), "--dev", str(dev)]
-    command = [sys.executable, str(ROOT / "recipes" / recipe), "--epochs", str(epochs), "--output-dir",
-               str(work / task), "--no-progress", "--no-checkpoints", *extra]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{task}: the recipe failed:\n{done.stderr[-3000:]}")
+    bundle = run_recipe(recipe, work / task, "--epochs", str(epochs), *extra)
     print(f"{task}: trained in {time.perf_counter() - started:.0f} s ({epochs} epochs on {what})", flush=True)
-    return work / task / "model", dev, f"{epochs} epochs on {what}"
-
-
-def halves(data) -> list:
-    """The even and odd rows of labelled data (a tagging ``Dataset`` or a classifier's example list)."""
-    if isinstance(data, list):
-        return [data[0::2], data[1::2]]
-    return [data.select(range(0, len(data), 2)), data.select(range(1, len(data), 2))]
+    return bundle, dev, f"{epochs} epochs on {what}"
 
 
 def report(pipeline, data) -> dict:
@@ -83,18 +65,17 @@ def measure(task: str, bundle: Path, dev: Path, plots: Path, trained: str) -> li
     data = pipeline.read_labelled(dev)
     if not hasattr(pipeline, "calibration"):  # a classifier: its encoded examples
         data = pipeline.encode(data, unknown_labels="keep")
-    parts = halves(data)
-    stored = pipeline.temperature
-    pipeline.temperature = 1.0
+    parts = ([data[0::2], data[1::2]] if isinstance(data, list)  # even and odd rows
+             else [data.select(range(0, len(data), 2)), data.select(range(1, len(data), 2))])
+    stored, pipeline.temperature = pipeline.temperature, 1.0
     raw = report(pipeline, data)
     fitted, pooled = [], {}
     for fit_on, score_on in ((parts[0], parts[1]), (parts[1], parts[0])):
         pipeline.temperature = 1.0
         fitted.append(pipeline.fit_temperature(fit_on))
         for kind, values in report(pipeline, score_on).items():
-            pooled.setdefault(kind, {"confidence": [], "correct": []})
-            pooled[kind]["confidence"] += values["confidence"]
-            pooled[kind]["correct"] += values["correct"]
+            for key in ("confidence", "correct"):
+                pooled.setdefault(kind, {"confidence": [], "correct": []})[key] += values[key]
     rows = []
     for kind in raw:
         after = calibration_metrics(pooled[kind]["confidence"], pooled[kind]["correct"])
@@ -121,12 +102,9 @@ def main() -> None:
     parser.add_argument("--output", default=None, help="also write the markdown table to this file")
     parser.add_argument("--json", default=None, help="also write the rows as JSON to this file")
     args = parser.parse_args()
-    import datasets
-
     datasets.disable_progress_bars()
-    plots = Path(args.plots)
+    plots, work = Path(args.plots), Path(tempfile.mkdtemp(prefix="bench_calibration_"))
     plots.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="bench_calibration_"))
     headers = ["task", "probabilities", "trained", "dev predictions", "accuracy", "ECE raw", "ECE cross-fitted",
                "Brier raw", "Brier cross-fitted", "T (halves)", "T (bundle, all dev)"]
     rows = []

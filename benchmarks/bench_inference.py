@@ -41,38 +41,31 @@ def pos_model(args: argparse.Namespace, extra: list[str]) -> tuple[Path, str]:
     out = Path(tempfile.mkdtemp()) if args.smoke else common.CACHE_DIR / name
     if not (out / "model" / "config.json").exists():
         train, dev = common.ewt_paths(args.smoke)
-        subprocess.run([sys.executable, "recipes/pos_tagger.py", "--train", str(train), "--dev", str(dev), "--epochs",
-                        str(epochs), "--output-dir", str(out), "--no-progress", "--no-checkpoints", *extra],
-                       cwd=common.REPO_ROOT, check=True, capture_output=True)
+        common.run_recipe("pos_tagger", out, "--train", str(train), "--dev", str(dev), "--epochs", str(epochs), *extra)
     return out / "model", f"recipes/pos_tagger.py defaults {' '.join(extra)} --epochs {epochs} ({common.portable(out)})"
 
 
-def predict_run(pipeline, model: torch.nn.Module, texts: list[str], batch_size: int, tokens: int | None):
-    """A variant for ``compare()``: ``predict_lines`` with ``model``; the work: the tokens printed, or ``tokens``."""
-    def run(_) -> int:
-        pipeline.model = model
-        out = list(pipeline.predict_lines(texts, batch_size=batch_size))
-        return tokens or sum(len(line.split()) for line in out)
-    return run
-
-
-def forward_run(model: torch.nn.Module):
-    """A variant for ``compare()``: the model's forward alone over pre-built batches."""
-    def run(batches: list[dict]) -> int:
-        with torch.inference_mode():
-            for batch in batches:
-                model(**{k: v for k, v in batch.items() if k not in ("lengths", "index", "labels")})
-        return sum(int(b["mask"].sum()) for b in batches)
-    return run
-
-
 def measure(pipeline, texts: list[str], batches: list[dict], args, repeats: int, tokens: int | None = None):
-    """({precision: {"predict", "forward"} tokens/s}, {precision: model}) from interleaved repeats."""
+    """({precision: {"predict", "forward"} tokens/s}, {precision: model}) from interleaved repeats of
+    ``predict_lines`` (the work: the tokens printed, or ``tokens``) and of the forward alone over ``batches``."""
+    def predict(model: torch.nn.Module):
+        def run(_) -> int:
+            pipeline.model = model
+            out = list(pipeline.predict_lines(texts, batch_size=args.batch_size))
+            return tokens or sum(len(line.split()) for line in out)
+        return run
+
+    def forward(model: torch.nn.Module):
+        def run(_) -> int:
+            with torch.inference_mode():
+                for batch in batches:
+                    model(**{k: v for k, v in batch.items() if k not in ("lengths", "index", "labels")})
+            return sum(int(b["mask"].sum()) for b in batches)
+        return run
+
     models = {p: prepare_for_inference(copy.deepcopy(pipeline.model), precision=p) for p in PRECISIONS}
-    runs = {}
-    for p, model in models.items():
-        runs[f"{p} predict"] = predict_run(pipeline, model, texts, args.batch_size, tokens)
-        runs[f"{p} forward"] = forward_run(model)
+    runs = {f"{p} {kind}": wrap(model) for p, model in models.items() for kind, wrap in
+            (("predict", predict), ("forward", forward))}
     original, timings = pipeline.model, compare(runs, batches, repeats)
     pipeline.model = original
     return {p: {k: timings[f"{p} {k}"].rate for k in ("predict", "forward")} for p in PRECISIONS}, models

@@ -1,5 +1,4 @@
-"""Cost of ``--probabilities`` on a CRF NER tagger: predict with exact marginals and span
-probabilities vs plain Viterbi predict, tokens/s, same run.
+"""Cost of ``--probabilities`` on a CRF NER tagger: predict with marginals and span probabilities vs Viterbi alone.
 
     python benchmarks/bench_probabilities.py                 # CoNLL-2003 dev, the NER recipe's model sizes
     python benchmarks/bench_probabilities.py --model DIR     # a trained NER bundle
@@ -7,16 +6,15 @@ probabilities vs plain Viterbi predict, tokens/s, same run.
 
 Without ``--model`` the weights are untrained (the recipe's sizes and vocabularies built from
 train), so only speed is meaningful. Both modes run ``predict_lines`` on the dev sentences as
-pre-tokenized jsonl output, alternating, and the median of ``--repeats`` runs is reported.
+pre-tokenized jsonl output, interleaved after a warm-up round; the median of ``--repeats`` runs is reported.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
-from common import SAMPLE_DIR, base_parser, median, recipe_defaults, repeats, require_data_root, setup
+from common import SAMPLE_DIR, base_parser, compare, median, recipe_defaults, require_data_root, setup
 
 from lstm_nlp.data.conll import read_conll
 from lstm_nlp.pipelines import load_pipeline
@@ -27,21 +25,19 @@ def main() -> None:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--model", help="a trained CRF NER bundle (default: untrained, the recipe's sizes)")
     args = parser.parse_args()
-    setup(args)
+    repeats = setup(args)
     folder = SAMPLE_DIR / "ner" if args.smoke else require_data_root() / "conll2003"
     dev = read_conll(folder / "dev.txt", tag_column=-1)
     train = dev if args.smoke else read_conll(folder / "train.txt", tag_column=-1)  # the sample has no train
     pipeline = load_pipeline(args.model) if args.model else bio_tagger_pipeline(recipe_defaults("ner"), train)
     lines = [" ".join(tokens) for tokens in dev["tokens"]]
     tokens = sum(len(t) for t in dev["tokens"])
-    times: dict[bool, list[float]] = {False: [], True: []}
-    for _ in range(repeats(args, 5)):
-        for probabilities in (False, True):
-            start = time.perf_counter()
-            list(pipeline.predict_lines(lines, input_format="tokens", output_format="jsonl",
-                                        probabilities=probabilities))
-            times[probabilities].append(time.perf_counter() - start)
-    plain, marginal = median(times[False]), median(times[True])
+
+    def predict(probabilities: bool):
+        return lambda _: len(list(pipeline.predict_lines(lines, input_format="tokens", output_format="jsonl",
+                                                         probabilities=probabilities)))
+    timings = compare({False: predict(False), True: predict(True)}, None, repeats)
+    plain, marginal = median(timings[False].seconds), median(timings[True].seconds)
     print(f"CRF NER predict on {len(lines)} sentences, {tokens} tokens ({'trained' if args.model else 'untrained'})")
     print(f"  without --probabilities: {tokens / plain:,.0f} tokens/s ({plain:.2f} s)")
     print(f"  with --probabilities:    {tokens / marginal:,.0f} tokens/s ({marginal:.2f} s)")

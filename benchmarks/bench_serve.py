@@ -28,7 +28,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import REPO_ROOT, SAMPLE_DIR, data_root, markdown_table, portable
+from common import SAMPLE_DIR, data_root, markdown_table, portable, run_recipe
 
 LSTM_NLP = [sys.executable, "-m", "lstm_nlp"]
 
@@ -73,8 +73,7 @@ def read_sentences(args: argparse.Namespace) -> tuple[Path, list[list[str]]]:
 
 
 def predict_tokens_per_second(args: argparse.Namespace, model: Path, sentences: list[list[str]], work: Path) -> dict:
-    """Tokens/s of ``lstm-nlp predict`` on the sentences written ``--predict-repeat`` times, the start-up (timed on
-    one line) taken out; the best of two runs (one with ``--smoke``)."""
+    """``lstm-nlp predict`` on the sentences ``--predict-repeat`` times, less its start-up: best of 2 runs (1 smoke)."""
     def timed(lines: list[list[str]]) -> float:
         (work / "in.txt").write_text("".join(" ".join(s) + "\n" for s in lines), encoding="utf-8")
         start = time.perf_counter()
@@ -179,14 +178,12 @@ def run_level(port: int, requests: list[bytes], tokens: list[int], concurrency: 
             "requests_per_s": len(latencies) / wall, "tokens_per_s": counts["tokens"] / wall}
 
 
-def rss_mib(pid: int) -> float:
-    """The resident memory of process ``pid`` (``VmRSS`` of ``/proc/PID/status``), in MiB."""
-    status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
-    return int(re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE).group(1)) / 1024
-
-
 def measure(args: argparse.Namespace, service: subprocess.Popen, port: int, sentences: list[list[str]]) -> dict:
-    """The throughput levels, the single client's fixed-length latency and the memory steps."""
+    """The throughput levels, the single client's fixed-length latency and the memory steps (the service's VmRSS)."""
+    def rss_mib() -> float:
+        status = Path(f"/proc/{service.pid}/status").read_text(encoding="ascii")
+        return int(re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE).group(1)) / 1024
+
     requests, counts = predict_requests(port, sentences), [len(s) for s in sentences]
     run_level(port, requests, counts, 4, 40, 5)  # warm-up
     levels = []
@@ -204,11 +201,11 @@ def measure(args: argparse.Namespace, service: subprocess.Popen, port: int, sent
         source = f"one input sentence cut or repeated to {length} tokens"
     latency = {**run_level(port, predict_requests(port, chosen), [length] * len(chosen), 1, args.latency_requests,
                            args.max_seconds), "tokens": length, "source": source}
-    memory = [{"total": 0, "errors": 0, "seconds": 0.0, "rss_mib": rss_mib(service.pid), "concurrency": 8}]
+    memory = [{"total": 0, "errors": 0, "seconds": 0.0, "rss_mib": rss_mib(), "concurrency": 8}]
     for total in (args.memory_requests, 10 * args.memory_requests):
         level = run_level(port, requests, counts, 8, total - memory[-1]["total"], args.memory_seconds)
         memory.append({"total": memory[-1]["total"] + level["requests"], "concurrency": 8,
-                       "errors": level["errors"] + memory[-1]["errors"], "rss_mib": rss_mib(service.pid),
+                       "errors": level["errors"] + memory[-1]["errors"], "rss_mib": rss_mib(),
                        "seconds": memory[-1]["seconds"] + level["seconds"]})
     return {"levels": levels, "latency": latency, "memory": memory}
 
@@ -254,11 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{source} has no sentences")
     work = Path(tempfile.mkdtemp(prefix="bench_serve-"))
     try:
-        if not args.model:  # the smoke run's model: the POS recipe, one epoch on the bundled sample
-            subprocess.run([sys.executable, "recipes/pos_tagger.py", "--epochs", "1", "--no-progress",
-                            "--no-checkpoints", "--output-dir", str(work)], cwd=REPO_ROOT, check=True,
-                           capture_output=True)
-        model = Path(args.model) if args.model else work / "model"
+        # the smoke run's model: the POS recipe, one epoch on the bundled sample
+        model = Path(args.model) if args.model else run_recipe("pos_tagger", work, "--epochs", "1")
         predict = predict_tokens_per_second(args, model, sentences, work)
         service, port = start_service(args, model, work / "serve.log")
         try:

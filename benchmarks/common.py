@@ -17,6 +17,7 @@ import platform
 import re
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,15 +46,10 @@ def base_parser(description: str) -> argparse.ArgumentParser:
 
 
 def setup(args: argparse.Namespace, default_repeats: int = 5) -> int:
-    """Applies ``--threads``; returns the number of timed repeats."""
+    """Applies ``--threads``; returns ``--repeats``, else 1 with ``--quick``, 2 with ``--smoke``, else the default."""
     if args.threads:
         torch.set_num_threads(args.threads)
-    return repeats(args, default_repeats)
-
-
-def repeats(args: argparse.Namespace, default: int) -> int:
-    """``--repeats``, else 1 with ``--quick``, 2 with ``--smoke``, else ``default``."""
-    return args.repeats or (1 if args.quick else 2 if args.smoke else default)
+    return args.repeats or (1 if args.quick else 2 if args.smoke else default_repeats)
 
 
 def data_root() -> Path | None:
@@ -82,6 +78,16 @@ def imdb_texts(*, smoke: bool = False) -> tuple[list[str], list[int]]:
     return [r["text"] for r in records], [int(r["label"]) for r in records]
 
 
+def run_recipe(name: str, output_dir: Path, *options: str) -> Path:
+    """Trains ``recipes/<name>.py`` (no progress bar, no checkpoints) into ``output_dir``; returns its bundle."""
+    done = subprocess.run([sys.executable, str(REPO_ROOT / "recipes" / f"{name}.py"), "--output-dir", str(output_dir),
+                           "--no-progress", "--no-checkpoints", *options], cwd=REPO_ROOT, capture_output=True,
+                          text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"recipes/{name}.py failed:\n{done.stderr[-3000:]}")
+    return Path(output_dir) / "model"
+
+
 def recipe_defaults(name: str) -> argparse.Namespace:
     """The default options of ``recipes/<name>.py``: its own parser, ``parse_args([])``."""
     spec = importlib.util.spec_from_file_location(f"_recipe_{name}", REPO_ROOT / "recipes" / f"{name}.py")
@@ -95,8 +101,7 @@ def recipe_defaults(name: str) -> argparse.Namespace:
 
 
 def portable(text: object) -> str:
-    """``text`` with this machine's folders replaced by ``$LSTM_NLP_BENCH_CACHE``, ``$LSTM_NLP_DATA``, ``.``,
-    ``$TMPDIR`` and ``~``, for records kept in ``docs/``."""
+    """``text`` with this machine's folders replaced by ``$LSTM_NLP_DATA``, ``.``, ``~``... for records in docs/."""
     text = str(text)
     for folder, name in ((CACHE_DIR, "$LSTM_NLP_BENCH_CACHE"), (data_root(), "$LSTM_NLP_DATA"), (REPO_ROOT, "."),
                          (Path(tempfile.gettempdir()), "$TMPDIR"), (Path.home(), "~")):
@@ -248,8 +253,7 @@ def train_ner(recipe: argparse.Namespace, train, dev) -> tuple[object, dict, flo
 
 
 def write_study(args: argparse.Namespace, markdown: str, payload: dict) -> None:
-    """The table to ``--output`` and ``payload`` to ``--json``, when given (after each step: a stopped run keeps
-    what it measured)."""
+    """The table to ``--output`` and ``payload`` to ``--json``, when given (after each step: a stopped run keeps it)."""
     for path, text in ((args.output, markdown + "\n"), (args.json, json.dumps(payload, indent=1) + "\n")):
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
