@@ -332,6 +332,25 @@ class ConditionalRandomField(nn.Module):
         return (alpha + beta - log_z[:, None, None]).exp() * mask.unsqueeze(2)
 
     @torch.no_grad()
+    def tag_marginals(self, emissions: torch.Tensor, tags: torch.Tensor, *, mask: torch.Tensor,
+                      tables: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """:meth:`marginals` of given tags only: ``P(tag_t = tags[b, t] | sentence)`` (e.g. of the decoded ones).
+
+        Args:
+            emissions: ``FloatTensor[batch, seq, num_tags]``.
+            tags: ``LongTensor[batch, seq]`` tag ids (anything in ``[0, num_tags)`` at padding).
+            mask: ``BoolTensor[batch, seq]``, True at real tokens (a prefix of each row, at least one).
+            tables: :meth:`forward_backward`'s result for these inputs, if already computed.
+
+        Returns:
+            ``FloatTensor[batch, seq]``, the same values as ``marginals(...).gather(2, tags[..., None])``; 0 at padding.
+        """
+        alpha, beta, log_z = tables or self.forward_backward(emissions, mask=mask)
+        index = tags.to(alpha.device).unsqueeze(2)
+        chosen = alpha.gather(2, index).squeeze(2) + beta.gather(2, index).squeeze(2)
+        return (chosen - log_z[:, None]).exp() * mask
+
+    @torch.no_grad()
     def sequence_log_probability(self, emissions: torch.Tensor, tags: torch.Tensor, *,
                                  mask: torch.Tensor) -> torch.Tensor:
         """``log P(tags | sentence) = score - log Z`` over the allowed sequences, ``FloatTensor[batch]``
@@ -367,31 +386,57 @@ class ConditionalRandomField(nn.Module):
         Returns:
             ``FloatTensor[len(spans)]`` of log probabilities.
         """
-        alpha, beta, log_z = tables or self.forward_backward(emissions, mask=mask)
         if not spans:
+            *_, log_z = tables or self.forward_backward(emissions, mask=mask)
             return log_z.new_zeros(0)
-        emissions = emissions.to(alpha.dtype) / self.temperature
-        _, transitions, end = self._constrained(alpha.dtype)
-        device, width = alpha.device, max(len(pattern) for _, _, pattern, _ in spans)
-        rows = torch.tensor([row for row, *_ in spans], device=device)
-        starts = torch.tensor([start for _, start, *_ in spans], device=device)
-        sizes = torch.tensor([len(pattern) for _, _, pattern, _ in spans], device=device)
-        patterns = torch.tensor([list(pattern) + [0] * (width - len(pattern)) for _, _, pattern, _ in spans],
-                                device=device)
+        width = max(len(pattern) for _, _, pattern, _ in spans)
+        rows = torch.tensor([row for row, *_ in spans])
+        starts = torch.tensor([start for _, start, *_ in spans])
+        patterns = torch.tensor([list(pattern) + [0] * (width - len(pattern)) for _, _, pattern, _ in spans])
+        sizes = torch.tensor([len(pattern) for _, _, pattern, _ in spans])
         excluded = torch.zeros(len(spans), self.num_tags, dtype=torch.bool)
         blocked = [(index, tag) for index, (*_, tags) in enumerate(spans) for tag in tags]
         if blocked:
             excluded[tuple(torch.tensor(blocked).T)] = True
-        excluded = excluded.to(device)
+        return self.pattern_log_marginals(emissions, mask=mask, rows=rows, starts=starts, patterns=patterns,
+                                          sizes=sizes, excluded=excluded, tables=tables)
+
+    @torch.no_grad()
+    def pattern_log_marginals(self, emissions: torch.Tensor, *, mask: torch.Tensor, rows: torch.Tensor,
+                              starts: torch.Tensor, patterns: torch.Tensor, sizes: torch.Tensor,
+                              excluded: torch.Tensor,
+                              tables: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """:meth:`span_log_marginals` with the spans given as tensors, one entry per span (no Python loop).
+
+        Args:
+            emissions: ``FloatTensor[batch, seq, num_tags]``.
+            mask: ``BoolTensor[batch, seq]``, True at real tokens (a prefix of each row, at least one).
+            rows: ``LongTensor[spans]``, each span's row.
+            starts: ``LongTensor[spans]``, each span's first position.
+            patterns: ``LongTensor[spans, width]``, each span's tags (``width`` >= every size; anything past
+                the span's size, e.g. 0).
+            sizes: ``LongTensor[spans]``, each span's length (>= 1); patterns must lie inside their row.
+            excluded: ``BoolTensor[spans, num_tags]``, the tags that may not follow each span.
+            tables: :meth:`forward_backward`'s result for these inputs, if already computed.
+
+        Returns:
+            ``FloatTensor[spans]`` of log probabilities.
+        """
+        alpha, beta, log_z = tables or self.forward_backward(emissions, mask=mask)
+        if rows.numel() == 0:
+            return log_z.new_zeros(0)
+        device, width = alpha.device, patterns.shape[1]
+        rows, starts, patterns, sizes, excluded = (t.to(device) for t in (rows, starts, patterns, sizes, excluded))
+        _, transitions, end = self._constrained(alpha.dtype)
         inside = torch.arange(width, device=device) < sizes.unsqueeze(1)  # [spans, width]
         positions = (starts.unsqueeze(1) + torch.arange(width, device=device)).clamp(max=alpha.shape[1] - 1)
         head = alpha[rows, starts, patterns[:, 0]]
-        steps = (transitions[patterns[:, :-1], patterns[:, 1:]]
-                 + emissions[rows.unsqueeze(1), positions[:, 1:], patterns[:, 1:]])
+        emitted = emissions[rows.unsqueeze(1), positions[:, 1:], patterns[:, 1:]].to(alpha.dtype) / self.temperature
+        steps = transitions[patterns[:, :-1], patterns[:, 1:]] + emitted
         body = torch.where(inside[:, 1:], steps, torch.zeros_like(steps)).sum(1)
         last = patterns.gather(1, (sizes - 1).unsqueeze(1)).squeeze(1)
         after = (starts + sizes).clamp(max=alpha.shape[1] - 1)
-        following = transitions[last] + emissions[rows, after] + beta[rows, after]  # [spans, tags]
+        following = transitions[last] + emissions[rows, after].to(alpha.dtype) / self.temperature + beta[rows, after]
         following = torch.logsumexp(following.masked_fill(excluded, float("-inf")), dim=1)
         at_end = starts + sizes >= mask.sum(1)[rows]
         return head + body + torch.where(at_end, end[last], following) - log_z[rows]

@@ -153,3 +153,23 @@ def test_a_temperature_gives_the_probabilities_of_every_score_divided_by_it(sche
         # the sequence score is summed in float32 (as in training): 1e-5 relative, not 1e-6
         assert float(log_p.exp()) == pytest.approx(float(probability[best].sum()), rel=1e-5)
     assert crf.viterbi_decode(emissions.float(), mask=mask) == tags  # decoding ignores the temperature
+
+
+@pytest.mark.parametrize("scheme", ["iob2", "bioes", "none"])
+def test_tag_marginals_are_the_marginals_of_the_given_tags(scheme):
+    labels, crf, emissions, mask = _case(scheme, seed=6)
+    crf.temperature = 0.7
+    tags = torch.randint(len(labels), mask.shape)
+    tables = crf.forward_backward(emissions, mask=mask)
+    expected = crf.marginals(emissions, mask=mask, tables=tables).gather(2, tags.unsqueeze(2)).squeeze(2)
+    assert torch.equal(crf.tag_marginals(emissions, tags, mask=mask, tables=tables), expected)
+    assert torch.equal(crf.tag_marginals(emissions, tags, mask=mask), expected)
+    assert (expected[~mask] == 0).all()
+
+
+def test_pattern_log_marginals_of_no_span_is_empty():
+    labels, crf, emissions, mask = _case("iob2")
+    empty = torch.zeros(0, dtype=torch.long)
+    got = crf.pattern_log_marginals(emissions, mask=mask, rows=empty, starts=empty, patterns=empty.view(0, 1),
+                                    sizes=empty, excluded=torch.zeros(0, len(labels), dtype=torch.bool))
+    assert got.shape == (0,)
