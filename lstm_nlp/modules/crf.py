@@ -307,13 +307,16 @@ class ConditionalRandomField(nn.Module):
         _check_mask(mask, emissions)
         emissions = emissions.double() / self.temperature
         start, transitions, end = self._constrained(emissions.dtype)
-        length = emissions.shape[1]
-        alphas = [start + emissions[:, 0]]
-        for t in range(1, length):
-            step = torch.logsumexp(alphas[-1].unsqueeze(2) + transitions + emissions[:, t].unsqueeze(1), dim=1)
-            alphas.append(torch.where(mask[:, t].unsqueeze(1), step, alphas[-1]))
-        alpha, beta = torch.stack(alphas, 1), _backward_table(emissions, transitions, end, mask)
-        return alpha, beta, torch.logsumexp(alphas[-1] + end, dim=1)
+        tables = _scaled_tables(emissions, start, transitions, end, mask)
+        if tables is None:  # a sum fell below float64's range: the log-space recursions
+            length = emissions.shape[1]
+            alphas = [start + emissions[:, 0]]
+            for t in range(1, length):
+                step = torch.logsumexp(alphas[-1].unsqueeze(2) + transitions + emissions[:, t].unsqueeze(1), dim=1)
+                alphas.append(torch.where(mask[:, t].unsqueeze(1), step, alphas[-1]))
+            alpha, beta = torch.stack(alphas, 1), _backward_table(emissions, transitions, end, mask)
+            tables = alpha, beta, torch.logsumexp(alphas[-1] + end, dim=1)
+        return tables
 
     @torch.no_grad()
     def marginals(self, emissions: torch.Tensor, *, mask: torch.Tensor,
@@ -533,6 +536,61 @@ def _backward_table(emissions: torch.Tensor, transitions: torch.Tensor, end: tor
         step = torch.logsumexp(transitions + (emissions[:, t] + betas[-1]).unsqueeze(1), dim=2)
         betas.append(torch.where(mask[:, t].unsqueeze(1), step, end))
     return torch.stack(betas[::-1], 1)
+
+
+#: A scaled sum below this may have lost precision to float64's subnormals (or be an underflow to 0).
+_SCALED_SUM_FLOOR = 1e-280
+
+
+def _scaled_tables(emissions: torch.Tensor, start: torch.Tensor, transitions: torch.Tensor, end: torch.Tensor,
+                   mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """:meth:`ConditionalRandomField.forward_backward`'s ``(alpha, beta, log_z)`` (float64, ``-inf`` at the
+    forbidden ``start`` / ``transitions`` / ``end``) by the scaled recursions: each step is one matrix
+    product in probability space, ``log(exp(alpha - max) @ exp(transitions - column max)) + max + column max``,
+    instead of a ``logsumexp`` over ``[batch, from, to]``: a tenth of the ``exp`` calls, the same values to
+    float64's precision. ``None`` when any sum that should be positive came out below
+    :data:`_SCALED_SUM_FLOOR` (scores hundreds of nats apart): the caller then takes the log-space recursions.
+    """
+    finite = torch.isfinite(transitions)
+    allowed = finite.to(emissions.dtype)
+    column = transitions.amax(0).masked_fill(~finite.any(0), 0.0)  # per *to* tag
+    row = transitions.amax(1).masked_fill(~finite.any(1), 0.0)  # per *from* tag
+    forward_matrix = (transitions - column).exp()  # [from, to], each column's largest entry 1
+    backward_matrix = (transitions - row.unsqueeze(1)).exp().T.contiguous()  # [to, from]
+    shifted = emissions + column
+    length, steps = emissions.shape[1], mask.unsqueeze(2)
+    alpha = start + emissions[:, 0]
+    if not bool(torch.isfinite(alpha).any(1).all()):
+        return None
+    alphas, forward_sums = [alpha], []
+    for t in range(1, length):
+        top = alpha.amax(1, keepdim=True)
+        total = (alpha - top).exp() @ forward_matrix
+        forward_sums.append(total)
+        alpha = torch.where(steps[:, t], total.log() + top + shifted[:, t], alpha)
+        alphas.append(alpha)
+    log_z = torch.logsumexp(alpha + end, dim=1)
+    beta = end.expand_as(emissions[:, 0])
+    betas, backward_sums = [beta], []
+    for t in range(length - 1, 0, -1):
+        after = emissions[:, t] + beta
+        top = after.amax(1, keepdim=True)
+        total = (after - top).exp() @ backward_matrix
+        backward_sums.append(total)
+        beta = torch.where(steps[:, t], total.log() + top + row, end)
+        betas.append(beta)
+    alpha, beta = torch.stack(alphas, 1), torch.stack(betas[::-1], 1)
+    if length > 1:
+        # A sum is positive exactly when some allowed neighbour has a finite table entry.
+        forward_reach = (torch.isfinite(alpha[:, :-1]).to(allowed.dtype) @ allowed) > 0
+        backward_reach = (torch.isfinite(emissions[:, 1:] + beta[:, 1:]).to(allowed.dtype) @ allowed.T) > 0
+        low = ((torch.stack(forward_sums, 1) < _SCALED_SUM_FLOOR) & forward_reach
+               | (torch.stack(backward_sums[::-1], 1) < _SCALED_SUM_FLOOR) & backward_reach)
+        if bool((low & steps[:, 1:]).any()):
+            return None
+    if not bool(torch.isfinite(log_z).all()):
+        return None
+    return alpha, beta, log_z
 
 
 def _check_mask(mask: torch.Tensor, emissions: torch.Tensor) -> None:

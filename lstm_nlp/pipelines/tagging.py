@@ -281,8 +281,8 @@ class TaggingPipeline(TaskPipeline):
                 path = decoded_path(decoded, mask)
                 tables = crf.forward_backward(output.logits, mask=mask)
                 best = crf.tag_marginals(output.logits, path, mask=mask, tables=tables).cpu()
-            for row, (index, ids) in enumerate(zip(indices, decoded)):
-                chosen[index] = best[row, :len(ids)].tolist()
+            for index, ids, values in zip(indices, decoded, best.tolist()):
+                chosen[index] = values[:len(ids)]
             if found is not None:
                 self._span_probabilities(crf, output.logits, mask, tables, indices, path, found)
         return results, chosen, found
