@@ -291,7 +291,9 @@ class ConditionalRandomField(nn.Module):
         """Log-space forward and backward tables over the *allowed* tag sequences.
 
         Marginals are taken over the sequences the constraints allow (those decoding can return),
-        so spans are well formed; without constraints that is every sequence.
+        so spans are well formed; without constraints that is every sequence. Each step is one scaled
+        matrix product in probability space (see :func:`_scaled_tables`); scores too far apart for that
+        take the ``logsumexp`` recursions instead.
 
         Args:
             emissions: ``FloatTensor[batch, seq, num_tags]``; the tables are float64, as a long
