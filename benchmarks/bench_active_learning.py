@@ -1,49 +1,25 @@
 """Active learning on CoNLL-2003: does adding the sentences ``lstm-nlp rank --by entropy`` picks beat random ones?
 
-    python benchmarks/bench_active_learning.py                       # $LSTM_NLP_DATA/conll2003, 3 seeds
-    python benchmarks/bench_active_learning.py --seeds 0 1 2 3 4 --arms entropy random random-same-tokens \\
+    python benchmarks/bench_active_learning.py --seeds 0 1 2 3 4 --arms entropy random random-same-tokens \
         --json docs/benchmark_runs/active_learning.json
-    python benchmarks/bench_active_learning.py --smoke               # the bundled sample, seconds (figures mean nothing)
+    python benchmarks/bench_active_learning.py --smoke     # the bundled sample, seconds (figures mean nothing)
 
-For each seed: shuffle train, take the first ``--fraction`` (10%) as the labelled start and the rest as
-the pool; train the NER recipe's model (``recipes/ner.py`` defaults: BiLSTM-CRF over words + character
-CNN, best epoch on dev F1, temperature fitted on dev) on the start; then add as many pool sentences
-again (another 10% of train), either the ones the start model is least sure of (mean token entropy of
-its CRF marginals, what ``lstm-nlp rank --by entropy`` writes first) or a random draw, and train a
-fresh model on each enlarged set. ``--arms random-same-tokens`` adds a third: random pool sentences holding as
-many tokens as the entropy pick (which favours short sentences), the same annotation effort in tokens. Reported: dev F1 (seqeval, strict IOB2) of the start model and of
-each arm, per seed and the median, with the tokens each arm added. Only ``--epochs`` (fewer than the
-recipe's 30, to bound the run) differs from the recipe.
+Per seed: the NER recipe's model trained on a shuffled ``--fraction`` of train, then fresh models on it plus as
+many pool sentences again: those it is least sure of (mean token entropy, ``rank --by entropy``), random ones,
+or random ones holding as many tokens as the entropy pick. Dev F1 per seed and the median; only ``--epochs``
+differs from the recipe.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's lstm_nlp
+from common import base_parser, markdown_table, ner_study, setup, train_ner, write_study
 
-from common import SAMPLE_DIR, base_parser, markdown_table, recipe_defaults, require_data_root, setup  # noqa: E402
-
-from lstm_nlp.data.conll import read_conll  # noqa: E402
-from lstm_nlp.pipelines.ranking import rank  # noqa: E402
-from lstm_nlp.recipe_kit.tagging import bio_tagger_pipeline, fit_tagger  # noqa: E402
-from lstm_nlp.training import seed_everything  # noqa: E402
-
-
-def train_and_score(args, train, dev) -> tuple[object, float, float]:
-    """(pipeline, dev F1, seconds) of the recipe's model trained on ``train``."""
-    started = time.perf_counter()
-    seed_everything(args.seed)
-    pipeline = bio_tagger_pipeline(args, train)
-    fit_tagger(pipeline, args, train, dev, metric="f1")
-    return pipeline, pipeline.evaluate(dev)["f1"], time.perf_counter() - started
+from lstm_nlp.pipelines.ranking import rank
 
 
 def same_tokens(pool: list[int], lengths: dict[int, int], budget: int, seed: int) -> list[int]:
@@ -58,12 +34,12 @@ def same_tokens(pool: list[int], lengths: dict[int, int], budget: int, seed: int
 
 
 def run_seed(seed: int, recipe, train, dev, fraction: float, arms: list[str]) -> dict:
-    order = list(range(len(train)))
-    random.Random(seed).shuffle(order)
+    order = random.Random(seed).sample(range(len(train)), len(train))
     size = round(fraction * len(train))
     start, pool = order[:size], order[size:]
     recipe.seed = seed
-    model, f1_start, seconds = train_and_score(recipe, train.select(start), dev)
+    model, metrics, seconds = train_ner(recipe, train.select(start), dev)
+    f1_start = metrics["f1"]
     print(f"seed {seed}: start model ({len(start)} sentences) dev F1 {f1_start:.4f} ({seconds:.0f} s)", flush=True)
     pool_tokens = train.select(pool)["tokens"]
     lengths = {index: len(tokens) for index, tokens in zip(pool, pool_tokens)}
@@ -75,7 +51,8 @@ def run_seed(seed: int, recipe, train, dev, fraction: float, arms: list[str]) ->
              "random-same-tokens": lambda: same_tokens(pool, lengths, sum(lengths[i] for i in entropy), seed + 2000)}
     for arm in arms:
         added = picks[arm]()
-        _, f1, seconds = train_and_score(recipe, train.select(start + added), dev)
+        _, metrics, seconds = train_ner(recipe, train.select(start + added), dev)
+        f1 = metrics["f1"]
         row[arm] = {"f1": f1, "sentences": len(added), "tokens": sum(lengths[i] for i in added)}
         print(f"seed {seed}: + {len(added)} sentences by {arm} ({row[arm]['tokens']} tokens) dev F1 {f1:.4f} "
               f"({seconds:.0f} s)", flush=True)
@@ -89,7 +66,8 @@ def table(rows: list[dict], arms: list[str]) -> str:
 
     headers = ["dev F1", *(f"seed {r['seed']}" for r in rows), "median"]
     body = [line(f"start: {rows[0]['start_sentences']} sentences", [r["start_f1"] for r in rows])]
-    names = {"entropy": "by entropy", "random": "at random", "random-same-tokens": "holding as many tokens as entropy's"}
+    names = {"entropy": "by entropy", "random": "at random",
+             "random-same-tokens": "holding as many tokens as entropy's"}
     for arm in arms:
         count = "random sentences" if arm == "random-same-tokens" else f"{rows[0][arm]['sentences']} sentences"
         body.append(line(f"+ {count} {names[arm]}", [r[arm]["f1"] for r in rows]))
@@ -110,24 +88,9 @@ def main() -> None:
     parser.add_argument("--output", default=None, help="also write the markdown table to this file")
     args = parser.parse_args()
     setup(args)
-    import logging
-
-    import datasets
-
-    logging.getLogger("lstm_nlp").setLevel(logging.WARNING)  # the per-epoch training logs
-
-    datasets.disable_progress_bars()
     if args.smoke:
-        folder, args.epochs, args.seeds, args.fraction = SAMPLE_DIR / "ner", 1, args.seeds[:1], 0.3
-        train_file, dev_file = folder / "train.txt", folder / "dev.txt"
-    else:
-        folder = require_data_root() / "conll2003"
-        train_file, dev_file = folder / "train.txt", folder / "dev.txt"
-    recipe = recipe_defaults("ner")
-    recipe.epochs, recipe.no_progress, recipe.no_checkpoints = args.epochs, True, True
-    recipe.output_dir = tempfile.mkdtemp(prefix="bench_active_learning_")
-    train, dev = (read_conll(f, token_column=recipe.token_column, tag_column=recipe.tag_column, scheme=recipe.scheme)
-                  for f in (train_file, dev_file))
+        args.epochs, args.seeds, args.fraction = 1, args.seeds[:1], 0.3
+    recipe, train, dev = ner_study(args, args.epochs)
     settings = (f"{'bundled sample' if args.smoke else 'CoNLL-2003'} train ({len(train)} sentences), dev "
                 f"({len(dev)}); {args.epochs} epochs per run, recipes/ner.py defaults otherwise (CPU threads: the "
                 f"recipe's default, the free cores of this {os.cpu_count()}-core machine)")
@@ -135,13 +98,9 @@ def main() -> None:
     for seed in args.seeds:  # the table and JSON after each seed: a stopped run keeps what it measured
         rows.append(run_seed(seed, recipe, train, dev, args.fraction, args.arms))
         markdown = table(rows, args.arms)
-        if args.output:
-            Path(args.output).write_text(markdown + "\n\n" + settings + "\n", encoding="utf-8")
-        if args.json:
-            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.json).write_text(json.dumps({"name": "active_learning", "smoke": args.smoke, "settings": settings,
-                                                   "epochs": args.epochs, "fraction": args.fraction, "arms": args.arms,
-                                                   "rows": rows, "table": markdown}, indent=1) + "\n", encoding="utf-8")
+        write_study(args, markdown + "\n\n" + settings, {
+            "name": "active_learning", "smoke": args.smoke, "settings": settings, "epochs": args.epochs,
+            "fraction": args.fraction, "arms": args.arms, "rows": rows, "table": markdown})
     print("\n" + markdown + "\n\n" + settings)
 
 

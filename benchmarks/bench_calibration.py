@@ -1,22 +1,16 @@
 """Calibration on the real dev sets: ECE and Brier score before and after temperature scaling.
 
-    python benchmarks/bench_calibration.py                        # NER, POS and IMDB ($LSTM_NLP_DATA or ../shared/data)
-    python benchmarks/bench_calibration.py --tasks ner --ner-epochs 4
+    python benchmarks/bench_calibration.py                        # NER, POS and IMDB, with the corpora
     python benchmarks/bench_calibration.py --smoke                # bundled samples, seconds (figures mean nothing)
 
-Each task trains its recipe as users run it (``python recipes/X.py``, default model options; the epochs and,
-for IMDB, the training slice are set here to bound the run and printed in the table), which fits a temperature
-on the whole dev set after training and keeps it in the bundle. To report calibration on data the temperature
-was not fitted on, the dev set is cross-fitted: split in two halves (even and odd sentences), a temperature
-fitted on each half scores the other, and the two halves' predictions are pooled. "raw" is temperature 1
-(``--no-calibrate``). ECE uses 15 equal-width bins. Reliability diagrams (raw and cross-fitted) go to
-``--plots`` (default docs/img).
+Each recipe is trained as users run it (fewer epochs; IMDB on a slice), fitting a temperature on dev. Dev is
+cross-fitted to score data the temperature was not fitted on: a temperature fitted on each half (even / odd
+rows) scores the other. ECE: 15 equal-width bins. Reliability diagrams go to ``--plots`` (docs/img).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import subprocess
 import sys
@@ -24,19 +18,23 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import REPO_ROOT as ROOT
+from common import markdown_table, require_data_root, write_study
 
-from common import markdown_table, require_data_root  # noqa: E402
+from lstm_nlp.calibration import calibration_metrics, plot_reliability
+from lstm_nlp.pipelines import load_pipeline
 
-from lstm_nlp.calibration import calibration_metrics, plot_reliability  # noqa: E402
-from lstm_nlp.pipelines import load_pipeline  # noqa: E402
+CORPORA = {  # task: (recipe, train and dev files under $LSTM_NLP_DATA, the bundled sample's dev file, described)
+    "ner": ("ner.py", "conll2003/train.txt", "conll2003/dev.txt", "data/ner/dev.txt", "CoNLL-2003 train"),
+    "pos": ("pos_tagger.py", "ud_english_ewt/en_ewt-ud-train.conllu", "ud_english_ewt/en_ewt-ud-dev.conllu",
+            "data/pos/dev.conllu", "UD EWT train"),
+    "imdb": ("imdb_sentiment.py", None, None, "data/imdb/dev.jsonl", None)}
 
 
-def imdb_files(work: Path, train_reviews: int, dev_reviews: int, seed: int = 0) -> tuple[Path, Path]:
+def imdb_files(work: Path, train_reviews: int, dev_reviews: int) -> tuple[Path, Path]:
     """A shuffled slice of IMDB train.jsonl as train and dev files (the test split stays held out)."""
     lines = (require_data_root() / "imdb" / "train.jsonl").read_text(encoding="utf-8").splitlines()
-    random.Random(seed).shuffle(lines)
+    random.Random(0).shuffle(lines)
     train, dev = work / "imdb_train.jsonl", work / "imdb_dev.jsonl"
     train.write_text("\n".join(lines[dev_reviews:dev_reviews + train_reviews]) + "\n", encoding="utf-8")
     dev.write_text("\n".join(lines[:dev_reviews]) + "\n", encoding="utf-8")
@@ -45,43 +43,36 @@ def imdb_files(work: Path, train_reviews: int, dev_reviews: int, seed: int = 0) 
 
 def train(task: str, args: argparse.Namespace, work: Path) -> tuple[Path, Path, str]:
     """Runs the task's recipe; returns (bundle, dev file, what was trained)."""
-    out = work / task
+    recipe, train_name, dev_name, sample_dev, what = CORPORA[task]
+    epochs = 2 if args.smoke else getattr(args, f"{task}_epochs")
     if args.smoke:
-        recipe, dev, extra, what = {"ner": ("ner.py", ROOT / "data/ner/dev.txt", [], "sample"),
-                                    "pos": ("pos_tagger.py", ROOT / "data/pos/dev.conllu", [], "sample"),
-                                    "imdb": ("imdb_sentiment.py", ROOT / "data/imdb/dev.jsonl", [], "sample")}[task]
-        epochs = 2
-    elif task == "ner":
-        folder = require_data_root() / "conll2003"
-        recipe, dev, epochs = "ner.py", folder / "dev.txt", args.ner_epochs
-        extra, what = ["--train", str(folder / "train.txt"), "--dev", str(dev)], "CoNLL-2003 train"
-    elif task == "pos":
-        folder = require_data_root() / "ud_english_ewt"
-        recipe, dev, epochs = "pos_tagger.py", folder / "en_ewt-ud-dev.conllu", args.pos_epochs
-        extra, what = ["--train", str(folder / "en_ewt-ud-train.conllu"), "--dev", str(dev)], "UD EWT train"
-    else:
+        dev, extra, what = ROOT / sample_dev, [], "sample"
+    elif task == "imdb":
         train_file, dev = imdb_files(work, args.imdb_train, args.imdb_dev)
-        recipe, epochs = "imdb_sentiment.py", args.imdb_epochs
-        extra = ["--train", str(train_file), "--dev", str(dev)]
-        what = f"{args.imdb_train} IMDB train reviews (dev: {args.imdb_dev} others)"
-    command = [sys.executable, str(ROOT / "recipes" / recipe), "--epochs", str(epochs), "--output-dir", str(out),
-               "--no-progress", "--no-checkpoints", *extra]
+        extra, what = ["--train", str(train_file), "--dev", str(dev)], \
+            f"{args.imdb_train} IMDB train reviews (dev: {args.imdb_dev} others)"
+    else:
+        dev = require_data_root() / dev_name
+        extra = ["--train", str(require_data_root() / train_name), "--dev", str(dev)]
+    command = [sys.executable, str(ROOT / "recipes" / recipe), "--epochs", str(epochs), "--output-dir",
+               str(work / task), "--no-progress", "--no-checkpoints", *extra]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{task}: the recipe failed:\n{done.stderr[-3000:]}")
     print(f"{task}: trained in {time.perf_counter() - started:.0f} s ({epochs} epochs on {what})", flush=True)
-    return out / "model", dev, f"{epochs} epochs on {what}"
+    return work / task / "model", dev, f"{epochs} epochs on {what}"
 
 
-def halves(data):
-    """Labelled data (a tagging ``Dataset`` or a classifier's example list) and its even and odd rows."""
+def halves(data) -> list:
+    """The even and odd rows of labelled data (a tagging ``Dataset`` or a classifier's example list)."""
     if isinstance(data, list):
         return [data[0::2], data[1::2]]
     return [data.select(range(0, len(data), 2)), data.select(range(1, len(data), 2))]
 
 
 def report(pipeline, data) -> dict:
+    """``{kind: calibration figures}`` of the pipeline at its current temperature."""
     if hasattr(pipeline, "calibration"):
         return pipeline.calibration(data)
     return pipeline.evaluate(data, calibration=True)["calibration"]
@@ -119,8 +110,8 @@ def measure(task: str, bundle: Path, dev: Path, plots: Path, trained: str) -> li
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", nargs="+", choices=["ner", "pos", "imdb"], default=["ner", "pos", "imdb"])
     parser.add_argument("--smoke", action="store_true", help="the bundled samples, 2 epochs")
+    parser.add_argument("--tasks", nargs="+", choices=["ner", "pos", "imdb"], default=["ner", "pos", "imdb"])
     parser.add_argument("--ner-epochs", type=int, default=6)
     parser.add_argument("--pos-epochs", type=int, default=5)
     parser.add_argument("--imdb-epochs", type=int, default=2)
@@ -136,21 +127,18 @@ def main() -> None:
     plots = Path(args.plots)
     plots.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench_calibration_"))
+    headers = ["task", "probabilities", "trained", "dev predictions", "accuracy", "ECE raw", "ECE cross-fitted",
+               "Brier raw", "Brier cross-fitted", "T (halves)", "T (bundle, all dev)"]
     rows = []
     for task in args.tasks:
         bundle, dev, trained = train(task, args, work)
         rows += measure(task, bundle, dev, plots, trained)
-        if args.json:  # after each task: a later failure keeps what was measured
-            Path(args.json).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
-    headers = ["task", "probabilities", "trained", "dev predictions", "accuracy", "ECE raw", "ECE cross-fitted",
-               "Brier raw", "Brier cross-fitted", "T (halves)", "T (bundle, all dev)"]
-    table = markdown_table(headers, [
-        [r["task"], r["kind"], r["trained"], r["count"], f"{r['accuracy']:.4f}", f"{r['ece_raw']:.4f}",
-         f"{r['ece_after']:.4f}", f"{r['brier_raw']:.4f}", f"{r['brier_after']:.4f}",
-         ", ".join(f"{t:.3f}" for t in r["temperature_halves"]), f"{r['temperature_bundle']:.3f}"] for r in rows])
+        table = markdown_table(headers, [
+            [r["task"], r["kind"], r["trained"], r["count"], f"{r['accuracy']:.4f}", f"{r['ece_raw']:.4f}",
+             f"{r['ece_after']:.4f}", f"{r['brier_raw']:.4f}", f"{r['brier_after']:.4f}",
+             ", ".join(f"{t:.3f}" for t in r["temperature_halves"]), f"{r['temperature_bundle']:.3f}"] for r in rows])
+        write_study(args, table, rows)
     print("\n" + table)
-    if args.output:
-        Path(args.output).write_text(table + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,28 +1,12 @@
 """ONNX Runtime vs PyTorch (fp32, bf16) predicting a real data set: agreement and speed in the same run.
 
     python benchmarks/bench_onnx.py --model runs/pos_ewt/model --data $LSTM_NLP_DATA/ud_english_ewt/en_ewt-ud-dev.conllu
-    python benchmarks/bench_onnx.py --model runs/ner/model --data $LSTM_NLP_DATA/conll2003/dev.txt
     python benchmarks/bench_onnx.py --model runs/imdb/model --data $LSTM_NLP_DATA/imdb/train.jsonl --limit 2000
-    python benchmarks/bench_onnx.py --smoke       # a tiny tagger trained on the bundled sample
-    python benchmarks/bench_onnx.py --smoke --smoke-recipe imdb_sentiment     # a tiny text classifier
-    python benchmarks/bench_onnx.py --startup --model runs/pos_ewt/model     # start-up of predict, both backends
+    python benchmarks/bench_onnx.py --smoke [--smoke-recipe imdb_sentiment]   # a model trained on the sample
 
-``--startup``: wall clock of a one-sentence ``lstm-nlp predict`` with ``--backend onnx`` and ``--backend torch``
-beside ``python -c "import onnxruntime"``, each command end to end, interleaved, median of 5 (the bundle needs
-its ``model.onnx``: ``lstm-nlp export --model M``).
-
-Tagger bundles: the same pre-tokenized sentences go through ``TaggingPipeline.predict_tokens``
-(PyTorch fp32, then bf16) and ``OnnxPipeline.predict_tokens`` (the exported graph in onnxruntime,
-CRF decoded by the numpy Viterbi); agreement is counted per token against PyTorch fp32, and the
-largest score difference between the graph and PyTorch fp32 on the first 256 sentences is reported.
-
-Text-classifier bundles: the raw texts of a labelled file (read by the pipeline's own
-``read_labelled``: jsonl/csv/parquet or an aclImdb folder) go through ``predict_examples(featurize(texts))``
-(PyTorch fp32, bf16) and ``OnnxPipeline.predict_probabilities`` (onnxruntime); every row includes
-the tokenization, whose time alone is reported too. Agreement is the share of texts whose best
-label equals PyTorch fp32's; the probability difference is the largest over all texts and classes.
-
-Median of interleaved repeats (one warm-up round first).
+A tagger predicts the pre-tokenized sentences of ``--data`` (agreement per token with PyTorch fp32, largest
+score difference on the first 256 sentences); a text classifier its raw texts, tokenization included
+(agreement per text, largest probability difference).
 """
 
 from __future__ import annotations
@@ -37,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from common import SAMPLE_DIR, BenchResult, base_parser, compare, markdown_table, median, portable, setup
 
-from common import SAMPLE_DIR, BenchResult, base_parser, fmt, markdown_table, median, portable, repeats, setup
 from lstm_nlp.export.onnx import OnnxPipeline, export_onnx
 from lstm_nlp.inference import bf16_is_native, prepare_for_inference
 from lstm_nlp.pipelines import ClassificationPipeline, load_pipeline
@@ -46,22 +30,14 @@ from lstm_nlp.pipelines import ClassificationPipeline, load_pipeline
 SMOKE_DATA = {"pos_tagger": SAMPLE_DIR / "pos" / "dev.conllu", "imdb_sentiment": SAMPLE_DIR / "imdb" / "dev.jsonl"}
 
 
-def timed(fn) -> tuple[object, float]:
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
+def interleaved(runs: dict[str, Callable[[], object]], n: int) -> tuple[dict[str, float], dict[str, object]]:
+    """``compare()`` of the runs (one warm-up round, ``n`` timed rounds): (median seconds, last outputs)."""
+    outputs: dict[str, object] = {}
 
-
-def interleaved(runs: dict[str, Callable[[], object]], n: int) -> tuple[dict[str, list[float]], dict[str, object]]:
-    """Calls every run once per round, ``n`` timed rounds after one warm-up: (seconds, last outputs)."""
-    seconds: dict[str, list[float]] = {name: [] for name in runs}
-    outputs = {}
-    for r in range(n + 1):
-        for name, run in runs.items():
-            outputs[name], s = timed(run)
-            if r:
-                seconds[name].append(s)
-    return seconds, outputs
+    def variant(name: str):
+        return lambda _: outputs.__setitem__(name, runs[name]()) or 1.0
+    timings = compare({name: variant(name) for name in runs}, None, n)
+    return {name: median(t.seconds) for name, t in timings.items()}, outputs
 
 
 def compare_tagger(fp32, bf16, runner: OnnxPipeline, model_dir, data, n: int, limit: int | None):
@@ -82,9 +58,8 @@ def compare_tagger(fp32, bf16, runner: OnnxPipeline, model_dir, data, n: int, li
             expected = fp32.model(**{k: v for k, v in batch.items() if k not in ("lengths", "index")}).logits
             difference = np.abs(runner._run(batch) - expected.numpy())[batch["mask"].numpy()]
             max_diff = max(max_diff, float(difference.max()))
-    base = median(seconds["PyTorch fp32"])
-    rows = [[name, fmt(tokens / median(s)), f"{base / median(s):.2f}x", f"{100 * agree[name]:.2f}%"]
-            for name, s in seconds.items()]
+    base = seconds["PyTorch fp32"]
+    rows = [[name, f"{tokens / s:,.0f}", f"{base / s:.2f}x", f"{agree[name]:.2%}"] for name, s in seconds.items()]
     head = "CRF (numpy Viterbi)" if fp32.model.config.head == "crf" else "softmax"
     text = (f"Tagger `{portable(model_dir)}` ({fp32.model.config.char_encoder} char encoder, {head} head), "
             f"{len(sentences):,} sentences / {tokens:,} tokens of `{portable(data)}`, pre-tokenized, batch 256 "
@@ -92,7 +67,7 @@ def compare_tagger(fp32, bf16, runner: OnnxPipeline, model_dir, data, n: int, li
             f"on this CPU: {bf16_is_native()}; largest score difference ONNX vs PyTorch fp32 on the first 256 "
             f"sentences: {max_diff:.2e}.")
     table = markdown_table(["predict_tokens", "tokens/s", "vs PyTorch fp32", "tags equal to PyTorch fp32"], rows)
-    metrics = {"tokens_per_s": {k: tokens / median(v) for k, v in seconds.items()}, "agreement": agree,
+    metrics = {"tokens_per_s": {k: tokens / v for k, v in seconds.items()}, "agreement": agree,
                "max_score_diff": max_diff, "batches": batches}
     return text, table, metrics
 
@@ -107,40 +82,27 @@ def compare_classifier(fp32, bf16, runner: OnnxPipeline, model_dir, data, n: int
                                     "PyTorch bf16": lambda: bf16.predict_examples(bf16.featurize(texts)).numpy(),
                                     "ONNX Runtime fp32": lambda: runner.predict_probabilities(texts),
                                     "tokenization": lambda: fp32.featurize(texts)}, n)
-    tokenize_s = median(seconds.pop("tokenization"))
+    tokenize_s = seconds.pop("tokenization")
     reference = outputs["PyTorch fp32"]
     agree = {name: float((outputs[name].argmax(-1) == reference.argmax(-1)).mean()) for name in seconds}
     diff = {name: float(np.abs(outputs[name] - reference).max()) for name in seconds}
-    base = median(seconds["PyTorch fp32"])
-    rows = [[name, fmt(len(texts) / median(s)), fmt(tokens / median(s)), f"{base / median(s):.2f}x",
-             f"{100 * agree[name]:.2f}%", f"{diff[name]:.1e}"] for name, s in seconds.items()]
+    base = seconds["PyTorch fp32"]
+    rows = [[name, f"{len(texts) / s:,.0f}", f"{tokens / s:,.0f}", f"{base / s:.2f}x", f"{agree[name]:.2%}",
+             f"{diff[name]:.1e}"] for name, s in seconds.items()]
     config = fp32.model.config
     text = (f"Text classifier `{portable(model_dir)}` ({config.pooling} pooling, max_length {fp32.max_length}), "
             f"{'the first' if limit else 'all'} {len(texts):,} texts of `{portable(data)}` ({tokens:,} tokens after "
             f"the pipeline's tokenization and truncation, {tokens / max(len(texts), 1):.0f} per text), raw text in, "
             f"batch 256 ({batches} batches), {torch.get_num_threads()} thread(s), median of {n} interleaved repeats; "
             f"bf16 native on this CPU: {bf16_is_native()}. Every row includes the tokenization, which alone runs at "
-            f"{fmt(len(texts) / tokenize_s)} texts/s.")
+            f"{len(texts) / tokenize_s:,.0f} texts/s.")
     table = markdown_table(["predict (raw texts)", "texts/s", "tokens/s", "vs PyTorch fp32",
                             "labels equal to PyTorch fp32", "largest probability difference vs PyTorch fp32"], rows)
-    metrics = {"texts_per_s": {k: len(texts) / median(v) for k, v in seconds.items()},
-               "tokens_per_s": {k: tokens / median(v) for k, v in seconds.items()},
+    metrics = {"texts_per_s": {k: len(texts) / v for k, v in seconds.items()},
+               "tokens_per_s": {k: tokens / v for k, v in seconds.items()},
                "tokenization_texts_per_s": len(texts) / tokenize_s, "agreement": agree, "max_probability_diff": diff,
                "batches": batches}
     return text, table, metrics
-
-
-def startup(model_dir, n: int) -> str:
-    """The start-up table (see the module docstring)."""
-    cli = [sys.executable, "-m", "lstm_nlp", "predict", "--model", str(model_dir), "--threads", "1"]
-    commands = {'python -c "import onnxruntime"': [sys.executable, "-c", "import onnxruntime"],
-                'lstm-nlp predict --backend onnx "The cat sat."': [*cli, "--backend", "onnx", "The cat sat."],
-                'lstm-nlp predict --backend torch "The cat sat."': [*cli, "--backend", "torch", "The cat sat."]}
-    runs = {name: (lambda c=command: subprocess.run(c, check=True, capture_output=True)) for name, command in commands.items()}
-    seconds, _ = interleaved(runs, n)
-    rows = [[name, f"{median(s):.2f}"] for name, s in seconds.items()]
-    return (f"Start-up of `lstm-nlp predict` on one sentence, `{portable(model_dir)}`, wall clock of each command end "
-            f"to end, median of {n} interleaved runs (one warm-up round).\n\n" + markdown_table(["command", "seconds"], rows))
 
 
 def main(argv=None) -> BenchResult:
@@ -148,18 +110,11 @@ def main(argv=None) -> BenchResult:
     parser.add_argument("--model", help="tagger or text-classifier bundle (default with --smoke: one trained on "
                                         "the sample)")
     parser.add_argument("--data", help="labelled file to predict (a tagger: its tokens; a classifier: its texts)")
-    parser.add_argument("--startup", action="store_true", help="measure the start-up of predict, both backends")
     parser.add_argument("--limit", type=int, default=None, help="predict only the first N sentences / texts")
     parser.add_argument("--smoke-recipe", choices=sorted(SMOKE_DATA), default="pos_tagger",
                         help="the recipe whose 1-epoch model --smoke trains on the bundled sample")
     args = parser.parse_args(argv)
-    setup(args)
-    n = repeats(args, 3)
-    if args.startup:
-        result = BenchResult("onnx_startup")
-        result.add_section("ONNX backend: start-up of predict", startup(args.model, repeats(args, 5)))
-        result.emit(args)
-        return result
+    n = setup(args, 3)
     work = Path(tempfile.mkdtemp(prefix="bench_onnx-"))
     try:
         model_dir, data = args.model, args.data
@@ -170,7 +125,9 @@ def main(argv=None) -> BenchResult:
                            check=True, capture_output=True)
             model_dir, data = work / "run" / "model", data or SMOKE_DATA[args.smoke_recipe]
         fp32 = load_pipeline(model_dir)
-        onnx_path, export_seconds = timed(lambda: export_onnx(fp32, work / "model.onnx"))
+        started = time.perf_counter()
+        onnx_path = export_onnx(fp32, work / "model.onnx")
+        export_seconds = time.perf_counter() - started
         runner = OnnxPipeline(onnx_path, model_dir, threads=torch.get_num_threads())
         bf16 = load_pipeline(model_dir)
         prepare_for_inference(bf16.model, precision="bf16")

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from common import SAMPLE_DIR, base_parser, median, recipe_defaults, repeats, require_data_root, setup
+
 from lstm_nlp.data.conll import read_conll
 from lstm_nlp.pipelines import load_pipeline
 from lstm_nlp.recipe_kit.tagging import bio_tagger_pipeline

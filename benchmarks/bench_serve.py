@@ -4,21 +4,11 @@
     python benchmarks/bench_serve.py --model runs/pos/model --output serve.md
     python benchmarks/bench_serve.py --smoke                               # seconds: a tiny untrained bundle
 
-The sentences are the token lists of a CoNLL-U file: ``--input``, else UD English-EWT dev
-(``$LSTM_NLP_DATA/ud_english_ewt/en_ewt-ud-dev.conllu``) when ``$LSTM_NLP_DATA`` is set, else the
-bundled sample ``data/pos/dev.conllu``. The service runs as its own process on 127.0.0.1 (``--threads``
-torch threads); each client sends one sentence a request (``{"tokens": [[...]]}``) over a keep-alive
-HTTP/1.1 connection and sends the next as soon as the answer is read, cycling through the sentences,
-until ``--max-requests`` requests or ``--max-seconds`` seconds per level. Tokens/s counts the tokens
-of the answered sentences over the level's wall time; "vs predict" divides it by the tokens/s of
-``lstm-nlp predict --input-format tokens --output-format jsonl`` on the same sentences, the same
-threads and the same machine in the same run (its start-up, measured on a one-line input, taken
-out; predict reads the sentences ``--predict-repeat`` times so that its work outweighs that start-up).
-The mean batch is what the service's /metrics counted over the level. The clients run in this
-process, on the same machine as the service: raw asyncio streams (on uvloop when installed), each
-request encoded once beforehand, no HTTP library. Then one client sends the sentences of exactly
-``--latency-tokens`` tokens (20) for the latency of that length, and 8 clients send
-``--memory-requests`` (N) then 9 N more requests while the service's VmRSS is read.
+Clients (raw asyncio streams in this process, on uvloop when installed) send one sentence of ``--input`` (EWT
+dev with the corpora, else the bundled sample) a request over keep-alive connections, back to back; "vs predict"
+divides tokens/s by ``lstm-nlp predict``'s on the same sentences (its start-up taken out) in the same run. Then
+one client sends sentences of ``--latency-tokens`` tokens, and 8 clients N then 9 N more requests while the
+service's VmRSS is read.
 """
 
 from __future__ import annotations
@@ -27,7 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import re
 import shutil
 import socket
@@ -38,117 +27,77 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = REPO_ROOT / "data" / "pos" / "dev.conllu"
-EWT_DEV = Path("ud_english_ewt") / "en_ewt-ud-dev.conllu"
+from common import REPO_ROOT, SAMPLE_DIR, data_root, markdown_table, portable
+
+LSTM_NLP = [sys.executable, "-m", "lstm_nlp"]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", help="tagger bundle to serve (required unless --smoke)")
-    parser.add_argument("--input", help="CoNLL-U file of the sentences (default: EWT dev with $LSTM_NLP_DATA, "
-                                        "else data/pos/dev.conllu)")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 64], help="concurrent clients per level")
-    parser.add_argument("--max-requests", type=int, default=3000, help="requests per level at most")
-    parser.add_argument("--max-seconds", type=float, default=20.0, help="seconds per level at most")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads of the service and of predict")
-    parser.add_argument("--max-wait-ms", type=float, default=5.0, help="the service's --max-wait-ms")
-    parser.add_argument("--max-batch-tokens", type=int, default=4096, help="the service's --max-batch-tokens")
-    parser.add_argument("--predict-repeat", type=int, default=4, help="predict reads the sentences this many times "
-                                                                     "(its work then outweighs its start-up)")
-    parser.add_argument("--latency-tokens", type=int, default=20, help="sentence length of the single-client "
-                                                                         "latency measurement")
-    parser.add_argument("--latency-requests", type=int, default=500, help="requests of that measurement at most")
-    parser.add_argument("--memory-requests", type=int, default=1000, help="N: the service's RSS is read after N "
-                                                                          "and after 10 N requests (8 clients)")
-    parser.add_argument("--memory-seconds", type=float, default=120.0, help="seconds per memory step at most")
-    parser.add_argument("--output", help="also write the markdown tables here")
-    parser.add_argument("--smoke", action="store_true", help="a few seconds: the bundled sample, a tiny untrained "
-                                                             "bundle, few requests (checks the code path)")
+    add = parser.add_argument
+    add("--model", help="tagger bundle to serve (required unless --smoke)")
+    add("--input", help="CoNLL-U file of the sentences (default: EWT dev with the corpora, else data/pos/dev.conllu)")
+    add("--concurrency", type=int, nargs="+", default=[1, 8, 64], help="concurrent clients per level")
+    add("--max-requests", type=int, default=3000, help="requests per level at most")
+    add("--max-seconds", type=float, default=20.0, help="seconds per level at most")
+    add("--threads", type=int, default=1, help="torch threads of the service and of predict")
+    add("--max-wait-ms", type=float, default=5.0, help="the service's --max-wait-ms")
+    add("--max-batch-tokens", type=int, default=4096, help="the service's --max-batch-tokens")
+    add("--predict-repeat", type=int, default=4, help="predict reads the sentences this many times")
+    add("--latency-tokens", type=int, default=20, help="sentence length of the single-client latency")
+    add("--latency-requests", type=int, default=500, help="requests of that measurement at most")
+    add("--memory-requests", type=int, default=1000, help="N: the RSS is read after N and 10 N requests")
+    add("--memory-seconds", type=float, default=120.0, help="seconds per memory step at most")
+    add("--output", help="also write the markdown tables here")
+    add("--smoke", action="store_true", help="seconds: the bundled sample, a tiny untrained bundle, few requests")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.max_requests, args.max_seconds = min(args.max_requests, 40), min(args.max_seconds, 5.0)
-        args.predict_repeat = 1
-        args.latency_requests, args.memory_requests = min(args.latency_requests, 20), min(args.memory_requests, 10)
-        args.memory_seconds = min(args.memory_seconds, 5.0)
+        args.max_requests, args.max_seconds, args.predict_repeat = min(args.max_requests, 40), 5.0, 1
+        args.latency_requests, args.memory_requests, args.memory_seconds = 20, 10, 5.0
     elif not args.model:
         parser.error("--model is required (or --smoke)")
     return args
 
 
-def input_file(args: argparse.Namespace) -> Path:
-    if args.input:
-        return Path(args.input)
-    data = os.environ.get("LSTM_NLP_DATA")
-    if data and not args.smoke and (Path(data) / EWT_DEV).is_file():
-        return Path(data) / EWT_DEV
-    return SAMPLE
-
-
-def read_sentences(path: Path) -> list[list[str]]:
+def read_sentences(args: argparse.Namespace) -> tuple[Path, list[list[str]]]:
+    """``--input``, else EWT dev when the corpora are there (not with ``--smoke``), else the bundled sample."""
     from lstm_nlp.data.conll_blocks import read_blocks
 
+    ewt = data_root() / "ud_english_ewt" / "en_ewt-ud-dev.conllu" if data_root() else None
+    path = Path(args.input) if args.input else ewt if ewt and ewt.is_file() and not args.smoke else \
+        SAMPLE_DIR / "pos" / "dev.conllu"
     with open(path, encoding="utf-8") as lines:
         blocks = read_blocks((line.rstrip("\n") for line in lines), kind="conllu", source=str(path))
-        return [block.tokens for block in blocks if block.tokens]
+        return path, [block.tokens for block in blocks if block.tokens]
 
 
-def tiny_bundle(sentences: list[list[str]], directory: Path) -> Path:
-    """An untrained small POS tagger (the smoke run's model: its figures mean nothing)."""
-    from lstm_nlp.data import Vocab
-    from lstm_nlp.models import SequenceTagger, TaggerConfig
-    from lstm_nlp.pipelines import TaggingPipeline
-
-    words = Vocab.build(sentences)
-    labels = Vocab.build_labels([["NOUN", "VERB", "DET", "PUNCT"]])
-    config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=16, hidden_size=16,
-                          num_layers=1)
-    TaggingPipeline(SequenceTagger(config), words, labels).save_pretrained(directory)
-    return directory
-
-
-def lstm_nlp_command() -> list[str]:
-    return [sys.executable, "-m", "lstm_nlp"]
-
-
-# ---------------------------------------------------------------------- lstm-nlp predict
-def predict_tokens_per_second(model: Path, sentences: list[list[str]], threads: int, workdir: Path,
-                              runs: int = 2, repeat: int = 1) -> dict:
-    """Tokens/s of ``lstm-nlp predict`` on ``sentences`` written ``repeat`` times (start-up, timed on one line,
-    taken out: the repeats make the work outweigh the start-up, whose timing is noisy)."""
-    full, one = workdir / "tokens.txt", workdir / "one.txt"
-    full.write_text("".join(" ".join(s) + "\n" for s in sentences) * repeat, encoding="utf-8")
-    one.write_text(" ".join(sentences[0]) + "\n", encoding="utf-8")
-
-    def timed(path: Path) -> float:
-        command = [*lstm_nlp_command(), "predict", "--model", str(model), "--input", str(path), "--input-format",
-                   "tokens", "--output-format", "jsonl", "--threads", str(threads)]
+def predict_tokens_per_second(args: argparse.Namespace, model: Path, sentences: list[list[str]], work: Path) -> dict:
+    """Tokens/s of ``lstm-nlp predict`` on the sentences written ``--predict-repeat`` times, the start-up (timed on
+    one line) taken out; the best of two runs (one with ``--smoke``)."""
+    def timed(lines: list[list[str]]) -> float:
+        (work / "in.txt").write_text("".join(" ".join(s) + "\n" for s in lines), encoding="utf-8")
         start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.run([*LSTM_NLP, "predict", "--model", str(model), "--input", str(work / "in.txt"), "--input-format",
+                        "tokens", "--output-format", "jsonl", "--threads", str(args.threads)],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         return time.perf_counter() - start
 
-    if runs > 1:
-        timed(one)  # warm the file cache
-    startup = min(timed(one) for _ in range(runs))
-    total = min(timed(full) for _ in range(runs))
-    tokens = repeat * sum(map(len, sentences))
-    work = max(total - startup, 1e-6)
-    return {"seconds": total, "startup_s": startup, "tokens": tokens, "tokens_per_s": tokens / work}
+    runs, tokens = range(1 if args.smoke else 2), args.predict_repeat * sum(map(len, sentences))
+    startup, total = min(timed(sentences[:1]) for _ in runs), min(timed(sentences * args.predict_repeat) for _ in runs)
+    return {"seconds": total, "startup_s": startup, "tokens": tokens,
+            "tokens_per_s": tokens / max(total - startup, 1e-6)}
 
 
-# ---------------------------------------------------------------------- the service
-def free_port() -> int:
+# ---------------------------------------------------------------------- the service and its clients
+def start_service(args: argparse.Namespace, model: Path, log: Path) -> tuple[subprocess.Popen, int]:
+    """``lstm-nlp serve`` on a free port, once /health answers."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_service(args: argparse.Namespace, model: Path, port: int, log: Path) -> subprocess.Popen:
-    command = [*lstm_nlp_command(), "serve", "--model", str(model), "--port", str(port), "--threads",
-               str(args.threads), "--max-wait-ms", str(args.max_wait_ms), "--max-batch-tokens",
-               str(args.max_batch_tokens), "--max-queue", "4096", "--log-level", "warning"]
+        port = sock.getsockname()[1]
+    command = [*LSTM_NLP, "serve", "--model", str(model), "--port", str(port), "--threads", str(args.threads),
+               "--max-wait-ms", str(args.max_wait_ms), "--max-batch-tokens", str(args.max_batch_tokens),
+               "--max-queue", "4096", "--log-level", "warning"]
     with open(log, "wb") as stream:  # a file, not a pipe: a pipe nobody reads would block the service when full
         process = subprocess.Popen(command, stdout=stream, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
@@ -158,7 +107,7 @@ def start_service(args: argparse.Namespace, model: Path, port: int, log: Path) -
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as answer:
                 if answer.status == 200:
-                    return process
+                    return process, port
         except OSError:
             pass
         time.sleep(0.1)
@@ -170,244 +119,157 @@ def batch_counters(port: int) -> tuple[float, float]:
     """(model batches, texts in them) so far, from the service's /metrics."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
         text = answer.read().decode()
-    values = dict(re.findall(r"^(lstm_nlp_batch_texts_(?:count|sum)) (\S+)$", text, re.M))
+    values = dict(re.findall(r"^(lstm_nlp_batch_texts_(?:count|sum)) (\S+)$", text, re.MULTILINE))
     return float(values.get("lstm_nlp_batch_texts_count", 0)), float(values.get("lstm_nlp_batch_texts_sum", 0))
 
 
-_LENGTH = re.compile(rb"\r\ncontent-length: *(\d+)", re.I)
-_CLOSE = re.compile(rb"\r\nconnection: *close", re.I)
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection that POSTs pre-encoded requests and reads the status and body.
-
-    Raw asyncio streams and a request encoded once per sentence: the client shares the machine with
-    the service, so it does as little per request as it can (no HTTP library).
-    """
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def send(self, request: bytes) -> tuple[int, bytes]:
-        """Sends a whole request (see :func:`encode_post`); returns the answer's status and body."""
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        length = _LENGTH.search(head)
-        payload = await self.reader.readexactly(int(length.group(1))) if length else b""
-        if _CLOSE.search(head):
-            await self.close()
-        return int(head[9:12]), payload
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
-
-
-def encode_post(port: int, path: str, body: bytes) -> bytes:
-    """The bytes of a POST of the JSON ``body``."""
-    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+_LENGTH = re.compile(rb"\r\ncontent-length: *(\d+)", re.IGNORECASE)
+_CLOSE = re.compile(rb"\r\nconnection: *close", re.IGNORECASE)
 
 
 def predict_requests(port: int, sentences: list[list[str]]) -> list[bytes]:
     """One pre-encoded ``POST /v1/predict`` of ``{"tokens": [sentence]}`` per sentence."""
-    return [encode_post(port, "/v1/predict", json.dumps({"tokens": [s]}).encode()) for s in sentences]
+    bodies = [json.dumps({"tokens": [s]}).encode() for s in sentences]
+    return [(f"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+             f"Content-Length: {len(body)}\r\n\r\n").encode() + body for body in bodies]
 
 
-def run_async(coroutine: Any) -> Any:
-    """``asyncio.run``, on uvloop when it is installed (a cheaper client)."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coroutine)
-    return uvloop.run(coroutine)
-
-
-async def load_level(requests: list[bytes], tokens: list[int], concurrency: int, max_requests: int,
-                     max_seconds: float, port: int) -> dict:
-    """``concurrency`` clients sending requests back to back, until the request or time bound."""
+def run_level(port: int, requests: list[bytes], tokens: list[int], concurrency: int, max_requests: int,
+              max_seconds: float) -> dict:
+    """``concurrency`` clients on keep-alive connections sending requests back to back, until either bound
+    (on uvloop when installed: a cheaper client, which shares the machine with the service)."""
     latencies: list[float] = []
-    answered_tokens = errors = 0
-    next_index = 0
-    start = time.perf_counter()
-    stop_at = start + max_seconds
+    counts = {"next": 0, "tokens": 0, "errors": 0}
 
     async def client() -> None:
-        nonlocal next_index, answered_tokens, errors
-        connection = Connection(port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
-            while next_index < max_requests and time.perf_counter() < stop_at:
-                index = next_index % len(requests)
-                next_index += 1
+            while counts["next"] < max_requests and time.perf_counter() < stop_at:
+                index = counts["next"] % len(requests)
+                counts["next"] += 1
                 sent = time.perf_counter()
-                status, _ = await connection.send(requests[index])
+                writer.write(requests[index])
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = _LENGTH.search(head)
+                await reader.readexactly(int(length.group(1)) if length else 0)
                 latencies.append(time.perf_counter() - sent)
-                if status == 200:
-                    answered_tokens += tokens[index]
-                else:
-                    errors += 1
+                ok = head[9:12] == b"200"
+                counts["tokens" if ok else "errors"] += tokens[index] if ok else 1
+                if _CLOSE.search(head):
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
         finally:
-            await connection.close()
+            writer.close()
 
-    await asyncio.gather(*(client() for _ in range(concurrency)))
+    async def clients() -> None:
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+
+    start = time.perf_counter()
+    stop_at = start + max_seconds
+    try:
+        import uvloop
+        uvloop.run(clients())
+    except ImportError:
+        asyncio.run(clients())
     wall = time.perf_counter() - start
     latencies.sort()
-    return {"concurrency": concurrency, "requests": len(latencies), "errors": errors, "seconds": wall,
+    return {"concurrency": concurrency, "requests": len(latencies), "errors": counts["errors"], "seconds": wall,
             "p50_ms": 1000 * statistics.median(latencies),
             "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
-            "requests_per_s": len(latencies) / wall, "tokens_per_s": answered_tokens / wall}
+            "requests_per_s": len(latencies) / wall, "tokens_per_s": counts["tokens"] / wall}
 
 
 def rss_mib(pid: int) -> float:
     """The resident memory of process ``pid`` (``VmRSS`` of ``/proc/PID/status``), in MiB."""
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        line = next(line for line in status if line.startswith("VmRSS:"))
-    return int(line.split()[1]) / 1024
-
-
-# ---------------------------------------------------------------------- report
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-def portable(path: Path) -> str:
-    """``path`` as the report shows it: relative to the repository, or under ``$LSTM_NLP_DATA``."""
-    data = os.environ.get("LSTM_NLP_DATA")
-    for root, name in ((REPO_ROOT, ""), (Path(data) if data else None, "$LSTM_NLP_DATA/")):
-        if root is not None:
-            try:
-                return name + str(path.resolve().relative_to(Path(root).resolve()))
-            except ValueError:
-                pass
-    return path.name
-
-
-def report(args: argparse.Namespace, source: Path, sentences: list[list[str]], predict: dict,
-           results: dict) -> str:
-    import torch
-
-    tokens = sum(map(len, sentences))
-    lines = [f"Machine: {machine()}; torch {torch.__version__}; service and predict with --threads {args.threads} "
-             f"(the clients share the machine). Input: {portable(source)}, {len(sentences):,} sentences, "
-             f"{tokens:,} tokens, one sentence a request; service --max-wait-ms {args.max_wait_ms:g} "
-             f"--max-batch-tokens {args.max_batch_tokens}; at most {args.max_requests:,} requests or "
-             f"{args.max_seconds:g} s per level." + (" Smoke run: the figures mean nothing." if args.smoke else ""),
-             "",
-             f"`lstm-nlp predict --input-format tokens --output-format jsonl`: {predict['tokens_per_s']:,.0f} tokens/s "
-             f"({predict['seconds']:.2f} s for the {predict['tokens']:,} tokens of the sentences read {args.predict_repeat} "
-             f"time(s), {predict['startup_s']:.2f} s of it start-up).",
-             "",
-             "| clients | requests | errors | p50 latency (ms) | p99 latency (ms) | requests/s | tokens/s | vs predict "
-             "| mean batch (sentences) |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for level in results["levels"]:
-        lines.append(f"| {level['concurrency']} | {level['requests']:,} | {level['errors']} | {level['p50_ms']:.1f} | "
-                     f"{level['p99_ms']:.1f} | {level['requests_per_s']:,.0f} | {level['tokens_per_s']:,.0f} | "
-                     f"{level['tokens_per_s'] / predict['tokens_per_s']:.2f} | {level['mean_batch']:.1f} |")
-    return "\n".join(lines + latency_report(results["latency"]) + memory_report(results["memory"]))
-
-
-def latency_report(latency: dict) -> list[str]:
-    """The table of the single client's fixed-length sentences."""
-    return ["", f"One client, sentences of {latency['tokens']} tokens ({latency['source']}):", "",
-            "| tokens a request | requests | errors | p50 latency (ms) | p99 latency (ms) |", "|---|---|---|---|---|",
-            f"| {latency['tokens']} | {latency['requests']:,} | {latency['errors']} | {latency['p50_ms']:.1f} | "
-            f"{latency['p99_ms']:.1f} |"]
-
-
-def memory_report(memory: list[dict]) -> list[str]:
-    """The table of the service's resident memory as requests accumulate."""
-    lines = ["", f"The service's resident memory (VmRSS) under {memory[1]['concurrency']} clients, requests counted "
-                 "from the end of the levels above:", "",
-             "| requests so far | errors | seconds | VmRSS (MiB) | growth (MiB) |", "|---|---|---|---|---|"]
-    for step in memory:
-        lines.append(f"| {step['total']:,} | {step['errors']} | {step['seconds']:.1f} | {step['rss_mib']:.1f} | "
-                     f"{step['rss_mib'] - memory[0]['rss_mib']:+.1f} |")
-    return lines
-
-
-# ---------------------------------------------------------------------- the run
-def fixed_length(sentences: list[list[str]], length: int) -> tuple[list[list[str]], str]:
-    """The sentences of exactly ``length`` tokens, else the first longer one cut to ``length`` (and what they are)."""
-    exact = [s for s in sentences if len(s) == length]
-    if exact:
-        return exact, f"{len(exact):,} input sentence(s) of exactly {length} tokens, in turn"
-    longest = max(sentences, key=len)
-    tokens = (longest * (length // len(longest) + 1))[:length]
-    return [tokens], f"one input sentence cut or repeated to {length} tokens"
-
-
-def single_client_latency(port: int, sentences: list[list[str]], args: argparse.Namespace) -> dict:
-    """p50 / p99 latency of one client sending sentences of ``--latency-tokens`` tokens."""
-    chosen, source = fixed_length(sentences, args.latency_tokens)
-    level = run_async(load_level(predict_requests(port, chosen), [len(s) for s in chosen], 1, args.latency_requests,
-                                 args.max_seconds, port))
-    return {**level, "tokens": args.latency_tokens, "source": source}
-
-
-def memory_levels(service: subprocess.Popen, port: int, requests: list[bytes], counts: list[int],
-                  args: argparse.Namespace) -> list[dict]:
-    """VmRSS of the service now, after ``--memory-requests`` more requests, then after 10 times as many."""
-    steps = [{"total": 0, "errors": 0, "seconds": 0.0, "rss_mib": rss_mib(service.pid), "concurrency": 8}]
-    for total in (args.memory_requests, 10 * args.memory_requests):
-        level = run_async(load_level(requests, counts, 8, total - steps[-1]["total"], args.memory_seconds, port))
-        steps.append({"total": steps[-1]["total"] + level["requests"], "errors": level["errors"] + steps[-1]["errors"],
-                      "seconds": steps[-1]["seconds"] + level["seconds"], "rss_mib": rss_mib(service.pid),
-                      "concurrency": 8})
-    return steps
+    status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    return int(re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE).group(1)) / 1024
 
 
 def measure(args: argparse.Namespace, service: subprocess.Popen, port: int, sentences: list[list[str]]) -> dict:
     """The throughput levels, the single client's fixed-length latency and the memory steps."""
-    requests = predict_requests(port, sentences)
-    counts = [len(s) for s in sentences]
-    run_async(load_level(requests, counts, 4, 40, 5, port))  # warm-up
+    requests, counts = predict_requests(port, sentences), [len(s) for s in sentences]
+    run_level(port, requests, counts, 4, 40, 5)  # warm-up
     levels = []
     for concurrency in args.concurrency:
         batches, texts = batch_counters(port)
-        level = run_async(load_level(requests, counts, concurrency, args.max_requests, args.max_seconds, port))
+        levels.append(run_level(port, requests, counts, concurrency, args.max_requests, args.max_seconds))
         after_batches, after_texts = batch_counters(port)
-        level["mean_batch"] = (after_texts - texts) / max(after_batches - batches, 1)
-        levels.append(level)
-    latency = single_client_latency(port, sentences, args)
-    return {"levels": levels, "latency": latency, "memory": memory_levels(service, port, requests, counts, args)}
+        levels[-1]["mean_batch"] = (after_texts - texts) / max(after_batches - batches, 1)
+    length = args.latency_tokens
+    chosen = [s for s in sentences if len(s) == length]
+    source = f"{len(chosen):,} input sentence(s) of exactly {length} tokens, in turn"
+    if not chosen:
+        longest = max(sentences, key=len)
+        chosen = [(longest * (length // len(longest) + 1))[:length]]
+        source = f"one input sentence cut or repeated to {length} tokens"
+    latency = {**run_level(port, predict_requests(port, chosen), [length] * len(chosen), 1, args.latency_requests,
+                           args.max_seconds), "tokens": length, "source": source}
+    memory = [{"total": 0, "errors": 0, "seconds": 0.0, "rss_mib": rss_mib(service.pid), "concurrency": 8}]
+    for total in (args.memory_requests, 10 * args.memory_requests):
+        level = run_level(port, requests, counts, 8, total - memory[-1]["total"], args.memory_seconds)
+        memory.append({"total": memory[-1]["total"] + level["requests"], "concurrency": 8,
+                       "errors": level["errors"] + memory[-1]["errors"], "rss_mib": rss_mib(service.pid),
+                       "seconds": memory[-1]["seconds"] + level["seconds"]})
+    return {"levels": levels, "latency": latency, "memory": memory}
+
+
+# ---------------------------------------------------------------------- report
+def report(args: argparse.Namespace, source: Path, sentences: list[list[str]], predict: dict,
+           results: dict) -> str:
+    """The throughput levels, the single client's fixed-length latency and the memory steps, as markdown."""
+    import torch
+
+    tokens, latency, memory = sum(map(len, sentences)), results["latency"], results["memory"]
+    levels = [[level["concurrency"], f"{level['requests']:,}", level["errors"], f"{level['p50_ms']:.1f}",
+               f"{level['p99_ms']:.1f}", f"{level['requests_per_s']:,.0f}", f"{level['tokens_per_s']:,.0f}",
+               f"{level['tokens_per_s'] / predict['tokens_per_s']:.2f}", f"{level['mean_batch']:.1f}"]
+              for level in results["levels"]]
+    return "\n".join([
+        (f"Machine: {os.cpu_count()} cores; torch {torch.__version__}; service and predict with --threads "
+         f"{args.threads} (the clients share the machine). Input: {portable(source)}, {len(sentences):,} sentences, "
+         f"{tokens:,} tokens, one sentence a request; service --max-wait-ms {args.max_wait_ms:g} --max-batch-tokens "
+         f"{args.max_batch_tokens}; at most {args.max_requests:,} requests or {args.max_seconds:g} s per level."
+         + (" Smoke run: the figures mean nothing." if args.smoke else "")), "",
+        (f"`lstm-nlp predict --input-format tokens --output-format jsonl`: {predict['tokens_per_s']:,.0f} tokens/s "
+         f"({predict['seconds']:.2f} s for the {predict['tokens']:,} tokens of the sentences read "
+         f"{args.predict_repeat} time(s), {predict['startup_s']:.2f} s of it start-up)."), "",
+        markdown_table(["clients", "requests", "errors", "p50 latency (ms)", "p99 latency (ms)", "requests/s",
+                        "tokens/s", "vs predict", "mean batch (sentences)"], levels), "",
+        f"One client, sentences of {latency['tokens']} tokens ({latency['source']}):", "",
+        markdown_table(["tokens a request", "requests", "errors", "p50 latency (ms)", "p99 latency (ms)"],
+                       [[latency["tokens"], f"{latency['requests']:,}", latency["errors"], f"{latency['p50_ms']:.1f}",
+                         f"{latency['p99_ms']:.1f}"]]), "",
+        (f"The service's resident memory (VmRSS) under {memory[1]['concurrency']} clients, requests counted from "
+         "the end of the levels above:"), "",
+        markdown_table(["requests so far", "errors", "seconds", "VmRSS (MiB)", "growth (MiB)"],
+                       [[f"{m['total']:,}", m["errors"], f"{m['seconds']:.1f}", f"{m['rss_mib']:.1f}",
+                         f"{m['rss_mib'] - memory[0]['rss_mib']:+.1f}"] for m in memory])])
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    source = input_file(args)
-    sentences = read_sentences(source)
+    source, sentences = read_sentences(args)
     if not sentences:
         raise SystemExit(f"{source} has no sentences")
-    workdir = Path(tempfile.mkdtemp(prefix="bench_serve-"))
+    work = Path(tempfile.mkdtemp(prefix="bench_serve-"))
     try:
-        model = Path(args.model) if args.model else tiny_bundle(sentences, workdir / "model")
-        predict = predict_tokens_per_second(model, sentences, args.threads, workdir, runs=1 if args.smoke else 2,
-                                            repeat=args.predict_repeat)
-        port = free_port()
-        log = workdir / "serve.log"
-        service = start_service(args, model, port, log)
+        if not args.model:  # the smoke run's model: the POS recipe, one epoch on the bundled sample
+            subprocess.run([sys.executable, "recipes/pos_tagger.py", "--epochs", "1", "--no-progress",
+                            "--no-checkpoints", "--output-dir", str(work)], cwd=REPO_ROOT, check=True,
+                           capture_output=True)
+        model = Path(args.model) if args.model else work / "model"
+        predict = predict_tokens_per_second(args, model, sentences, work)
+        service, port = start_service(args, model, work / "serve.log")
         try:
             results = measure(args, service, port, sentences)
         finally:
             service.terminate()
             code = service.wait(60)
         if code != 0:
-            raise SystemExit(f"lstm-nlp serve exited with {code} after SIGTERM: {log.read_text()[-3000:]}")
+            raise SystemExit(f"lstm-nlp serve exited with {code} after SIGTERM: {(work / 'serve.log').read_text()}")
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     table = report(args, source, sentences, predict, results)
     print(table)
     if args.output:

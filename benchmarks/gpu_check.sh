@@ -38,7 +38,7 @@ step() {  # step KEY NAME SECONDS COMMAND...: runs it when KEY is in $STEPS
 }
 
 step pytest "pytest gpu" 80 python3 -m pytest -q -p no:cacheprovider -m gpu tests/training tests/modules tests/models
-step bench "bench_gpu" 110 python3 benchmarks/bench_gpu.py --json "$OUT/bench_gpu.json" --repeats 3
+step bench "bench_encoder --device cuda" 110 python3 benchmarks/bench_encoder.py --device cuda --json "$OUT/bench_encoder_cuda.json" --repeats 3
 common=(--device cuda --precision bf16 --no-progress --no-checkpoints)
 step pos "pos EWT bf16" "${POS_LIMIT:-140}" python3 recipes/pos_tagger.py "${common[@]}" --epochs "${POS_EPOCHS:-12}" --output-dir "$OUT/runs/pos" \
   --train $D/ud_english_ewt/en_ewt-ud-train.conllu --dev $D/ud_english_ewt/en_ewt-ud-dev.conllu

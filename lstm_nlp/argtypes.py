@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
-from typing import Callable
+from collections.abc import Callable
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -82,7 +82,10 @@ PORT = int_at_least(0, 65535)  # 0: any free port
 
 
 def class_weights_spec(text: str) -> str:
-    """An argparse ``type=`` for ``--class-weights``: ``auto``, ``none`` or an existing file (read later, with the labels)."""
+    """An argparse ``type=`` for ``--class-weights``: ``auto``, ``none`` or an existing file.
+
+    The file is read later, with the labels.
+    """
     if text in ("auto", "none") or os.path.isfile(text):
         return text
     raise argparse.ArgumentTypeError(f"expected auto, none or a class weights file, got {text!r} (no such file)")

@@ -27,6 +27,7 @@ from lstm_nlp import __version__
 from lstm_nlp.argtypes import NON_NEGATIVE_FLOAT, PORT, POSITIVE_FLOAT, POSITIVE_INT, OneLineParser
 from lstm_nlp.errors import ConfigError, DataFormatError, LstmNlpError
 from lstm_nlp.help_format import DefaultsHelpFormatter, DescribedDefaultsHelpFormatter
+from lstm_nlp.pipelines.tasks import TASKS, get_task, titles
 from lstm_nlp.precision import INFERENCE_PRECISIONS
 
 #: ``lstm-nlp train NAME``: the recipe's module (``lstm_nlp.recipes.MODULE``, ``recipes/MODULE.py`` in a
@@ -57,8 +58,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=POSITIVE_INT, default=256, help="sentences per inference batch")
     parser.add_argument("--threads", type=POSITIVE_INT, default=None, metavar="N",
                         help="CPU threads (default: OMP_NUM_THREADS if set, else the cores not busy with other "
-                             "processes, re-checked every 5 s as the run goes and logged when it changes: a thread waiting for a busy "
-                             "core slows every step; results are the same bits at any count)")
+                             "processes, re-checked every 5 s as the run goes and logged when it changes: "
+                             "a thread waiting for a busy core slows every step; results are the same bits at any "
+                             "count)")
     parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="fp32",
                         help="inference precision: bf16 (bf16 weights + autocast) is ~1.6-1.9x faster on CPUs with "
                              "AVX-512 BF16 or AMX and on recent GPUs, with predictions that may differ at a few "
@@ -101,11 +103,48 @@ def _silence_stdout() -> None:
         pass
 
 
+#: ``--output-format conllu``: written back from CoNLL-U input only (not a registered output format).
+CONLLU_OUTPUT_HELP = ("CoNLL-U input: the tag written into the UPOS or XPOS field the model was trained on, every "
+                      "other byte kept; the default there; refused for models of span tags such as entities or "
+                      "chunks, which no CoNLL-U field holds")
+
+
+def _output_format_choices() -> list[str]:
+    """Every task's registered output formats, and the CoNLL input formats written back as themselves."""
+    from lstm_nlp.data.tag_writers import BLOCK_FORMATS
+
+    names = [name for task in TASKS.values() for name in task.output_formats()]
+    return list(dict.fromkeys([*names, *BLOCK_FORMATS]))
+
+
+def _output_format_help() -> str:
+    """``taggers: slash (...), ...; text classifiers: tsv (...), ...``: each task's registered formats."""
+    parts = []
+    for task in TASKS.values():
+        items = [f"{name} ({fmt.help})" for name, fmt in task.output_formats().items()]
+        if "input_format" in task.predict_options:  # CoNLL-U input, written back
+            items.append(f"conllu ({CONLLU_OUTPUT_HELP})")
+        if items:
+            parts.append(f"{task.title}s: " + ", ".join(items))
+    return "; ".join(parts)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="lstm-nlp", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"lstm_nlp {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
+    _add_train_parser(commands)
+    _add_predict_parser(commands)
+    _add_evaluate_parser(commands)
+    _add_export_parser(commands)
+    _add_serve_parser(commands)
+    add_rank_parser(commands)
+    return parser
+
+
+def _add_train_parser(commands) -> None:
+    """``lstm-nlp train``: runs a recipe with its own options (see :func:`cmd_train`)."""
     train = commands.add_parser(
         "train", help="train a model with one of the recipes", formatter_class=DescribedDefaultsHelpFormatter,
         description="Runs a recipe: 'lstm-nlp train RECIPE [options]' runs the code and takes the options of\n"
@@ -117,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("options", nargs=argparse.REMAINDER, metavar="...",
                        help="the recipe's options (lstm-nlp train RECIPE --help)")
 
+
+def _add_predict_parser(commands) -> None:
+    """``lstm-nlp predict``: tags, classifies or forecasts input lines (see :func:`cmd_predict`)."""
     predict = commands.add_parser(
         "predict", help="tag / classify raw text lines from stdin", formatter_class=DefaultsHelpFormatter,
         description="Reads UTF-8 text lines from stdin (or --input; bytes that are not UTF-8 stop the run naming "
@@ -147,14 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "in the model's token column, a blank line between sentences) or conllu; input "
                               "whose first lines clearly look like another of these (or like JSON) is refused, "
                               "naming what it looks like, as evaluate does")
-    predict.add_argument("--output-format", choices=["slash", "conll", "conllu", "jsonl", "tsv"], default=None,
-                         help="taggers: slash (token/TAG; the default for text and tokens input), jsonl ({tokens, "
-                              "tags}), conll (text/tokens input: token<TAB>TAG lines; CoNLL input: its lines plus a "
-                              "last column with the tag, what conlleval reads; the default there), conllu (CoNLL-U "
-                              "input: the tag written into the UPOS or XPOS field the model was trained on, every "
-                              "other byte kept; the default there; refused for models of span tags such as "
-                              "entities or chunks, which no CoNLL-U field holds); classifiers: tsv (label<TAB>probability, the "
-                              "default) or jsonl (label and every class's probability)")
+    predict.add_argument("--output-format", choices=_output_format_choices(), default=None,
+                         help=_output_format_help())
     predict.add_argument("--workers", type=POSITIVE_INT, default=1, metavar="N",
                          help="CPU: N processes predict chunks of the input side by side and share the --threads "
                               "(at least one each); output order is kept. Faster than threads alone on large "
@@ -172,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--no-progress", action="store_true",
                          help="hide the progress bar (shown on a terminal for an --input file: bytes read)")
 
+
+def _add_evaluate_parser(commands) -> None:
+    """``lstm-nlp evaluate``: a model's metrics on a labelled file (see :func:`cmd_evaluate`)."""
     evaluate = commands.add_parser(
         "evaluate", help="score a model on a labelled file; prints metrics as JSON",
         formatter_class=DefaultsHelpFormatter,
@@ -194,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="score the model's raw probabilities (temperature 1), not the calibrated ones "
                                "its bundle holds")
 
+
+def _add_export_parser(commands) -> None:
+    """``lstm-nlp export``: the model as an ONNX graph (see :func:`cmd_export`)."""
     export = commands.add_parser(
         "export", help="write a tagger or classifier as an ONNX graph", formatter_class=DefaultsHelpFormatter,
         description="Writes the model as an ONNX graph with dynamic batch and sequence axes, for onnxruntime "
@@ -206,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the file to write (default: MODEL/model.onnx, where predict and serve --backend onnx "
                              "look for it)")
 
+
+def _add_serve_parser(commands) -> None:
+    """``lstm-nlp serve``: the HTTP service (see :func:`cmd_serve`)."""
     serve = commands.add_parser(
         "serve", help="an HTTP service (and a demo page) for a tagger or text classifier",
         formatter_class=DefaultsHelpFormatter,
@@ -241,8 +286,6 @@ def build_parser() -> argparse.ArgumentParser:
                             "408 (default: %(default)s)")
     serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], default="info",
                        help="uvicorn's log level (default: %(default)s)")
-    add_rank_parser(commands)
-    return parser
 
 
 def add_rank_parser(commands) -> None:
@@ -379,9 +422,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if problem is not None:
             raise ConfigError(problem)
         lines = stream
-        if hasattr(pipeline, "predict_blocks"):  # taggers: the input must look like the --input-format
+        options_taken = TASKS[pipeline.model_type].predict_options
+        if "input_format" in options_taken:  # taggers: the input must look like the --input-format
             lines = _checked_tagger_input(pipeline, stream, args)
-        elif "output_format" in pipeline.predict_options:  # text classifiers (forecasters check each number)
+        elif "output_format" in options_taken:  # text classifiers (forecasters check each number)
             lines = _checked_input(stream, args, tagger=False)
         if args.input_format in ("conll", "conllu"):
             outputs = pipeline.predict_blocks(lines, input_format=args.input_format, batch_size=args.batch_size,
@@ -409,27 +453,26 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-#: The --output-format values of a tagger, by --input-format (the first is the default).
-TAGGER_OUTPUTS = {"text": ("slash", "jsonl", "conll"), "tokens": ("slash", "jsonl", "conll"),
-                  "conll": ("conll", "slash", "jsonl"), "conllu": ("conllu", "slash", "jsonl")}
-
-
 def _predict_option_problem(pipeline, args: argparse.Namespace) -> str | None:
     """An option the model cannot honour, named as the user typed it (the pipelines' own checks name
     their parameters), or ``None``."""
-    kind = getattr(pipeline, "task_name", "model")
-    if not hasattr(pipeline, "predict_blocks"):
+    task = TASKS[pipeline.model_type]
+    if "input_format" not in task.predict_options:
         if args.input_format != "text":
-            return f"--input-format {args.input_format} applies to taggers; this {kind} reads text lines"
+            return f"--input-format {args.input_format} applies to {_takers('input_format')}; this {task.title} " \
+                   "reads text lines"
         if args.probabilities or args.top_k:
-            return (f"{'--probabilities' if args.probabilities else '--top-k'} applies to taggers; a text "
+            return (f"{'--probabilities' if args.probabilities else '--top-k'} applies to {_takers('top_k')}; a text "
                     "classifier's --output-format jsonl gives every class's probability")
-        if args.output_format and "output_format" not in pipeline.predict_options:
-            return f"--output-format applies to taggers and text classifiers; this {kind} writes its forecasts"
-        if args.output_format and args.output_format not in ("tsv", "jsonl"):
-            return f"--output-format {args.output_format}: a text classifier writes 'tsv' or 'jsonl'"
+        if args.output_format and "output_format" not in task.predict_options:
+            return f"--output-format applies to {_takers('output_format')}; this {task.title} writes its forecasts"
+        formats = task.output_formats()
+        if args.output_format and args.output_format not in formats:
+            return f"--output-format {args.output_format}: a {task.title} writes {' or '.join(map(repr, formats))}"
         return None
-    formats = TAGGER_OUTPUTS[args.input_format]
+    from lstm_nlp.data.tag_writers import output_formats
+
+    formats = output_formats(args.input_format)
     if args.output_format and args.output_format not in formats:
         return (f"--output-format {args.output_format} does not go with --input-format {args.input_format}; "
                 f"give one of {', '.join(formats)}")
@@ -442,6 +485,11 @@ def _predict_option_problem(pipeline, args: argparse.Namespace) -> str | None:
         return (f"{'--top-k' if args.top_k else '--probabilities'} of a CRF tagger (marginals, spans, k best "
                 "sequences) needs --backend torch")
     return None
+
+
+def _takers(option: str) -> str:
+    """The tasks whose predictions take ``option`` (``"taggers and text classifiers"``), for messages."""
+    return titles([task for task in TASKS.values() if option in task.predict_options])
 
 
 def _checked_tagger_input(pipeline, stream, args: argparse.Namespace):
@@ -457,8 +505,8 @@ def _checked_tagger_input(pipeline, stream, args: argparse.Namespace):
 
 def _checked_input(stream, args: argparse.Namespace, *, tagger: bool = True):
     """``stream`` with its first lines read ahead, refused when they clearly look like another kind of input."""
-    from lstm_nlp.data.textfiles import SNIFF_LINES, input_kind_problem, sniff_lines
     from lstm_nlp.data.lines import PeekedLines
+    from lstm_nlp.data.textfiles import SNIFF_LINES, input_kind_problem, sniff_lines
 
     lines = PeekedLines(stream, SNIFF_LINES, max_chars=args.max_line_chars)
     problem = input_kind_problem(sniff_lines(lines.head), args.input_format, args.input or "stdin", tagger=tagger)
@@ -577,8 +625,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from lstm_nlp.serving.server import serve
 
     model_type = read_header(args.model)["model_type"]  # a missing or broken bundle fails here, before listening
-    if model_type not in ("sequence_tagger", "text_classifier"):
-        raise ConfigError(f"serve takes taggers and text classifiers; {args.model} is a {model_type}")
+    if not get_task(model_type, source=args.model).servable:
+        servable = [task for task in TASKS.values() if task.servable]
+        raise ConfigError(f"serve takes {titles(servable)}; {args.model} is a {model_type}")
     limits = Limits(max_body_bytes=args.max_body_bytes, max_texts=args.max_texts, max_text_chars=args.max_text_chars,
                     request_timeout_s=args.request_timeout, max_queue=args.max_queue, max_top_k=args.max_top_k)
     if args.backend == "onnx":
@@ -608,7 +657,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     if not tagger and not hasattr(pipeline, "predict_examples"):
         raise ConfigError(f"rank takes taggers and text classifiers; {args.model} is a "
                           f"{getattr(pipeline, 'task_name', 'model')}")
-    if tagger and pipeline.scheme == "none":
+    if tagger and pipeline.label_scheme == "none":
         raise ConfigError("rank writes span pre-annotations (entities, chunks); this tagger's tags are per token "
                           "(e.g. part of speech), which Label Studio and doccano span tasks do not hold")
     if not tagger and args.input_format != "text":

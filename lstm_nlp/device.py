@@ -117,15 +117,17 @@ def _busy_jiffies(*, count_nice: bool, cores: frozenset[int] | None = None) -> i
 class ThreadGovernor:
     """Keeps torch's intra-op threads at the cores other processes leave free, re-checked as a run goes.
 
-    Every ``interval`` seconds (the first time after ``first_interval``) it measures how much CPU the rest of the machine used meanwhile on this
-    process's cores (their busy time in ``/proc/stat`` minus this process's own), and sets the threads to the cores left,
-    rounded so that a core at least 3/4 free counts (at least 1, at most ``max_threads``). The
-    measurement reacts within one interval, where the load average takes about a minute.
+    Every ``interval`` seconds (the first time after ``first_interval``) it measures how much CPU the rest of
+    the machine used meanwhile on this process's cores (their busy time in ``/proc/stat`` minus this process's
+    own), and sets the threads to the cores left, rounded so that a core at least 3/4 free counts (at least 1,
+    at most ``max_threads``). The measurement reacts within one interval, where the load average takes about
+    a minute.
 
     Why: every parallel operator ends at a barrier, so a thread whose core another process holds makes
     all of them wait, spinning: one of two 2-thread trainings on 2 cores fell to 13% of its solo speed.
-    Two governed runs each see the other's core busy and drop to one thread. Processes running at a lower priority (``nice``) are not
-    counted: they yield their core to this one. Linux only (elsewhere the start-time choice stays).
+    Two governed runs each see the other's core busy and drop to one thread. Processes running at a lower
+    priority (``nice``) are not counted: they yield their core to this one. Linux only (elsewhere the
+    start-time choice stays).
 
     Changing the count between steps does not change a tagger's training: it gives the same bits at 1
     and 2 threads (tested; see :class:`lstm_nlp.modules.fixed_order.FixedOrderLinear`).

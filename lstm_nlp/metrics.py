@@ -69,26 +69,41 @@ def tagging_metrics(
     scheme = check_scheme(scheme, allowed=("none", "iob2"))
     confusion = confusion_counts([t for s in gold for t in s], [t for s in predicted for t in s])
     if scheme == "none":
-        per_tag = token_class_scores(confusion)
-        accuracy = token_accuracy(gold, predicted)
-        averages = _macro_and_weighted(per_tag)
-        report = score_table(per_tag, averages, accuracy=(accuracy, averages["macro avg"]["support"]))
-        return {"accuracy": accuracy, "macro_f1": averages["macro avg"]["f1"], "per_tag": per_tag,
-                "report": report, "confusion": confusion}
+        return _token_metrics(gold, predicted, confusion)
+    return _span_metrics(gold, predicted, confusion)
 
+
+def _token_metrics(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], confusion: dict) -> dict:
+    """:func:`tagging_metrics` for ``scheme="none"``: accuracy, per-tag token scores and their macro F1."""
+    per_tag = token_class_scores(confusion)
+    accuracy = token_accuracy(gold, predicted)
+    averages = _macro_and_weighted(per_tag)
+    report = score_table(per_tag, averages, accuracy=(accuracy, averages["macro avg"]["support"]))
+    return {"accuracy": accuracy, "macro_f1": averages["macro avg"]["f1"], "per_tag": per_tag,
+            "report": report, "confusion": confusion}
+
+
+def _seqeval_rows(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> dict[str, dict]:
+    """seqeval's strict IOB2 report: ``{type or "... avg": {precision, recall, f1, support}}``."""
     from seqeval.metrics import classification_report  # ~1 s of imports
     from seqeval.scheme import IOB2
 
-    _check_bio(gold, "gold")
-    _check_bio(predicted, "predicted")
     g, p = [list(s) for s in gold], [list(s) for s in predicted]
     # One seqeval pass: its report's micro average is precision_score/recall_score/f1_score (each of
     # which would extract every span again; strict IOB2 extraction is most of the time).
     with warnings.catch_warnings():  # numpy's "mean of empty slice" when there is no span at all
         warnings.simplefilter("ignore", RuntimeWarning)
         report_dict = classification_report(g, p, output_dict=True, zero_division=0, mode="strict", scheme=IOB2)
-    rows = {name: {"precision": v["precision"], "recall": v["recall"], "f1": v["f1-score"], "support": int(v["support"])}
+    return {name: {"precision": v["precision"], "recall": v["recall"], "f1": v["f1-score"],
+                   "support": int(v["support"])}
             for name, v in report_dict.items()}
+
+
+def _span_metrics(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], confusion: dict) -> dict:
+    """:func:`tagging_metrics` for ``scheme="iob2"``: span scores, strict (seqeval) and as conlleval reads them."""
+    _check_bio(gold, "gold")
+    _check_bio(predicted, "predicted")
+    rows = _seqeval_rows(gold, predicted)
     per_tag = {name: v for name, v in rows.items() if not name.endswith(" avg")}
     averages = {name: v for name, v in rows.items() if name.endswith(" avg")}
     micro = averages.get("micro avg", {"precision": 0.0, "recall": 0.0, "f1": 0.0})
@@ -104,7 +119,7 @@ def tagging_metrics(
 
 
 def token_class_scores(confusion: dict) -> dict[str, dict]:
-    """Per-class precision/recall/F1/support (of tokens or examples) from :func:`confusion_counts` (0 where undefined)."""
+    """Per-class precision/recall/F1/support (tokens or examples) from :func:`confusion_counts` (0 if undefined)."""
     labels, matrix = confusion["labels"], confusion["matrix"]
     predicted_totals = [sum(column) for column in zip(*matrix)] if matrix else []
     scores = {}
@@ -141,7 +156,8 @@ def _macro_and_weighted(per_tag: dict[str, dict]) -> dict[str, dict]:
     """``{"macro avg", "weighted avg"}`` (by support) of per-tag scores; support: all tokens; 0 with no tags."""
     total = sum(v["support"] for v in per_tag.values())
     averages = {}
-    for name, weights in (("macro avg", [1] * len(per_tag)), ("weighted avg", [v["support"] for v in per_tag.values()])):
+    supports = [v["support"] for v in per_tag.values()]
+    for name, weights in (("macro avg", [1] * len(per_tag)), ("weighted avg", supports)):
         norm = sum(weights)
         averages[name] = {key: sum(w * v[key] for w, v in zip(weights, per_tag.values())) / norm if norm else 0.0
                           for key in ("precision", "recall", "f1")}
@@ -161,7 +177,7 @@ def conlleval_scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence
 
 
 def confusion_counts(gold: Sequence[str], predicted: Sequence[str]) -> dict:
-    """Confusion matrix of flat label lists: ``{"labels": [...], "matrix": [[count]]}``, rows gold, columns predicted."""
+    """Confusion matrix of two label lists: ``{"labels": [...], "matrix": [[count]]}``, rows gold, columns predicted."""
     labels = sorted(set(gold) | set(predicted))
     position = {label: i for i, label in enumerate(labels)}
     matrix = [[0] * len(labels) for _ in labels]

@@ -295,7 +295,7 @@ def dataclass_schema(cls: type, *, bounds: Mapping[str, tuple[float | None, floa
             low, high = bounds.get(spec.name, (0, MAX_DIM))
             schema[spec.name] = Field((list,), items=Field((int,), low=low, high=high), required=required,
                                       max_items=MAX_TUPLE_ITEMS)
-        elif hint == typing.Optional[tuple[float, ...]]:
+        elif hint == tuple[float, ...] | None:
             low, high = bounds.get(spec.name, (None, None))
             schema[spec.name] = Field((list, type(None)), items=Field((float,), low=low, high=high),
                                       max_items=MAX_VOCAB, required=required)

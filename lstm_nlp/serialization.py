@@ -24,18 +24,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch.overrides import TorchFunctionMode
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
+from torch.overrides import TorchFunctionMode
 
 from lstm_nlp import __version__
-from lstm_nlp.bundle_header import (_BACKUP_PREFIX, CONFIG_NAME, FORMAT_VERSION, HEADER_SCHEMA,  # noqa: F401
-                                    VOCAB_SUFFIX, WEIGHTS_NAME, locate_bundle, read_header)
+from lstm_nlp.bundle_header import (  # noqa: F401
+    _BACKUP_PREFIX,
+    CONFIG_NAME,
+    FORMAT_VERSION,
+    HEADER_SCHEMA,
+    VOCAB_SUFFIX,
+    WEIGHTS_NAME,
+    locate_bundle,
+    read_header,
+)
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.errors import BundleError, LstmNlpError, VocabError, write_error
 from lstm_nlp.schema import MAX_PARAMETERS, Field, check_fields, check_regular_file
-
-
 
 
 @dataclass

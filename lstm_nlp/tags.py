@@ -14,7 +14,7 @@ BIOES/BILOU labels (:func:`convert_tags`), and span metrics always score IOB2.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from lstm_nlp.errors import ConfigError
@@ -42,6 +42,12 @@ def check_scheme(scheme: str, *, allowed: tuple[str, ...] = TAG_SCHEMES) -> TagS
     if scheme not in allowed:
         raise ConfigError(f"tag scheme must be one of {', '.join(map(repr, allowed))}, got {scheme!r}")
     return scheme
+
+
+def bundle_label_scheme(meta: Mapping) -> str:
+    """A tagger bundle's label scheme: its ``meta`` key ``label_scheme``, else ``scheme`` (the name older
+    bundles store), else ``"none"``."""
+    return meta.get("label_scheme", meta.get("scheme", "none"))
 
 
 def split_tag(tag: str) -> tuple[str, str]:

@@ -16,8 +16,14 @@ from __future__ import annotations
 
 from lstm_nlp.argtypes import PROBABILITY, SEED
 from lstm_nlp.recipe_kit import bundled_sample, data_paths, recipe_parser, run, setup_logging
-from lstm_nlp.recipe_kit.tagging import (add_bio_tagger_options, bio_tagger_pipeline, fit_tagger, held_out_split,
-                                        read_column_splits, score_and_save)
+from lstm_nlp.recipe_kit.tagging import (
+    add_bio_tagger_options,
+    bio_tagger_pipeline,
+    fit_tagger,
+    held_out_split,
+    read_column_splits,
+    score_and_save,
+)
 from lstm_nlp.training import seed_everything
 
 SAMPLE_DIR = bundled_sample(__file__, "chunking")

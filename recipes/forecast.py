@@ -16,12 +16,19 @@ from __future__ import annotations
 
 import logging
 
+from lstm_nlp.argtypes import FRACTION, POSITIVE_INT, PROBABILITY
 from lstm_nlp.data.series import Scaler, chronological_split, read_series_csv, synthetic_series
 from lstm_nlp.models import Forecaster, ForecasterConfig
 from lstm_nlp.pipelines import ForecastPipeline
-from lstm_nlp.recipe_kit import evaluate_splits, finish, local_output_dir, recipe_parser, run, setup_logging
-from lstm_nlp.recipe_kit import trainer_config
-from lstm_nlp.argtypes import FRACTION, POSITIVE_INT, PROBABILITY
+from lstm_nlp.recipe_kit import (
+    evaluate_splits,
+    finish,
+    local_output_dir,
+    recipe_parser,
+    run,
+    setup_logging,
+    trainer_config,
+)
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")
@@ -46,7 +53,8 @@ def parse_args(argv=None):
     model.add_argument("--horizon", type=POSITIVE_INT, default=12, help="future values predicted at once")
     model.add_argument("--hidden-size", type=POSITIVE_INT, default=32, help="LSTM size per direction")
     model.add_argument("--num-layers", type=POSITIVE_INT, default=1, help="stacked LSTM layers")
-    model.add_argument("--dropout", type=PROBABILITY, default=0.0, help="dropout between LSTM layers and before the head")
+    model.add_argument("--dropout", type=PROBABILITY, default=0.0,
+                       help="dropout between LSTM layers and before the head")
     args = parser.parse_args(argv)
     if args.csv and not args.column:
         parser.error("--csv needs --column (the name of the column to forecast)")

@@ -18,19 +18,38 @@ from __future__ import annotations
 import logging
 import time
 
-from lstm_nlp.data import TextTokenizer, Vocab, build_vocab, load_text_classification, tokenize_dataset
-from lstm_nlp.data import train_validation_split
+from lstm_nlp.argtypes import FRACTION, POSITIVE_INT, PROBABILITY
+from lstm_nlp.data import (
+    TextTokenizer,
+    Vocab,
+    build_vocab,
+    load_text_classification,
+    tokenize_dataset,
+    train_validation_split,
+)
 from lstm_nlp.models import ClassifierConfig, TextClassifier
 from lstm_nlp.outputs import output_dir_problem
 from lstm_nlp.pipelines import ClassificationPipeline
+from lstm_nlp.recipe_kit import (
+    bundled_sample,
+    data_paths,
+    evaluate_splits,
+    finish,
+    recipe_parser,
+    run,
+    setup_logging,
+    trainer_config,
+)
+from lstm_nlp.recipe_kit.args import add_encoder_option
 from lstm_nlp.recipe_kit.calibrate import calibrate_on_dev
 from lstm_nlp.recipe_kit.class_weights import add_class_weights_option, class_weights_for
-from lstm_nlp.argtypes import FRACTION, POSITIVE_INT, PROBABILITY
-from lstm_nlp.recipe_kit.pretrained import (add_pretrained_options, apply_gradual_unfreezing, apply_lr_decay,
-                                           load_vectors, warm_start)
-from lstm_nlp.recipe_kit import (bundled_sample, data_paths, evaluate_splits, finish, recipe_parser, run, setup_logging,
-                                 trainer_config)
-from lstm_nlp.recipe_kit.args import add_encoder_option
+from lstm_nlp.recipe_kit.pretrained import (
+    add_pretrained_options,
+    apply_gradual_unfreezing,
+    apply_lr_decay,
+    load_vectors,
+    warm_start,
+)
 from lstm_nlp.training import Trainer, seed_everything
 
 logger = logging.getLogger("lstm_nlp")

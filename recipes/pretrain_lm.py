@@ -22,12 +22,12 @@ from pathlib import Path
 
 import torch
 
+from lstm_nlp.argtypes import NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY, int_at_least, int_list
 from lstm_nlp.data.corpus import TextCorpus
 from lstm_nlp.data.lm_batches import LMBatches, batches_per_epoch, build_lm_vocab
 from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.models.language_model import BiLanguageModel, LanguageModelConfig
-from lstm_nlp.argtypes import NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY, int_at_least, int_list
 from lstm_nlp.recipe_kit import bundled_sample, recipe_parser, run, setup_logging, trainer_config, write_metrics
 from lstm_nlp.recipe_kit.args import add_encoder_option
 from lstm_nlp.recipe_kit.outputs import MODEL_DIR

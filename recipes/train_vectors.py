@@ -2,7 +2,7 @@
 
     python recipes/train_vectors.py --corpus $LSTM_NLP_DATA/imdb/unsup.jsonl $LSTM_NLP_DATA/imdb/train.jsonl \\
         --output runs/vectors/imdb.fasttext.128d.vec
-    python recipes/imdb_sentiment.py ... --vectors runs/vectors/imdb.fasttext.128d.vec   # where a recipe takes --vectors
+    python recipes/imdb_sentiment.py ... --vectors runs/vectors/imdb.fasttext.128d.vec  # where a recipe takes --vectors
 
 The corpus is streamed (lstm_nlp.data.corpus.TextCorpus) and tokenized once with the toolkit's own
 tokenizer (spaCy rules, lower-cased, <br /> removed: what the classifier recipes use) into a
@@ -21,11 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from lstm_nlp.argtypes import NON_NEGATIVE_INT, POSITIVE_INT, SEED
 from lstm_nlp.data.corpus import TextCorpus
 from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.outputs import output_file_problem
-from lstm_nlp.argtypes import NON_NEGATIVE_INT, POSITIVE_INT, SEED
 from lstm_nlp.recipe_kit import bundled_sample, command_parser, run, setup_logging
 
 logger = logging.getLogger("lstm_nlp")

@@ -8,9 +8,9 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
 
 # Tests use tiny models: one thread each is plenty, and on a busy machine a second OpenMP thread
 # waits at every barrier for a core another process holds (10x+ slower). Children inherit it.

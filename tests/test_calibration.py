@@ -7,8 +7,15 @@ import math
 import pytest
 import torch
 
-from lstm_nlp.calibration import (brier_score, calibration_metrics, check_temperature, expected_calibration_error,
-                                  fit_temperature, plot_reliability, reliability_bins)
+from lstm_nlp.calibration import (
+    brier_score,
+    calibration_metrics,
+    check_temperature,
+    expected_calibration_error,
+    fit_temperature,
+    plot_reliability,
+    reliability_bins,
+)
 from lstm_nlp.errors import ConfigError
 
 

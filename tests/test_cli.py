@@ -123,7 +123,8 @@ def test_conll_in_conll_out_adds_the_tag_as_a_last_column(tmp_path, sample_dir, 
     TaggingPipeline(SequenceTagger(config), words, labels, scheme="iob2", tag_column=3,
                     file_scheme="iob2").save_pretrained(tmp_path / "ner")
     source = sample_dir / "ner" / "dev.txt"
-    assert cli.main(["predict", "--model", str(tmp_path / "ner"), "--input", str(source), "--input-format", "conll"]) == 0
+    command = ["predict", "--model", str(tmp_path / "ner"), "--input", str(source), "--input-format", "conll"]
+    assert cli.main(command) == 0
     written = capsys.readouterr().out
     for a, b in zip(source.read_text(encoding="utf-8").split("\n"), written.split("\n")):
         assert b == a or (b.startswith(a) and len(b.split()) == len(a.split()) + 1)
@@ -308,7 +309,7 @@ class _Terminal(io.StringIO):
 def test_predict_and_evaluate_show_progress_on_a_terminal_unless_told_not_to(tagger, tmp_path, monkeypatch, capsys,
                                                                              command, terminal, hidden):
     data = tmp_path / "in.conllu"
-    data.write_text("".join(f"1\tThe\tthe\tDET\tDT\t_\t0\troot\t_\t_\n2\tdog\tdog\tNOUN\tNN\t_\t1\tdep\t_\t_\n\n"
+    data.write_text("".join("1\tThe\tthe\tDET\tDT\t_\t0\troot\t_\t_\n2\tdog\tdog\tNOUN\tNN\t_\t1\tdep\t_\t_\n\n"
                             for _ in range(1200)), encoding="utf-8")
     stderr = _Terminal() if terminal else io.StringIO()
     monkeypatch.setattr(sys, "stderr", stderr)

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from lstm_nlp.errors import ConfigError
 from lstm_nlp.device import free_cpu_threads, resolve_device, set_cpu_threads
+from lstm_nlp.errors import ConfigError
 
 
 def test_cpu_and_auto():
@@ -100,7 +100,8 @@ def test_the_governor_sees_another_process_keep_a_core_busy():
 
     if not ThreadGovernor.supported():
         pytest.skip("needs /proc/stat")
-    spinner = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"])
+    spin = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"
+    spinner = subprocess.Popen([sys.executable, "-c", spin])
     try:
         time.sleep(0.3)  # past the child's start-up
         governor = ThreadGovernor(cpus=2)

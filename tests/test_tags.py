@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.modules.crf import allowed_transitions
-from lstm_nlp.tags import (SPAN_SCHEMES, check_scheme, convert_tags, from_spans, is_valid, to_spans,
-                           transition_allowed)
+from lstm_nlp.tags import SPAN_SCHEMES, check_scheme, convert_tags, from_spans, is_valid, to_spans, transition_allowed
 
 
 @st.composite

@@ -22,7 +22,8 @@ _spec.loader.exec_module(render)
 
 
 def test_the_lessons_are_there():
-    assert [p.stem[:2] for p in render.tutorial_paths()] == [f"{n:02d}" for n in range(1, len(render.tutorial_paths()) + 1)]
+    paths = render.tutorial_paths()
+    assert [p.stem[:2] for p in paths] == [f"{n:02d}" for n in range(1, len(paths) + 1)]
 
 
 @pytest.mark.slow

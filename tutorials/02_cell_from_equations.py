@@ -4,7 +4,8 @@
 # Step an `LSTMCell` by hand, compare with `lstm_nlp.modules.ReferenceLSTM` and `nn.LSTM` to 1e-6,
 # then watch two classic mistakes fail.
 #
-# 手工逐步计算 `LSTMCell`，与 `lstm_nlp.modules.ReferenceLSTM` 和 `nn.LSTM` 比较（误差 1e-6 以内），再看两个常见错误如何失败。
+# 手工逐步计算 `LSTMCell`，与 `lstm_nlp.modules.ReferenceLSTM` 和 `nn.LSTM` 比较（误差 1e-6 以内），
+# 再看两个常见错误如何失败。
 
 # %%
 import matplotlib.pyplot as plt

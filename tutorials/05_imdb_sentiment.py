@@ -7,8 +7,9 @@
 # `imdb/test.jsonl` (or only `train.jsonl`) to train on the real reviews (minutes, not seconds).
 #
 # 经典教程使用的 `Field`、`LabelField`、`datasets.IMDB.splits` 和 `BucketIterator` 已从 torchtext 中移除。
-# 下面每一步都把旧代码写成注释，放在替代它的 lstm_nlp 代码旁边。默认使用自带样本 `data/imdb/`；
-# 设置 `LSTM_NLP_TUTORIAL_DATA` 指向包含 `imdb/train.jsonl` 和 `imdb/test.jsonl` 的文件夹即可在真实评论上训练（需要几分钟）。
+# 下面每一步都把旧代码写成注释，放在替代它的 lstm_nlp 代码旁边。
+# 默认使用自带样本 `data/imdb/`；设置 `LSTM_NLP_TUTORIAL_DATA` 指向包含 `imdb/train.jsonl` 和
+# `imdb/test.jsonl` 的文件夹即可在真实评论上训练（需要几分钟）。
 
 # %%
 import os
@@ -17,14 +18,21 @@ from collections import Counter
 import matplotlib.pyplot as plt
 import torch
 
-from lstm_nlp.data import TextTokenizer, Vocab, build_vocab, load_text_classification, tokenize_dataset
-from lstm_nlp.data import train_validation_split
+from lstm_nlp.data import (
+    TextTokenizer,
+    Vocab,
+    build_vocab,
+    load_text_classification,
+    tokenize_dataset,
+    train_validation_split,
+)
 from lstm_nlp.models import ClassifierConfig, TextClassifier
 from lstm_nlp.pipelines import ClassificationPipeline
 from lstm_nlp.training import Trainer, TrainerConfig, seed_everything
 
 seed_everything(1)
-DATA = os.path.join(os.environ["LSTM_NLP_TUTORIAL_DATA"], "imdb") if os.environ.get("LSTM_NLP_TUTORIAL_DATA") else "data/imdb"
+DATA = (os.path.join(os.environ["LSTM_NLP_TUTORIAL_DATA"], "imdb") if os.environ.get("LSTM_NLP_TUTORIAL_DATA")
+        else "data/imdb")
 EPOCHS, HIDDEN, LR = 3, 32, 1e-2     # change these / 可以改这些
 
 # %% [markdown]

@@ -4,7 +4,8 @@
 # The PyTorch tutorial's `LSTMTagger` (one sentence at a time), then the toolkit's `SequenceTagger` with batches,
 # a per-tag report and a confusion matrix. Bundled sample `data/pos/`; set `LSTM_NLP_TUTORIAL_DATA` for UD English-EWT.
 #
-# 先是 PyTorch 教程里的 `LSTMTagger`（一次一句），再是工具包的 `SequenceTagger`（批量训练），最后给出每个词性的报告和混淆矩阵。
+# 先是 PyTorch 教程里的 `LSTMTagger`（一次一句），再是工具包的 `SequenceTagger`（批量训练），
+# 最后给出每个词性的报告和混淆矩阵。
 # 默认使用自带样本 `data/pos/`；设置 `LSTM_NLP_TUTORIAL_DATA` 可改用 UD English-EWT。
 
 # %%
@@ -81,7 +82,7 @@ def ids(vocab, items):
 
 toy = LSTMTagger(32, HIDDEN, len(words), len(labels))
 optimizer = torch.optim.SGD(toy.parameters(), lr=0.1)
-for epoch in range(1):
+for _epoch in range(1):
     for tokens, tags in zip(train["tokens"], train["tags"]):
         toy.zero_grad()
         loss = nn.functional.nll_loss(toy(ids(words, tokens)), ids(labels, tags))
@@ -116,8 +117,8 @@ print(pipeline.predict_text(["The dog sleeps ."]))
 
 # %%
 print(f"{'model':<36}{'dev accuracy':>12}")
-for name, value in (("one tag for every word", baseline), ("each word's most frequent tag", lookup), ("toy LSTMTagger", toy_accuracy),
-                    ("SequenceTagger (BiLSTM)", metrics["accuracy"])):
+for name, value in (("one tag for every word", baseline), ("each word's most frequent tag", lookup),
+                    ("toy LSTMTagger", toy_accuracy), ("SequenceTagger (BiLSTM)", metrics["accuracy"])):
     print(f"{name:<36}{value:>12.3f}")
 confusion = metrics["confusion"]
 matrix = torch.tensor(confusion["matrix"], dtype=torch.float)

@@ -22,7 +22,8 @@ from lstm_nlp.tags import is_valid, to_spans
 from lstm_nlp.training import Trainer, TrainerConfig, seed_everything
 
 seed_everything(0)
-FOLDER = os.path.join(os.environ["LSTM_NLP_TUTORIAL_DATA"], "conll2003") if os.environ.get("LSTM_NLP_TUTORIAL_DATA") else "data/ner"
+FOLDER = (os.path.join(os.environ["LSTM_NLP_TUTORIAL_DATA"], "conll2003") if os.environ.get("LSTM_NLP_TUTORIAL_DATA")
+          else "data/ner")
 EPOCHS, HIDDEN = 8, 64     # change these / 可以改这些
 
 # %% [markdown]
@@ -91,7 +92,7 @@ sentence = ["Laura", "Chen", "visited", "Berlin", "on", "Monday", "."]
 candidates = pipelines["crf"].predict_top_k([sentence], 3)[0]
 assert len(candidates) == 3 and candidates[0][0] == pipelines["crf"].predict_tokens([sentence])[0]
 assert all(a[1] >= b[1] for a, b in zip(candidates, candidates[1:]))   # best first
-for rank, (sequence, score, probability) in enumerate(candidates, 1):
+for rank, (sequence, _score, probability) in enumerate(candidates, 1):
     print(rank, f"{probability:.3f}", " ".join(f"{w}/{t}" for w, t in zip(sentence, sequence)))
 plt.figure(figsize=(5, 2.5))
 plt.bar([f"#{i}" for i in range(1, 4)], [c[2] for c in candidates])

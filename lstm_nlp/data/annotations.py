@@ -178,8 +178,28 @@ def read_annotations(path: str | os.PathLike, *, labels: Collection[str] | None 
 
     path = Path(path)
     records = list(_records(path))
-    allowed = None if labels is None else {label.split("-", 1)[1] if label[:2] in ("B-", "I-", "E-", "S-", "L-", "U-")
-                                           else label for label in labels}
+    rows, kinds = _annotated_rows(records, path, _allowed_types(labels), text_field)
+    if {"spans", "classes"} <= kinds:
+        raise DataFormatError("some records have spans and others class labels; read one task at a time", path)
+    if "classes" in kinds:
+        return Dataset.from_dict(_class_columns(rows, path))
+    return Dataset.from_dict(_span_columns(rows, path))
+
+
+def _allowed_types(labels: Collection[str] | None) -> set[str] | None:
+    """``labels`` as entity types or class names (``B-PER``/``I-PER`` -> ``PER``); ``None``: any."""
+    if labels is None:
+        return None
+    return {label.split("-", 1)[1] if label[:2] in ("B-", "I-", "E-", "S-", "L-", "U-") else label
+            for label in labels}
+
+
+def _annotated_rows(records: list[tuple[int, int | None, dict]], path: Path, allowed: set[str] | None,
+                    text_field: str) -> tuple[list[tuple], set[str | None]]:
+    """``(index, line, where, text, spans, classes)`` of each annotated record, checked, and the kinds seen.
+
+    Tasks without an annotation are left out and counted in the log.
+    """
     rows, kinds, skipped = [], set(), 0
     for index, line, record in records:
         where = _where(index, record)
@@ -191,35 +211,47 @@ def read_annotations(path: str | os.PathLike, *, labels: Collection[str] | None 
             skipped += 1
             continue
         text, spans, classes = parsed
-        for name in [kind for _, _, kind in spans] + classes:
-            if allowed is not None and name not in allowed:
-                raise DataFormatError(f"{where}: label {name!r} is not one of {', '.join(sorted(allowed))}",
-                                      path, line)
-        if spans and classes:
-            raise DataFormatError(f"{where}: has both spans and class labels; read one task at a time", path, line)
-        if classes and len(classes) != 1:
-            raise DataFormatError(f"{where}: has {len(classes)} class labels ({', '.join(classes)}); a text "
-                                  "classifier takes one per text", path, line)
+        _check_labels(spans, classes, allowed, where, path, line)
         kinds.add("spans" if spans else "classes" if classes else None)
         rows.append((index, line, where, text, spans, classes))
     if skipped:
         logger.warning("%s: %d task(s) without an annotation left out", path, skipped)
-    if {"spans", "classes"} <= kinds:
-        raise DataFormatError("some records have spans and others class labels; read one task at a time", path)
-    if "classes" in kinds:
-        unlabelled = next((r for r in rows if not r[5]), None)
-        if unlabelled is not None:
-            raise DataFormatError(f"{unlabelled[2]}: has no class label (the others have one)", path, unlabelled[1])
-        return Dataset.from_dict({"text": [r[3] for r in rows], "label": [r[5][0] for r in rows]})
+    return rows, kinds
+
+
+def _check_labels(spans: list[CharSpan], classes: list[str], allowed: set[str] | None, where: str, path: Path,
+                  line: int | None) -> None:
+    """A record's labels are allowed, and it has spans or one class label (not both)."""
+    for name in [kind for _, _, kind in spans] + classes:
+        if allowed is not None and name not in allowed:
+            raise DataFormatError(f"{where}: label {name!r} is not one of {', '.join(sorted(allowed))}",
+                                  path, line)
+    if spans and classes:
+        raise DataFormatError(f"{where}: has both spans and class labels; read one task at a time", path, line)
+    if classes and len(classes) != 1:
+        raise DataFormatError(f"{where}: has {len(classes)} class labels ({', '.join(classes)}); a text "
+                              "classifier takes one per text", path, line)
+
+
+def _class_columns(rows: list[tuple], path: Path) -> dict[str, list]:
+    """``text`` and ``label`` of class-labelled rows (each must have its label)."""
+    unlabelled = next((r for r in rows if not r[5]), None)
+    if unlabelled is not None:
+        raise DataFormatError(f"{unlabelled[2]}: has no class label (the others have one)", path, unlabelled[1])
+    return {"text": [r[3] for r in rows], "label": [r[5][0] for r in rows]}
+
+
+def _span_columns(rows: list[tuple], path: Path) -> dict[str, list]:
+    """``tokens`` and IOB2 ``tags`` of span-annotated rows."""
     tokens, tags = [], []
-    for index, line, where, text, spans, _ in rows:
+    for _, line, where, text, spans, _ in rows:
         try:
             sentence, sequence = spans_to_tags(text, spans, where=where)
         except DataFormatError as err:
             raise DataFormatError(str(err), path, line) from None
         tokens.append(sentence)
         tags.append(sequence)
-    return Dataset.from_dict({"tokens": tokens, "tags": tags})
+    return {"tokens": tokens, "tags": tags}
 
 
 def _records(path: Path) -> Iterable[tuple[int, int | None, dict]]:

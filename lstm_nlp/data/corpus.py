@@ -154,7 +154,7 @@ class TextCorpus:
         return rank, world
 
     def all_texts(self) -> Iterator[str]:
-        """Every text of the corpus (``skip``/``limit`` applied to each of the ``repeat`` passes), ignoring the shard."""
+        """Every text of the corpus (``skip``/``limit`` applied to each ``repeat`` pass), ignoring the shard."""
         stop = None if self.limit is None else self.skip + self.limit
 
         def one_pass() -> Iterator[str]:

@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import random
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,7 +31,13 @@ import pyarrow.compute as pc
 from datasets import ClassLabel, Dataset
 
 from lstm_nlp.data.textfiles import (
-    BOM_BYTES, check_data_path, check_json_lines, count_text_lines, invalid_utf8, is_hub_id, load_hub_dataset,
+    BOM_BYTES,
+    check_data_path,
+    check_json_lines,
+    count_text_lines,
+    invalid_utf8,
+    is_hub_id,
+    load_hub_dataset,
     parse_json_value,
 )
 from lstm_nlp.data.tokenizers import TextTokenizer

@@ -16,8 +16,8 @@ import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO
 from pathlib import Path
+from typing import BinaryIO
 
 from lstm_nlp.errors import DataFormatError
 from lstm_nlp.schema import FILE_KINDS

@@ -12,9 +12,9 @@ dynamic. It returns the tag scores ``[batch, seq, tags]`` of a tagger (CRF emiss
 head) or the class probabilities ``[batch, classes]`` of a classifier. It is the encoder's exact
 dense path (:class:`~lstm_nlp.modules.LSTMEncoder`: saturated gates carry the state through
 padding) without the per-batch Python decisions (no length grouping); :class:`OnnxPipeline`
-finds the distinct words of a batch with numpy, as the PyTorch model does with ``torch.unique``. CRF decoding is :func:`lstm_nlp.export.viterbi.viterbi_decode`, a numpy
-Viterbi; the transition scores and the allowed moves travel in the file's metadata
-(``lstm_nlp`` key, JSON), with the labels.
+finds the distinct words of a batch with numpy, as the PyTorch model does with ``torch.unique``.
+CRF decoding is :func:`lstm_nlp.export.viterbi.viterbi_decode`, a numpy Viterbi; the transition scores
+and the allowed moves travel in the file's metadata (``lstm_nlp`` key, JSON), with the labels.
 
 Needs the ``onnx`` extra (``pip install "lstm_nlp[onnx]"``: onnx, onnxruntime).
 """
@@ -34,10 +34,11 @@ from lstm_nlp import __version__
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.export.onnx_session import METADATA_KEY, unique_words  # noqa: F401  (re-exported)
 from lstm_nlp.export.viterbi import viterbi_decode
-from lstm_nlp.modules.char_encoders import CharCNNEncoder, CharLSTMEncoder
+from lstm_nlp.modules.char_encoders import CharCNNEncoder
 from lstm_nlp.modules.encoder import RecurrentEncoder
-from lstm_nlp.pipelines import ClassificationPipeline, TaggingPipeline, load_pipeline
+from lstm_nlp.pipelines import load_pipeline
 from lstm_nlp.pipelines.base import check_sentences, check_texts
+from lstm_nlp.pipelines.tasks import TASKS, titles
 
 OPSET = 17
 
@@ -107,25 +108,34 @@ def _example_batch(pipeline) -> dict[str, torch.Tensor]:
     return batch
 
 
-def _metadata(pipeline) -> dict:
-    meta = {"lstm_nlp_version": __version__, "labels": list(pipeline.labels.itos)}
-    if isinstance(pipeline, ClassificationPipeline):
-        return {**meta, "task": "classification", "temperature": pipeline.temperature}  # baked into the softmax
-    meta.update(task="tagging", scheme=pipeline.scheme, crf=None)
+def _tagger_graph(pipeline) -> tuple[nn.Module, dict, dict]:
+    """A tagger's graph (tag ``scores [batch, seq, tags]``), its output axes and its metadata (labels, CRF)."""
+    meta = {"task": "tagging", "scheme": pipeline.label_scheme, "crf": None}
     crf = getattr(pipeline.model.head, "crf", None)
     if crf is not None:
         meta["crf"] = {"transitions": crf.transitions.detach().float().tolist(),
                        "start": crf.start_transitions.detach().float().tolist(),
                        "end": crf.end_transitions.detach().float().tolist(),
                        "allowed": crf.allowed.tolist()}
-    return meta
+    return _TaggerGraph(pipeline.model), {0: "batch", 1: "seq"}, meta
+
+
+def _classifier_graph(pipeline) -> tuple[nn.Module, dict, dict]:
+    """A classifier's graph (class ``probabilities [batch, classes]``), its output axes and its metadata."""
+    meta = {"task": "classification", "temperature": pipeline.temperature}  # baked into the softmax
+    return _ClassifierGraph(pipeline.model, pipeline.temperature), {0: "batch"}, meta
+
+
+#: The graph of each exported output (:attr:`lstm_nlp.pipelines.tasks.Task.onnx_output`).
+_GRAPHS = {"scores": _tagger_graph, "probabilities": _classifier_graph}
 
 
 def export_onnx(pipeline, path: str | os.PathLike, *, opset: int = OPSET) -> Path:
     """Writes ``pipeline``'s model as an ONNX graph with dynamic batch and sequence axes.
 
     Args:
-        pipeline: A loaded :class:`TaggingPipeline` or :class:`ClassificationPipeline` (fp32).
+        pipeline: A loaded pipeline of a task with an ONNX graph (:attr:`~lstm_nlp.pipelines.tasks.Task.onnx_output`:
+            taggers, text classifiers), in fp32.
         path: The ``.onnx`` file to write.
         opset: ONNX opset version.
 
@@ -138,20 +148,19 @@ def export_onnx(pipeline, path: str | os.PathLike, *, opset: int = OPSET) -> Pat
     _require("onnx")
     import onnx
 
-    if isinstance(pipeline, TaggingPipeline):
-        graph = _TaggerGraph(pipeline.model)
-    elif isinstance(pipeline, ClassificationPipeline):
-        graph = _ClassifierGraph(pipeline.model, pipeline.temperature)
-    else:
-        raise ConfigError(f"ONNX export takes taggers and text classifiers, not a {type(pipeline).__name__}")
+    task = TASKS.get(getattr(pipeline, "model_type", None))
+    if task is None or task.onnx_output is None:
+        exportable = [t for t in TASKS.values() if t.onnx_output is not None]
+        raise ConfigError(f"ONNX export takes {titles(exportable)}, not a {type(pipeline).__name__}")
+    output = task.onnx_output
+    graph, output_axes, meta = _GRAPHS[output](pipeline)
     graph = graph.to("cpu").eval()
     example = _example_batch(pipeline)
     axes = {"token_ids": {0: "batch", 1: "seq"}, "mask": {0: "batch", 1: "seq"}}
     if "words" in example:
         axes["words"] = {0: "words", 1: "chars"}
         axes["word_index"] = {0: "batch", 1: "seq"}
-    output = "probabilities" if isinstance(pipeline, ClassificationPipeline) else "scores"
-    axes[output] = {0: "batch"} if output == "probabilities" else {0: "batch", 1: "seq"}
+    axes[output] = output_axes
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), torch.no_grad():
@@ -160,7 +169,8 @@ def export_onnx(pipeline, path: str | os.PathLike, *, opset: int = OPSET) -> Pat
                           output_names=[output], dynamic_axes=axes, opset_version=opset, dynamo=False)
     model = onnx.load(str(path))
     entry = model.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, json.dumps(_metadata(pipeline))
+    meta = {"lstm_nlp_version": __version__, "labels": list(pipeline.labels.itos), **meta}
+    entry.key, entry.value = METADATA_KEY, json.dumps(meta)
     onnx.save(model, str(path))
     return path
 
@@ -189,9 +199,9 @@ class OnnxPipeline:
         crf = self.meta.get("crf")
         self._crf = None if crf is None else {k: np.asarray(v) for k, v in crf.items()}
 
-    def _require_task(self, kind: type, method: str, what: str) -> None:
-        if not isinstance(self.pipeline, kind):
-            other = "predict_probabilities" if kind is TaggingPipeline else "predict_tokens"
+    def _require_task(self, onnx_output: str, method: str, what: str) -> None:
+        if TASKS[self.pipeline.model_type].onnx_output != onnx_output:
+            other = "predict_probabilities" if onnx_output == "scores" else "predict_tokens"
             raise ConfigError(f"{method}() {what}; this graph is a {type(self.pipeline).__name__}: use {other}()")
 
     def _run(self, batch: dict[str, torch.Tensor]) -> np.ndarray:
@@ -201,8 +211,8 @@ class OnnxPipeline:
         return self.session.run(None, feed)[0]
 
     def predict_tokens(self, sentences, *, batch_size: int = 256) -> list[list[str]]:
-        """Tags pre-tokenized sentences, in order (see :meth:`TaggingPipeline.predict_tokens`)."""
-        self._require_task(TaggingPipeline, "predict_tokens", "tags sentences")
+        """Tags pre-tokenized sentences, in order (see :meth:`lstm_nlp.pipelines.TaggingPipeline.predict_tokens`)."""
+        self._require_task("scores", "predict_tokens", "tags sentences")
         sentences = check_sentences(sentences, "predict_tokens")
         labels = self.meta["labels"]
         results: list[list[str]] = [[] for _ in sentences]
@@ -220,7 +230,7 @@ class OnnxPipeline:
 
     def predict_probabilities(self, texts, *, batch_size: int = 256) -> np.ndarray:
         """Class probabilities ``[len(texts), classes]`` of raw texts (classifiers)."""
-        self._require_task(ClassificationPipeline, "predict_probabilities", "scores texts of a classifier")
+        self._require_task("probabilities", "predict_probabilities", "scores texts of a classifier")
         texts = check_texts(texts, "predict_probabilities")
         examples = self.pipeline.featurize(texts)
         out = np.zeros((len(examples), len(self.meta["labels"])), dtype=np.float32)

@@ -18,8 +18,8 @@ the same labels and probabilities (``tsv``, ``jsonl``).
 
 from __future__ import annotations
 
+import importlib
 import itertools
-import json
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,16 +27,31 @@ from typing import TextIO
 
 import numpy as np
 
+from lstm_nlp.data.class_writers import classifier_writer
 from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, read_blocks, write_block
 from lstm_nlp.data.lines import MAX_LINE_CHARS, check_sentences, check_texts, clean_lines, stream_name
-from lstm_nlp.data.tag_writers import check_tag_output, conllu_tags_problem, check_block_formats, line_sentences, write_tagged
+from lstm_nlp.data.tag_writers import (
+    BLOCK_FORMATS,
+    check_block_formats,
+    check_tag_output,
+    conllu_tags_problem,
+    line_sentences,
+    write_tagged,
+)
 from lstm_nlp.data.tokenizers import SpacyTokenizer, bundle_tokenizer
 from lstm_nlp.errors import BundleError, ConfigError
-from lstm_nlp.export.onnx_session import (OnnxBundle, OnnxLinePipeline, check_one_worker, length_batches, pad,
-                                          unique_words)
+from lstm_nlp.export.onnx_session import (
+    OnnxBundle,
+    OnnxLinePipeline,
+    check_one_worker,
+    length_batches,
+    pad,
+    unique_words,
+)
 from lstm_nlp.export.viterbi import viterbi_decode
 from lstm_nlp.gc_pause import paused_gc
-from lstm_nlp.tags import convert_tags
+from lstm_nlp.pipelines.tasks import TASKS, get_task, titles
+from lstm_nlp.tags import bundle_label_scheme, convert_tags
 
 #: Longer words are cut to their first characters (= lstm_nlp.pipelines.tagging.MAX_WORD_CHARS).
 MAX_WORD_CHARS = 40
@@ -77,10 +92,12 @@ def load_onnx_pipeline(directory: str | os.PathLike, *, onnx_path: str | os.Path
         BundleError: a missing or broken bundle file.
     """
     bundle = OnnxBundle(directory, onnx_path=onnx_path, threads=threads)
-    kinds = {OnnxTagger.model_type: OnnxTagger, OnnxClassifier.model_type: OnnxClassifier}
-    if bundle.model_type not in kinds:
-        raise ConfigError(f"the ONNX backend runs taggers and text classifiers; {directory} is a {bundle.model_type}")
-    pipeline = kinds[bundle.model_type](bundle)
+    task = get_task(bundle.model_type, source=directory, error=BundleError)
+    if task.onnx_pipeline is None:
+        exportable = [t for t in TASKS.values() if t.onnx_pipeline is not None]
+        raise ConfigError(f"the ONNX backend runs {titles(exportable)}; {directory} is a {bundle.model_type}")
+    module, name = task.onnx_pipeline
+    pipeline = getattr(importlib.import_module(module), name)(bundle)
     if not calibrated:
         pipeline.temperature = 1.0
     return pipeline
@@ -96,8 +113,8 @@ class OnnxTagger(OnnxLinePipeline):
     """A tagger bundle's exported graph, predicting as :class:`~lstm_nlp.pipelines.TaggingPipeline` does."""
 
     model_type = "sequence_tagger"
-    task_name = "tagger"
-    predict_options = ("input_format", "output_format", "probabilities", "top_k")
+    task_name = TASKS[model_type].title
+    predict_options = TASKS[model_type].predict_options
 
     def __init__(self, bundle: OnnxBundle):
         meta = bundle.meta
@@ -108,7 +125,7 @@ class OnnxTagger(OnnxLinePipeline):
         self.chars = bundle.vocab("chars", f"the character vocabulary of its {encoder!r} character encoder") \
             if encoder != "none" else None
         self.head: str = bundle.config.get("head", "softmax")
-        self.scheme: str = meta.get("scheme", "none")
+        self.label_scheme: str = bundle_label_scheme(meta)
         self.tag_column = meta.get("tag_column", "upos")
         self.token_column: int = meta.get("token_column", 0)
         self.file_scheme: str = meta.get("file_scheme", "none")
@@ -119,6 +136,11 @@ class OnnxTagger(OnnxLinePipeline):
         self._crf = None if crf is None else {k: np.asarray(v) for k, v in crf.items()}
         self._tokenizer: SpacyTokenizer | None = None
         self._char_ids: dict[str, list[int]] = {}
+
+    @property
+    def scheme(self) -> str:
+        """The old name of :attr:`label_scheme` (read-only)."""
+        return self.label_scheme
 
     # ------------------------------------------------------------------ inference
     def tokenize(self, texts: Iterable[str]) -> list[list[str]]:
@@ -209,13 +231,13 @@ class OnnxTagger(OnnxLinePipeline):
     def _file_tags(self, tags: list[str]) -> list[str]:
         """Tags in the scheme of the model's training files (as the PyTorch tagger writes them)."""
         target = self.file_scheme if self.file_scheme in ("iob1", "iob2") else "iob2"
-        if self.scheme in ("none", target):
+        if self.label_scheme in ("none", target):
             return tags
-        return convert_tags(tags, self.scheme, target)
+        return convert_tags(tags, self.label_scheme, target)
 
     def conllu_tags_problem(self) -> str | None:
         """Why this model's tags have no field in a CoNLL-U file, or ``None``."""
-        return conllu_tags_problem(self.scheme)
+        return conllu_tags_problem(self.label_scheme)
 
     def predict_blocks(self, lines: Iterable[str] | TextIO, *, input_format: str, output_format: str | None = None,
                        probabilities: bool = False, top_k: int | None = None, batch_size: int = 256,
@@ -234,7 +256,7 @@ class OnnxTagger(OnnxLinePipeline):
     def _blocks_outputs(self, chunk: list[Block], input_format: str, output_format: str, probabilities: bool,
                         batch_size: int, top_k: int | None) -> list[str]:
         sentences = [block.tokens for block in chunk]
-        if output_format not in ("conll", "conllu"):
+        if output_format not in BLOCK_FORMATS:
             return self._format(sentences, output_format, probabilities, batch_size, top_k)
         column = self.tag_column if self.tag_column in CONLLU_COLUMNS else "upos"
         return [write_block(block, self._file_tags(tags), kind=input_format, column=column) + "\n"
@@ -245,8 +267,8 @@ class OnnxClassifier(OnnxLinePipeline):
     """A text-classifier bundle's exported graph, predicting as :class:`~lstm_nlp.pipelines.ClassificationPipeline`."""
 
     model_type = "text_classifier"
-    task_name = "text classifier"
-    predict_options = ("output_format",)
+    task_name = TASKS[model_type].title
+    predict_options = TASKS[model_type].predict_options
 
     def __init__(self, bundle: OnnxBundle):
         self.bundle = bundle
@@ -274,14 +296,8 @@ class OnnxClassifier(OnnxLinePipeline):
         return out
 
     def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int,
-                           output_format: str = "tsv") -> list[str]:
-        """``label<TAB>probability`` (``"tsv"``) or the label and every class's probability (``"jsonl"``)."""
-        if output_format not in ("tsv", "jsonl"):
-            raise ConfigError(f"a text classifier writes 'tsv' or 'jsonl', not {output_format!r}")
-        probabilities = self.predict_probabilities(lines, batch_size=batch_size)
-        best = probabilities.argmax(-1).tolist() if len(lines) else []
-        if output_format == "tsv":
-            return [f"{self.labels.itos[i]}\t{row[i]:.4f}" for i, row in zip(best, probabilities)]
-        return [json.dumps({"label": self.labels.itos[i],
-                            "probabilities": {label: round(p, 6) for label, p in zip(self.labels.itos, row.tolist())}})
-                for i, row in zip(best, probabilities)]
+                           output_format: str | None = None) -> list[str]:
+        """Each line's prediction in a registered output format (see
+        :meth:`lstm_nlp.pipelines.ClassificationPipeline.format_predictions`)."""
+        write = classifier_writer(output_format)
+        return write(self.labels.itos, self.predict_probabilities(lines, batch_size=batch_size).tolist())

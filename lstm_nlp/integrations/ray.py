@@ -114,8 +114,8 @@ def predict_dataset(dataset: ray.data.Dataset, model_dir: str | os.PathLike, *, 
         num_cpus, num_gpus: Each actor's share (give ``num_gpus=1`` with ``device="cuda"``).
         options: :class:`Predictor`'s keyword arguments.
     """
-    return dataset.map_batches(Predictor, fn_constructor_args=(os.path.abspath(model_dir),), fn_constructor_kwargs=options,
-                               batch_size=rows_per_batch, batch_format="numpy",
+    return dataset.map_batches(Predictor, fn_constructor_args=(os.path.abspath(model_dir),),
+                               fn_constructor_kwargs=options, batch_size=rows_per_batch, batch_format="numpy",
                                compute=ray.data.ActorPoolStrategy(size=concurrency),
                                num_cpus=num_cpus, num_gpus=num_gpus)
 

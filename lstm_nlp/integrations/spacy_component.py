@@ -47,6 +47,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from spacy.util import minibatch
 
 from lstm_nlp.errors import ConfigError
+from lstm_nlp.pipelines.tasks import TASKS, titles
 from lstm_nlp.tags import to_spans
 
 FACTORY = "lstm_nlp_tagger"
@@ -68,15 +69,16 @@ class LstmNlpComponent:
             self._load(model)
 
     def _load(self, model: str | Path) -> None:
-        from lstm_nlp.pipelines import ClassificationPipeline, TaggingPipeline, load_pipeline
+        from lstm_nlp.pipelines import load_pipeline
 
         pipeline = load_pipeline(model, device=self.device)
-        if not isinstance(pipeline, (TaggingPipeline, ClassificationPipeline)):
-            raise ConfigError(f"{model} holds a {type(pipeline).__name__}; the spaCy component takes taggers "
-                              "and text classifiers")
+        sets = TASKS[pipeline.model_type].spacy_sets
+        if sets is None:
+            taken = [task for task in TASKS.values() if task.spacy_sets is not None]
+            raise ConfigError(f"{model} holds a {type(pipeline).__name__}; the spaCy component takes {titles(taken)}")
         self.pipeline = pipeline
         self.bundle = Path(model)
-        self.is_classifier = isinstance(pipeline, ClassificationPipeline)
+        self.is_classifier = sets == "cats"
 
     def _loaded(self):
         if self.pipeline is None:
@@ -103,7 +105,7 @@ class LstmNlpComponent:
         if self.is_classifier:
             return Scorer.score_cats(examples, "cats", labels=list(pipeline.labels.itos), multi_label=False,
                                      **kwargs)
-        if pipeline.scheme != "none":
+        if pipeline.label_scheme != "none":
             return get_ner_prf(examples)
         attribute = "pos" if pipeline.tag_column == "upos" else "tag"
         return Scorer.score_token_attr(examples, attribute, **kwargs)
@@ -127,7 +129,7 @@ class LstmNlpComponent:
                 doc.cats = dict(zip(labels, row))
             return
         sentences = [[token.text for token in doc] for doc in docs]
-        if self.pipeline.scheme != "none" and self.pipeline.model.config.head == "crf":
+        if self.pipeline.label_scheme != "none" and self.pipeline.model.config.head == "crf":
             _, _, found = self.pipeline.predict_spans(sentences, batch_size=self.batch_size)
             for doc, spans in zip(docs, found):
                 doc.ents = [Span(doc, start, end, label=kind) for start, end, kind, _ in spans]
@@ -135,9 +137,9 @@ class LstmNlpComponent:
                                                  attrs={"scores": [score for *_, score in spans]})
             return
         tagged = self.pipeline.predict_tokens(sentences, batch_size=self.batch_size)
-        if self.pipeline.scheme != "none":
+        if self.pipeline.label_scheme != "none":
             for doc, tags in zip(docs, tagged):
-                spans = to_spans(tags, self.pipeline.scheme)
+                spans = to_spans(tags, self.pipeline.label_scheme)
                 doc.ents = [Span(doc, start, end, label=kind) for start, end, kind in spans]
             return
         attribute = "pos_" if self.pipeline.tag_column == "upos" else "tag_"

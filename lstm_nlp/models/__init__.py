@@ -2,7 +2,11 @@
 
 from lstm_nlp.models.classifier import ClassifierConfig, ClassifierOutput, TextClassifier
 from lstm_nlp.models.forecaster import (
-    Forecaster, ForecasterConfig, ForecastOutput, naive_forecast, seasonal_naive_forecast,
+    Forecaster,
+    ForecasterConfig,
+    ForecastOutput,
+    naive_forecast,
+    seasonal_naive_forecast,
 )
 from lstm_nlp.models.tagger import SequenceTagger, TaggerConfig, TaggerOutput
 

@@ -13,10 +13,10 @@ from lstm_nlp.models.base import PretrainedModel
 from lstm_nlp.modules import WordEmbedding
 from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.modules.encoder import RecurrentEncoder, build_encoder, check_encoder_name
+from lstm_nlp.modules.fixed_order import FixedOrderLinear
 from lstm_nlp.modules.heads import check_class_weights, register_class_weights
 from lstm_nlp.modules.pooling import POOLING_METHODS, SequencePooler
 from lstm_nlp.schema import MAX_DIM, MAX_LAYERS, MAX_VOCAB, dataclass_schema
-from lstm_nlp.modules.fixed_order import FixedOrderLinear
 
 MODEL_TYPE = "text_classifier"
 

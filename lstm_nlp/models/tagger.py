@@ -1,4 +1,4 @@
-"""``SequenceTagger``: word (+ character) embeddings -> a registered encoder (BiLSTM by default) -> softmax or CRF head."""
+"""``SequenceTagger``: word (+ character) embeddings -> a registered encoder (BiLSTM by default) -> softmax/CRF head."""
 
 from __future__ import annotations
 

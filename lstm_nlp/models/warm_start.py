@@ -48,7 +48,8 @@ class WarmStartReport:
     Attributes:
         coverage: Target-vocabulary words (specials excluded) that got the LM's embedding row.
         copied: Target parameter names filled from the LM (the embedding counts once).
-        skipped: ``"name: reason"`` for each recurrent tensor (or the whole encoder) or the embedding that kept its init.
+        skipped: ``"name: reason"`` for each recurrent tensor (or the whole encoder) or the embedding that kept its
+            init.
     """
 
     coverage: Coverage

@@ -67,7 +67,7 @@ def _unique_rows(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return words, inverse
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _hash_multipliers(width: int, device: torch.device) -> torch.Tensor:
     """``LongTensor[width]`` of fixed random odd multipliers (the same in every process), cached per device."""
     generator = torch.Generator().manual_seed(width)

@@ -18,9 +18,9 @@ from torch import nn
 
 from lstm_nlp.modules.dropout import Dropout
 from lstm_nlp.modules.encoder import LSTMEncoder
+from lstm_nlp.modules.fixed_order import FixedOrderLinear
 from lstm_nlp.modules.forecast_head import ForecastHead, RegressionLoss, _check_loss, regression_loss
 from lstm_nlp.modules.pooling import final_states  # noqa: F401  (re-exported for old imports)
-from lstm_nlp.modules.fixed_order import FixedOrderLinear
 
 
 class SequenceRegressionHead(nn.Module):

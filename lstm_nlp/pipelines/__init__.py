@@ -1,7 +1,8 @@
 """Pipelines: a trained model with what turns the user's data into its inputs and back (see ``base``).
 
 Each task's pipeline is imported on first use, so that ``lstm-nlp predict`` with a tagger does not
-load the classifier's or the forecaster's code.
+load the classifier's or the forecaster's code; this package itself imports no torch (the tasks,
+:mod:`lstm_nlp.pipelines.tasks`, are read by ``lstm-nlp --help`` and the ONNX backend).
 """
 
 from __future__ import annotations
@@ -10,26 +11,20 @@ import importlib
 import os
 from typing import TYPE_CHECKING
 
-import torch
-
+from lstm_nlp.bundle_header import read_header
 from lstm_nlp.errors import BundleError
-from lstm_nlp.serialization import read_header
+from lstm_nlp.pipelines.tasks import TASKS, get_task
 
-#: model_type in config.json -> ``(module, class)`` of the pipeline that loads it.
-PIPELINES = {
-    "sequence_tagger": ("lstm_nlp.pipelines.tagging", "TaggingPipeline"),
-    "text_classifier": ("lstm_nlp.pipelines.classification", "ClassificationPipeline"),
-    "forecaster": ("lstm_nlp.pipelines.forecasting", "ForecastPipeline"),
-}
+#: model_type in config.json -> ``(module, class)`` of the pipeline that loads it (from :data:`TASKS`).
+PIPELINES: dict[str, tuple[str, str]] = {model_type: task.pipeline for model_type, task in TASKS.items()}
 _CLASSES = {cls: module for module, cls in PIPELINES.values()}
-__all__ = ["PIPELINES", "TaskPipeline", "load_pipeline", *sorted(_CLASSES)]
+__all__ = [
+    "PIPELINES", "ClassificationPipeline", "ForecastPipeline", "TaggingPipeline", "TaskPipeline", "load_pipeline"]
 
 
 def pipeline_class(model_type: str, *, source: str | os.PathLike = "bundle") -> type:
     """The pipeline class that loads bundles of ``model_type``."""
-    if model_type not in PIPELINES:
-        raise BundleError(f"{source}: unknown model_type {model_type!r}; known: {sorted(PIPELINES)}")
-    module, name = PIPELINES[model_type]
+    module, name = get_task(model_type, source=source, error=BundleError).pipeline
     return getattr(importlib.import_module(module), name)
 
 
@@ -52,6 +47,8 @@ def __getattr__(name: str):
 
 
 if TYPE_CHECKING:
+    import torch
+
     from lstm_nlp.pipelines.base import TaskPipeline
     from lstm_nlp.pipelines.classification import ClassificationPipeline
     from lstm_nlp.pipelines.forecasting import ForecastPipeline

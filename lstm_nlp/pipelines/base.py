@@ -33,8 +33,17 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from lstm_nlp.data.batching import BucketBatchSampler
-from lstm_nlp.data.lines import (BOM, MAX_LINE_CHARS, PeekedLines, check_sentences, check_texts,  # noqa: F401
-                                 clean_lines, line_chunks, long_line_error, read_lines)
+from lstm_nlp.data.lines import (  # noqa: F401
+    BOM,
+    MAX_LINE_CHARS,
+    PeekedLines,
+    check_sentences,
+    check_texts,
+    clean_lines,
+    line_chunks,
+    long_line_error,
+    read_lines,
+)
 from lstm_nlp.data.textfiles import check_data_path
 from lstm_nlp.device import adapt_cpu_threads, resolve_device
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError

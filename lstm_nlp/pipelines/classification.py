@@ -7,7 +7,6 @@ tokenizer settings, and ``tokenizer.json`` for a trained subword model) and what
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterable, Sequence
@@ -17,6 +16,7 @@ import torch
 
 from lstm_nlp.calibration import TEMPERATURE_RANGE, check_temperature
 from lstm_nlp.data.batching import collate_classification
+from lstm_nlp.data.class_writers import classifier_writer
 from lstm_nlp.data.subword import TOKENIZER_FILE
 from lstm_nlp.data.tokenizers import TextTokenizer, bundle_tokenizer
 from lstm_nlp.data.vocab import Vocab
@@ -26,6 +26,7 @@ from lstm_nlp.gc_pause import paused_gc
 from lstm_nlp.metrics import classification_metrics
 from lstm_nlp.models.classifier import MODEL_TYPE, TextClassifier
 from lstm_nlp.pipelines.base import TaskPipeline, check_gold_labels, check_texts
+from lstm_nlp.pipelines.tasks import TASKS
 from lstm_nlp.schema import MAX_VOCAB, Field
 from lstm_nlp.serialization import Bundle
 
@@ -51,8 +52,8 @@ class ClassificationPipeline(TaskPipeline):
 
     model_type = MODEL_TYPE
     collate = staticmethod(collate_classification)
-    task_name = "text classifier"
-    predict_options = ("output_format",)
+    task_name = TASKS[MODEL_TYPE].title
+    predict_options = TASKS[MODEL_TYPE].predict_options
     read_options = ("split", "text_column", "label_column", "label_names", "cache_dir")
     meta_schema = {
         "task": Field((str,)),
@@ -207,17 +208,12 @@ class ClassificationPipeline(TaskPipeline):
         return [(self.labels.itos[i], p) for i, p in zip(index.tolist(), best.tolist())]
 
     def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int,
-                           output_format: str = "tsv") -> list[str]:
-        """For each raw text line: ``label<TAB>probability`` (``"tsv"``), or a JSON object with the
-        label and every class's probability (``"jsonl"``)."""
-        if output_format == "tsv":
-            return [f"{label}\t{probability:.4f}" for label, probability in self.predict(lines, batch_size=batch_size)]
-        if output_format != "jsonl":
-            raise ConfigError(f"a text classifier writes 'tsv' or 'jsonl', not {output_format!r}")
+                           output_format: str | None = None) -> list[str]:
+        """For each raw text line, its prediction in a registered output format (:mod:`lstm_nlp.data.class_writers`;
+        default: the first, ``label<TAB>probability``)."""
+        write = classifier_writer(output_format)  # an unknown format is refused before any work
         probabilities = self.predict_examples(self.featurize(lines), batch_size=batch_size)
-        return [json.dumps({"label": self.labels.itos[int(row.argmax())],
-                            "probabilities": {label: round(p, 6) for label, p in zip(self.labels.itos, row.tolist())}})
-                for row in probabilities]
+        return write(self.labels.itos, probabilities.tolist())
 
     def _read_labelled(self, path: str | os.PathLike, *, split: str = "test", **kwargs) -> Dataset:
         """Reads labelled texts (aclImdb folder, jsonl/csv/parquet, hub id) with this model's label names.

@@ -25,6 +25,7 @@ from lstm_nlp.data.series import make_windows, read_series_csv, window_loader
 from lstm_nlp.errors import ConfigError, DataFormatError
 from lstm_nlp.models.forecaster import MODEL_TYPE, Forecaster, naive_forecast, seasonal_naive_forecast
 from lstm_nlp.pipelines.base import TaskPipeline
+from lstm_nlp.pipelines.tasks import TASKS
 from lstm_nlp.schema import MAX_DIM, Field
 from lstm_nlp.serialization import Bundle
 
@@ -51,7 +52,7 @@ class ForecastPipeline(TaskPipeline):
     """
 
     model_type = MODEL_TYPE
-    task_name = "forecaster"
+    task_name = TASKS[MODEL_TYPE].title
     read_options = ("column",)
     meta_schema = {"period": Field((int, type(None)), low=1, high=MAX_DIM), "column": Field((str, type(None))),
                    "scaler": Field((dict,))}  # the scaler's fields: Forecaster.from_bundle

@@ -189,7 +189,7 @@ def annotation_tasks(pipeline, texts: Sequence[str], ranked: Sequence[Ranked], *
             tags, chosen, found = pipeline.predict_spans(sentences, batch_size=batch_size)
         else:
             tags, chosen = pipeline.predict_probabilities(sentences, batch_size=batch_size)
-            found = [[(a, b, kind, sum(p[a:b]) / (b - a)) for a, b, kind in to_spans(seq, pipeline.scheme)]
+            found = [[(a, b, kind, sum(p[a:b]) / (b - a)) for a, b, kind in to_spans(seq, pipeline.label_scheme)]
                      for seq, p in zip(tags, chosen)]
         predictions = []
         for r, spans, probabilities in zip(ranked, found, chosen):

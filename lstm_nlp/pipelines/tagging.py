@@ -11,7 +11,7 @@ import itertools
 import logging
 import math
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -21,8 +21,8 @@ from lstm_nlp.batch import model_inputs
 from lstm_nlp.calibration import TEMPERATURE_RANGE, check_temperature
 from lstm_nlp.data.batching import collate_tagging
 from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, read_blocks, write_block
-from lstm_nlp.data.tag_writers import (OUTPUT_FORMATS, check_tag_output, conllu_tags_problem,  # noqa: F401
-                                       check_block_formats, line_sentences, write_tagged)
+from lstm_nlp.data.tag_writers import (BLOCK_FORMATS, check_block_formats, check_tag_output, conllu_tags_problem,
+                                       line_sentences, write_tagged)
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.device import move_batch
@@ -32,10 +32,12 @@ from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
 from lstm_nlp.pipelines.base import (MAX_LINE_CHARS, TaskPipeline, check_gold_labels, check_sentences, check_texts,
                                      clean_lines)
 from lstm_nlp.pipelines.span_probabilities import decoded_path, span_probabilities
+from lstm_nlp.pipelines.tasks import TASKS
 from lstm_nlp.data.lines import stream_name
 from lstm_nlp.schema import Field
 from lstm_nlp.serialization import Bundle
-from lstm_nlp.tags import TagScheme, check_scheme, convert_tags, to_spans
+from lstm_nlp.tags import (RECIPE_LABEL_SCHEMES, TagScheme, bundle_label_scheme, check_scheme, convert_tags,
+                           to_spans)
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -45,7 +47,7 @@ logger = logging.getLogger("lstm_nlp")
 #: Longer words are cut to their first characters for the character encoder.
 MAX_WORD_CHARS = 40
 #: Label schemes a tagger may be trained on (files are read as IOB2 and converted).
-LABEL_SCHEMES = ("none", "iob2", "bioes", "bilou")
+LABEL_SCHEMES = ("none", *RECIPE_LABEL_SCHEMES)
 _CHAR_CACHE_SIZE = 200_000  # distinct spellings kept by TaggingPipeline featurize (a few tens of MB)
 
 
@@ -59,6 +61,41 @@ def build_char_vocab(sentences: Iterable[Sequence[str]], *, min_freq: int = 1) -
     return Vocab.build(("".join(tokens) for tokens in sentences), min_freq=min_freq)
 
 
+def _softmax_nll(scores: list[torch.Tensor], golds: list[torch.Tensor]) -> Callable[[float], float]:
+    """``nll(T)``: the mean negative log-likelihood of the known gold tags at temperature ``T`` (softmax heads)."""
+    flat = torch.cat([s[g != -100] for s, g in zip(scores, golds)])
+    target = torch.cat([g[g != -100] for g in golds])
+    if not len(target):
+        raise DataFormatError("no token with a tag the model knows to fit the temperature on")
+
+    def nll(t: float) -> float:
+        return float(torch.nn.functional.cross_entropy(flat / t, target))
+    return nll
+
+
+def _crf_nll(crf, scores: list[torch.Tensor], golds: list[torch.Tensor],
+             masks: list[torch.Tensor]) -> Callable[[float], float]:
+    """``nll(T)``: the mean over sentences of ``log Z_T - score(gold) / T`` (CRF heads; sets the CRF's
+    temperature as it goes). Sentences whose gold path the tag scheme forbids have no NLL and are left out."""
+    allowed = [torch.isfinite(crf.sequence_log_probability(s, g.clamp(min=0), mask=m))
+               for s, g, m in zip(scores, golds, masks)]
+    kept = [i for i, ok in enumerate(allowed) if ok.any()]
+    scores = [scores[i][allowed[i]] for i in kept]
+    golds = [golds[i][allowed[i]] for i in kept]
+    masks = [masks[i][allowed[i]] for i in kept]
+    count = sum(len(s) for s in scores)
+    if not count:
+        raise DataFormatError("no sentence whose gold tags the model's tag scheme allows, to fit the "
+                              "temperature on")
+    gold_scores = [crf.sequence_score(s, g.clamp(min=0), mask=m).double() for s, g, m in zip(scores, golds, masks)]
+
+    def nll(t: float) -> float:
+        crf.temperature = t
+        return sum(float((crf.forward_backward(s, mask=m)[2] - g / t).sum())
+                   for s, g, m in zip(scores, gold_scores, masks)) / count
+    return nll
+
+
 class TaggingPipeline(TaskPipeline):
     """A :class:`SequenceTagger` plus the vocabularies that turn strings into ids.
 
@@ -67,9 +104,10 @@ class TaggingPipeline(TaskPipeline):
         words: Word vocabulary (with ``<pad>`` = 0 and ``<unk>``; may be lower-casing).
         labels: Tag vocabulary (no specials).
         chars: Character vocabulary, required when the model has a character encoder.
-        scheme: The labels' :data:`~lstm_nlp.tags.TagScheme`: ``"none"`` (POS: token scores),
-            ``"iob2"``, ``"bioes"`` or ``"bilou"`` (entity/chunk spans; the labels are converted from
-            the IOB2 the readers give, and spans are scored in IOB2); ``"token"`` is read as ``"none"``.
+        scheme: The labels' :data:`~lstm_nlp.tags.TagScheme` (:attr:`label_scheme`): ``"none"`` (POS: token
+            scores) or one of :data:`~lstm_nlp.tags.RECIPE_LABEL_SCHEMES` (entity/chunk spans; the labels are
+            converted from the IOB2 the readers give, and spans are scored in IOB2); ``"token"`` is read as
+            ``"none"``.
         tag_column: Which column of a labelled file holds the tags: ``"upos"``/``"xpos"`` for
             CoNLL-U, a 0-based column number (negative: from the end) for CoNLL column files.
         token_column: The word column of CoNLL column files.
@@ -81,12 +119,13 @@ class TaggingPipeline(TaskPipeline):
 
     model_type = MODEL_TYPE
     collate = staticmethod(collate_tagging)
-    task_name = "tagger"
+    task_name = TASKS[MODEL_TYPE].title
     read_options = ("tag_column", "scheme")
-    predict_options = ("input_format", "output_format", "probabilities", "top_k")
+    predict_options = TASKS[MODEL_TYPE].predict_options
     meta_schema = {
         "task": Field((str,)),
-        "scheme": Field((str,), choices=("none", "iob2", "bioes", "bilou", "token")),
+        "label_scheme": Field((str,), choices=("none", *RECIPE_LABEL_SCHEMES)),
+        "scheme": Field((str,), choices=("none", *RECIPE_LABEL_SCHEMES, "token")),  # label_scheme's old name
         "tag_column": Field((str, int), choices=("upos", "xpos"), low=-1000, high=1000),
         "token_column": Field((int,), low=0, high=1000),
         "file_scheme": Field((str,), choices=("iob1", "iob2", "none", "token")),
@@ -111,13 +150,18 @@ class TaggingPipeline(TaskPipeline):
         self.words = words
         self.labels = labels
         self.chars = chars if model.config.char_encoder != "none" else None
-        self.scheme = check_scheme(scheme, allowed=LABEL_SCHEMES)
+        self.label_scheme = check_scheme(scheme, allowed=LABEL_SCHEMES)
         self.tag_column = tag_column
         self.token_column = token_column
         self.file_scheme = check_scheme(file_scheme)
         self.temperature = temperature
         self._tokenizer: SpacyTokenizer | None = None
         self._char_ids: dict[str, tuple[int, ...]] = {}  # spelling -> char ids, filled by featurize
+
+    @property
+    def scheme(self) -> str:
+        """The old name of :attr:`label_scheme` (read-only)."""
+        return self.label_scheme
 
     @property
     def head(self) -> str:
@@ -218,8 +262,9 @@ class TaggingPipeline(TaskPipeline):
         Raises:
             ConfigError: a softmax head or a tagger without spans (``--tag-scheme none``).
         """
-        if self.model.config.head != "crf" or self.scheme == "none":
-            raise ConfigError("span probabilities need a CRF tagger with a span tag scheme (iob2, bioes, bilou)")
+        if self.model.config.head != "crf" or self.label_scheme == "none":
+            raise ConfigError("span probabilities need a CRF tagger with a span tag scheme "
+                              f"({', '.join(RECIPE_LABEL_SCHEMES)})")
         sentences = check_sentences(sentences, "predict_spans")
         return self._predict(sentences, batch_size=batch_size, probabilities=True, spans=True)
 
@@ -290,7 +335,7 @@ class TaggingPipeline(TaskPipeline):
     def _span_probabilities(self, crf, emissions: torch.Tensor, mask: torch.Tensor, tables: tuple,
                             indices: list[int], path: torch.Tensor, found: list) -> None:
         """Fills ``found[index]`` with the decoded spans of each row and their exact probabilities."""
-        spans = span_probabilities(crf, emissions, mask, path, self.labels.itos, self.scheme, tables=tables)
+        spans = span_probabilities(crf, emissions, mask, path, self.labels.itos, self.label_scheme, tables=tables)
         for index, row in zip(indices, spans):
             found[index] = row
 
@@ -304,14 +349,27 @@ class TaggingPipeline(TaskPipeline):
         """
         from lstm_nlp.calibration import fit_temperature
 
-        dataset = self._labelled_data(dataset)
         crf = getattr(self.model.head, "crf", None)
+        scores, golds, masks = self._gold_scores(self._labelled_data(dataset), crf is not None, batch_size)
+        nll = _softmax_nll(scores, golds) if crf is None else _crf_nll(crf, scores, golds, masks)
+        try:
+            fitted = fit_temperature(nll)
+        finally:
+            self.temperature = self.temperature  # puts the CRF's back after the search
+        self.temperature = fitted
+        return fitted
+
+    def _gold_scores(self, dataset: Dataset, whole_sentences: bool,
+                     batch_size: int) -> tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
+        """Per batch of labelled sentences: the model's raw scores (float64), the gold tag ids (-100: a tag the
+        model does not know, and padding) and the mask. ``whole_sentences``: leave out the sentences with an
+        unknown gold tag (a CRF scores whole sequences)."""
         index = self.labels.stoi
         self.model.eval()
         examples = []
         for tokens, tags in zip(dataset["tokens"], dataset["tags"]):
             ids = [index.get(tag) for tag in self._model_tags(list(tags))]
-            if tokens and (crf is None or None not in ids):
+            if tokens and not (whole_sentences and None in ids):
                 examples.append({**self.featurize(tokens), "gold": ids})
         if not examples:
             raise DataFormatError("no sentence to fit the temperature on (empty data, or every one has tags the "
@@ -328,38 +386,7 @@ class TaggingPipeline(TaskPipeline):
             scores.append(logits.double())
             golds.append(gold.to(logits.device))
             masks.append(mask.to(logits.device))
-        if crf is None:
-            flat = torch.cat([s[g != -100] for s, g in zip(scores, golds)])
-            target = torch.cat([g[g != -100] for g in golds])
-            if not len(target):
-                raise DataFormatError("no token with a tag the model knows to fit the temperature on")
-
-            def nll(t: float) -> float:
-                return float(torch.nn.functional.cross_entropy(flat / t, target))
-        else:
-            allowed = [torch.isfinite(crf.sequence_log_probability(s, g.clamp(min=0), mask=m))
-                       for s, g, m in zip(scores, golds, masks)]  # a gold path the constraints forbid has no NLL
-            kept = [i for i, ok in enumerate(allowed) if ok.any()]
-            scores = [scores[i][allowed[i]] for i in kept]
-            golds = [golds[i][allowed[i]] for i in kept]
-            masks = [masks[i][allowed[i]] for i in kept]
-            count = sum(len(s) for s in scores)
-            if not count:
-                raise DataFormatError("no sentence whose gold tags the model's tag scheme allows, to fit the "
-                                      "temperature on")
-            gold_scores = [crf.sequence_score(s, g.clamp(min=0), mask=m).double()
-                           for s, g, m in zip(scores, golds, masks)]
-
-            def nll(t: float) -> float:  # mean over sentences of log Z_T - score(gold) / T
-                crf.temperature = t
-                return sum(float((crf.forward_backward(s, mask=m)[2] - g / t).sum())
-                           for s, g, m in zip(scores, gold_scores, masks)) / count
-        try:
-            fitted = fit_temperature(nll)
-        finally:
-            self.temperature = self.temperature  # puts the CRF's back after the search
-        self.temperature = fitted
-        return fitted
+        return scores, golds, masks
 
     def calibration(self, dataset: Dataset | str | os.PathLike, *, batch_size: int = 256) -> dict:
         """How well the probabilities match accuracy on labelled data, at the current :attr:`temperature`.
@@ -380,7 +407,7 @@ class TaggingPipeline(TaskPipeline):
         """The predicted tags and :meth:`calibration`'s result (``gold`` in the model's scheme)."""
         from lstm_nlp.calibration import calibration_metrics
 
-        spans = self.model.config.head == "crf" and self.scheme != "none"
+        spans = self.model.config.head == "crf" and self.label_scheme != "none"
         tags, chosen, found = self._predict(sentences, batch_size=batch_size, probabilities=True, spans=spans)
         confidence = [p for row in chosen for p in row]
         correct = [a == b for seq, ref in zip(tags, gold) for a, b in zip(seq, ref)]
@@ -388,7 +415,7 @@ class TaggingPipeline(TaskPipeline):
         if spans:
             confidence, correct = [], []
             for ref, row in zip(gold, found):
-                truth = set(to_spans(ref, self.scheme))
+                truth = set(to_spans(ref, self.label_scheme))
                 for start, stop, kind, probability in row:
                     confidence.append(min(1.0, probability))  # exp of a log sum may pass 1 by an ulp
                     correct.append((start, stop, kind) in truth)
@@ -416,13 +443,13 @@ class TaggingPipeline(TaskPipeline):
     def format_predictions(self, lines: list[str], *, batch_size: int, first_line: int, input_format: str = "text",
                            output_format: str = "slash", probabilities: bool = False,
                            top_k: int | None = None) -> list[str]:
-        """One output item per input line (see :data:`OUTPUT_FORMATS`).
+        """One output item per input line, in a registered output format (:mod:`lstm_nlp.data.tag_writers`).
 
         Args:
             input_format: ``"text"`` (raw text, spaCy tokenization) or ``"tokens"`` (tokens separated
                 by spaces or tabs, taken as they are). CoNLL files go through :meth:`predict_blocks`.
-            output_format: ``"slash"``, ``"jsonl"`` or ``"conll"`` (``token<TAB>TAG`` lines and a
-                blank line after the sentence).
+            output_format: A registered format: ``"slash"``, ``"jsonl"``, ``"conll"`` (``token<TAB>TAG``
+                lines and a blank line after the sentence), ...
             probabilities: Add the probability of each chosen tag (``jsonl``; a CRF: its marginal, plus
                 each decoded span's probability, see :meth:`predict_spans`).
             top_k: Add the ``top_k`` best tag sequences with their scores and probabilities
@@ -467,14 +494,14 @@ class TaggingPipeline(TaskPipeline):
         """Why this model's tags have no field in a CoNLL-U file, or ``None``: the one model/format check of
         ``lstm-nlp predict`` (CoNLL-U output) and ``evaluate`` (CoNLL-U data); see
         :func:`~lstm_nlp.data.tag_writers.conllu_tags_problem`."""
-        return conllu_tags_problem(self.scheme)
+        return conllu_tags_problem(self.label_scheme)
 
     def _blocks_outputs(self, chunk: list[Block], input_format: str, output_format: str, probabilities: bool,
                         batch_size: int, top_k: int | None) -> list[str]:
         """The output text of each sentence block of ``chunk`` (see :meth:`predict_blocks`)."""
         sentences = [block.tokens for block in chunk]
         with paused_gc():
-            if output_format not in ("conll", "conllu"):
+            if output_format not in BLOCK_FORMATS:
                 return self._format(sentences, output_format, probabilities, batch_size, top_k)
             tags = self.predict_tokens(sentences, batch_size=batch_size)
         column = self.tag_column if self.tag_column in CONLLU_COLUMNS else "upos"
@@ -483,21 +510,21 @@ class TaggingPipeline(TaskPipeline):
 
     def _model_tags(self, tags: Sequence[str]) -> list[str]:
         """IOB2 tags (what the readers give) in the model's label scheme."""
-        return convert_tags(tags, "iob2", self.scheme) if self.scheme in ("bioes", "bilou") else list(tags)
+        return list(tags) if self.label_scheme in ("none", "iob2") else convert_tags(tags, "iob2", self.label_scheme)
 
     def _file_tags(self, tags: list[str]) -> list[str]:
         """Predicted tags in the scheme of the model's training files (IOB1 files get IOB1 back, a
         BIOES model trained on IOB2 files writes IOB2)."""
         target = self.file_scheme if self.file_scheme in ("iob1", "iob2") else "iob2"
-        if self.scheme in ("none", target):
+        if self.label_scheme in ("none", target):
             return tags
-        return convert_tags(tags, self.scheme, target)
+        return convert_tags(tags, self.label_scheme, target)
 
     def _format(self, sentences: list[list[str]], output_format: str, probabilities: bool,
                 batch_size: int, top_k: int | None = None) -> list[str]:
         check_tag_output(output_format, probabilities, top_k)
         found = None
-        if probabilities and self.model.config.head == "crf" and self.scheme != "none":
+        if probabilities and self.model.config.head == "crf" and self.label_scheme != "none":
             tags, chosen, found = self.predict_spans(sentences, batch_size=batch_size)
         elif probabilities:
             tags, chosen = self.predict_probabilities(sentences, batch_size=batch_size)
@@ -574,9 +601,9 @@ class TaggingPipeline(TaskPipeline):
                 predicted, report = self._calibration(sentences, [self._model_tags(seq) for seq in gold], batch_size)
             else:
                 predicted = self.predict_tokens(dataset["tokens"], batch_size=batch_size)
-        if self.scheme in ("bioes", "bilou"):  # spans are scored in IOB2, the files' scheme
-            predicted = [convert_tags(seq, self.scheme, "iob2") for seq in predicted]
-        metrics = tagging_metrics(gold, predicted, scheme="none" if self.scheme == "none" else "iob2")
+        if self.label_scheme not in ("none", "iob2"):  # spans are scored in IOB2, the files' scheme
+            predicted = [convert_tags(seq, self.label_scheme, "iob2") for seq in predicted]
+        metrics = tagging_metrics(gold, predicted, scheme="none" if self.label_scheme == "none" else "iob2")
         metrics["unknown_gold_tags"] = unknown
         if report is not None:
             metrics["calibration"] = report
@@ -588,7 +615,9 @@ class TaggingPipeline(TaskPipeline):
         if self.chars is not None:
             vocabs["chars"] = self.chars
         return {"vocabs": vocabs, "meta": {
-            "task": "tagging", "scheme": self.scheme, "tag_column": self.tag_column,
+            "task": "tagging", "label_scheme": self.label_scheme,
+            "scheme": self.label_scheme,  # for lstm_nlp releases that read only this, the old name
+            "tag_column": self.tag_column,
             "token_column": self.token_column, "file_scheme": self.file_scheme, "temperature": self.temperature}}
 
     @classmethod
@@ -603,6 +632,6 @@ class TaggingPipeline(TaskPipeline):
     def _from_bundle(cls, bundle: Bundle) -> TaggingPipeline:
         meta = bundle.meta
         return cls(SequenceTagger.from_bundle(bundle), bundle.vocabs["words"], bundle.vocabs["labels"],
-                   chars=bundle.vocabs.get("chars"), scheme=meta.get("scheme", "none"),
+                   chars=bundle.vocabs.get("chars"), scheme=bundle_label_scheme(meta),
                    tag_column=meta.get("tag_column", "upos"), token_column=meta.get("token_column", 0),
                    file_scheme=meta.get("file_scheme", "none"), temperature=float(meta.get("temperature", 1.0)))

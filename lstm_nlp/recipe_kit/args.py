@@ -19,17 +19,24 @@ import re
 from pathlib import Path
 
 from lstm_nlp import __version__
-from lstm_nlp.argtypes import (FRACTION, NON_NEGATIVE_FLOAT, NON_NEGATIVE_INT, POSITIVE_FLOAT, POSITIVE_INT,
-                               PROBABILITY, SEED, OneLineParser)
+from lstm_nlp.argtypes import (
+    FRACTION,
+    NON_NEGATIVE_FLOAT,
+    NON_NEGATIVE_INT,
+    POSITIVE_FLOAT,
+    POSITIVE_INT,
+    PROBABILITY,
+    SEED,
+    OneLineParser,
+)
 from lstm_nlp.device import set_cpu_threads
 from lstm_nlp.errors import ConfigError, LstmNlpError
 from lstm_nlp.help_format import DefaultsHelpFormatter
 from lstm_nlp.modules.encoder import ENCODERS
 from lstm_nlp.outputs import output_dir_problem
 from lstm_nlp.recipe_kit.outputs import METRICS_JSON, MODEL_DIR
-from lstm_nlp.training.config import PRECISIONS, TrainerConfig
+from lstm_nlp.training.config import OPTIMIZERS, PRECISIONS, SCHEDULERS, TrainerConfig
 from lstm_nlp.training.distributed import env_rank
-from lstm_nlp.training.optim import OPTIMIZERS, SCHEDULERS
 from lstm_nlp.training.run_lock import check_not_locked
 
 logger = logging.getLogger("lstm_nlp")
@@ -42,7 +49,8 @@ _SAME_NAME = ("epochs", "lr", "device", "seed", "optimizer", "weight_decay", "mo
               "keep_checkpoints", "resume", "tensorboard")
 _NOT_OPTIONS = ("sample_splits",)  # set by data_paths, not by the user
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")  # owner/name
-#: ``--encoder``'s help; its choices are the names of :data:`~lstm_nlp.modules.encoder.ENCODERS`, read when a parser is built.
+#: ``--encoder``'s help; its choices are the names of :data:`~lstm_nlp.modules.encoder.ENCODERS`, read when a parser
+#: is built.
 ENCODER_HELP = "the recurrent encoder, by its registered name (lstm_nlp.modules.encoder.ENCODERS)"
 
 
@@ -167,8 +175,8 @@ def recipe_parser(description: str, *, epochs: int, batch_size: int, lr: float, 
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     run.add_argument("--threads", type=POSITIVE_INT, default=None, metavar="N",
                      help="torch CPU threads (default: OMP_NUM_THREADS if set, else the cores not busy with other "
-                          "processes, re-checked every 5 s as the run goes and logged when it changes: a thread waiting for a busy "
-                          "core slows every step; results are the same bits at any count)")
+                          "processes, re-checked every 5 s as the run goes and logged when it changes: a thread "
+                          "waiting for a busy core slows every step; results are the same bits at any count)")
     _add_training_options(parser)
     unknown = sorted(set(defaults) - {action.dest for action in parser._actions})
     if unknown:

@@ -9,8 +9,9 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from lstm_nlp.training.distributed import is_main_process
 

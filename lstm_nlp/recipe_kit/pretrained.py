@@ -24,8 +24,7 @@ from torch import nn
 
 from lstm_nlp.argtypes import AT_LEAST_ONE
 from lstm_nlp.data.vector_cache import resolve_vectors
-from lstm_nlp.data.vectors import (Vectors, embedding_matrix, extend_vocab, load_embedding, read_vectors,
-                                  vocab_keep_set)
+from lstm_nlp.data.vectors import Vectors, embedding_matrix, extend_vocab, load_embedding, read_vectors, vocab_keep_set
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.errors import ConfigError
 from lstm_nlp.models.warm_start import init_from
@@ -49,7 +48,8 @@ def add_pretrained_options(parser: argparse.ArgumentParser, *, vocab_options: bo
                                          "the embedding takes their size")
     group.add_argument("--init-from", metavar="LM_BUNDLE",
                        help="a recipes/pretrain_lm.py bundle (its OUTPUT_DIR/model): copy its embedding rows of shared "
-                            "words and its recurrent weights where the cell and shapes agree (after --vectors); the coverage is logged")
+                            "words and its recurrent weights where the cell and shapes agree (after --vectors); "
+                            "the coverage is logged")
     group.add_argument("--lr-decay", type=AT_LEAST_ONE, default=1.0,
                        help="discriminative learning rates: each lower layer group (head, LSTM layers, embedding) "
                             "trains at the rate above it / this (ULMFiT: 2.6; 1: one rate)")

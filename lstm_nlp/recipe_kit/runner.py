@@ -6,8 +6,8 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from lstm_nlp.errors import LstmNlpError
 from lstm_nlp.training.distributed import is_main_process

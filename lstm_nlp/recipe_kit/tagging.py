@@ -27,17 +27,23 @@ from lstm_nlp.errors import ConfigError
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.models.tagger import CharEncoderKind, HeadKind
 from lstm_nlp.modules.crf import allowed_transitions
+from lstm_nlp.modules.encoder import ENCODERS
 from lstm_nlp.pipelines import TaggingPipeline
 from lstm_nlp.pipelines.tagging import build_char_vocab
-from lstm_nlp.modules.encoder import ENCODERS
 from lstm_nlp.recipe_kit.args import ENCODER_HELP, trainer_config
 from lstm_nlp.recipe_kit.calibrate import calibrate_on_dev
 from lstm_nlp.recipe_kit.class_weights import add_class_weights_option, class_weights_for
-from lstm_nlp.recipe_kit.pretrained import (add_pretrained_options, apply_gradual_unfreezing, apply_lr_decay,
-                                           load_vectors, vocab_with_vectors, warm_start)
 from lstm_nlp.recipe_kit.outputs import evaluate_splits, finish
+from lstm_nlp.recipe_kit.pretrained import (
+    add_pretrained_options,
+    apply_gradual_unfreezing,
+    apply_lr_decay,
+    load_vectors,
+    vocab_with_vectors,
+    warm_start,
+)
 from lstm_nlp.tags import FILE_SCHEMES, RECIPE_LABEL_SCHEMES, convert_tags
-from lstm_nlp.training import Trainer, seed_everything
+from lstm_nlp.training import Trainer
 
 if TYPE_CHECKING:
     from datasets import Dataset

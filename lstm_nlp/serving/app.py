@@ -52,6 +52,22 @@ def create_app(load: Callable[[], Any], *, limits: Limits | None = None, max_bat
     metrics = ServiceMetrics()
     worker = BatchWorker(load, limits=limits, metrics=metrics, max_batch_tokens=max_batch_tokens,
                          max_wait_s=max_wait_ms / 1000, batch_size=batch_size)
+    app = ServiceApp(title="lstm_nlp", version=__version__, lifespan=_lifespan(worker, limits),
+                     description="Tagging and text classification with an lstm_nlp model bundle.")
+    app.state.worker, app.state.metrics, app.state.limits, app.state.draining = worker, metrics, limits, False
+    app.state.on_load_failed = on_load_failed
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    _add_error_handlers(app, metrics)
+    ready = _ready_check(worker)
+    _add_status_routes(app, worker, metrics, ready)
+    predict = PredictRoute(worker, limits, metrics, ready)
+    _add_predict_route(app, predict)
+    app.predict = predict
+    return app
+
+
+def _lifespan(worker: BatchWorker, limits: Limits) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager]:
+    """The app's lifespan: starts the worker (and the load watcher); at shutdown drains, answering what is queued."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,12 +80,11 @@ def create_app(load: Callable[[], Any], *, limits: Limits | None = None, max_bat
             watcher.cancel()
             await asyncio.to_thread(worker.stop, limits.request_timeout_s + 5)  # answers what is queued
 
-    app = ServiceApp(title="lstm_nlp", version=__version__, lifespan=lifespan,
-                  description="Tagging and text classification with an lstm_nlp model bundle.")
-    app.state.worker, app.state.metrics, app.state.limits, app.state.draining = worker, metrics, limits, False
-    app.state.on_load_failed = on_load_failed
-    app.add_middleware(RequestMetrics, metrics=metrics)
-    _add_error_handlers(app, metrics)
+    return lifespan
+
+
+def _ready_check(worker: BatchWorker) -> Callable[[], ModelInfo]:
+    """``ready()``: the loaded model's info, or a 503 :class:`ApiError` while loading or after a failed load."""
 
     def ready() -> ModelInfo:
         if worker.info is None:
@@ -78,6 +93,13 @@ def create_app(load: Callable[[], Any], *, limits: Limits | None = None, max_bat
             raise ApiError(503, "model_loading", "the model is still loading; retry shortly",
                            headers={"Retry-After": "1"})
         return worker.info
+
+    return ready
+
+
+def _add_status_routes(app: FastAPI, worker: BatchWorker, metrics: ServiceMetrics,
+                       ready: Callable[[], ModelInfo]) -> None:
+    """``GET /`` (the demo page), ``/health``, ``/metrics`` and ``/v1/model``."""
 
     @app.get("/", include_in_schema=False)
     async def demo() -> HTMLResponse:
@@ -103,7 +125,9 @@ def create_app(load: Callable[[], Any], *, limits: Limits | None = None, max_bat
     async def model() -> dict:
         return ready().as_json()
 
-    predict = PredictRoute(worker, limits, metrics, ready)
+
+def _add_predict_route(app: FastAPI, predict: PredictRoute) -> None:
+    """``POST /v1/predict``'s OpenAPI entry (and route); :class:`ServiceApp` answers it before routing."""
 
     @app.post("/v1/predict", summary="Tag or classify texts", response_class=Response,
               responses={200: {"model": PredictAnswer}, **_ERRORS},
@@ -112,9 +136,6 @@ def create_app(load: Callable[[], Any], *, limits: Limits | None = None, max_bat
     async def predict_route(request: Request) -> Response:  # the OpenAPI entry; ServiceApp answers before routing
         status, body, headers = await predict.answer(request.receive, request.headers.get("content-length"))
         return Response(body, status_code=status, headers=headers, media_type="application/json")
-
-    app.predict = predict
-    return app
 
 
 async def _watch_loading(worker: BatchWorker, app: FastAPI) -> None:

@@ -235,7 +235,7 @@ def model_info(pipeline: Any) -> ModelInfo:
     """What :func:`~lstm_nlp.serving.requests.parse_predict` needs to know of ``pipeline``."""
     labels = tuple(pipeline.labels.itos)
     if pipeline.model_type == "sequence_tagger":
-        return ModelInfo(pipeline.model_type, labels, scheme=pipeline.scheme,
+        return ModelInfo(pipeline.model_type, labels, scheme=pipeline.label_scheme,
                          crf=pipeline.head == "crf", token_column=pipeline.token_column)
     return ModelInfo(pipeline.model_type, labels)
 

@@ -36,7 +36,7 @@ class DrainingServer(uvicorn.Server):
 
 
 def fast_protocols() -> tuple[str, str]:
-    """uvicorn's ``http`` and ``loop``: the C HTTP parser (httptools) and uvloop when installed, else h11 and asyncio."""
+    """uvicorn's ``http`` and ``loop``: the C HTTP parser (httptools) and uvloop if installed, else h11 and asyncio."""
     def installed(name: str) -> bool:
         try:
             importlib.import_module(name)

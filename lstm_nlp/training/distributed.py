@@ -17,8 +17,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from lstm_nlp.errors import ConfigError
 from lstm_nlp.device import resolve_device
+from lstm_nlp.errors import ConfigError
 
 logger = logging.getLogger("lstm_nlp")
 

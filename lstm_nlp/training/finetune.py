@@ -79,7 +79,8 @@ def use_discriminative_lrs(trainer, decay: float = 2.6) -> list[float]:
     for params, lr in zip(groups, rates):  # ...over the layer groups
         optimizer.add_param_group({**defaults, "params": params, "lr": lr, "initial_lr": lr})
     trainer.optimizer = optimizer
-    trainer.schedule = LRSchedule(optimizer, config, total_steps=_total_steps(trainer), metric_mode=config.mode if trainer.evaluate is not None else "min")
+    metric_mode = config.mode if trainer.evaluate is not None else "min"
+    trainer.schedule = LRSchedule(optimizer, config, total_steps=_total_steps(trainer), metric_mode=metric_mode)
     return rates
 
 

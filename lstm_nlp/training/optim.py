@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from lstm_nlp.training.config import OPTIMIZERS, SCHEDULERS
-
 if TYPE_CHECKING:
     from lstm_nlp.training.config import TrainerConfig
 

@@ -27,14 +27,21 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from lstm_nlp import __version__
-from lstm_nlp.errors import BundleError, ConfigError, LstmNlpError
-from lstm_nlp.training import distributed as dist_utils
-from lstm_nlp.training.checkpoint import (CHECKPOINT_DIR, CHECKPOINT_FORMAT_VERSION, CheckpointManager,
-                                          capture_rng_state, load_checkpoint, resolve_resume, restore_rng_state)
-from lstm_nlp.training.config import TrainerConfig, resolve_precision
 from lstm_nlp.batch import model_inputs
 from lstm_nlp.device import adapt_cpu_threads, move_batch
+from lstm_nlp.errors import BundleError, ConfigError, LstmNlpError
 from lstm_nlp.precision import autocast_dtype
+from lstm_nlp.training import distributed as dist_utils
+from lstm_nlp.training.checkpoint import (
+    CHECKPOINT_DIR,
+    CHECKPOINT_FORMAT_VERSION,
+    CheckpointManager,
+    capture_rng_state,
+    load_checkpoint,
+    resolve_resume,
+    restore_rng_state,
+)
+from lstm_nlp.training.config import TrainerConfig, resolve_precision
 from lstm_nlp.training.interrupts import StopRequest, TrainingInterrupted
 from lstm_nlp.training.optim import LRSchedule, build_optimizer
 from lstm_nlp.training.run_lock import RunLock

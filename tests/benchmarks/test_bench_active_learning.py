@@ -11,8 +11,8 @@ import pytest
 def test_active_learning_benchmark_trains_both_arms_and_writes_the_table(tmp_path, repo_root):
     out, table = tmp_path / "al.json", tmp_path / "al.md"
     done = subprocess.run([sys.executable, str(repo_root / "benchmarks" / "bench_active_learning.py"), "--smoke",
-                           "--arms", "entropy", "random", "random-same-tokens", "--json", str(out), "--output", str(table)], cwd=repo_root, capture_output=True,
-                          text=True, timeout=300)
+                           "--arms", "entropy", "random", "random-same-tokens", "--json", str(out), "--output",
+                           str(table)], cwd=repo_root, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["name"] == "active_learning" and result["smoke"] is True

@@ -12,12 +12,13 @@ import pytest
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["training", "training_imdb", "encoder", "padding", "inference", "time_to_accuracy",
-                                  "vs_spacy", "predict_cli"])
-def test_benchmark_smoke_run_writes_sections_and_metrics(name, tmp_path, repo_root):
+@pytest.mark.parametrize("name, script", [("training", ["bench_training.py", "--task", "pos"]),
+                                          ("training_imdb", ["bench_training.py", "--task", "imdb"]),
+                                          ("encoder", ["bench_encoder.py"]), ("inference", ["bench_inference.py"])])
+def test_benchmark_smoke_run_writes_sections_metrics_and_targets(name, script, tmp_path, repo_root):
     out = tmp_path / f"{name}.json"
     env = {**os.environ, "LSTM_NLP_BENCH_CACHE": str(tmp_path / "cache")}
-    done = subprocess.run([sys.executable, str(repo_root / "benchmarks" / f"bench_{name}.py"), "--smoke",
+    done = subprocess.run([sys.executable, str(repo_root / "benchmarks" / script[0]), *script[1:], "--smoke",
                            "--repeats", "1", "--json", str(out)], cwd=repo_root, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -25,6 +26,7 @@ def test_benchmark_smoke_run_writes_sections_and_metrics(name, tmp_path, repo_ro
     assert result["name"] == name and result["smoke"] is True
     assert result["sections"] and all("|---" in s["markdown"] for s in result["sections"])
     assert result["metrics"]["peak_rss_mb"] > 0
+    assert result["targets"] and all(t["value"] is not None and t["met"] in (True, False) for t in result["targets"])
     assert result["threads"] == 1  # the benchmarks' --threads default
 
 
@@ -32,21 +34,21 @@ def test_benchmark_smoke_run_writes_sections_and_metrics(name, tmp_path, repo_ro
 def test_run_all_renders_the_report_with_acceptance_table(tmp_path, repo_root):
     report = tmp_path / "benchmarks.md"
     done = subprocess.run([sys.executable, str(repo_root / "benchmarks" / "run_all.py"), "--smoke", "--only",
-                           "padding", "encoder", "--output", str(report)], cwd=repo_root, capture_output=True,
+                           "encoder", "training_imdb", "--output", str(report)], cwd=repo_root, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     text = report.read_text()
-    assert "## Acceptance" in text and "Padding efficiency" in text and "torch " in text
+    assert "## Acceptance" in text and "Padding efficiency >= 97%, IMDB" in text and "torch " in text
+    assert "`python benchmarks/bench_training.py --task imdb` regenerates this table." in text
 
 
 @pytest.mark.slow
-def test_sharing_benchmark_runs_a_pair_of_recipes_and_prints_the_table(tmp_path, repo_root):
-    table = tmp_path / "sharing.md"
-    done = subprocess.run([sys.executable, str(repo_root / "benchmarks" / "bench_sharing.py"), "--smoke", "--rows",
-                           "1+1", "--output", str(table)], cwd=repo_root, capture_output=True, text=True, timeout=300)
+def test_probabilities_benchmark_prints_the_cost(tmp_path, repo_root):
+    done = subprocess.run([sys.executable, str(repo_root / "benchmarks" / "bench_probabilities.py"), "--smoke",
+                           "--repeats", "1", "--json", str(tmp_path / "p.json")], cwd=repo_root, capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    rows = [line for line in table.read_text().splitlines() if line.startswith("| solo auto") or line.startswith("| 1+1")]
-    assert len(rows) == 2 and all(float(row.split("|")[2]) > 0 for row in rows)
+    assert "cost:" in done.stdout and json.loads((tmp_path / "p.json").read_text())["cost"] > 0
 
 
 @pytest.mark.slow

@@ -5,8 +5,14 @@ import json
 import pytest
 
 from lstm_nlp.data import read_annotations
-from lstm_nlp.data.annotations import (doccano_record, label_studio_task, spaced_offsets, spans_to_tags,
-                                       token_offsets, utf16_to_code_points)
+from lstm_nlp.data.annotations import (
+    doccano_record,
+    label_studio_task,
+    spaced_offsets,
+    spans_to_tags,
+    token_offsets,
+    utf16_to_code_points,
+)
 from lstm_nlp.data.conll import read_conll
 from lstm_nlp.errors import DataFormatError
 
@@ -125,11 +131,14 @@ def test_a_selection_with_the_space_after_a_word_is_trimmed_to_the_word(tmp_path
     ([{"id": 5, "text": "Maria Lopez visited Paris", "label": [[0, 3, "PER"]]}],
      ("record 0 (id 5): span [0, 3) 'Mar' 'PER' ends at character 3 inside the token 'Maria', not at a token "
       "boundary")),
-    ([{"text": "ok", "label": []}, {"id": "x9", "text": "Maria Lopez visited", "label": [[0, 11, "PER"], [6, 19, "ORG"]]}],
+    ([{"text": "ok", "label": []},
+      {"id": "x9", "text": "Maria Lopez visited", "label": [[0, 11, "PER"], [6, 19, "ORG"]]}],
      "record 1 (id x9): span [6, 19) 'Lopez visited' 'ORG' overlaps span [0, 11) 'Maria Lopez' 'PER'"),
-    ([{"id": 1, "text": "Maria", "label": [[0, 5, "PERSON"]]}], "record 0 (id 1): label 'PERSON' is not one of LOC, PER"),
+    ([{"id": 1, "text": "Maria", "label": [[0, 5, "PERSON"]]}],
+     "record 0 (id 1): label 'PERSON' is not one of LOC, PER"),
     ([{"id": 1, "text": "Maria", "label": [[0, 9, "PER"]]}], "span [0, 9) 'PER' is outside its text of 5 characters"),
-    ([{"id": 1, "text": "我住在北京。", "label": [[3, 5, "LOC"]]}], "starts at character 3 inside the token '我住在北京'"),
+    ([{"id": 1, "text": "我住在北京。", "label": [[3, 5, "LOC"]]}],
+     "starts at character 3 inside the token '我住在北京'"),
     ([{"id": 1, "text": "Good", "label": ["pos", "neg"]}], "record 0 (id 1): has 2 class labels"),
     ([{"id": 1, "text": "Good", "label": ["pos"]}, {"id": 2, "text": "Maria", "label": [[0, 5, "PER"]]}],
      "some records have spans and others class labels"),

@@ -15,7 +15,8 @@ def test_collate_tagging_pads_and_builds_mask():
 
 
 def test_collate_tagging_pads_characters():
-    batch = collate_tagging([{"token_ids": [5, 6], "char_ids": [[1, 2, 3], [4]]}, {"token_ids": [7], "char_ids": [[5, 6]]}])
+    batch = collate_tagging([{"token_ids": [5, 6], "char_ids": [[1, 2, 3], [4]]},
+                             {"token_ids": [7], "char_ids": [[5, 6]]}])
     assert batch["char_ids"].shape == (2, 2, 3)
     assert batch["char_ids"][1].tolist() == [[5, 6, 0], [0, 0, 0]]
 

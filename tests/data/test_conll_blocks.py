@@ -34,7 +34,8 @@ def test_conll_blocks_add_a_last_column_in_the_line_own_separator():
 
 @pytest.mark.parametrize("lines, kind, message", [
     (["1\tThe\tthe"], "conllu", "input:1: expected 10 tab-separated CoNLL-U columns, found 3"),
-    (["-1\tThe\tthe\tDET\tDT\t_\t0\troot\t_\t_"], "conllu", "input:1: token id must be a positive integer .*, got '-1'"),
+    (["-1\tThe\tthe\tDET\tDT\t_\t0\troot\t_\t_"], "conllu",
+     "input:1: token id must be a positive integer .*, got '-1'"),
     (["a b", "c"], "conll", None),
 ])
 def test_bad_lines_name_their_number(lines, kind, message):

@@ -5,7 +5,12 @@ import pytest
 import torch
 
 from lstm_nlp.data.series import (
-    Scaler, chronological_split, make_windows, read_series_csv, synthetic_series, window_loader,
+    Scaler,
+    chronological_split,
+    make_windows,
+    read_series_csv,
+    synthetic_series,
+    window_loader,
 )
 from lstm_nlp.errors import ConfigError, DataFormatError
 

@@ -1,4 +1,5 @@
-"""``--backend onnx``: the exported graph in onnxruntime writes what the PyTorch backend writes, and never imports torch.
+"""``--backend onnx``: the exported graph in onnxruntime writes what the PyTorch backend writes, and never imports
+torch.
 
 The models are the recipes' own, trained briefly on the bundled samples (offline); the real-data test
 trains on a slice of EWT when ``$LSTM_NLP_DATA`` is set.

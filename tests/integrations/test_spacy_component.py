@@ -10,8 +10,7 @@ from lstm_nlp.data import Vocab
 from lstm_nlp.data.series import Scaler
 from lstm_nlp.data.tokenizers import TextTokenizer
 from lstm_nlp.errors import ConfigError
-from lstm_nlp.models import (ClassifierConfig, Forecaster, ForecasterConfig, SequenceTagger, TaggerConfig,
-                             TextClassifier)
+from lstm_nlp.models import ClassifierConfig, Forecaster, ForecasterConfig, SequenceTagger, TaggerConfig, TextClassifier
 from lstm_nlp.pipelines import ClassificationPipeline, ForecastPipeline, TaggingPipeline
 
 WORDS = Vocab.build([["the", "cat", "sat", "on", "mat", "."]])

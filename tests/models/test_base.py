@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from lstm_nlp.errors import BundleError
-from lstm_nlp.models import (ClassifierConfig, Forecaster, ForecasterConfig, SequenceTagger, TaggerConfig,
-                             TextClassifier)
+from lstm_nlp.models import ClassifierConfig, Forecaster, ForecasterConfig, SequenceTagger, TaggerConfig, TextClassifier
 from lstm_nlp.models.base import PretrainedModel
 from lstm_nlp.models.language_model import BiLanguageModel, LanguageModelConfig
 

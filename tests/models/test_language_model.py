@@ -11,8 +11,8 @@ from lstm_nlp.models.language_model import BiLanguageModel, LanguageModelConfig
 
 def model(**kwargs) -> BiLanguageModel:
     torch.manual_seed(0)
-    return BiLanguageModel(LanguageModelConfig(vocab_size=30, embedding_dim=8, hidden_size=6, cutoffs=(10, 20), div_value=2.0,
-                                               dropout=0.0, **kwargs)).eval()
+    return BiLanguageModel(LanguageModelConfig(vocab_size=30, embedding_dim=8, hidden_size=6, cutoffs=(10, 20),
+                                               div_value=2.0, dropout=0.0, **kwargs)).eval()
 
 
 def per_position_nll(lm, ids, direction):

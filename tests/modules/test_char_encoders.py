@@ -91,7 +91,8 @@ def test_unique_rows_matches_torch_unique_even_when_hashes_collide(monkeypatch, 
     from lstm_nlp.modules import char_encoders
 
     if collide:  # every row hashes to 0: the check must catch it and fall back
-        monkeypatch.setattr(char_encoders, "_hash_multipliers", lambda width, device: torch.zeros(width, dtype=torch.long))
+        monkeypatch.setattr(char_encoders, "_hash_multipliers",
+                            lambda width, device: torch.zeros(width, dtype=torch.long))
     rows = torch.randint(0, 4, (300, 5))
     rows[::7] = 0  # padding rows
     words, inverse = char_encoders._unique_rows(rows)

@@ -34,7 +34,8 @@ def test_class_weights_give_the_weighted_mean_cross_entropy_over_real_tokens():
     torch.testing.assert_close(loss, (w * per_token).sum() / w.sum())
     ones = TokenClassificationHead(4, 3, class_weights=[1.0, 1.0, 1.0])
     ones.load_state_dict(plain.state_dict())
-    torch.testing.assert_close(ones(features, mask=mask, labels=labels)[1], plain(features, mask=mask, labels=labels)[1])
+    torch.testing.assert_close(ones(features, mask=mask, labels=labels)[1],
+                               plain(features, mask=mask, labels=labels)[1])
     assert head.decode(logits, mask) == plain.decode(plain(features, mask=mask)[0], mask)  # predictions unchanged
     for bad in ([1.0, 0.0, 1.0], [1.0, float("nan"), 1.0], [-1.0, 1.0, 1.0], [1.0, float("inf"), 1.0]):
         with pytest.raises(ConfigError, match="finite number > 0"):

@@ -4,9 +4,7 @@ import pytest
 import torch
 
 from lstm_nlp.errors import ConfigError
-from lstm_nlp.modules import (
-    ForecastHead, LSTMEncoder, RegLSTM, SequenceRegressionHead, final_states, regression_loss,
-)
+from lstm_nlp.modules import ForecastHead, LSTMEncoder, RegLSTM, SequenceRegressionHead, final_states, regression_loss
 
 
 def test_regression_loss_counts_real_positions_only():

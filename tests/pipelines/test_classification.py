@@ -139,7 +139,7 @@ def test_predict_with_a_wrong_argument_type_is_a_type_error_saying_what_to_pass(
 
 def test_evaluate_takes_a_path_as_the_cli_does(trained, tmp_path):
     path = tmp_path / "test.jsonl"
-    path.write_text("".join(json.dumps({"text": t, "label": l}) + "\n" for t, l in zip(TRAIN["text"], TRAIN["label"])),
+    path.write_text("".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in zip(TRAIN["text"], TRAIN["label"])),
                     encoding="utf-8")
     assert trained.evaluate(path) == trained.evaluate(TRAIN)
     assert trained.evaluate(str(path))["accuracy"] == 1.0

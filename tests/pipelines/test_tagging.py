@@ -65,7 +65,20 @@ def test_save_load_gives_identical_predictions_for_a_char_crf_tagger(conll_file,
     assert loaded.predict_tokens(sentences) == pipeline.predict_tokens(sentences)
     assert list(loaded.predict_lines(["Maria visited Paris.", ""])) == list(pipeline.predict_lines(
         ["Maria visited Paris.", ""]))
-    assert loaded.chars == pipeline.chars and loaded.tag_column == 3 and loaded.scheme == "iob2"
+    assert loaded.chars == pipeline.chars and loaded.tag_column == 3 and loaded.label_scheme == "iob2"
+
+
+def test_label_scheme_is_read_from_bundles_that_store_it_under_its_old_name(conll_file, tmp_path):
+    _pipeline(read_conll(conll_file, tag_column=3)).save_pretrained(tmp_path / "model")
+    config = tmp_path / "model" / "config.json"
+    header = json.loads(config.read_text(encoding="utf-8"))
+    assert header["meta"]["label_scheme"] == header["meta"]["scheme"] == "iob2"  # older releases read "scheme"
+    del header["meta"]["label_scheme"]  # a bundle written before the rename
+    config.write_text(json.dumps(header), encoding="utf-8")
+    loaded = load_pipeline(tmp_path / "model")
+    assert loaded.label_scheme == loaded.scheme == "iob2"
+    with pytest.raises(AttributeError):
+        loaded.scheme = "none"  # the old name is a read-only alias
 
 
 def test_read_labelled_picks_the_format_by_extension(conll_file, sample_dir):

@@ -8,8 +8,7 @@ import pytest
 
 from lstm_nlp.argtypes import class_weights_spec
 from lstm_nlp.errors import DataFormatError, LstmNlpError
-from lstm_nlp.recipe_kit.class_weights import (auto_class_weights, class_weights_for, label_counts,
-                                               read_class_weights)
+from lstm_nlp.recipe_kit.class_weights import auto_class_weights, class_weights_for, label_counts, read_class_weights
 
 LABELS = ["B-MISC", "B-PER", "I-PER", "O"]
 

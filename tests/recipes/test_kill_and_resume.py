@@ -2,8 +2,9 @@
 
 For each recipe, on tiny settings: a run of 3 epochs, against (a) a clean stop after epoch 1 and
 ``--resume`` up to 3, and (b) a separate process killed with SIGKILL at a random optimizer step
-(``--checkpoint-every 1``), then ``--resume``. ``model.safetensors`` must hold equal tensors. The POS recipe is also run under
-``torchrun`` with 2 ranks, the whole job SIGKILLed at a random step and resumed with the same command.
+(``--checkpoint-every 1``), then ``--resume``. ``model.safetensors`` must hold equal tensors. The POS
+recipe is also run under ``torchrun`` with 2 ranks, the whole job SIGKILLed at a random step and resumed
+with the same command.
 """
 
 import json
@@ -105,8 +106,9 @@ def test_stopped_or_killed_then_resumed_equals_uninterrupted(recipe, tmp_path, l
 
 
 # ---------------------------------------------------------------------- under torchrun (2 CPU ranks, gloo)
-TORCHRUN_ARGS = ["--device", "cpu", "--no-progress", "--seed", "5", "--epochs", "3", "--embedding-dim", "8", "--hidden-size",
-        "8", "--char-dim", "8", "--char-hidden", "8", "--num-layers", "1", "--batch-size", "16"]
+TORCHRUN_ARGS = ["--device", "cpu", "--no-progress", "--seed", "5", "--epochs", "3", "--embedding-dim", "8",
+                 "--hidden-size", "8", "--char-dim", "8", "--char-hidden", "8", "--num-layers", "1",
+                 "--batch-size", "16"]
 
 
 def torchrun(repo_root, out, *more):

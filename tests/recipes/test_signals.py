@@ -41,7 +41,7 @@ def test_a_signal_during_training_ends_with_one_line_and_the_shell_code(signum, 
     assert process.returncode == code, stderr
     assert "Traceback" not in stderr
     last = stderr.strip().splitlines()[-1]
-    assert last.startswith(f"forecast.py: training stopped at epoch ") and f"({name}); checkpoint written to " in last
+    assert last.startswith("forecast.py: training stopped at epoch ") and f"({name}); checkpoint written to " in last
     assert last.endswith("; continue with the same command plus --resume")
     checkpoint = last.split("checkpoint written to ")[1].split(";")[0]
     assert os.path.isfile(checkpoint) and not (out / "model").exists()

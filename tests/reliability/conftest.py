@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+
 def _fit(pipeline, examples) -> None:
     from lstm_nlp.training import Trainer, TrainerConfig
 
@@ -59,6 +60,35 @@ def classifier_bundle(tmp_path_factory, sample_dir) -> Path:
     _fit(pipeline, pipeline.encode(train, cache_dir=cache))
     path = tmp_path_factory.mktemp("bundles") / "classifier"
     pipeline.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def forecaster_bundle(tmp_path_factory) -> Path:
+    """An untrained forecaster bundle (window 8, horizon 2, period 4)."""
+    path = tmp_path_factory.mktemp("bundles") / "forecaster"
+    from lstm_nlp.models import Forecaster, ForecasterConfig
+    from lstm_nlp.pipelines import ForecastPipeline
+
+    model = Forecaster(ForecasterConfig(window=8, horizon=2, hidden_size=4))
+    ForecastPipeline(model, period=4, column="value").save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def ner_bundle(tmp_path_factory, sample_dir) -> Path:
+    """A NER tagger (IOB2 span tags, untrained) bundle with the tag set of data/ner/dev.txt."""
+    from lstm_nlp.data import Vocab
+    from lstm_nlp.data.conll import read_conll
+    from lstm_nlp.models import SequenceTagger, TaggerConfig
+    from lstm_nlp.pipelines import TaggingPipeline
+
+    data = read_conll(sample_dir / "ner" / "dev.txt", tag_column=3, scheme="iob2")
+    words, labels = Vocab.build(data["tokens"]), Vocab.build_labels(data["tags"])
+    config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=4, hidden_size=4, num_layers=1)
+    path = tmp_path_factory.mktemp("bundles") / "ner"
+    TaggingPipeline(SequenceTagger(config), words, labels, scheme="iob2", tag_column=3,
+                    file_scheme="iob2").save_pretrained(path)
     return path
 
 

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,22 +23,14 @@ from lstm_nlp import cli
 from lstm_nlp.data.text_classification import load_text_classification
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.errors import BundleError, DataFormatError, LstmNlpError, VocabError
-from lstm_nlp.models import Forecaster, ForecasterConfig
-from lstm_nlp.pipelines import ForecastPipeline, load_pipeline
+from lstm_nlp.pipelines import load_pipeline
 from lstm_nlp.pipelines.base import read_lines
 from lstm_nlp.schema import MAX_DIM, MAX_JSON_BYTES, MAX_PARAMETERS
 from lstm_nlp.serialization import CONFIG_NAME, WEIGHTS_NAME
+from tests.reliability.reliability_cases import DEEP, craft, replace_file
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-
-
-@pytest.fixture(scope="session")
-def forecaster_bundle(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("bundles") / "forecaster"
-    model = Forecaster(ForecasterConfig(window=8, horizon=2, hidden_size=4))
-    ForecastPipeline(model, period=4, column="value").save_pretrained(path)
-    return path
 
 
 @contextlib.contextmanager
@@ -82,11 +73,11 @@ def max_rss_mb() -> float:
     ("hidden_size", 4096, r"weight '.*' has shape .* but the config implies"),  # ~1 GB of LSTM weights
     ("hidden_size", 2**19, r"config.json: the config asks for a model of 2,199,144,893,380 parameters"),  # 8 TB
     ("embedding_dim", 2**20, r"weight 'embedding.embedding.weight' has shape \(\d+, 16\) but the config implies"),
-    ("vocab_size", 5_000_000, r"weight 'embedding.embedding.weight' has shape \(\d+, 16\) but the config implies "
-                              r"\(5000000, 16\)"),
+    ("vocab_size", 5_000_000, (r"weight 'embedding.embedding.weight' has shape \(\d+, 16\) but the config implies "
+                              r"\(5000000, 16\)")),
     # beyond what any config may ask for
-    ("hidden_size", 2**40, rf"config.json: config.hidden_size must be an integer in \[1, {MAX_DIM}\], "
-                           r"got 1099511627776"),
+    ("hidden_size", 2**40, (rf"config.json: config.hidden_size must be an integer in \[1, {MAX_DIM}\], "
+                           r"got 1099511627776")),
     ("num_layers", 10**6, r"config.json: config.num_layers must be an integer in \[1, 64\], got 1000000"),
 ])
 def test_a_crafted_size_allocates_nothing_before_it_is_refused(field, value, message, tagger_bundle, copy_bundle,
@@ -131,16 +122,7 @@ def test_a_bundle_file_that_is_not_a_regular_file_of_sane_size_is_refused_at_onc
                                                                                   copy_bundle, capsys):
     bundle = copy_bundle(tagger_bundle)
     path = bundle / target
-    path.unlink()
-    if kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "/dev/zero":
-        path.symlink_to("/dev/zero")
-    elif kind == "directory":
-        path.mkdir()
-    else:
-        with open(path, "wb") as handle:  # sparse: no disk used
-            handle.truncate(MAX_JSON_BYTES + 1)
+    replace_file(path, kind, size=MAX_JSON_BYTES + 1)
     expected = {"fifo": "expected a file, found a FIFO", "/dev/zero": "expected a file, found a character device",
                 "directory": "expected a file, found a directory",
                 "oversized": f"the file has {MAX_JSON_BYTES + 1:,} bytes, more than the {MAX_JSON_BYTES:,}"}[kind]
@@ -181,7 +163,7 @@ def test_an_over_long_line_is_refused_naming_it_after_the_lines_before_it(tagger
     (tmp_path / "in.txt").write_text("The dog .\n" + "x" * 101 + "\nThe cat .\n", encoding="utf-8")
     code = cli.main(["predict", "--model", str(tagger_bundle), "--input", str(tmp_path / "in.txt"),
                      "--max-line-chars", "100"])
-    out, err = capsys.readouterr()
+    _out, err = capsys.readouterr()
     assert code == 2 and "line 2 has more than 100 characters" in err and err.count("\n") == 1
     code = cli.main(["predict", "--model", str(tagger_bundle), "--input", str(tmp_path / "in.txt"),
                      "--max-line-chars", "101"])
@@ -211,7 +193,8 @@ def test_read_lines_keeps_line_ends_and_takes_lines_up_to_the_limit(text, limit,
 
 def test_read_lines_stops_at_an_endless_line_after_reading_a_bounded_amount():
     class Endless:
-        asked: list[int] = []
+        def __init__(self) -> None:
+            self.asked: list[int] = []
 
         def readline(self, size=-1):
             assert size > 0, "an unbounded readline"
@@ -277,19 +260,18 @@ def test_evaluate_data_that_is_a_device_or_fifo_is_refused_at_once(kind, model, 
 
 
 # ---------------------------------------------------------------------- (8) crafted bundle JSON
-DEEP = "[" * 100_000 + "]" * 100_000
 CRAFTED = [
     # kind, file, field path (in the file), raw JSON value, message after "BUNDLE/FILE: "
-    ("tagger", CONFIG_NAME, "config.hidden_size", "16.5", r"config.hidden_size must be an integer in \[1, 1048576\], "
-                                                          r"got 16.5"),
+    ("tagger", CONFIG_NAME, "config.hidden_size", "16.5", (r"config.hidden_size must be an integer in \[1, 1048576\], "
+                                                          r"got 16.5")),
     ("tagger", CONFIG_NAME, "config.hidden_size", "Infinity", r"config.hidden_size must be an integer .*, got inf"),
-    ("tagger", CONFIG_NAME, "config.hidden_size", "1" + "0" * 5000, r"config.hidden_size must be an integer .*, "
-                                                                     r"got a 5001-digit number"),
+    ("tagger", CONFIG_NAME, "config.hidden_size", "1" + "0" * 5000, (r"config.hidden_size must be an integer .*, "
+                                                                     r"got a 5001-digit number")),
     ("tagger", CONFIG_NAME, "config.hidden_size", "true", r"config.hidden_size must be an integer .*, got true"),
     ("tagger", CONFIG_NAME, "config.dropout", "NaN", r"config.dropout must be a finite number, got nan"),
     ("tagger", CONFIG_NAME, "config.dropout", "1.5", r"TaggerConfig.dropout must be in \[0, 1\), got 1.5"),
-    ("tagger", CONFIG_NAME, "config.head", '"attention"', r"config.head must be one of 'softmax', 'crf', "
-                                                          r"got \"attention\""),
+    ("tagger", CONFIG_NAME, "config.head", '"attention"', (r"config.head must be one of 'softmax', 'crf', "
+                                                          r"got \"attention\"")),
     ("tagger", CONFIG_NAME, "config.char_kernel_size", "2", r"kernel_size must be odd and >= 1, got 2"),
     ("tagger", CONFIG_NAME, "config", "[1, 2]", r"config must be an object, got a list of 2"),
     ("tagger", CONFIG_NAME, "config", '"abc"', r"config must be an object, got \"abc\""),
@@ -299,18 +281,18 @@ CRAFTED = [
     ("tagger", CONFIG_NAME, "config.vocab_size", DEEP, r"not valid JSON here \(nested too deeply"),
     ("tagger", CONFIG_NAME, "meta.scheme", '"bio"', r"meta.scheme must be one of 'none', 'iob2', .*got \"bio\""),
     ("tagger", CONFIG_NAME, "meta.token_column", "-1", r"meta.token_column must be an integer in \[0, 1000\], got -1"),
-    ("tagger", CONFIG_NAME, "meta.tag_column", '"lemma"', r"meta.tag_column must be one of 'upos', 'xpos' or an "
-                                                          r"integer in \[-1000, 1000\], got \"lemma\""),
+    ("tagger", CONFIG_NAME, "meta.tag_column", '"lemma"', (r"meta.tag_column must be one of 'upos', 'xpos' or an "
+                                                          r"integer in \[-1000, 1000\], got \"lemma\"")),
     ("tagger", CONFIG_NAME, "meta.tag_column", "1e300", r"meta.tag_column must be .*, got 1e\+300"),
     ("tagger", "labels.vocab.json", "lower", '"false"', r"lower must be true or false, got \"false\""),
     ("tagger", "words.vocab.json", "pad_token", "0", r"pad_token must be a string or null, got 0"),
     ("tagger", "words.vocab.json", "itos", '{"a": 1}', r"not a vocabulary file"),
     ("tagger", "words.vocab.json", "unk_token", '"<nope>"', r"special token '<nope>' is not in the vocabulary"),
-    ("classifier", CONFIG_NAME, "meta.max_length", "0", r"meta.max_length must be an integer in \[1, 2147483647\] "
-                                                        r"or null, got 0"),
+    ("classifier", CONFIG_NAME, "meta.max_length", "0", (r"meta.max_length must be an integer in \[1, 2147483647\] "
+                                                        r"or null, got 0")),
     ("classifier", CONFIG_NAME, "meta.max_length", "64.0", r"meta.max_length must be an integer .*, got 64.0"),
-    ("classifier", CONFIG_NAME, "meta.label_names", '"neg,pos"', r"meta.label_names must be a list of at most "
-                                                                 r"16,777,216 items or null, got \"neg,pos\""),
+    ("classifier", CONFIG_NAME, "meta.label_names", '"neg,pos"', (r"meta.label_names must be a list of at most "
+                                                                 r"16,777,216 items or null, got \"neg,pos\"")),
     ("classifier", CONFIG_NAME, "meta.label_names", "[0, 1]", r"meta.label_names\[0\] must be a string, got 0"),
     ("classifier", CONFIG_NAME, "meta.positive_label", "1", r"meta.positive_label must be a string or null, got 1"),
     ("classifier", CONFIG_NAME, "meta.positive_label", '"meh"', r"positive_label 'meh' is not one of the classes"),
@@ -327,20 +309,6 @@ CRAFTED = [
     ("forecaster", CONFIG_NAME, "meta.scaler", "null", r"meta.scaler must be an object, got null"),
     ("forecaster", CONFIG_NAME, "config.window", "1e9", r"config.window must be an integer .*, got 1000000000.0"),
 ]
-PLACEHOLDER = "__CRAFTED_VALUE__"
-
-
-def craft(bundle: Path, file: str, field: str, raw: str) -> None:
-    """Sets ``field`` (dotted path) of ``bundle/file`` to the raw JSON text ``raw``."""
-    data = json.loads((bundle / file).read_text(encoding="utf-8"))
-    *parents, last = field.split(".")
-    target = data
-    for name in parents:
-        target = target[name]
-    target[last] = PLACEHOLDER
-    (bundle / file).write_text(json.dumps(data).replace(json.dumps(PLACEHOLDER), raw), encoding="utf-8")
-
-
 @pytest.mark.parametrize("kind, file, field, raw, message", CRAFTED,
                          ids=[f"{c[0]}-{c[1]}-{c[2]}={c[3][:12]}" for c in CRAFTED])
 def test_crafted_bundle_json_is_one_line_naming_the_file_and_field(kind, file, field, raw, message, request,
@@ -435,7 +403,7 @@ def test_stdout_on_a_full_device_is_one_line_and_a_nonzero_exit(command, tagger_
     args = ["--input", data, "--input-format", "conllu"] if command == "predict" else ["--data", data]
     with open("/dev/full", "w") as full:
         result = subprocess.run([sys.executable, "-m", "lstm_nlp.cli", command, "--model", str(tagger_bundle), *args],
-                                stdout=full, stderr=subprocess.PIPE, text=True, env=ENV, timeout=120)
+                                stdout=full, stderr=subprocess.PIPE, text=True, env=ENV, timeout=120, check=False)
     lines = [line for line in result.stderr.splitlines() if line.startswith(("lstm-nlp", "Traceback", "Exception"))]
     assert result.returncode == 1, result.stderr
     assert lines == [f"lstm-nlp {command}: error: cannot write the output: No space left on device"], result.stderr
@@ -491,7 +459,8 @@ def test_ctrl_c_after_the_output_is_complete_is_ignored(tagger_bundle, sample_di
 
 def test_main_in_process_leaves_the_ctrl_c_handler_as_it_was(tagger_bundle, sample_dir, capsys):
     before = signal.getsignal(signal.SIGINT)
-    assert cli.main(["evaluate", "--model", str(tagger_bundle), "--data", str(sample_dir / "pos" / "train.conllu")]) == 0
+    data = sample_dir / "pos" / "train.conllu"
+    assert cli.main(["evaluate", "--model", str(tagger_bundle), "--data", str(data)]) == 0
     assert signal.getsignal(signal.SIGINT) is before
 
 

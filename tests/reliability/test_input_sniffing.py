@@ -23,22 +23,6 @@ JSONL = '{"tokens": ["The", "dog"], "tags": ["DET", "NOUN"]}\n{"tokens": ["Hi"],
 TEXT = "The dog barked at the cat .\nIt ran .\nNobody saw it happen , said the owner .\nWhy ?\nBecause .\n"
 
 
-@pytest.fixture(scope="module")
-def ner_bundle(tmp_path_factory) -> Path:
-    from lstm_nlp.data import Vocab
-    from lstm_nlp.data.conll import read_conll
-    from lstm_nlp.models import SequenceTagger, TaggerConfig
-    from lstm_nlp.pipelines import TaggingPipeline
-
-    data = read_conll(SAMPLE / "ner" / "dev.txt", tag_column=3, scheme="iob2")
-    words, labels = Vocab.build(data["tokens"]), Vocab.build_labels(data["tags"])
-    config = TaggerConfig(vocab_size=len(words), num_labels=len(labels), embedding_dim=4, hidden_size=4, num_layers=1)
-    path = tmp_path_factory.mktemp("bundles") / "ner"
-    TaggingPipeline(SequenceTagger(config), words, labels, scheme="iob2", tag_column=3,
-                    file_scheme="iob2").save_pretrained(path)
-    return path
-
-
 def _run(args: list[str], capsys, monkeypatch, stdin: str = "") -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8", newline="\n"))
     code = cli.main(args)

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from lstm_nlp import cli
+from lstm_nlp.data.tag_writers import output_formats
 from lstm_nlp.data.text_classification import load_text_classification
 from lstm_nlp.errors import BundleError, ConfigError
 from lstm_nlp.training.checkpoint import load_checkpoint
@@ -70,10 +71,10 @@ def test_resume_from_a_text_file_is_one_safe_line(load_recipe, tmp_path):
 # ---------------------------------------------------------------------- predict options in their own words
 @pytest.mark.parametrize("model, argv, message", [
     ("tagger", ["--probabilities"], "--probabilities is written in the jsonl output; add --output-format jsonl"),
-    ("tagger", ["--output-format", "tsv"], "--output-format tsv does not go with --input-format text; give one of "
-                                           "slash, jsonl, conll"),
+    ("tagger", ["--output-format", "conllu"],
+     f"--output-format conllu does not go with --input-format text; give one of {', '.join(output_formats('text'))}"),
     ("tagger", ["--input-format", "conll", "--output-format", "conllu"],
-     "--output-format conllu does not go with --input-format conll; give one of conll, slash, jsonl"),
+     f"--output-format conllu does not go with --input-format conll; give one of {', '.join(output_formats('conll'))}"),
     ("tagger", ["--output-format", "jsonl", "--top-k", "2"], "--top-k: the k best tag sequences need a CRF tagger"),
     ("classifier", ["--input-format", "tokens"], "--input-format tokens applies to taggers; this text classifier "
                                                  "reads text lines"),

@@ -2,7 +2,7 @@
 missing file (never a hub lookup), a hub id offline fails within seconds, a JSON/CSV/binary file
 given to a CoNLL reader says it is not CoNLL, and IOB1 tags read as IOB2 are refused with the fix.
 
-Each test here backs a row of docs/reliability.md (docs/make_reliability_table.py).
+The IOB1 and hub-id rows of docs/reliability.md name the tests here (reliability_cases.py).
 """
 
 from __future__ import annotations

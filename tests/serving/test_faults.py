@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from http.client import HTTPConnection
 import json
 import socket
 import time
+from http.client import HTTPConnection
 from pathlib import Path
 
 import pytest

@@ -9,8 +9,15 @@ import pytest
 import torch
 
 from lstm_nlp.errors import BundleError
-from lstm_nlp.training.checkpoint import (CHECKPOINT_FORMAT_VERSION, CheckpointManager, atomic_save,
-                                          capture_rng_state, load_checkpoint, resolve_resume, restore_rng_state)
+from lstm_nlp.training.checkpoint import (
+    CHECKPOINT_FORMAT_VERSION,
+    CheckpointManager,
+    atomic_save,
+    capture_rng_state,
+    load_checkpoint,
+    resolve_resume,
+    restore_rng_state,
+)
 
 
 def minimal_state(step=0, **extra):

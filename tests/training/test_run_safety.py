@@ -16,13 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lstm_nlp.errors import BundleError, ConfigError
-from lstm_nlp.training import CheckpointManager, load_checkpoint
+from lstm_nlp.training import CheckpointManager, Trainer, TrainerConfig, load_checkpoint, run_lock
 from lstm_nlp.training import checkpoint as checkpoint_module
-from lstm_nlp.training import run_lock
 from lstm_nlp.training.checkpoint import CheckpointWriteError, atomic_save, atomic_write_text
 from lstm_nlp.training.run_lock import LOCK_NAME, RunLock, RunLockedError
-
-from lstm_nlp.training import Trainer, TrainerConfig
 
 _spec = importlib.util.spec_from_file_location("tiny_task", Path(__file__).with_name("_tiny.py"))
 tiny = importlib.util.module_from_spec(_spec)

@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+import lstm_nlp.training.trainer as trainer_module
 from lstm_nlp.data.batching import BucketBatchSampler, collate_tagging
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.training import Trainer, TrainerConfig
-import lstm_nlp.training.trainer as trainer_module
 
 
 def _char_examples(count: int = 48) -> list[dict]:

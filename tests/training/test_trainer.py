@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lstm_nlp.errors import ConfigError
-from lstm_nlp.training import (NonFiniteLossError, Trainer, TrainerConfig, TrainingInterrupted, load_checkpoint)
+from lstm_nlp.training import NonFiniteLossError, Trainer, TrainerConfig, TrainingInterrupted, load_checkpoint
 from lstm_nlp.training.checkpoint import CheckpointManager
 
 _spec = importlib.util.spec_from_file_location("tiny_task", Path(__file__).with_name("_tiny.py"))
@@ -236,11 +236,12 @@ def test_a_run_stops_when_the_dev_metric_reaches_its_maximum(tmp_path, caplog, m
 
 
 def test_the_model_kept_at_the_maximum_is_the_one_a_full_run_keeps(tmp_path):
+    full_scores, unbounded_scores = iter([0.5, 1.0, 1.0, 1.0]), iter([0.5, 1.0, 1.0, 1.0])
     full = make_trainer(tmp_path / "full", epochs=4, metric="f1", mode="max",
-                        evaluate=lambda m, s=iter([0.5, 1.0, 1.0, 1.0]): {"f1": next(s)})
+                        evaluate=lambda m: {"f1": next(full_scores)})
     # the same run with no ceiling: the "score" metric is unbounded, so all 4 epochs run
     unbounded = make_trainer(tmp_path / "all", epochs=4, metric="score",
-                             evaluate=lambda m, s=iter([0.5, 1.0, 1.0, 1.0]): {"score": next(s)})
+                             evaluate=lambda m: {"score": next(unbounded_scores)})
     assert len(full.fit().history) == 2 and len(unbounded.fit().history) == 4
     assert same_weights(full.model, unbounded.model)  # both keep epoch 2
 
