@@ -291,7 +291,9 @@ class ConditionalRandomField(nn.Module):
         """Log-space forward and backward tables over the *allowed* tag sequences.
 
         Marginals are taken over the sequences the constraints allow (those decoding can return),
-        so spans are well formed; without constraints that is every sequence.
+        so spans are well formed; without constraints that is every sequence. Each step is one scaled
+        matrix product in probability space (see :func:`_scaled_tables`); scores too far apart for that
+        take the ``logsumexp`` recursions instead.
 
         Args:
             emissions: ``FloatTensor[batch, seq, num_tags]``; the tables are float64, as a long
@@ -307,13 +309,16 @@ class ConditionalRandomField(nn.Module):
         _check_mask(mask, emissions)
         emissions = emissions.double() / self.temperature
         start, transitions, end = self._constrained(emissions.dtype)
-        length = emissions.shape[1]
-        alphas = [start + emissions[:, 0]]
-        for t in range(1, length):
-            step = torch.logsumexp(alphas[-1].unsqueeze(2) + transitions + emissions[:, t].unsqueeze(1), dim=1)
-            alphas.append(torch.where(mask[:, t].unsqueeze(1), step, alphas[-1]))
-        alpha, beta = torch.stack(alphas, 1), _backward_table(emissions, transitions, end, mask)
-        return alpha, beta, torch.logsumexp(alphas[-1] + end, dim=1)
+        tables = _scaled_tables(emissions, start, transitions, end, mask)
+        if tables is None:  # a sum fell below float64's range: the log-space recursions
+            length = emissions.shape[1]
+            alphas = [start + emissions[:, 0]]
+            for t in range(1, length):
+                step = torch.logsumexp(alphas[-1].unsqueeze(2) + transitions + emissions[:, t].unsqueeze(1), dim=1)
+                alphas.append(torch.where(mask[:, t].unsqueeze(1), step, alphas[-1]))
+            alpha, beta = torch.stack(alphas, 1), _backward_table(emissions, transitions, end, mask)
+            tables = alpha, beta, torch.logsumexp(alphas[-1] + end, dim=1)
+        return tables
 
     @torch.no_grad()
     def marginals(self, emissions: torch.Tensor, *, mask: torch.Tensor,
@@ -330,6 +335,25 @@ class ConditionalRandomField(nn.Module):
         """
         alpha, beta, log_z = tables or self.forward_backward(emissions, mask=mask)
         return (alpha + beta - log_z[:, None, None]).exp() * mask.unsqueeze(2)
+
+    @torch.no_grad()
+    def tag_marginals(self, emissions: torch.Tensor, tags: torch.Tensor, *, mask: torch.Tensor,
+                      tables: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """:meth:`marginals` of given tags only: ``P(tag_t = tags[b, t] | sentence)`` (e.g. of the decoded ones).
+
+        Args:
+            emissions: ``FloatTensor[batch, seq, num_tags]``.
+            tags: ``LongTensor[batch, seq]`` tag ids (anything in ``[0, num_tags)`` at padding).
+            mask: ``BoolTensor[batch, seq]``, True at real tokens (a prefix of each row, at least one).
+            tables: :meth:`forward_backward`'s result for these inputs, if already computed.
+
+        Returns:
+            ``FloatTensor[batch, seq]``, the same values as ``marginals(...).gather(2, tags[..., None])``; 0 at padding.
+        """
+        alpha, beta, log_z = tables or self.forward_backward(emissions, mask=mask)
+        index = tags.to(alpha.device).unsqueeze(2)
+        chosen = alpha.gather(2, index).squeeze(2) + beta.gather(2, index).squeeze(2)
+        return (chosen - log_z[:, None]).exp() * mask
 
     @torch.no_grad()
     def sequence_log_probability(self, emissions: torch.Tensor, tags: torch.Tensor, *,
@@ -367,31 +391,57 @@ class ConditionalRandomField(nn.Module):
         Returns:
             ``FloatTensor[len(spans)]`` of log probabilities.
         """
-        alpha, beta, log_z = tables or self.forward_backward(emissions, mask=mask)
         if not spans:
+            *_, log_z = tables or self.forward_backward(emissions, mask=mask)
             return log_z.new_zeros(0)
-        emissions = emissions.to(alpha.dtype) / self.temperature
-        _, transitions, end = self._constrained(alpha.dtype)
-        device, width = alpha.device, max(len(pattern) for _, _, pattern, _ in spans)
-        rows = torch.tensor([row for row, *_ in spans], device=device)
-        starts = torch.tensor([start for _, start, *_ in spans], device=device)
-        sizes = torch.tensor([len(pattern) for _, _, pattern, _ in spans], device=device)
-        patterns = torch.tensor([list(pattern) + [0] * (width - len(pattern)) for _, _, pattern, _ in spans],
-                                device=device)
+        width = max(len(pattern) for _, _, pattern, _ in spans)
+        rows = torch.tensor([row for row, *_ in spans])
+        starts = torch.tensor([start for _, start, *_ in spans])
+        patterns = torch.tensor([list(pattern) + [0] * (width - len(pattern)) for _, _, pattern, _ in spans])
+        sizes = torch.tensor([len(pattern) for _, _, pattern, _ in spans])
         excluded = torch.zeros(len(spans), self.num_tags, dtype=torch.bool)
         blocked = [(index, tag) for index, (*_, tags) in enumerate(spans) for tag in tags]
         if blocked:
             excluded[tuple(torch.tensor(blocked).T)] = True
-        excluded = excluded.to(device)
+        return self.pattern_log_marginals(emissions, mask=mask, rows=rows, starts=starts, patterns=patterns,
+                                          sizes=sizes, excluded=excluded, tables=tables)
+
+    @torch.no_grad()
+    def pattern_log_marginals(self, emissions: torch.Tensor, *, mask: torch.Tensor, rows: torch.Tensor,
+                              starts: torch.Tensor, patterns: torch.Tensor, sizes: torch.Tensor,
+                              excluded: torch.Tensor,
+                              tables: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """:meth:`span_log_marginals` with the spans given as tensors, one entry per span (no Python loop).
+
+        Args:
+            emissions: ``FloatTensor[batch, seq, num_tags]``.
+            mask: ``BoolTensor[batch, seq]``, True at real tokens (a prefix of each row, at least one).
+            rows: ``LongTensor[spans]``, each span's row.
+            starts: ``LongTensor[spans]``, each span's first position.
+            patterns: ``LongTensor[spans, width]``, each span's tags (``width`` >= every size; anything past
+                the span's size, e.g. 0).
+            sizes: ``LongTensor[spans]``, each span's length (>= 1); patterns must lie inside their row.
+            excluded: ``BoolTensor[spans, num_tags]``, the tags that may not follow each span.
+            tables: :meth:`forward_backward`'s result for these inputs, if already computed.
+
+        Returns:
+            ``FloatTensor[spans]`` of log probabilities.
+        """
+        alpha, beta, log_z = tables or self.forward_backward(emissions, mask=mask)
+        if rows.numel() == 0:
+            return log_z.new_zeros(0)
+        device, width = alpha.device, patterns.shape[1]
+        rows, starts, patterns, sizes, excluded = (t.to(device) for t in (rows, starts, patterns, sizes, excluded))
+        _, transitions, end = self._constrained(alpha.dtype)
         inside = torch.arange(width, device=device) < sizes.unsqueeze(1)  # [spans, width]
         positions = (starts.unsqueeze(1) + torch.arange(width, device=device)).clamp(max=alpha.shape[1] - 1)
         head = alpha[rows, starts, patterns[:, 0]]
-        steps = (transitions[patterns[:, :-1], patterns[:, 1:]]
-                 + emissions[rows.unsqueeze(1), positions[:, 1:], patterns[:, 1:]])
+        emitted = emissions[rows.unsqueeze(1), positions[:, 1:], patterns[:, 1:]].to(alpha.dtype) / self.temperature
+        steps = transitions[patterns[:, :-1], patterns[:, 1:]] + emitted
         body = torch.where(inside[:, 1:], steps, torch.zeros_like(steps)).sum(1)
         last = patterns.gather(1, (sizes - 1).unsqueeze(1)).squeeze(1)
         after = (starts + sizes).clamp(max=alpha.shape[1] - 1)
-        following = transitions[last] + emissions[rows, after] + beta[rows, after]  # [spans, tags]
+        following = transitions[last] + emissions[rows, after].to(alpha.dtype) / self.temperature + beta[rows, after]
         following = torch.logsumexp(following.masked_fill(excluded, float("-inf")), dim=1)
         at_end = starts + sizes >= mask.sum(1)[rows]
         return head + body + torch.where(at_end, end[last], following) - log_z[rows]
@@ -488,6 +538,61 @@ def _backward_table(emissions: torch.Tensor, transitions: torch.Tensor, end: tor
         step = torch.logsumexp(transitions + (emissions[:, t] + betas[-1]).unsqueeze(1), dim=2)
         betas.append(torch.where(mask[:, t].unsqueeze(1), step, end))
     return torch.stack(betas[::-1], 1)
+
+
+#: A scaled sum below this may have lost precision to float64's subnormals (or be an underflow to 0).
+_SCALED_SUM_FLOOR = 1e-280
+
+
+def _scaled_tables(emissions: torch.Tensor, start: torch.Tensor, transitions: torch.Tensor, end: torch.Tensor,
+                   mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """:meth:`ConditionalRandomField.forward_backward`'s ``(alpha, beta, log_z)`` (float64, ``-inf`` at the
+    forbidden ``start`` / ``transitions`` / ``end``) by the scaled recursions: each step is one matrix
+    product in probability space, ``log(exp(alpha - max) @ exp(transitions - column max)) + max + column max``,
+    instead of a ``logsumexp`` over ``[batch, from, to]``: a tenth of the ``exp`` calls, the same values to
+    float64's precision. ``None`` when any sum that should be positive came out below
+    :data:`_SCALED_SUM_FLOOR` (scores hundreds of nats apart): the caller then takes the log-space recursions.
+    """
+    finite = torch.isfinite(transitions)
+    allowed = finite.to(emissions.dtype)
+    column = transitions.amax(0).masked_fill(~finite.any(0), 0.0)  # per *to* tag
+    row = transitions.amax(1).masked_fill(~finite.any(1), 0.0)  # per *from* tag
+    forward_matrix = (transitions - column).exp()  # [from, to], each column's largest entry 1
+    backward_matrix = (transitions - row.unsqueeze(1)).exp().T.contiguous()  # [to, from]
+    shifted = emissions + column
+    length, steps = emissions.shape[1], mask.unsqueeze(2)
+    alpha = start + emissions[:, 0]
+    if not bool(torch.isfinite(alpha).any(1).all()):
+        return None
+    alphas, forward_sums = [alpha], []
+    for t in range(1, length):
+        top = alpha.amax(1, keepdim=True)
+        total = (alpha - top).exp() @ forward_matrix
+        forward_sums.append(total)
+        alpha = torch.where(steps[:, t], total.log() + top + shifted[:, t], alpha)
+        alphas.append(alpha)
+    log_z = torch.logsumexp(alpha + end, dim=1)
+    beta = end.expand_as(emissions[:, 0])
+    betas, backward_sums = [beta], []
+    for t in range(length - 1, 0, -1):
+        after = emissions[:, t] + beta
+        top = after.amax(1, keepdim=True)
+        total = (after - top).exp() @ backward_matrix
+        backward_sums.append(total)
+        beta = torch.where(steps[:, t], total.log() + top + row, end)
+        betas.append(beta)
+    alpha, beta = torch.stack(alphas, 1), torch.stack(betas[::-1], 1)
+    if length > 1:
+        # A sum is positive exactly when some allowed neighbour has a finite table entry.
+        forward_reach = (torch.isfinite(alpha[:, :-1]).to(allowed.dtype) @ allowed) > 0
+        backward_reach = (torch.isfinite(emissions[:, 1:] + beta[:, 1:]).to(allowed.dtype) @ allowed.T) > 0
+        low = ((torch.stack(forward_sums, 1) < _SCALED_SUM_FLOOR) & forward_reach
+               | (torch.stack(backward_sums[::-1], 1) < _SCALED_SUM_FLOOR) & backward_reach)
+        if bool((low & steps[:, 1:]).any()):
+            return None
+    if not bool(torch.isfinite(log_z).all()):
+        return None
+    return alpha, beta, log_z
 
 
 def _check_mask(mask: torch.Tensor, emissions: torch.Tensor) -> None:

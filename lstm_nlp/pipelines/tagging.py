@@ -29,9 +29,9 @@ from lstm_nlp.device import move_batch
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.gc_pause import paused_gc
 from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
-from lstm_nlp.modules.crf import span_pattern
 from lstm_nlp.pipelines.base import (MAX_LINE_CHARS, TaskPipeline, check_gold_labels, check_sentences, check_texts,
                                      clean_lines)
+from lstm_nlp.pipelines.span_probabilities import decoded_path, span_probabilities
 from lstm_nlp.pipelines.tasks import TASKS
 from lstm_nlp.data.lines import stream_name
 from lstm_nlp.schema import Field
@@ -323,33 +323,21 @@ class TaggingPipeline(TaskPipeline):
                 best = (output.logits.float() / self.temperature).softmax(-1).amax(-1).cpu()  # [batch, seq]
             else:
                 mask = torch.arange(output.logits.shape[1], device=output.logits.device) < batch["lengths"].unsqueeze(1)
-                path = torch.zeros(mask.shape, dtype=torch.long)
-                for row, ids in enumerate(decoded):
-                    path[row, :len(ids)] = torch.tensor(ids)
+                path = decoded_path(decoded, mask)
                 tables = crf.forward_backward(output.logits, mask=mask)
-                marginals = crf.marginals(output.logits, mask=mask, tables=tables)
-                best = marginals.gather(2, path.to(marginals.device).unsqueeze(2)).squeeze(2).cpu()
-            for row, (index, ids) in enumerate(zip(indices, decoded)):
-                chosen[index] = best[row, :len(ids)].tolist()
+                best = crf.tag_marginals(output.logits, path, mask=mask, tables=tables).cpu()
+            for index, ids, values in zip(indices, decoded, best.tolist()):
+                chosen[index] = values[:len(ids)]
             if found is not None:
-                self._span_probabilities(crf, output.logits, mask, tables, indices, results, found)
+                self._span_probabilities(crf, output.logits, mask, tables, indices, path, found)
         return results, chosen, found
 
     def _span_probabilities(self, crf, emissions: torch.Tensor, mask: torch.Tensor, tables: tuple,
-                            indices: list[int], results: list[list[str]], found: list) -> None:
+                            indices: list[int], path: torch.Tensor, found: list) -> None:
         """Fills ``found[index]`` with the decoded spans of each row and their exact probabilities."""
-        patterns: dict[tuple[int, str], tuple[list[int], list[int]]] = {}
-        queries, owners = [], []
-        for row, index in enumerate(indices):
-            for start, stop, kind in to_spans(results[index], self.label_scheme):
-                key = (stop - start, kind)
-                if key not in patterns:
-                    patterns[key] = span_pattern(self.labels.itos, self.label_scheme, *key)
-                queries.append((row, start, *patterns[key]))
-                owners.append((index, start, stop, kind))
-        values = crf.span_log_marginals(emissions, mask=mask, spans=queries, tables=tables).exp().cpu().tolist()
-        for (index, start, stop, kind), value in zip(owners, values):
-            found[index].append((start, stop, kind, value))
+        spans = span_probabilities(crf, emissions, mask, path, self.labels.itos, self.label_scheme, tables=tables)
+        for index, row in zip(indices, spans):
+            found[index] = row
 
     # ------------------------------------------------------------------ calibration
     @torch.no_grad()

@@ -153,3 +153,57 @@ def test_a_temperature_gives_the_probabilities_of_every_score_divided_by_it(sche
         # the sequence score is summed in float32 (as in training): 1e-5 relative, not 1e-6
         assert float(log_p.exp()) == pytest.approx(float(probability[best].sum()), rel=1e-5)
     assert crf.viterbi_decode(emissions.float(), mask=mask) == tags  # decoding ignores the temperature
+
+
+@pytest.mark.parametrize("scheme", ["iob2", "bioes", "none"])
+def test_tag_marginals_are_the_marginals_of_the_given_tags(scheme):
+    labels, crf, emissions, mask = _case(scheme, seed=6)
+    crf.temperature = 0.7
+    tags = torch.randint(len(labels), mask.shape)
+    tables = crf.forward_backward(emissions, mask=mask)
+    expected = crf.marginals(emissions, mask=mask, tables=tables).gather(2, tags.unsqueeze(2)).squeeze(2)
+    assert torch.equal(crf.tag_marginals(emissions, tags, mask=mask, tables=tables), expected)
+    assert torch.equal(crf.tag_marginals(emissions, tags, mask=mask), expected)
+    assert (expected[~mask] == 0).all()
+
+
+def test_pattern_log_marginals_of_no_span_is_empty():
+    labels, crf, emissions, mask = _case("iob2")
+    empty = torch.zeros(0, dtype=torch.long)
+    got = crf.pattern_log_marginals(emissions, mask=mask, rows=empty, starts=empty, patterns=empty.view(0, 1),
+                                    sizes=empty, excluded=torch.zeros(0, len(labels), dtype=torch.bool))
+    assert got.shape == (0,)
+
+
+def _log_space_tables(crf, emissions, mask, monkeypatch):
+    from lstm_nlp.modules import crf as crf_module
+    with monkeypatch.context() as patch:
+        patch.setattr(crf_module, "_scaled_tables", lambda *args: None)
+        return crf.forward_backward(emissions, mask=mask)
+
+
+@pytest.mark.parametrize("scheme", ["iob2", "bioes", "none"])
+def test_the_scaled_recursions_give_the_log_space_tables(scheme, monkeypatch):
+    _, crf, emissions, mask = _case(scheme, lengths=(9, 5, 1, 9), seed=7)
+    crf.temperature = 0.3
+    for got, want in zip(crf.forward_backward(emissions, mask=mask),
+                         _log_space_tables(crf, emissions, mask, monkeypatch)):
+        assert torch.equal(torch.isfinite(got), torch.isfinite(want))
+        assert torch.allclose(got[torch.isfinite(got)], want[torch.isfinite(want)], rtol=0, atol=1e-10)
+
+
+def test_scores_too_far_apart_for_the_scaled_sums_take_the_log_space_recursions(monkeypatch):
+    from lstm_nlp.modules.crf import _scaled_tables
+    labels = ["B-A", "I-A", "O"]
+    crf = ConditionalRandomField(3, constraints=allowed_transitions(labels, "iob2"))
+    # O leads by 1000 nats at token 0, but O -> I-A is forbidden and I-A leads by 2000 at token 1:
+    # in probability space the only way into I-A underflows, yet it carries nearly all the mass.
+    emissions = torch.tensor([[[0.0, 0.0, 1000.0], [0.0, 2000.0, 0.0]]])
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    start, transitions, end = crf._constrained(torch.float64)
+    assert _scaled_tables(emissions.double(), start, transitions, end, mask) is None
+    marginals = crf.marginals(emissions, mask=mask)
+    assert torch.allclose(marginals[0], torch.tensor([[1.0, 0, 0], [0, 1.0, 0]], dtype=torch.float64))
+    for got, want in zip(crf.forward_backward(emissions, mask=mask),
+                         _log_space_tables(crf, emissions, mask, monkeypatch)):
+        assert torch.equal(got, want)
