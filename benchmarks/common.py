@@ -27,6 +27,8 @@ from pathlib import Path
 
 import torch
 
+from lstm_nlp.device import set_cpu_threads
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO_ROOT / "data"
 CACHE_DIR = Path(os.environ.get("LSTM_NLP_BENCH_CACHE", Path.home() / ".cache" / "lstm_nlp_benchmarks"))
@@ -96,8 +98,8 @@ def recipe_defaults(name: str) -> argparse.Namespace:
     threads = torch.get_num_threads()
     try:
         return module.parse_args([])
-    finally:  # a recipe's parser applies its --threads default; the benchmark's --threads stands
-        torch.set_num_threads(threads)
+    finally:  # a recipe's parser applies its --threads default (automatic: governed); the benchmark's stands
+        set_cpu_threads(threads)
 
 
 def portable(text: object) -> str:

@@ -21,23 +21,34 @@ from lstm_nlp.batch import model_inputs
 from lstm_nlp.calibration import TEMPERATURE_RANGE, check_temperature
 from lstm_nlp.data.batching import collate_tagging
 from lstm_nlp.data.conll_blocks import CONLLU_COLUMNS, Block, read_blocks, write_block
-from lstm_nlp.data.tag_writers import (BLOCK_FORMATS, check_block_formats, check_tag_output, conllu_tags_problem,
-                                       line_sentences, write_tagged)
+from lstm_nlp.data.lines import stream_name
+from lstm_nlp.data.tag_writers import (
+    BLOCK_FORMATS,
+    check_block_formats,
+    check_tag_output,
+    conllu_tags_problem,
+    line_sentences,
+    write_tagged,
+)
 from lstm_nlp.data.tokenizers import SpacyTokenizer
 from lstm_nlp.data.vocab import Vocab
 from lstm_nlp.device import move_batch
 from lstm_nlp.errors import BundleError, ConfigError, DataFormatError
 from lstm_nlp.gc_pause import paused_gc
 from lstm_nlp.models.tagger import MODEL_TYPE, SequenceTagger
-from lstm_nlp.pipelines.base import (MAX_LINE_CHARS, TaskPipeline, check_gold_labels, check_sentences, check_texts,
-                                     clean_lines)
+from lstm_nlp.pipelines.base import (
+    MAX_LINE_CHARS,
+    TaskPipeline,
+    check_gold_labels,
+    check_sentences,
+    check_texts,
+    clean_lines,
+)
 from lstm_nlp.pipelines.span_probabilities import decoded_path, span_probabilities
 from lstm_nlp.pipelines.tasks import TASKS
-from lstm_nlp.data.lines import stream_name
 from lstm_nlp.schema import Field
 from lstm_nlp.serialization import Bundle
-from lstm_nlp.tags import (RECIPE_LABEL_SCHEMES, TagScheme, bundle_label_scheme, check_scheme, convert_tags,
-                           to_spans)
+from lstm_nlp.tags import RECIPE_LABEL_SCHEMES, TagScheme, bundle_label_scheme, check_scheme, convert_tags, to_spans
 
 if TYPE_CHECKING:
     from datasets import Dataset

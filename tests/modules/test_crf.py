@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lstm_nlp.errors import ConfigError
-from lstm_nlp.modules.crf import CRFHead, ConditionalRandomField, allowed_transitions
+from lstm_nlp.modules.crf import ConditionalRandomField, CRFHead, allowed_transitions
 
 
 def _random_crf(num_tags: int, constraints=None) -> ConditionalRandomField:
@@ -222,7 +222,8 @@ def test_crf_head_with_class_weights_uses_the_weighted_loss_and_keeps_them_out_o
     plain.load_state_dict(head.state_dict())
     features, mask = torch.randn(2, 3, 4), torch.tensor([[True, True, True], [True, True, False]])
     labels = torch.tensor([[0, 1, 2], [1, 2, -100]])
-    torch.testing.assert_close(head(features, mask=mask, labels=labels)[1], plain(features, mask=mask, labels=labels)[1])
+    weighted, unweighted = head(features, mask=mask, labels=labels)[1], plain(features, mask=mask, labels=labels)[1]
+    torch.testing.assert_close(weighted, unweighted)
     assert "class_weights" not in head.state_dict() and head.class_weights.tolist() == [1.0, 1.0, 1.0]
     with pytest.raises(ConfigError, match="one weight per label"):
         CRFHead(4, 3, class_weights=[1.0, 2.0])
