@@ -44,6 +44,11 @@ def check_scheme(scheme: str, *, allowed: tuple[str, ...] = TAG_SCHEMES) -> TagS
     return scheme
 
 
+def scheme_prefixes(scheme: str) -> tuple[str, str, str | None, str | None]:
+    """``(begin, inside, end, single)`` prefixes of a span scheme (``end``/``single`` are None for IOB)."""
+    return _PREFIXES[check_scheme(scheme, allowed=SPAN_SCHEMES)]
+
+
 def bundle_label_scheme(meta: Mapping) -> str:
     """A tagger bundle's label scheme: its ``meta`` key ``label_scheme``, else ``scheme`` (the name older
     bundles store), else ``"none"``."""
@@ -64,7 +69,7 @@ def to_spans(tags: Sequence[str], scheme: TagScheme) -> list[Span]:
     type (an ``I-X`` after ``O``: the repair conlleval makes), and ends before a tag that does not
     continue it, or after an end/single tag.
     """
-    begin, inside, end, single = _PREFIXES[check_scheme(scheme, allowed=SPAN_SCHEMES)]
+    begin, inside, end, single = scheme_prefixes(scheme)
     spans: list[Span] = []
     start, kind = None, ""
     for i, tag in enumerate(tags):
@@ -87,7 +92,7 @@ def to_spans(tags: Sequence[str], scheme: TagScheme) -> list[Span]:
 
 def from_spans(spans: Sequence[Span], length: int, scheme: TagScheme) -> list[str]:
     """Tags of ``length`` tokens in ``scheme`` for non-overlapping ``spans``."""
-    begin, inside, end, single = _PREFIXES[check_scheme(scheme, allowed=SPAN_SCHEMES)]
+    begin, inside, end, single = scheme_prefixes(scheme)
     tags = ["O"] * length
     previous_end, previous_kind = -1, ""
     for start, stop, kind in sorted(spans):
@@ -127,7 +132,7 @@ def transition_allowed(scheme: TagScheme, previous: str | None, tag: str | None)
     ``previous=None`` is the start of the sentence, ``tag=None`` its end. Tags without a span
     prefix count as ``O``. IOB1 is treated like IOB2 here (models never train on IOB1).
     """
-    begin, inside, end, single = _PREFIXES[check_scheme(scheme, allowed=SPAN_SCHEMES)]
+    begin, inside, end, single = scheme_prefixes(scheme)
     from_prefix, from_kind = split_tag(previous) if previous is not None else ("START", "")
     to_prefix, to_kind = split_tag(tag) if tag is not None else ("END", "")
     open_span = end is not None and from_prefix in (begin, inside)  # BIOES/BILOU: B and I need an I or E next

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 
 from lstm_nlp.modules.crf import ConditionalRandomField, span_pattern
-from lstm_nlp.tags import _PREFIXES, TagScheme, check_scheme, split_tag
+from lstm_nlp.tags import TagScheme, scheme_prefixes, split_tag
 
 Span = tuple[int, int, str, float]  # start, end (exclusive), type, probability
 
@@ -37,7 +37,7 @@ class _LabelSpans:
     """What :func:`decoded_spans` and :func:`span_probabilities` need to know of a label set, per scheme."""
 
     def __init__(self, labels: tuple[str, ...], scheme: TagScheme):
-        _, inside, end, single = _PREFIXES[check_scheme(scheme, allowed=("iob1", "iob2", "bioes", "bilou"))]
+        _, inside, end, single = scheme_prefixes(scheme)
         parts = [split_tag(tag) for tag in labels]
         self.labels, self.scheme = labels, scheme
         self.kinds = sorted({kind for prefix, kind in parts if prefix != "O"})
