@@ -19,7 +19,7 @@ other's weights):
 * ``"dense"``: the fast path, the default on CPU and CUDA. On CPU, ``nn.LSTM`` over a
   ``PackedSequence`` with unequal lengths leaves oneDNN's fused kernel and runs step by step,
   5-10x slower than a dense call; on an H100, cuDNN over packed sequences measured 1.4-9x slower
-  than one dense call (``benchmarks/bench_gpu.py``, ``docs/benchmarks.md``). The dense path calls
+  than one dense call (``benchmarks/bench_encoder.py --device cuda``, ``docs/benchmarks.md``). The dense path calls
   the fused kernel once per layer and direction on the padded batch:
 
   - an extra input feature, 1 at padding, drives the forget gate to +1e4 and the input gate
