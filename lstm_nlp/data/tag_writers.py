@@ -118,5 +118,6 @@ def write_conll(sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]
 
 @register_output_format(TASK, "tsv", help="token<TAB>TAG lines, a blank line after each sentence, from any input")
 def write_tsv(sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], **extras) -> list[str]:
-    """``token<TAB>TAG`` lines, each sentence's ending with a blank line, whatever the input (CoNLL-U too)."""
-    return ["".join(f"{t}\t{g}\n" for t, g in zip(tokens, seq)) for tokens, seq in zip(sentences, tags)]
+    """``token<TAB>TAG`` lines, each sentence's ending with a blank line, whatever the input (CoNLL-U too):
+    :func:`write_conll`'s text, which CoNLL input writes back as its own lines instead."""
+    return write_conll(sentences, tags)
