@@ -17,7 +17,7 @@ import random
 import statistics
 import time
 
-from common import base_parser, markdown_table, ner_study, setup, train_ner, write_study
+from common import base_parser, markdown_table, ner_study, run, setup, train_ner, write_study
 
 from lstm_nlp.pipelines.ranking import rank
 
@@ -105,4 +105,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import datasets
 from common import REPO_ROOT as ROOT
-from common import markdown_table, require_data_root, run_recipe, write_study
+from common import markdown_table, require_data_root, run, run_recipe, write_study
 
 from lstm_nlp.calibration import calibration_metrics, plot_reliability
 from lstm_nlp.pipelines import load_pipeline
@@ -120,4 +120,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -10,7 +10,7 @@ within each batch, and length-bucketed ones); real tokens/s of a training step a
 from __future__ import annotations
 
 import torch
-from common import BenchResult, base_parser, compare, markdown_table, recipe_defaults, setup
+from common import BenchResult, base_parser, compare, markdown_table, recipe_defaults, run, setup
 
 from lstm_nlp.models import SequenceTagger, TaggerConfig
 from lstm_nlp.models.classifier import ClassifierConfig, TextClassifier
@@ -73,7 +73,7 @@ def pass_over(model: torch.nn.Module, train: bool, dtype: torch.dtype | None):
 
 def main(argv=None) -> BenchResult:
     parser = base_parser(__doc__.split("\n")[0])
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to time the encoder")
     parser.add_argument("--models", nargs="+", choices=["imdb", "pos"], help="default: imdb on CPU, both on CUDA")
     parser.add_argument("--batch-sizes", type=int, nargs="+", help="default: 32 on CPU, 32 and 128 on CUDA")
     parser.add_argument("--precisions", nargs="+", choices=["fp32", "bf16"], help="default: fp32 on CPU, both on CUDA")
@@ -121,4 +121,4 @@ def main(argv=None) -> BenchResult:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import common
 import torch
-from common import BenchResult, compare, markdown_table, median
+from common import BenchResult, compare, markdown_table, median, run
 
 from lstm_nlp.inference import bf16_is_native, prepare_for_inference
 from lstm_nlp.pipelines import load_pipeline
@@ -184,4 +184,4 @@ def main(argv=None) -> BenchResult:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from common import SAMPLE_DIR, base_parser, compare, median, recipe_defaults, require_data_root, setup
+from common import SAMPLE_DIR, base_parser, compare, median, recipe_defaults, require_data_root, run, setup
 
 from lstm_nlp.data.conll import read_conll
 from lstm_nlp.pipelines import load_pipeline
@@ -50,4 +50,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -28,7 +28,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import SAMPLE_DIR, data_root, markdown_table, portable, run_recipe
+from common import SAMPLE_DIR, data_root, markdown_table, portable, run, run_recipe
 
 LSTM_NLP = [sys.executable, "-m", "lstm_nlp"]
 
@@ -272,4 +272,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

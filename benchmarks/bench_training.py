@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import common
 import torch
 import torch.nn.functional as F
-from common import BenchResult, TimedLoader, compare, markdown_table
+from common import BenchResult, TimedLoader, compare, markdown_table, run
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
 from torch.utils.data import DataLoader
@@ -300,4 +300,4 @@ def main(argv=None) -> BenchResult:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

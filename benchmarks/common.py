@@ -27,7 +27,9 @@ from pathlib import Path
 
 import torch
 
+from lstm_nlp.argtypes import NON_NEGATIVE_INT, POSITIVE_INT
 from lstm_nlp.device import set_cpu_threads
+from lstm_nlp.errors import LstmNlpError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO_ROOT / "data"
@@ -42,9 +44,19 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     size.add_argument("--smoke", action="store_true", help="tiny run on the bundled sample (checks code paths)")
     size.add_argument("--quick", action="store_true", help="the real corpora, smaller slices, one repeat")
     parser.add_argument("--json", help="write the result here (for run_all.py)")
-    parser.add_argument("--repeats", type=int, default=None, help="timed repeats per measurement (median reported)")
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (0: torch's default)")
+    parser.add_argument("--repeats", type=POSITIVE_INT, default=None,
+                        help="timed repeats per measurement (median reported)")
+    parser.add_argument("--threads", type=NON_NEGATIVE_INT, default=1, help="torch intra-op threads (0: torch's)")
     return parser
+
+
+def run(main: Callable[[], int | None]) -> int | None:
+    """Runs a benchmark's ``main`` and returns what it returns; the toolkit's own errors (a wrong ``--model``, a
+    missing file) end it with their one-line message instead of a traceback."""
+    try:
+        return main()
+    except LstmNlpError as err:
+        sys.exit(f"{Path(sys.argv[0]).name}: error: {err}")
 
 
 def setup(args: argparse.Namespace, default_repeats: int = 5) -> int:

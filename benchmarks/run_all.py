@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO_ROOT, machine_info, markdown_table
+from common import REPO_ROOT, machine_info, markdown_table, run
 
 BENCHMARKS = {"encoder": ["bench_encoder.py"], "training": ["bench_training.py", "--task", "pos"],
               "training_imdb": ["bench_training.py", "--task", "imdb"], "inference": ["bench_inference.py"]}
@@ -127,4 +127,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))
